@@ -1,0 +1,110 @@
+"""Plain data types shared by the OMR modules.
+
+Coordinates in the meta are millimetres in the *template frame*: origin at the
+top-left corner of the A4 landscape page, x to the right, y down.
+
+Examples:
+    >>> b = Bubble(label="3", x_mm=10.0, y_mm=20.0, r_mm=2.4)
+    >>> b.label, b.r_mm
+    ('3', 2.4)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "BGRImage",
+    "Bubble",
+    "GrayImage",
+    "IdBubble",
+    "Marker",
+    "Question",
+    "SheetMeta",
+]
+
+GrayImage = npt.NDArray[np.uint8]
+"""A single-channel image, shape ``(H, W)``, dtype ``uint8``, 0 = black."""
+
+BGRImage = npt.NDArray[np.uint8]
+"""A colour image, shape ``(H, W, 3)``, dtype ``uint8``, OpenCV BGR order."""
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A printed square fiducial.
+
+    Attributes:
+        id: Stable name (``"tl"``, ``"tr"``, ``"br"``, ``"bl"``, ``"tc"``, ``"bc"``).
+        kind: ``"solid"`` (filled square), ``"hollow"`` (square with a white
+            centre; the orientation marker) or ``"edge"`` (small mid-edge square).
+        x_mm: Centre x in mm.
+        y_mm: Centre y in mm.
+        size_mm: Side of the square in mm.
+    """
+
+    id: str
+    kind: str
+    x_mm: float
+    y_mm: float
+    size_mm: float
+
+
+@dataclass(frozen=True)
+class Bubble:
+    """An answer bubble: a printed ring with ``label`` inside."""
+
+    label: str
+    x_mm: float
+    y_mm: float
+    r_mm: float
+
+
+@dataclass(frozen=True)
+class IdBubble:
+    """A student-ID bubble: digit position ``digit_index`` (1-based), value ``number``."""
+
+    digit_index: int
+    number: int
+    x_mm: float
+    y_mm: float
+    r_mm: float
+
+
+@dataclass(frozen=True)
+class Question:
+    """A numbered question and its choice bubbles (in label order)."""
+
+    number: int
+    choices: tuple[Bubble, ...]
+
+
+@dataclass(frozen=True)
+class SheetMeta:
+    """Validated sheet meta (see ``docs/omr-meta.md``).
+
+    Attributes:
+        page_w_mm: Page width in mm (297 for A4 landscape).
+        page_h_mm: Page height in mm (210).
+        markers: Fiducials; may be empty for legacy metas (outline fallback).
+        id_digits: Number of student-ID digits (0 if the sheet has no ID grid).
+        id_bubbles: Student-ID bubbles.
+        questions: Questions ordered by number.
+        title: Optional header title.
+        raw: The JSON-able meta dict this was built from.
+        meta_hash: Stable hash of ``raw`` (cache key for per-template masks).
+    """
+
+    page_w_mm: float
+    page_h_mm: float
+    markers: tuple[Marker, ...]
+    id_digits: int
+    id_bubbles: tuple[IdBubble, ...]
+    questions: tuple[Question, ...]
+    title: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    meta_hash: str = ""
