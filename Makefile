@@ -1,0 +1,51 @@
+# ai-worker: the two commands a new machine needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test lint services system-deps bench clean worker flower
+
+$(STAMP): pyproject.toml
+	@scripts/ensure_python.sh "$(PYTHON)" "$(VENV)"
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[vision,ops,test]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+## Grade the bundled sample phone photo in-process (no server needed) and print the result.
+demo: $(STAMP)
+	@mkdir -p out
+	$(VENV)/bin/ai-worker omr grade omr/samples/photo_20q.jpg \
+		--meta omr/samples/meta_20q.json --key omr/samples/key_20q.json \
+		--overlay out/demo_overlay.png
+	@echo "overlay written to out/demo_overlay.png" >&2
+
+## Install everything (Debian packages too), make sure Redis and RabbitMQ answer, run every test.
+test: $(STAMP) services
+	CI=$${CI:-1} $(PY) -m pytest
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+system-deps:
+	@scripts/ensure_system.sh
+
+services: system-deps
+	@scripts/ensure_services.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP) services
+	$(PY) bench/celery_roundtrip.py
+	$(PY) bench/omr_speed.py
+	$(PY) bench/omr_accuracy.py
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A ai_tasks worker -Q cpu-vision -n cpu-vision@%h --loglevel INFO
+
+flower: $(STAMP)
+	$(VENV)/bin/celery -A ai_tasks flower
+
+clean:
+	rm -rf $(VENV) out bench/out

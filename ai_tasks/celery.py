@@ -1,0 +1,59 @@
+"""The Celery application: ``celery -A ai_tasks worker -Q cpu-vision``.
+
+Configured from ``celeryconfig.py`` (which reads the environment through
+:mod:`ai_tasks.settings`). Task modules are listed in ``celeryconfig.imports``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery
+from celery.signals import before_task_publish, worker_init, worker_process_init
+from celery.utils.saferepr import saferepr
+
+from ai_tasks.redact import redact
+
+__all__ = ["app"]
+
+app = Celery("ai_tasks", task_cls="ai_tasks.task:AITask")
+app.config_from_object("celeryconfig")
+
+log = logging.getLogger(__name__)
+
+
+@before_task_publish.connect
+def _redact_published_reprs(headers: dict[str, Any] | None = None, body: Any = None, **_: Any) -> None:
+    """Our own publishes carry redacted argument reprs (seen by Flower's task-sent)."""
+    if not headers or not isinstance(body, tuple | list) or len(body) < 2:
+        return
+    headers["argsrepr"] = saferepr(redact(list(body[0])), 1024)
+    headers["kwargsrepr"] = saferepr(redact(dict(body[1])), 1024)
+
+
+@worker_init.connect
+def _declare_dead_letter_queue(sender: Any = None, **_: Any) -> None:
+    """On RabbitMQ, make sure the dead-letter exchange and queue exist."""
+    if app.conf.broker_url.split(":", 1)[0] not in ("amqp", "amqps", "pyamqp"):
+        return
+    from kombu import Exchange, Queue
+
+    from ai_tasks.routing import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
+
+    with app.connection_for_write() as conn:
+        queue = Queue(
+            DEAD_LETTER_QUEUE,
+            Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True),
+            routing_key="dead",
+            durable=True,
+        )
+        queue.bind(conn.default_channel).declare()
+
+
+@worker_process_init.connect
+def _load_engines(**_: Any) -> None:
+    """Load heavy engines once per pool process, before the first task."""
+    from ai_tasks.engines import warm_up
+
+    warm_up()

@@ -1,0 +1,270 @@
+"""OMR grading as job steps: the glue between the Celery tasks and the ``omr`` library.
+
+Each step takes and returns a small JSON *state*; large data (the photo, the
+warped page, the meta) travels through the artifact store by key. The same
+functions back the chain (``ai.omr.fetch -> warp -> identifier -> answers``),
+the single-task path (``ai.omr.grade``) and the in-process CLI.
+
+Payload fields (legacy-compatible): ``download_url`` (required), ``mode``
+(``auto``/``photo``/``scan``), ``template_meta`` (a meta dict), or
+``template_fetch`` + ``question_count`` (fetch from the API), or legacy
+``questions``; new: ``answer_key`` (see docs/omr.md) and ``overlay`` (true to
+keep an annotated picture in the artifact store; its key is returned).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ai_tasks.artifacts import ArtifactStore, open_artifact_store
+from ai_tasks.contracts import AIJob
+from ai_tasks.download import DownloadPolicy, download_to_dir, job_tmpdir
+from ai_tasks.errors import JobPayloadError
+from ai_tasks.redact import is_secret_key
+from ai_tasks.settings import Settings, get_settings
+
+__all__ = [
+    "answers_step",
+    "fetch_step",
+    "grade_all",
+    "identifier_step",
+    "prefetch_legacy_meta",
+    "resolve_meta",
+    "warp_step",
+]
+
+MODES = ("auto", "photo", "scan")
+_META_PATH = "/api/v1/assets/omr/objective/meta/"
+
+_store: ArtifactStore | None = None
+
+
+def artifact_store() -> ArtifactStore:
+    """This process's artifact store (opened once)."""
+    global _store
+    if _store is None:
+        s = get_settings()
+        _store = open_artifact_store(s.resolved_artifact_url, s.artifact_ttl_s)
+    return _store
+
+
+def download_policy(s: Settings | None = None) -> DownloadPolicy:
+    s = s or get_settings()
+    return DownloadPolicy(
+        max_bytes=s.download_max_bytes,
+        connect_timeout_s=s.download_connect_timeout_s,
+        read_timeout_s=s.download_read_timeout_s,
+        total_timeout_s=s.download_total_timeout_s,
+        allow_http=s.download_allow_http,
+        allowlist=s.download_allowlist,
+    )
+
+
+def _mode(payload: Mapping[str, Any]) -> str:
+    mode = str(payload.get("mode") or "auto").lower()
+    if mode not in MODES:
+        raise JobPayloadError("payload_invalid", f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    return mode
+
+
+def _question_count(payload: Mapping[str, Any]) -> int:
+    raw = payload.get("question_count")
+    try:
+        qc = int(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise JobPayloadError("payload_invalid", f"question_count must be an integer, got {raw!r}") from None
+    if not 1 <= qc <= 100:
+        raise JobPayloadError("payload_invalid", f"question_count must be in 1..100, got {qc}")
+    return qc
+
+
+def _fetch_template(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] | None) -> dict[str, Any]:
+    """GET the template meta from the API; credentials from settings (or a legacy payload)."""
+    s = get_settings()
+    tf = payload.get("template_fetch") if isinstance(payload.get("template_fetch"), Mapping) else {}
+    base_url = str(tf.get("base_url") or s.template_base_url or s.api_base_url or "")  # type: ignore[union-attr]
+    if not base_url:
+        raise JobPayloadError(
+            "payload_invalid", "template_fetch needs a base_url (payload or AI_WORKER_TEMPLATE_BASE_URL/API_BASE_URL)"
+        )
+    headers = {"Accept": "application/json"}
+    if s.internal_worker_token:
+        headers["X-Worker-Token"] = s.internal_worker_token.reveal()
+    if s.template_bearer_token:
+        headers["Authorization"] = f"Bearer {s.template_bearer_token.reveal()}"
+    if legacy_auth:  # deprecated: credentials that came inside the message
+        if legacy_auth.get("cookie"):
+            headers["Cookie"] = str(legacy_auth["cookie"])
+        if legacy_auth.get("bearer_token"):
+            headers["Authorization"] = f"Bearer {legacy_auth['bearer_token']}"
+        if legacy_auth.get("worker_token"):
+            headers["X-Worker-Token"] = str(legacy_auth["worker_token"])
+    url = f"{base_url.rstrip('/')}{_META_PATH}?question_count={_question_count(payload)}"
+    from ai_tasks.download import fetch_json  # type: ignore[attr-defined]
+
+    data = fetch_json(url, headers=headers, policy=download_policy(s))
+    if not isinstance(data, dict):
+        raise JobPayloadError("meta_invalid", "the API's template meta is not a JSON object")
+    return data
+
+
+def resolve_meta(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+    """The validated template meta for a payload, and whether it was fetched from the API.
+
+    Order: ``template_meta`` > ``template_fetch`` > legacy ``questions``.
+    """
+    import omr
+
+    if payload.get("template_meta"):
+        meta = payload["template_meta"]
+        if not isinstance(meta, Mapping):
+            raise JobPayloadError("meta_invalid", "template_meta must be a JSON object")
+        omr.load_meta(meta)
+        return dict(meta), False
+    if payload.get("template_fetch"):
+        meta = _fetch_template(payload, legacy_auth)
+        omr.load_meta(meta)
+        return meta, True
+    if payload.get("questions"):
+        return omr.meta_from_legacy_questions(payload["questions"]).raw, False
+    raise JobPayloadError(
+        "meta_missing", "payload needs template_meta, template_fetch (+question_count) or legacy questions"
+    )
+
+
+def prefetch_legacy_meta(job: AIJob, state: dict[str, Any]) -> dict[str, Any]:
+    """If the payload carries credentials (legacy), fetch the meta now and drop them.
+
+    The dispatcher calls this before building the chain, so the chain's
+    messages never carry the cookie or token.
+    """
+    tf = job.payload.get("template_fetch")
+    if not isinstance(tf, Mapping) or job.payload.get("template_meta"):
+        return state
+    legacy_auth = {k: v for k, v in tf.items() if is_secret_key(k) and v}
+    if not legacy_auth:
+        return state
+    meta, _ = resolve_meta(job.payload, legacy_auth={
+        "cookie": tf.get("cookie"), "bearer_token": tf.get("bearer_token"), "worker_token": tf.get("worker_token"),
+    })
+    key = artifact_store().put(json.dumps(meta).encode(), kind="meta")
+    return {**state, "meta_key": key, "meta_used": True}
+
+
+def _load_meta_from_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    return json.loads(artifact_store().get(state["meta_key"]))
+
+
+def _download_image(state: Mapping[str, Any]) -> bytes:
+    payload = state["payload"]
+    url = payload.get("download_url")
+    if not url or not isinstance(url, str):
+        raise JobPayloadError("download_url_missing", "payload has no download_url")
+    with job_tmpdir(get_settings().tmp_dir, str(state["job"]["id"])) as tmp:
+        path = download_to_dir(url, tmp, policy=download_policy(), filename="image")
+        return path.read_bytes()
+
+
+def fetch_step(state: dict[str, Any]) -> dict[str, Any]:
+    """Step 1: resolve the meta and download the photo; both into the artifact store."""
+    t0 = time.perf_counter()
+    payload = state["payload"]
+    _mode(payload)
+    store = artifact_store()
+    out = dict(state)
+    if "meta_key" not in out:
+        meta, fetched = resolve_meta(payload)
+        out["meta_key"] = store.put(json.dumps(meta).encode(), kind="meta")
+        out["meta_used"] = fetched
+    out["image_key"] = store.put(_download_image(state), kind="image")
+    out["timings_ms"] = {"fetch": round((time.perf_counter() - t0) * 1000, 2)}
+    return out
+
+
+def warp_step(state: dict[str, Any]) -> dict[str, Any]:
+    """Step 2: decode and warp the photo to the template frame; the page goes to the store."""
+    import omr
+
+    t0 = time.perf_counter()
+    store = artifact_store()
+    meta = _load_meta_from_state(state)
+    gray = omr.decode_image(store.get(state["image_key"]))
+    page = omr.warp_page(gray, meta, mode=_mode(state["payload"]))
+    arr, header = page.to_array()
+    out = dict(state)
+    out["page_key"] = store.put_array(arr, header)
+    out["alignment"] = page.alignment
+    store.delete(state["image_key"])
+    out.pop("image_key")
+    out["timings_ms"] = {**state.get("timings_ms", {}), "warp": round((time.perf_counter() - t0) * 1000, 2)}
+    return out
+
+
+def _page(state: Mapping[str, Any]) -> Any:
+    import omr
+
+    arr, header = artifact_store().get_array(state["page_key"])
+    return omr.WarpedPage.from_array(arr, header)
+
+
+def identifier_step(state: dict[str, Any]) -> dict[str, Any]:
+    """Step 3: read the 8-digit student id."""
+    import omr
+
+    t0 = time.perf_counter()
+    out = dict(state)
+    out["identifier"] = omr.read_identifier(_page(state), _load_meta_from_state(state))
+    out["timings_ms"] = {**state.get("timings_ms", {}), "identifier": round((time.perf_counter() - t0) * 1000, 2)}
+    return out
+
+
+def answers_step(state: dict[str, Any]) -> dict[str, Any]:
+    """Step 4: read the answers, score, review, overlay; returns the OMR result."""
+    import omr
+
+    t0 = time.perf_counter()
+    store = artifact_store()
+    meta = _load_meta_from_state(state)
+    page = _page(state)
+    payload = state["payload"]
+    answers = omr.read_answers(page, meta)
+    result = omr.assemble_result(
+        mode=_mode(payload),
+        alignment=state["alignment"],
+        identifier=state["identifier"],
+        answers=answers,
+        meta_used=bool(state.get("meta_used")),
+        key=payload.get("answer_key"),
+    )
+    if payload.get("overlay"):
+        result["overlay_key"] = store.put(omr.overlay_png(page, result, meta), kind="overlay")
+    timings = {**state.get("timings_ms", {}), "answers": round((time.perf_counter() - t0) * 1000, 2)}
+    result["timings_ms"] = timings
+    for key in ("page_key", "meta_key"):
+        store.delete(state[key])
+    return result
+
+
+def grade_all(state: dict[str, Any]) -> dict[str, Any]:
+    """All four steps in one process (``ai.omr.grade``): no artifact hops for the page."""
+    import omr
+
+    t0 = time.perf_counter()
+    payload = state["payload"]
+    mode = _mode(payload)
+    if "meta_key" in state:
+        meta, meta_used = _load_meta_from_state(state), True
+        artifact_store().delete(state["meta_key"])
+    else:
+        meta, meta_used = resolve_meta(payload)
+    image = _download_image(state)
+    fetch_ms = round((time.perf_counter() - t0) * 1000, 2)
+    result = omr.grade_image(image, meta, mode=mode, key=payload.get("answer_key"))
+    result["meta_used"] = meta_used
+    if payload.get("overlay"):
+        result["overlay_key"] = artifact_store().put(omr.render_overlay_png(image, meta, result), kind="overlay")
+    result.setdefault("timings_ms", {})["fetch"] = fetch_ms
+    return result

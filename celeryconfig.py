@@ -1,0 +1,101 @@
+"""Celery configuration of ai-worker: every setting, routes included, lives here.
+
+Values that differ between deployments come from the environment through
+:mod:`ai_tasks.settings` (``docs/configuration.md``); the rest are choices
+explained where they are made (``docs/operations.md`` says what each
+reliability setting protects against).
+"""
+
+from __future__ import annotations
+
+from ai_tasks.routing import TASK_QUEUES, build_queues
+from ai_tasks.settings import get_settings
+
+_s = get_settings()
+
+# --- brokers -----------------------------------------------------------------
+broker_url = _s.broker_url or "redis://127.0.0.1:6379/0"
+result_backend = _s.resolved_result_backend
+_is_amqp = broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
+broker_connection_retry_on_startup = True
+
+# --- serialization: JSON only; a pickled message is refused, not executed ----
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+result_accept_content = ["json"]
+event_serializer = "json"
+
+# --- time limits per task (seconds): soft raises inside the task, hard kills --
+TASK_TIME_LIMITS_S: dict[str, tuple[int, int]] = {
+    "ai.job": (30, 60),
+    "ai.omr.grade": (60, 90),
+    "ai.omr.fetch": (60, 90),
+    "ai.omr.warp": (30, 60),
+    "ai.omr.identifier": (20, 40),
+    "ai.omr.answers": (30, 60),
+    "ai.ocr": (120, 180),
+    "ai.segment": (120, 180),
+    "ai.handwriting": (60, 90),
+    "ai.homework.video": (600, 900),
+    "ai.embed": (120, 180),
+    "ai.problem.generate": (240, 300),
+    "ai.job.deliver": (30, 60),
+}
+task_soft_time_limit = 60
+task_time_limit = 90
+task_annotations = {
+    name: {"soft_time_limit": soft, "time_limit": hard}
+    for name, (soft, hard) in TASK_TIME_LIMITS_S.items()
+}
+
+# --- retries (transient errors only; see ai_tasks/errors.py) ----------------
+RETRY_BACKOFF_MAX_S = _s.retry_backoff_max_s
+MAX_RETRIES = _s.max_retries
+
+# --- never lose a job --------------------------------------------------------
+# Ack after the task ran, not when it was received: a worker that dies mid-job
+# leaves the message on the broker and another worker runs it.
+task_acks_late = True
+# A pool process killed (OOM, SIGKILL) also requeues its message...
+task_reject_on_worker_lost = True
+# ...and a message that kills its worker every time is stopped after
+# MAX_DELIVERIES deliveries (Redis: counter in ai_tasks/poison.py; RabbitMQ:
+# quorum queue x-delivery-limit + dead-letter exchange).
+MAX_DELIVERIES = _s.max_deliveries
+# One message at a time per process, so a long OMR job does not hold others hostage.
+worker_prefetch_multiplier = 1
+task_track_started = True
+# Redis redelivers an unacked message after visibility_timeout: it must exceed
+# the longest hard limit plus the longest retry wait (retried messages are
+# held unacked until their ETA), else a healthy job runs twice.
+_longest_hard_s = max(hard for _, hard in TASK_TIME_LIMITS_S.values())
+VISIBILITY_TIMEOUT_S = _longest_hard_s + RETRY_BACKOFF_MAX_S + 300
+broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+result_backend_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+result_expires = 7 * 24 * 3600
+result_extended = True
+
+# --- queues: declared explicitly, nothing created on the fly ----------------
+task_create_missing_queues = False
+task_queues = build_queues(amqp=_is_amqp, quorum=_s.rabbitmq_quorum, max_deliveries=MAX_DELIVERIES)
+task_default_queue = "cpu-vision"
+task_default_exchange = "cpu-vision"
+task_default_routing_key = "cpu-vision"
+task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
+
+# --- workers ------------------------------------------------------------------
+imports = ("ai_tasks.tasks.jobs", "ai_tasks.tasks.cpu_vision", "ai_tasks.tasks.gpu_embed", "ai_tasks.tasks.llm")
+# Vision children grow with big photos; recycle them before they bloat.
+worker_max_memory_per_child = _s.max_memory_per_child_kb
+# Models are loaded in worker_process_init; give that time before the pool
+# declares the child dead.
+worker_proc_alive_timeout = _s.proc_alive_timeout_s
+
+# --- events, so Flower sees everything --------------------------------------
+worker_send_task_events = True
+task_send_sent_event = True
+
+# --- misc ---------------------------------------------------------------------
+timezone = "UTC"
+enable_utc = True
