@@ -1,0 +1,102 @@
+"""Reading the answer bubbles of a warped page.
+
+Each question gets ``{question_id, detected, marking, confidence, status, fills}``:
+
+* ``ok``: exactly one clear mark (or clean blank, reported as ``blank``);
+* ``blank``: no ink in any bubble;
+* ``multi``: two or more clear marks (``detected`` lists them);
+* ``ambiguous``: ink that is neither a clear mark nor clean paper (partial or
+  tiny fill, erased-but-visible pencil, an X over a bubble), or two marks too
+  close in darkness to tell apart;
+* ``low_confidence``: a single mark just above the bar;
+* ``error``: the bubbles were not in the photographed area.
+
+Examples:
+    >>> from omr.template import build_template, render_sheet
+    >>> from omr.warp import WarpedPage
+    >>> meta = build_template(10)
+    >>> page = WarpedPage(render_sheet(meta, dpi=6 * 25.4), 6.0, {})
+    >>> [a["status"] for a in read_answers(page, meta)][:3]
+    ['blank', 'blank', 'blank']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import cv2
+import numpy as np
+
+from omr.marks import DEFAULT_THRESHOLDS, Thresholds, decide_group, measure, typical_fill
+from omr.meta import as_sheet_meta
+from omr.types import SheetMeta
+from omr.warp import WarpedPage
+
+__all__ = ["outside_photo", "read_answers", "sheet_typical_fill"]
+
+
+def outside_photo(page: WarpedPage, pts_mm: list[tuple[float, float]], r_mm: float) -> list[bool]:
+    """True for each point (mm) not fully inside the photographed area of ``page``."""
+    if len(page.source_quad_mm) != 4:
+        return [False] * len(pts_mm)
+    quad = np.array(page.source_quad_mm, np.float32).reshape(-1, 1, 2)
+    return [cv2.pointPolygonTest(quad, (float(x), float(y)), True) < r_mm for x, y in pts_mm]
+
+
+def sheet_typical_fill(page: WarpedPage, meta: SheetMeta | Mapping[str, Any]) -> float:
+    """The sheet's typical clear-mark darkness, over answers and ID (cached on the page)."""
+    cached = page.cache.get("typical_fill")
+    if isinstance(cached, float):
+        return cached
+    sheet = as_sheet_meta(meta)
+    groups = []
+    for which in ("answers", "identifier"):
+        fill, _ = measure(page.page, page.px_per_mm, sheet, which)
+        i = 0
+        sizes = ([len(q.choices) for q in sheet.questions] if which == "answers"
+                 else [sum(1 for b in sheet.id_bubbles if b.digit_index == d) for d in range(1, sheet.id_digits + 1)])
+        for n in sizes:
+            groups.append(fill[i:i + n])
+            i += n
+    page.cache["typical_fill"] = typical = typical_fill(groups)
+    return typical
+
+
+def read_answers(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
+                 thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[dict[str, Any]]:
+    """Read every question of ``meta`` on the warped ``page``.
+
+    Args:
+        page: Output of :func:`omr.warp.warp_page`.
+        meta: Sheet meta.
+        thresholds: Decision thresholds.
+
+    Returns:
+        One dict per question in question order: ``question_id`` (int),
+        ``detected`` (labels), ``marking`` (blank|single|multi), ``confidence``
+        in [0, 1], ``status`` and ``fills`` (label -> fill darkness, 0..1).
+    """
+    sheet = as_sheet_meta(meta)
+    fill, peak = measure(page.page, page.px_per_mm, sheet, "answers")
+    typical = sheet_typical_fill(page, sheet)
+    out = []
+    i = 0
+    for q in sheet.questions:
+        n = len(q.choices)
+        f, p = fill[i:i + n], peak[i:i + n]
+        i += n
+        labels = [c.label for c in q.choices]
+        fills = {lab: round(float(v), 3) for lab, v in zip(labels, f, strict=True)}
+        if any(outside_photo(page, [(c.x_mm, c.y_mm) for c in q.choices], q.choices[0].r_mm)):
+            out.append({"question_id": q.number, "detected": [], "marking": "blank", "confidence": 0.0,
+                        "status": "error", "fills": fills, "reason": "outside_photo"})
+            continue
+        d = decide_group(f, p, typical, thresholds)
+        detected = [labels[j] for j in d["marked"]]
+        if not detected and d["status"] == "ambiguous":
+            detected = [labels[int(np.argmax(f))]]
+        marking = "blank" if not detected else ("single" if len(detected) == 1 else "multi")
+        out.append({"question_id": q.number, "detected": detected, "marking": marking,
+                    "confidence": d["confidence"], "status": d["status"], "fills": fills})
+    return out

@@ -1,0 +1,110 @@
+"""One-call grading: decode -> warp -> identifier -> answers -> review (-> score).
+
+``grade_image`` is literally the composition of the public step functions a
+Celery chain calls one by one (:func:`omr.image.decode_image`,
+:func:`omr.warp.warp_page`, :func:`omr.identifier.read_identifier`,
+:func:`omr.answers.read_answers`, :func:`omr.review.review`,
+:func:`omr.scoring.score`); :func:`assemble_result` builds the output contract.
+
+Examples:
+    >>> import cv2
+    >>> from omr.template import build_template, render_sheet
+    >>> meta = build_template(10)
+    >>> png = cv2.imencode(".png", render_sheet(meta, dpi=150))[1].tobytes()
+    >>> r = grade_image(png, meta, mode="scan")
+    >>> r["aligned"], r["alignment"]["method"], [a["status"] for a in r["answers"]][:2]
+    (True, 'fiducials', ['blank', 'blank'])
+    >>> r["review"]["needed"], r["review"]["reasons"]
+    (True, ['identifier_blank'])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omr.answers import read_answers
+from omr.identifier import read_identifier
+from omr.image import decode_image
+from omr.meta import as_sheet_meta
+from omr.review import review
+from omr.scoring import score
+from omr.types import GrayImage, SheetMeta
+from omr.warp import WarpedPage, warp_page
+
+__all__ = ["RESULT_VERSION", "assemble_result", "grade_image"]
+
+RESULT_VERSION = "v1"
+
+
+def assemble_result(page: WarpedPage, identifier: dict[str, Any], answers: list[dict[str, Any]], *,
+                    mode: str, key: Mapping[str, Any] | None = None,
+                    timings_ms: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """Build the output contract from the step outputs (see ``docs/omr.md``)."""
+    alignment = {k: v for k, v in page.alignment.items() if not k.startswith("_")}
+    result: dict[str, Any] = {
+        "version": RESULT_VERSION,
+        "mode": mode,
+        "aligned": True,
+        "alignment": alignment,
+        "identifier": identifier,
+        "answers": answers,
+        "meta_used": True,
+        "review": review(alignment, identifier, answers),
+    }
+    if key is not None:
+        result["score"] = score(answers, key)
+    if timings_ms is not None:
+        result["timings_ms"] = {k: round(float(v), 2) for k, v in timings_ms.items()}
+    return result
+
+
+def grade_image(image: bytes | Path | str | GrayImage, meta: SheetMeta | Mapping[str, Any], *,
+                mode: str = "auto", key: Mapping[str, Any] | None = None,
+                return_page: bool = False) -> dict[str, Any]:
+    """Grade one sheet image end to end.
+
+    Args:
+        image: Encoded bytes, a path, or an already decoded ``(H, W)`` uint8 image.
+        meta: Sheet meta (dict or :class:`SheetMeta`).
+        mode: ``"auto"``, ``"photo"`` or ``"scan"``.
+        key: Optional answer key (see :mod:`omr.scoring`).
+        return_page: Also return the :class:`WarpedPage` under ``"_page"``
+            (not JSON; for overlays).
+
+    Returns:
+        The result contract: ``version, mode, aligned, alignment, identifier,
+        answers, meta_used, review, timings_ms`` and ``score`` when ``key`` is set.
+
+    Raises:
+        ImageError, AlignmentError, MetaError, KeyFormatError: with reason codes.
+    """
+    t = {}
+    t0 = time.perf_counter()
+    sheet = as_sheet_meta(meta)
+    t1 = time.perf_counter()
+    t["meta"] = (t1 - t0) * 1e3
+    if isinstance(image, np.ndarray):
+        gray = image
+    else:
+        gray = decode_image(image)
+    t2 = time.perf_counter()
+    t["decode"] = (t2 - t1) * 1e3
+    page = warp_page(gray, sheet, mode)
+    t3 = time.perf_counter()
+    t["warp"] = (t3 - t2) * 1e3
+    ident = read_identifier(page, sheet)
+    t4 = time.perf_counter()
+    t["identifier"] = (t4 - t3) * 1e3
+    answers = read_answers(page, sheet)
+    t5 = time.perf_counter()
+    t["answers"] = (t5 - t4) * 1e3
+    t["total"] = (t5 - t0) * 1e3
+    result = assemble_result(page, ident, answers, mode=mode, key=key, timings_ms=t)
+    if return_page:
+        result["_page"] = page
+    return result

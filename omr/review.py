@@ -1,0 +1,40 @@
+"""Whether a graded sheet needs a human look, and why.
+
+Reasons (stable strings): ``alignment_fit_error`` (marker fit residual above
+``MAX_FIT_ERROR_MM``), ``alignment_unrefined`` (page found by its outline or the
+image bounds only), ``question_<n>_<status>`` for every question not ``ok`` /
+``blank``, ``identifier_<status>`` when the ID is not ``ok``.
+
+Examples:
+    >>> review({"method": "fiducials", "fit_error_mm": 0.2},
+    ...        {"status": "ok"}, [{"question_id": 1, "status": "multi"}])
+    {'needed': True, 'reasons': ['question_1_multi']}
+    >>> review({"method": "fiducials", "fit_error_mm": 0.2}, {"status": "ok"}, [])
+    {'needed': False, 'reasons': []}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["MAX_FIT_ERROR_MM", "review"]
+
+MAX_FIT_ERROR_MM = 0.8
+FLAG_STATUSES = ("multi", "ambiguous", "low_confidence", "error")
+
+
+def review(alignment: Mapping[str, Any], identifier: Mapping[str, Any] | None,
+           answers: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Build ``{"needed": bool, "reasons": [str, ...]}`` for one sheet."""
+    reasons = []
+    if float(alignment.get("fit_error_mm") or 0.0) > MAX_FIT_ERROR_MM:
+        reasons.append("alignment_fit_error")
+    if alignment.get("method") not in (None, "fiducials"):
+        reasons.append("alignment_unrefined")
+    if identifier is not None and identifier.get("status") != "ok":
+        reasons.append(f"identifier_{identifier.get('status')}")
+    for a in answers:
+        if a.get("status") in FLAG_STATUSES:
+            reasons.append(f"question_{a['question_id']}_{a['status']}")
+    return {"needed": bool(reasons), "reasons": reasons}

@@ -1,0 +1,419 @@
+"""Locate the sheet in an image and warp it into the template frame.
+
+Pipeline (all on a grayscale image, see ``docs/omr.md``):
+
+1. *Candidates*: on a copy downscaled to <= 1400 px, an adaptive threshold
+   finds dark, square, isolated blobs (the fiducials have quiet zones).
+2. *Quad*: every 4-subset of the best candidates is scored against the page
+   geometry (convex, similar marker sizes, marker size vs. spacing, aspect).
+3. *Orientation*: for each of the 4 cyclic corner assignments the image is
+   warped to a 1.5 px/mm thumbnail and correlated (high-passed) with the
+   rendered template; the hollow top-left marker and the header make exactly
+   one assignment match. A low best correlation rejects the quad.
+4. *Refine*: every marker (corners + mid-edge) is re-located at full
+   resolution around its predicted position; the final transform is fitted
+   by least squares (homography for photos, affine for scans) and its RMS
+   residual in mm is ``fit_error_mm``.
+5. *Fallbacks*: the paper outline (largest bright quadrilateral), then (scan
+   mode) the image bounds. If nothing correlates: ``AlignmentError``.
+
+The page is then warped *once* to ``px_per_mm`` (default 6).
+
+Examples:
+    >>> import numpy as np
+    >>> from omr.template import build_template, render_sheet
+    >>> meta = build_template(10)
+    >>> wp = warp_page(render_sheet(meta, dpi=150), meta, mode="scan")
+    >>> wp.page.shape, wp.alignment["method"], wp.alignment["rotation"]
+    ((1260, 1782), 'fiducials', 0)
+    >>> wp.alignment["fit_error_mm"] < 0.3
+    True
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from omr.errors import AlignmentError
+from omr.meta import as_sheet_meta
+from omr.types import GrayImage, Marker, SheetMeta
+
+__all__ = ["PX_PER_MM", "WarpedPage", "warp_page"]
+
+PX_PER_MM = 6.0
+DETECT_LONG_PX = 1400
+THUMB_PX_PER_MM = 1.5
+MIN_CORR = 0.30
+MAX_QUAD_TRIES = 6
+
+F64 = npt.NDArray[np.float64]
+
+
+@dataclass
+class WarpedPage:
+    """A sheet warped into the template frame.
+
+    Attributes:
+        page: ``(round(page_h_mm * px_per_mm), round(page_w_mm * px_per_mm))``
+            uint8 grayscale; pixel (x, y) is at (x / px_per_mm, y / px_per_mm) mm.
+        px_per_mm: Resolution of ``page``.
+        alignment: ``{"method": "fiducials"|"outline"|"page_bounds",
+            "rotation": 0|90|180|270, "fit_error_mm": float, "model":
+            "homography"|"affine", "markers_found": int, "correlation": float}``.
+        source_quad_mm: The source image's border mapped into the template
+            frame (4 ``[x_mm, y_mm]``); bubbles outside it were not photographed.
+    """
+
+    page: GrayImage
+    px_per_mm: float
+    alignment: dict[str, Any]
+    source_quad_mm: list[list[float]] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def to_bytes(self) -> tuple[bytes, dict[str, Any]]:
+        """Serialise cheaply as (raw pixel bytes, small JSON header); no encoding.
+
+        Examples:
+            >>> wp = WarpedPage(np.zeros((2, 3), np.uint8), 6.0, {"method": "x"})
+            >>> data, header = wp.to_bytes()
+            >>> WarpedPage.from_bytes(data, header).page.shape
+            (2, 3)
+        """
+        header = {
+            "shape": list(self.page.shape), "px_per_mm": self.px_per_mm,
+            "alignment": self.alignment, "source_quad_mm": self.source_quad_mm,
+        }
+        return np.ascontiguousarray(self.page).tobytes(), header
+
+    @classmethod
+    def from_bytes(cls, data: bytes, header: Mapping[str, Any]) -> WarpedPage:
+        """Inverse of :meth:`to_bytes` (zero-copy, read-only view on ``data``)."""
+        h, w = (int(v) for v in header["shape"])
+        page = np.frombuffer(data, np.uint8, count=h * w).reshape(h, w)
+        return cls(page, float(header["px_per_mm"]), dict(header["alignment"]),
+                   [list(p) for p in header.get("source_quad_mm") or []])
+
+
+@dataclass
+class _Blob:
+    x: float
+    y: float
+    size: float
+    hollow: float  # hole area / outer area
+
+
+def _corner_markers(sheet: SheetMeta) -> list[Marker] | None:
+    """The 4 markers nearest the page corners, in TL, TR, BR, BL order."""
+    if len(sheet.markers) < 4:
+        return None
+    corners = [(0.0, 0.0), (sheet.page_w_mm, 0.0), (sheet.page_w_mm, sheet.page_h_mm), (0.0, sheet.page_h_mm)]
+    out = []
+    for cx, cy in corners:
+        out.append(min(sheet.markers, key=lambda m: math.hypot(m.x_mm - cx, m.y_mm - cy)))
+    if len({m.id for m in out}) != 4:
+        return None
+    return out
+
+
+@lru_cache(maxsize=16)
+def _thumb_template(meta_hash: str, sheet: SheetMeta) -> F64:
+    from omr.template import render_sheet
+
+    img = render_sheet(sheet.raw, dpi=THUMB_PX_PER_MM * 25.4)
+    return _highpass(img)
+
+
+def _highpass(img: GrayImage) -> F64:
+    f = img.astype(np.float32)
+    hp = f - cv2.GaussianBlur(f, (0, 0), 6.0)
+    hp = cv2.GaussianBlur(hp, (0, 0), 0.8)
+    hp -= hp.mean()
+    n = float(np.sqrt((hp * hp).sum())) or 1.0
+    return (hp / n).astype(np.float64)
+
+
+def _find_blobs(small: GrayImage) -> list[_Blob]:
+    h, w = small.shape
+    block = max(31, (max(h, w) // 10) | 1)
+    bw = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 20)
+    bw = cv2.morphologyEx(bw, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    contours, hier = cv2.findContours(bw, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hier is None:
+        return []
+    hier = hier[0]
+    min_area = (max(h, w) / 400.0) ** 2 * 4
+    max_area = (max(h, w) / 12.0) ** 2
+    blobs = []
+    for i, c in enumerate(contours):
+        if hier[i][3] != -1:
+            continue
+        area = cv2.contourArea(c)
+        if not min_area <= area <= max_area:
+            continue
+        (cx, cy), (rw, rh), _ = cv2.minAreaRect(c)
+        if min(rw, rh) < 3 or max(rw, rh) / min(rw, rh) > 1.7:
+            continue
+        if area / (rw * rh) < 0.82:
+            continue
+        hole = 0.0
+        ch = hier[i][2]
+        while ch != -1:
+            hole = max(hole, cv2.contourArea(contours[ch]))
+            ch = hier[ch][0]
+        m = cv2.moments(c)
+        if m["m00"] <= 0:
+            continue
+        blobs.append(_Blob(m["m10"] / m["m00"], m["m01"] / m["m00"], math.sqrt(area), hole / area))
+    blobs.sort(key=lambda b: -b.size)
+    return blobs
+
+
+def _cyclic(pts: list[tuple[float, float]]) -> list[int] | None:
+    """Indices of 4 points in clockwise order (image coords, y down), or None if not convex."""
+    cx = sum(p[0] for p in pts) / 4
+    cy = sum(p[1] for p in pts) / 4
+    order = sorted(range(4), key=lambda i: math.atan2(pts[i][1] - cy, pts[i][0] - cx))
+    for k in range(4):
+        a, b, c = (pts[order[(k + j) % 4]] for j in range(3))
+        cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
+        if cross <= 0:
+            return None
+    return order
+
+
+def _quad_candidates(blobs: list[_Blob], corners: list[Marker]) -> list[tuple[float, list[_Blob]]]:
+    top = blobs[:14]
+    w_mm = math.hypot(corners[1].x_mm - corners[0].x_mm, corners[1].y_mm - corners[0].y_mm)
+    h_mm = math.hypot(corners[3].x_mm - corners[0].x_mm, corners[3].y_mm - corners[0].y_mm)
+    aspect = max(w_mm, h_mm) / min(w_mm, h_mm)
+    size_ratio = corners[0].size_mm / ((w_mm + h_mm) / 2)
+    out = []
+    for combo in itertools.combinations(top, 4):
+        sizes = [b.size for b in combo]
+        if max(sizes) / min(sizes) > 1.7:
+            continue
+        pts = [(b.x, b.y) for b in combo]
+        order = _cyclic(pts)
+        if order is None:
+            continue
+        q = [combo[i] for i in order]
+        sides = [math.hypot(q[(i + 1) % 4].x - q[i].x, q[(i + 1) % 4].y - q[i].y) for i in range(4)]
+        if min(sides) <= 0:
+            continue
+        a = (sides[0] + sides[2]) / 2
+        b = (sides[1] + sides[3]) / 2
+        opp = max(sides[0] / sides[2], sides[2] / sides[0], sides[1] / sides[3], sides[3] / sides[1])
+        if opp > 1.8:
+            continue
+        ar = max(a, b) / min(a, b)
+        if not aspect / 1.6 < ar < aspect * 1.6:
+            continue
+        rel = (sum(sizes) / 4) / ((a + b) / 2) / size_ratio
+        if not 0.5 < rel < 1.8:
+            continue
+        score = (abs(math.log(ar / aspect)) + abs(math.log(rel)) + math.log(max(sizes) / min(sizes))
+                 + math.log(opp))
+        out.append((score, q))
+    out.sort(key=lambda t: t[0])
+    return out[:MAX_QUAD_TRIES]
+
+
+def _orient(small: GrayImage, quad_px: list[tuple[float, float]], dst_mm: list[tuple[float, float]],
+            sheet: SheetMeta) -> tuple[float, int, F64]:
+    """Best cyclic assignment of ``quad_px`` (clockwise) to ``dst_mm`` (TL,TR,BR,BL)."""
+    tmpl = _thumb_template(sheet.meta_hash, sheet)
+    th, tw = tmpl.shape
+    s = THUMB_PX_PER_MM
+    dst = np.array(dst_mm, np.float32) * s
+    best = (-2.0, 0, np.eye(3))
+    for k in range(4):
+        src = np.array([quad_px[(i + k) % 4] for i in range(4)], np.float32)
+        hmat = cv2.getPerspectiveTransform(src, dst)
+        thumb = cv2.warpPerspective(small, hmat, (tw, th), flags=cv2.INTER_AREA,
+                                    borderMode=cv2.BORDER_REPLICATE)
+        corr = float((_highpass(thumb) * tmpl).sum())
+        if corr > best[0]:
+            best = (corr, k, hmat.astype(np.float64))
+    return best
+
+
+def _rotation(h_img_to_mm: F64) -> int:
+    inv = np.linalg.inv(h_img_to_mm)
+    p = cv2.perspectiveTransform(np.array([[[0.0, 0.0], [100.0, 0.0]]]), inv)[0]
+    ang = math.degrees(math.atan2(p[1][1] - p[0][1], p[1][0] - p[0][0]))
+    return int(round(ang / 90.0)) % 4 * 90
+
+
+def _refine_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list[tuple[Marker, float, float]]:
+    """Re-locate every marker around its predicted position at full resolution."""
+    inv = np.linalg.inv(h_img_to_mm)
+    found = []
+    gh, gw = gray.shape
+    for m in sheet.markers:
+        s = m.size_mm
+        ring = [(m.x_mm + dx * s, m.y_mm + dy * s) for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        pts = cv2.perspectiveTransform(np.array([[[m.x_mm, m.y_mm], *ring]], np.float64), inv)[0]
+        cx, cy = pts[0]
+        half = max(float(np.abs(pts[1:] - pts[0]).max()), 6.0)
+        x0, y0 = int(cx - half), int(cy - half)
+        x1, y1 = int(cx + half) + 1, int(cy + half) + 1
+        if x0 < 0 or y0 < 0 or x1 > gw or y1 > gh:
+            continue
+        win = gray[y0:y1, x0:x1]
+        _, bw = cv2.threshold(cv2.GaussianBlur(win, (3, 3), 0), 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        n, lab, stats, cents = cv2.connectedComponentsWithStats(bw, connectivity=8)
+        if n < 2:
+            continue
+        exp_side = half / 1.414 * 1.0  # predicted marker side in px (window is ~2 sides wide)
+        best_i, best_d = -1, 1e9
+        for i in range(1, n):
+            area = stats[i, cv2.CC_STAT_AREA]
+            bw_, bh_ = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
+            if not (0.35 * exp_side <= max(bw_, bh_) <= 1.8 * exp_side):
+                continue
+            if m.kind != "hollow" and area < 0.45 * bw_ * bh_:
+                continue
+            d = math.hypot(cents[i][0] + x0 - cx, cents[i][1] + y0 - cy)
+            if d < best_d:
+                best_i, best_d = i, d
+        if best_i < 0 or best_d > 0.6 * half:
+            continue
+        ys, xs = np.nonzero(lab == best_i)
+        # centre of the bounding box of the blob = centre of the square (robust to the hole)
+        found.append((m, float(x0 + (xs.min() + xs.max()) / 2.0), float(y0 + (ys.min() + ys.max()) / 2.0)))
+    return found
+
+
+def _fit(found: list[tuple[Marker, float, float]], model: str) -> tuple[F64, float] | None:
+    if len(found) < (4 if model == "homography" else 3):
+        return None
+    src = np.array([[x, y] for _, x, y in found], np.float64)
+    dst = np.array([[m.x_mm, m.y_mm] for m, _, _ in found], np.float64)
+    if model == "homography":
+        hmat, _ = cv2.findHomography(src, dst, 0)
+        if hmat is None:
+            return None
+    else:
+        a, _ = cv2.estimateAffine2D(src, dst, method=cv2.LMEDS)
+        if a is None:
+            return None
+        hmat = np.vstack([a, [0.0, 0.0, 1.0]])
+    proj = cv2.perspectiveTransform(src[None], hmat)[0]
+    err = float(np.sqrt(((proj - dst) ** 2).sum(axis=1).mean()))
+    return hmat.astype(np.float64), err
+
+
+def _outline_quad(small: GrayImage) -> list[tuple[float, float]] | None:
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(bw, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    if cv2.contourArea(c) < 0.15 * small.shape[0] * small.shape[1]:
+        return None
+    hull = cv2.convexHull(c)
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.01, 0.02, 0.03, 0.05):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            pts = [(float(p[0][0]), float(p[0][1])) for p in approx]
+            order = _cyclic(pts)
+            return None if order is None else [pts[i] for i in order]
+    return None
+
+
+def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
+              *, px_per_mm: float = PX_PER_MM) -> WarpedPage:
+    """Find the sheet in ``gray`` and warp it into the template frame.
+
+    Args:
+        gray: ``(H, W)`` uint8 grayscale photo or scan, any rotation.
+        meta: Sheet meta (dict or :class:`SheetMeta`).
+        mode: ``"photo"`` (perspective), ``"scan"`` (flat page, affine model,
+            may fall back to the image bounds) or ``"auto"`` (perspective fit;
+            affine when the page is flat enough).
+        px_per_mm: Resolution of the output page.
+
+    Returns:
+        The :class:`WarpedPage`.
+
+    Raises:
+        AlignmentError: ``alignment_failed`` when no page can be found.
+        ValueError: for an unknown ``mode``.
+    """
+    if mode not in ("auto", "photo", "scan"):
+        raise ValueError(f"mode must be auto, photo or scan, got {mode!r}")
+    sheet = as_sheet_meta(meta)
+    if gray.ndim != 2 or gray.dtype != np.uint8:
+        raise ValueError("gray must be a 2-D uint8 image")
+    gh, gw = gray.shape
+    f = min(1.0, DETECT_LONG_PX / max(gh, gw))
+    small = cv2.resize(gray, (round(gw * f), round(gh * f)), interpolation=cv2.INTER_AREA) if f < 1 else gray
+    scale_up = np.diag([1.0 / f, 1.0 / f, 1.0]) if f < 1 else np.eye(3)
+
+    tried: list[tuple[str, list[tuple[float, float]], list[tuple[float, float]]]] = []
+    corners = _corner_markers(sheet)
+    if corners is not None:
+        for _, q in _quad_candidates(_find_blobs(small), corners):
+            tried.append(("fiducials", [(b.x, b.y) for b in q], [(m.x_mm, m.y_mm) for m in corners]))
+    page_corners = [(0.0, 0.0), (sheet.page_w_mm, 0.0), (sheet.page_w_mm, sheet.page_h_mm), (0.0, sheet.page_h_mm)]
+    outline = _outline_quad(small)
+    if outline is not None:
+        tried.append(("outline", outline, page_corners))
+    if mode == "scan":
+        sh, sw = small.shape
+        tried.append(("page_bounds", [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)],
+                      page_corners))
+
+    best: tuple[float, str, F64] | None = None
+    for method, quad, dst in tried:
+        corr, _k, hmat_thumb = _orient(small, quad, dst, sheet)
+        if corr >= MIN_CORR and (best is None or corr > best[0] + 0.05):
+            best = (corr, method, hmat_thumb)
+            if method == "fiducials":
+                break
+    if best is None:
+        raise AlignmentError("could not find the answer sheet in the image (no fiducials or page outline matched)")
+    corr, method, hmat_thumb = best
+    to_mm = np.diag([1 / THUMB_PX_PER_MM, 1 / THUMB_PX_PER_MM, 1.0])
+    h_img_to_mm = to_mm @ hmat_thumb @ np.linalg.inv(scale_up)
+    model = "affine" if mode == "scan" else "homography"
+    found = _refine_markers(gray, h_img_to_mm, sheet)
+    fit = _fit(found, model)
+    if fit is None and model == "affine":
+        fit = None
+    fit_err = float("nan")
+    if fit is not None:
+        h_img_to_mm, fit_err = fit
+        if mode == "auto" and len(found) >= 5:
+            aff = _fit(found, "affine")
+            if aff is not None and aff[1] < 0.25:
+                h_img_to_mm, fit_err, model = aff[0], aff[1], "affine"
+    if not math.isfinite(fit_err):
+        fit_err = 1.0  # unrefined (outline/page bounds only): assume ~1 mm
+    out_w, out_h = round(sheet.page_w_mm * px_per_mm), round(sheet.page_h_mm * px_per_mm)
+    m_out = np.diag([px_per_mm, px_per_mm, 1.0]) @ h_img_to_mm
+    page = cv2.warpPerspective(gray, m_out, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    src_quad = np.array([[[0.0, 0.0], [gw - 1.0, 0.0], [gw - 1.0, gh - 1.0], [0.0, gh - 1.0]]])
+    quad_mm = cv2.perspectiveTransform(src_quad, h_img_to_mm)[0]
+    alignment = {
+        "method": method,
+        "rotation": _rotation(h_img_to_mm),
+        "fit_error_mm": round(fit_err, 3),
+        "model": model,
+        "markers_found": len(found),
+        "correlation": round(corr, 3),
+    }
+    return WarpedPage(page, px_per_mm, alignment, [[round(float(x), 2), round(float(y), 2)] for x, y in quad_mm])
