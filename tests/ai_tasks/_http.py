@@ -9,10 +9,12 @@ stream forever. Every request is recorded in :attr:`LocalServer.requests`.
 from __future__ import annotations
 
 import contextlib
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -105,9 +107,20 @@ class LocalServer:
 
 
 @contextlib.contextmanager
-def serve(routes: dict[str, Route] | None = None, host: str = "127.0.0.1") -> Iterator[LocalServer]:
-    """Run a server on ``host`` (a free port) for the duration of the block."""
+def serve(
+    routes: dict[str, Route] | None = None,
+    host: str = "127.0.0.1",
+    tls: tuple[Path, Path] | None = None,
+) -> Iterator[LocalServer]:
+    """Run a server on ``host`` (a free port) for the duration of the block.
+
+    ``tls`` is ``(cert_pem, key_pem)`` to serve HTTPS instead of HTTP.
+    """
     server = _Server((host, 0), _Handler)
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.routes = dict(routes or {})
     server.requests = []
     server.stopping = threading.Event()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import stat
+import subprocess
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -202,28 +204,36 @@ def test_redirect_to_other_loopback_address_is_refused(server: LocalServer, tmp_
 def test_redirect_to_localhost_name_is_refused_without_allowlist(
     server: LocalServer, tmp_path: Path
 ) -> None:
-    server.route("/hop", _http.redirect(f"http://localhost:{server.port}/obj"))
-    policy = DownloadPolicy(allow_http=True, allowlist=("127.0.0.1/32",), read_timeout_s=0.5)
-    hops_ok = DownloadPolicy(allow_http=True, allowlist=("localhost",), read_timeout_s=0.5)
+    server.route("/obj", _http.body(b"internal"))
+    target = f"http://localhost:{server.port}/obj"
+    with serve({"/hop": _http.redirect(target)}, host="127.0.0.2") as front:
+        only_front = DownloadPolicy(allow_http=True, allowlist=("127.0.0.2",), read_timeout_s=1)
+        with_name = DownloadPolicy(
+            allow_http=True, allowlist=("127.0.0.2", "localhost"), read_timeout_s=1
+        )
 
-    # The first hop (127.0.0.1) is allowed by IP, the name "localhost" only by name.
+        _expect_failure(
+            front.url("/hop"),
+            tmp_path,
+            "download_address_refused",
+            retryable=False,
+            policy=only_front,
+        )
+        assert server.requests == []
+
+        path = download_to_dir(front.url("/hop"), tmp_path, policy=with_name)
+        assert path.read_bytes() == b"internal"
+
+
+def test_localhost_is_refused_without_allowlist(server: LocalServer, tmp_path: Path) -> None:
     _expect_failure(
-        f"http://localhost:{server.port}/hop",
+        f"http://localhost:{server.port}/obj",
         tmp_path,
         "download_address_refused",
         retryable=False,
         policy=DownloadPolicy(allow_http=True),
     )
-    _expect_failure(
-        server.url("/hop"),
-        tmp_path,
-        "download_address_refused",
-        retryable=False,
-        policy=DownloadPolicy(allow_http=True, allowlist=("127.0.0.2",)),
-    )
-    server.route("/obj", _http.body(b"ok"))
-    assert download_to_dir(server.url("/hop"), tmp_path, policy=policy).read_bytes() == b"ok"
-    assert download_to_dir(f"http://localhost:{server.port}/hop", tmp_path, policy=hops_ok)
+    assert server.requests == []
 
 
 def test_max_redirects_zero_refuses_first_redirect(server: LocalServer, tmp_path: Path) -> None:
@@ -266,6 +276,66 @@ def test_stale_part_file_is_removed_on_failure(server: LocalServer, tmp_path: Pa
     (tmp_path / "input.part").write_bytes(b"from a crashed run")
 
     _expect_failure(server.url("/obj"), tmp_path, "download_truncated", retryable=True)
+
+
+@pytest.fixture
+def localhost_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for ``localhost`` (needs the openssl CLI)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not installed")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return cert, key
+
+
+def test_https_pins_address_but_verifies_the_host_name(
+    tmp_path: Path, localhost_cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import certifi
+
+    # Trust our test CA instead of the public bundle; nothing else changes.
+    monkeypatch.setattr(certifi, "where", lambda: str(localhost_cert[0]))
+    with serve({"/obj": _http.body(b"tls")}, tls=localhost_cert) as tls_server:
+        by_name = DownloadPolicy(allowlist=("localhost",), read_timeout_s=1)
+        path = download_to_dir(
+            f"https://localhost:{tls_server.port}/obj?{SECRET}", tmp_path, policy=by_name
+        )
+        assert path.read_bytes() == b"tls"
+        assert tls_server.requests[0].headers["Host"] == f"localhost:{tls_server.port}"
+        path.unlink()
+
+        # Same server by IP: the certificate does not name 127.0.0.1.
+        by_ip = DownloadPolicy(allowlist=("127.0.0.1",), read_timeout_s=1)
+        _expect_failure(
+            f"https://127.0.0.1:{tls_server.port}/obj?{SECRET}",
+            tmp_path,
+            "download_connection_failed",
+            retryable=True,
+            policy=by_ip,
+        )
 
 
 # --- refused before any connection ---------------------------------------------------
