@@ -1,11 +1,12 @@
 """``ai.job``: the legacy API's single entry point, and how a job ends.
 
 The API sends ``send_task("ai.job", [job], queue="cpu-vision")``; the
-dispatcher validates the AIJob, strips secrets from its payload, and
-*replaces itself* with the job's task or chain followed by ``ai.job.finalize``.
-Because the replacement inherits the dispatcher's task id, the API's
-``AsyncResult(id).get()`` returns the job's :class:`AIResult` dict, DONE or
-FAILED, whichever step ended it.
+dispatcher validates the AIJob, strips secrets from its payload, and starts
+the job's task or chain followed by ``ai.job.finalize``, with ``ai.job.failed``
+as error handler on every step. Both write the job's :class:`AIResult` (DONE
+or FAILED) under the *dispatcher's* task id, which itself stores nothing
+else: the API's ``AsyncResult(id).get()`` sees one contract, never a raw
+exception, whichever step ended the job.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from typing import Any
 
 from celery import Signature, chain, states
+from celery.exceptions import Ignore
 
 from ai_tasks.celery import app
 from ai_tasks.contracts import AIJob, AIResult
@@ -75,16 +77,20 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         return result
     queue = job_queue(ai_job.type)
     job_info = state["job"]
-    tail = finalize.s(job=job_info).set(queue=queue)
-    whole = chain(sig, tail)
-    whole.link_error(failed.s(job=job_info, result_id=self.request.id))
-    raise self.replace(whole)
+    result_id = self.request.id
+    whole = chain(sig, finalize.s(job=job_info, result_id=result_id).set(queue=queue))
+    whole.link_error(failed.s(job=job_info, result_id=result_id))
+    whole.apply_async()
+    # The dispatcher's own id must only ever hold the final AIResult.
+    raise Ignore()
 
 
 @app.task(name="ai.job.finalize")
-def finalize(result: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
-    """Wrap a job's result into a DONE AIResult (and deliver it to the API if configured)."""
+def finalize(result: dict[str, Any], job: dict[str, Any], result_id: str | None = None) -> dict[str, Any]:
+    """Wrap a job's result into a DONE AIResult, store it under the job's id, deliver it."""
     out = AIResult.done(job["id"], result).to_dict()
+    if result_id:
+        app.backend.store_result(result_id, out, states.SUCCESS)
     _enqueue_delivery(out, job)
     return out
 
@@ -93,8 +99,8 @@ def finalize(result: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
 def failed(request: Any, exc: BaseException, traceback: Any, job: dict[str, Any], result_id: str) -> None:
     """Chain error handler: any final failure becomes a FAILED AIResult with a reason code.
 
-    Celery already marked the chain's remaining tasks FAILURE; the job's own
-    result id is overwritten with the AIResult so the API reads one contract.
+    Runs inline in the worker whose step failed (Celery calls errbacks that
+    take ``request, exc, traceback`` directly), after the step's retries.
     """
     out = AIResult.from_exception(job["id"], exc).to_dict()
     app.backend.store_result(result_id, out, states.SUCCESS)
