@@ -2,7 +2,7 @@
 
 Reasons (stable strings): ``alignment_fit_error`` (marker fit residual above
 ``MAX_FIT_ERROR_MM``), ``alignment_unrefined`` (page found by its outline or the
-image bounds only), ``question_<n>_<status>`` for every question not ``ok`` /
+image bounds and fewer than 4 markers re-located), ``question_<n>_<status>`` for every question not ``ok`` /
 ``blank``, ``identifier_<status>`` when the ID is not ``ok``.
 
 Examples:
@@ -30,7 +30,7 @@ def review(alignment: Mapping[str, Any], identifier: Mapping[str, Any] | None,
     reasons = []
     if float(alignment.get("fit_error_mm") or 0.0) > MAX_FIT_ERROR_MM:
         reasons.append("alignment_fit_error")
-    if alignment.get("method") not in (None, "fiducials"):
+    if alignment.get("method") not in (None, "fiducials") and int(alignment.get("markers_found") or 0) < 4:
         reasons.append("alignment_unrefined")
     if identifier is not None and identifier.get("status") != "ok":
         reasons.append(f"identifier_{identifier.get('status')}")

@@ -36,7 +36,6 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -53,7 +52,8 @@ PX_PER_MM = 6.0
 DETECT_LONG_PX = 1400
 THUMB_PX_PER_MM = 1.5
 MIN_CORR = 0.30
-MAX_QUAD_TRIES = 6
+MAX_QUAD_TRIES = 8
+THUMB_SRC_LONG_PX = 640
 
 F64 = npt.NDArray[np.float64]
 
@@ -124,12 +124,18 @@ def _corner_markers(sheet: SheetMeta) -> list[Marker] | None:
     return out
 
 
-@lru_cache(maxsize=16)
-def _thumb_template(meta_hash: str, sheet: SheetMeta) -> F64:
-    from omr.template import render_sheet
+_THUMBS: dict[str, F64] = {}
 
-    img = render_sheet(sheet.raw, dpi=THUMB_PX_PER_MM * 25.4)
-    return _highpass(img)
+
+def _thumb_template(meta_hash: str, sheet: SheetMeta) -> F64:
+    hit = _THUMBS.get(meta_hash)
+    if hit is None:
+        from omr.template import render_sheet
+
+        if len(_THUMBS) > 32:
+            _THUMBS.clear()
+        hit = _THUMBS[meta_hash] = _highpass(render_sheet(sheet.raw, dpi=THUMB_PX_PER_MM * 25.4))
+    return hit
 
 
 def _highpass(img: GrayImage) -> F64:
@@ -172,6 +178,17 @@ def _find_blobs(small: GrayImage) -> list[_Blob]:
         m = cv2.moments(c)
         if m["m00"] <= 0:
             continue
+        # quiet zone: a square band 0.8-1.2 x side around the centre must be clean
+        side = math.sqrt(area)
+        bx, by = m["m10"] / m["m00"], m["m01"] / m["m00"]
+        o, q = int(1.2 * side), int(0.8 * side)
+        x0, y0, x1, y1 = int(bx) - o, int(by) - o, int(bx) + o + 1, int(by) + o + 1
+        if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+            continue
+        win = bw[y0:y1, x0:x1]
+        band = int(win.sum() // 255) - int(bw[int(by) - q:int(by) + q + 1, int(bx) - q:int(bx) + q + 1].sum() // 255)
+        if band > 0.06 * ((2 * o + 1) ** 2 - (2 * q + 1) ** 2):
+            continue
         blobs.append(_Blob(m["m10"] / m["m00"], m["m01"] / m["m00"], math.sqrt(area), hole / area))
     blobs.sort(key=lambda b: -b.size)
     return blobs
@@ -199,7 +216,7 @@ def _quad_candidates(blobs: list[_Blob], corners: list[Marker]) -> list[tuple[fl
     out = []
     for combo in itertools.combinations(top, 4):
         sizes = [b.size for b in combo]
-        if max(sizes) / min(sizes) > 1.7:
+        if max(sizes) / min(sizes) > 2.4:
             continue
         pts = [(b.x, b.y) for b in combo]
         order = _cyclic(pts)
@@ -212,24 +229,28 @@ def _quad_candidates(blobs: list[_Blob], corners: list[Marker]) -> list[tuple[fl
         a = (sides[0] + sides[2]) / 2
         b = (sides[1] + sides[3]) / 2
         opp = max(sides[0] / sides[2], sides[2] / sides[0], sides[1] / sides[3], sides[3] / sides[1])
-        if opp > 1.8:
+        if opp > 2.6:
             continue
         ar = max(a, b) / min(a, b)
-        if not aspect / 1.6 < ar < aspect * 1.6:
+        if not aspect / 2.0 < ar < aspect * 2.0:
             continue
         rel = (sum(sizes) / 4) / ((a + b) / 2) / size_ratio
         if not 0.5 < rel < 1.8:
             continue
-        score = (abs(math.log(ar / aspect)) + abs(math.log(rel)) + math.log(max(sizes) / min(sizes))
-                 + math.log(opp))
+        score = (abs(math.log(ar / aspect)) + abs(math.log(rel)) + 0.3 * math.log(max(sizes) / min(sizes))
+                 + 0.5 * math.log(opp))
         out.append((score, q))
     out.sort(key=lambda t: t[0])
     return out[:MAX_QUAD_TRIES]
 
 
-def _orient(small: GrayImage, quad_px: list[tuple[float, float]], dst_mm: list[tuple[float, float]],
+def _orient(tsrc: GrayImage, tf: float, quad_px: list[tuple[float, float]], dst_mm: list[tuple[float, float]],
             sheet: SheetMeta) -> tuple[float, int, F64]:
-    """Best cyclic assignment of ``quad_px`` (clockwise) to ``dst_mm`` (TL,TR,BR,BL)."""
+    """Best cyclic assignment of ``quad_px`` (clockwise) to ``dst_mm`` (TL,TR,BR,BL).
+
+    ``tsrc`` is the detection image scaled by ``tf``; the returned homography maps
+    detection-image pixels to thumbnail pixels (``THUMB_PX_PER_MM``).
+    """
     tmpl = _thumb_template(sheet.meta_hash, sheet)
     th, tw = tmpl.shape
     s = THUMB_PX_PER_MM
@@ -238,7 +259,8 @@ def _orient(small: GrayImage, quad_px: list[tuple[float, float]], dst_mm: list[t
     for k in range(4):
         src = np.array([quad_px[(i + k) % 4] for i in range(4)], np.float32)
         hmat = cv2.getPerspectiveTransform(src, dst)
-        thumb = cv2.warpPerspective(small, hmat, (tw, th), flags=cv2.INTER_AREA,
+        h_t = hmat @ np.diag([1.0 / tf, 1.0 / tf, 1.0])
+        thumb = cv2.warpPerspective(tsrc, h_t, (tw, th), flags=cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE)
         corr = float((_highpass(thumb) * tmpl).sum())
         if corr > best[0]:
@@ -376,23 +398,30 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
         tried.append(("page_bounds", [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)],
                       page_corners))
 
+    tf = min(1.0, THUMB_SRC_LONG_PX / max(small.shape))
+    tsrc = cv2.resize(small, None, fx=tf, fy=tf, interpolation=cv2.INTER_AREA) if tf < 1 else small
     best: tuple[float, str, F64] | None = None
     for method, quad, dst in tried:
-        corr, _k, hmat_thumb = _orient(small, quad, dst, sheet)
-        if corr >= MIN_CORR and (best is None or corr > best[0] + 0.05):
-            best = (corr, method, hmat_thumb)
-            if method == "fiducials":
+        corr, _k, hmat_thumb = _orient(tsrc, tf, quad, dst, sheet)
+        bonus = 0.05 if method == "fiducials" else 0.0
+        if corr >= MIN_CORR and (best is None or corr + bonus > best[0]):
+            best = (corr + bonus, method, hmat_thumb)
+            if corr > 0.6 and method == "fiducials":
                 break
     if best is None:
         raise AlignmentError("could not find the answer sheet in the image (no fiducials or page outline matched)")
     corr, method, hmat_thumb = best
+    corr -= 0.05 if method == "fiducials" else 0.0
     to_mm = np.diag([1 / THUMB_PX_PER_MM, 1 / THUMB_PX_PER_MM, 1.0])
     h_img_to_mm = to_mm @ hmat_thumb @ np.linalg.inv(scale_up)
     model = "affine" if mode == "scan" else "homography"
     found = _refine_markers(gray, h_img_to_mm, sheet)
     fit = _fit(found, model)
-    if fit is None and model == "affine":
-        fit = None
+    if fit is not None and len(found) < len(sheet.markers):
+        found2 = _refine_markers(gray, fit[0], sheet)
+        fit2 = _fit(found2, model)
+        if fit2 is not None and len(found2) > len(found):
+            found, fit = found2, fit2
     fit_err = float("nan")
     if fit is not None:
         h_img_to_mm, fit_err = fit
