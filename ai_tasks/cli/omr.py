@@ -1,0 +1,158 @@
+"""``ai-worker omr ...``: sheet templates and grading from the command line.
+
+Sub-commands::
+
+    omr template --questions N [--choices 4|5] --out DIR [--dpi 200] [--title T]
+    omr grade IMAGE --meta META.json [--mode auto|photo|scan] [--key KEY.json] [--overlay OUT.png]
+    omr grade-batch DIR --meta META.json --out results.csv [--mode ...] [--key KEY.json]
+
+Results go to stdout as JSON; errors exit with code 2 and print
+``{"reason_code": ..., "message": ...}`` on stderr. This module imports only
+``omr``, the standard library and (lazily, on a TTY) ``tqdm``; it needs no Celery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from omr.errors import MetaError, OMRError
+
+__all__ = ["main", "register"]
+
+EXIT_ERROR = 2
+
+
+def _fail(reason_code: str, message: str) -> int:
+    print(json.dumps({"reason_code": reason_code, "message": message}), file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MetaError(f"cannot read {what} {path}: {exc.strerror}", reason_code=f"{what}_unreadable") from None
+    except json.JSONDecodeError as exc:
+        raise MetaError(f"{what} {path} is not JSON: {exc}", reason_code=f"{what}_invalid") from None
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from omr.template import build_template, write_sheet
+
+    meta = build_template(args.questions, choices=args.choices, title=args.title)
+    paths = write_sheet(meta, args.out, dpi=args.dpi)
+    print(json.dumps({k: str(v) for k, v in paths.items()}))
+    return 0
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    import cv2
+
+    from omr.grade import grade_image
+    from omr.meta import load_meta
+    from omr.overlay import render_overlay
+
+    sheet = load_meta(_read_json(args.meta, "meta"))
+    key = _read_json(args.key, "key") if args.key else None
+    result = grade_image(Path(args.image), sheet, mode=args.mode, key=key, return_page=bool(args.overlay))
+    page = result.pop("_page", None)
+    if args.overlay and page is not None:
+        if not cv2.imwrite(str(args.overlay), render_overlay(page, result, sheet)):
+            raise OMRError(f"cannot write overlay {args.overlay}", reason_code="overlay_unwritable")
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+def _cmd_grade_batch(args: argparse.Namespace) -> int:
+    from omr.batch import grade_folder, list_images
+    from omr.meta import load_meta
+
+    sheet = load_meta(_read_json(args.meta, "meta"))
+    key = _read_json(args.key, "key") if args.key else None
+    if not Path(args.dir).is_dir():
+        return _fail("input_not_found", f"{args.dir} is not a folder")
+    bar: Any = None
+    if sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(list_images(args.dir)), unit="sheet", file=sys.stderr)
+        except ImportError:  # pragma: no cover - tqdm is in the vision extra
+            bar = None
+
+    def progress(done: int, total: int, path: Path) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        rows = grade_folder(args.dir, sheet, args.out, mode=args.mode, key=key, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    errors = sum(1 for r in rows if r["status"] == "error")
+    print(json.dumps({"csv": str(args.out), "images": len(rows), "errors": errors}))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``omr`` command (with its sub-commands) to a CLI's sub-parsers.
+
+    Examples:
+        >>> p = argparse.ArgumentParser(prog="ai-worker")
+        >>> register(p.add_subparsers(dest="command"))
+        >>> p.parse_args(["omr", "template", "--questions", "10", "--out", "x"]).questions
+        10
+    """
+    omr = subparsers.add_parser("omr", help="OMR answer sheets: templates and grading")
+    sub = omr.add_subparsers(dest="omr_command", required=True)
+
+    t = sub.add_parser("template", help="write sheet.pdf, sheet.png and meta.json")
+    t.add_argument("--questions", type=int, required=True, help="number of questions (1..100)")
+    t.add_argument("--choices", type=int, choices=(4, 5), default=5)
+    t.add_argument("--out", required=True, help="output folder")
+    t.add_argument("--dpi", type=int, default=200)
+    t.add_argument("--title", default=None)
+    t.set_defaults(omr_handler=_cmd_template)
+
+    g = sub.add_parser("grade", help="grade one image; result JSON on stdout")
+    g.add_argument("image")
+    g.add_argument("--meta", required=True)
+    g.add_argument("--mode", choices=("auto", "photo", "scan"), default="auto")
+    g.add_argument("--key", default=None, help="answer key JSON")
+    g.add_argument("--overlay", default=None, help="write an annotated PNG here")
+    g.set_defaults(omr_handler=_cmd_grade)
+
+    b = sub.add_parser("grade-batch", help="grade a folder of images to CSV")
+    b.add_argument("dir")
+    b.add_argument("--meta", required=True)
+    b.add_argument("--out", required=True, help="CSV path")
+    b.add_argument("--mode", choices=("auto", "photo", "scan"), default="auto")
+    b.add_argument("--key", default=None)
+    b.set_defaults(omr_handler=_cmd_grade_batch)
+    omr.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed ``omr`` sub-command; returns the exit code (2 on error)."""
+    try:
+        return int(args.omr_handler(args))
+    except OMRError as exc:
+        return _fail(exc.reason_code, str(exc))
+    except FileNotFoundError as exc:
+        return _fail("input_not_found", str(exc))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry: ``python -m ai_tasks.cli.omr omr grade ...``."""
+    parser = argparse.ArgumentParser(prog="ai-worker")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
