@@ -28,8 +28,8 @@ def _redact_published_reprs(headers: dict[str, Any] | None = None, body: Any = N
     """Our own publishes carry redacted argument reprs (seen by Flower's task-sent)."""
     if not headers or not isinstance(body, tuple | list) or len(body) < 2:
         return
-    headers["argsrepr"] = saferepr(redact(list(body[0])), 1024)
-    headers["kwargsrepr"] = saferepr(redact(dict(body[1])), 1024)
+    headers["argsrepr"] = saferepr(redact(list(body[0])), 1024, maxlevels=6)
+    headers["kwargsrepr"] = saferepr(redact(dict(body[1])), 1024, maxlevels=6)
 
 
 @worker_init.connect

@@ -69,7 +69,8 @@ class AIJob:
         job_type = data.get("type")
         if not isinstance(job_type, str) or not job_type:
             raise JobPayloadError("job_invalid", "job has no 'type' string")
-        payload = data.get("payload") or {}
+        payload = data.get("payload")
+        payload = {} if payload is None else payload
         if not isinstance(payload, Mapping):
             raise JobPayloadError(
                 "job_invalid", f"job 'payload' must be an object, got {type(payload).__name__}"

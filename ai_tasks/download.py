@@ -27,7 +27,9 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
+import json
 import logging
 import os
 import re
@@ -36,7 +38,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +56,7 @@ from urllib3.exceptions import (
 from ai_tasks.errors import DownloadError, TransientDownloadError
 
 __all__ = [
+    "fetch_json",
     "DownloadPolicy",
     "download_to_dir",
     "is_address_allowed",
@@ -377,9 +380,11 @@ def _request(
     policy: DownloadPolicy,
     deadline: float,
     url: str,
+    extra_headers: Mapping[str, str] | None = None,
 ) -> tuple[urllib3.HTTPConnectionPool, urllib3.BaseHTTPResponse]:
     """Send the GET to the first vetted address that accepts a connection."""
     headers = {
+        **(extra_headers or {}),
         "Host": target.host_header,
         "User-Agent": _USER_AGENT,
         "Accept-Encoding": "identity",
@@ -494,7 +499,12 @@ def _stream_body(
 
 
 def download_to_dir(
-    url: str, dest_dir: Path, *, policy: DownloadPolicy, filename: str = "input"
+    url: str,
+    dest_dir: Path,
+    *,
+    policy: DownloadPolicy,
+    filename: str = "input",
+    headers: Mapping[str, str] | None = None,
 ) -> Path:
     """Download ``url`` to ``dest_dir / filename`` under ``policy``.
 
@@ -506,6 +516,8 @@ def download_to_dir(
         dest_dir: existing folder, normally from :func:`job_tmpdir`.
         policy: limits and allowlist.
         filename: plain file name (letters, digits, ``._-``), no path.
+        headers: extra request headers (e.g. credentials of an API call);
+            dropped when a redirect leaves the original origin.
 
     Returns:
         The path of the complete file.
@@ -543,7 +555,8 @@ def download_to_dir(
     try:
         for hop in range(policy.max_redirects + 1):
             target = _vet(current, policy, deadline)
-            pool, response = _request(target, policy, deadline, current)
+            same_origin = _origin(current) == _origin(url)
+            pool, response = _request(target, policy, deadline, current, headers if same_origin else None)
             try:
                 if response.status in _REDIRECT_STATUSES:
                     location = response.headers.get("Location")
@@ -577,6 +590,31 @@ def download_to_dir(
         with contextlib.suppress(FileNotFoundError):
             part.unlink()
         raise
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def fetch_json(
+    url: str, *, policy: DownloadPolicy, headers: Mapping[str, str] | None = None, max_bytes: int = 4 * 1024 * 1024
+) -> Any:
+    """GET a small JSON document under the same rules as :func:`download_to_dir`.
+
+    Raises:
+        DownloadError: as :func:`download_to_dir`, or ``download_invalid_json``.
+        TransientDownloadError: as :func:`download_to_dir`.
+    """
+    small = dataclasses.replace(policy, max_bytes=min(policy.max_bytes, max_bytes))
+    with tempfile.TemporaryDirectory(prefix="ai-json-") as tmp:
+        path = download_to_dir(url, Path(tmp), policy=small, filename="doc.json", headers=headers)
+        try:
+            return json.loads(path.read_bytes())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise DownloadError(
+                "download_invalid_json", f"{redact_url(url)} did not return JSON: {exc}"
+            ) from None
 
 
 _JOB_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")

@@ -103,7 +103,7 @@ def _fetch_template(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] |
         if legacy_auth.get("worker_token"):
             headers["X-Worker-Token"] = str(legacy_auth["worker_token"])
     url = f"{base_url.rstrip('/')}{_META_PATH}?question_count={_question_count(payload)}"
-    from ai_tasks.download import fetch_json  # type: ignore[attr-defined]
+    from ai_tasks.download import fetch_json
 
     data = fetch_json(url, headers=headers, policy=download_policy(s))
     if not isinstance(data, dict):

@@ -45,8 +45,8 @@ class RedactingRequest(Request):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._argsrepr = saferepr(redact(list(self._args or ())), 1024)
-        self._kwargsrepr = saferepr(redact(dict(self._kwargs or {})), 1024)
+        self._argsrepr = saferepr(redact(list(self._args or ())), 1024, maxlevels=6)
+        self._kwargsrepr = saferepr(redact(dict(self._kwargs or {})), 1024, maxlevels=6)
 
 
 def job_fields(args: tuple[Any, ...]) -> tuple[str | None, str | None]:

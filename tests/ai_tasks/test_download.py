@@ -16,6 +16,7 @@ import pytest
 
 from ai_tasks.download import (
     DownloadPolicy,
+    fetch_json,
     download_to_dir,
     is_address_allowed,
     job_tmpdir,
@@ -23,7 +24,7 @@ from ai_tasks.download import (
 )
 from ai_tasks.errors import AIWorkerError, DownloadError, PermanentError, TransientDownloadError
 from tests.ai_tasks import _http
-from tests.ai_tasks._http import LocalServer, serve
+from tests.ai_tasks._http import LocalServer, body, redirect, serve
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -458,3 +459,30 @@ def test_job_tmpdir_removed_on_success_and_failure(tmp_path: Path) -> None:
         raise RuntimeError("job failed")
     assert not third.exists()
     assert os.listdir(base) == []
+
+
+# --- fetch_json: small API documents (template meta) ------------------------
+
+
+def test_fetch_json_sends_headers_and_parses(server: LocalServer) -> None:
+    server.route("/meta", body(b'{"version": "objective_v1"}'))
+    doc = fetch_json(server.url("/meta"), policy=POLICY, headers={"X-Worker-Token": "tok"})
+    assert doc == {"version": "objective_v1"}
+    assert server.requests[-1].headers.get("X-Worker-Token") == "tok"
+
+
+def test_fetch_json_refuses_non_json(server: LocalServer) -> None:
+    server.route("/meta", body(b"<html>login</html>"))
+    with pytest.raises(DownloadError) as err:
+        fetch_json(server.url("/meta"), policy=POLICY)
+    assert err.value.reason_code == "download_invalid_json"
+
+
+def test_fetch_json_drops_credentials_on_cross_origin_redirect(server: LocalServer) -> None:
+    with serve(host="127.0.0.2") as other:
+        other.route("/meta", body(b"{}"))
+        server.route("/meta", redirect(other.url("/meta")))
+        policy = DownloadPolicy(allow_http=True, allowlist=("127.0.0.1", "127.0.0.2"), read_timeout_s=2)
+        assert fetch_json(server.url("/meta"), policy=policy, headers={"X-Worker-Token": "tok"}) == {}
+        assert server.requests[-1].headers.get("X-Worker-Token") == "tok"
+        assert "X-Worker-Token" not in other.requests[-1].headers

@@ -1,0 +1,13 @@
+# One image for every ai-worker service; the command picks the queue.
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md celeryconfig.py ./
+COPY ai_tasks ai_tasks
+COPY omr omr
+COPY vision vision
+COPY nlp nlp
+ARG EXTRAS=vision,ops
+RUN pip install ".[${EXTRAS}]" && useradd --system --uid 10001 worker
+USER worker
+CMD ["celery", "-A", "ai_tasks", "worker", "-Q", "cpu-vision", "--loglevel", "INFO"]

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from ai_tasks.redact import MASK, redact, strip_secrets
+
+LEGACY_PAYLOAD = {
+    "download_url": "https://r2.example/sheet.jpg?X-Amz-Signature=abc",
+    "template_fetch": {"base_url": "https://api", "cookie": "sessionid=s3", "bearer_token": "b3", "worker_token": "w3"},
+    "headers": {"Authorization": "Bearer zz"},
+    "openai_api_key": "sk-1",
+}
+
+
+def test_every_secret_is_masked_for_logs_and_flower() -> None:
+    out = repr(redact(LEGACY_PAYLOAD))
+    for secret in ("sessionid=s3", "b3", "w3", "Bearer zz", "sk-1", "X-Amz-Signature=abc"):
+        assert secret not in out
+    assert redact(LEGACY_PAYLOAD)["template_fetch"]["base_url"] == "https://api"
+    assert redact(LEGACY_PAYLOAD)["template_fetch"]["cookie"] == MASK
+
+
+def test_strip_keeps_the_presigned_url_but_drops_credentials() -> None:
+    out = strip_secrets(LEGACY_PAYLOAD)
+    assert out["download_url"] == LEGACY_PAYLOAD["download_url"]  # the chain still needs it
+    assert out["template_fetch"] == {"base_url": "https://api"}
+    assert "openai_api_key" not in out and out["headers"] == {}
+
+
+def test_degenerate_values() -> None:
+    assert redact({}) == {} and redact([]) == [] and redact(None) is None
+    assert redact({"token": None}) == {"token": None}

@@ -1,0 +1,45 @@
+"""The routing table and the reliability settings hold together."""
+
+from __future__ import annotations
+
+import celeryconfig
+from ai_tasks.celery import app
+from ai_tasks.contracts import JOB_TYPES
+from ai_tasks.routing import JOB_TASKS, QUEUE_NAMES, TASK_QUEUES
+
+
+def _registered() -> set[str]:
+    app.loader.import_default_modules()
+    return {name for name in app.tasks if name.startswith("ai.")}
+
+
+def test_every_task_has_exactly_one_route_and_every_route_a_task() -> None:
+    assert _registered() == set(TASK_QUEUES)
+    assert set(TASK_QUEUES.values()) == set(QUEUE_NAMES)
+    assert celeryconfig.task_routes == {n: {"queue": q} for n, q in TASK_QUEUES.items()}
+
+
+def test_every_legacy_job_type_is_dispatchable() -> None:
+    assert set(JOB_TASKS) == set(JOB_TYPES)
+    assert all(task in TASK_QUEUES for task in JOB_TASKS.values())
+
+
+def test_queues_are_explicit_and_json_only() -> None:
+    assert [q.name for q in app.conf.task_queues] == list(QUEUE_NAMES)
+    assert app.conf.task_create_missing_queues is False
+    assert app.conf.accept_content == ["json"] and app.conf.task_serializer == "json"
+    assert app.conf.result_accept_content == ["json"]
+
+
+def test_reliability_settings() -> None:
+    c = app.conf
+    assert c.task_acks_late and c.task_reject_on_worker_lost and c.worker_prefetch_multiplier == 1
+    assert c.worker_send_task_events and c.task_send_sent_event
+    hard = [lim["time_limit"] for lim in c.task_annotations.values()]
+    # every task has its own limits, except the two that only wrap a result
+    assert set(TASK_QUEUES) - set(c.task_annotations) == {"ai.job.failed", "ai.job.finalize"}
+    for name, lim in c.task_annotations.items():
+        assert lim["soft_time_limit"] < lim["time_limit"], name
+    vt = c.broker_transport_options["visibility_timeout"]
+    assert vt > max(hard) + celeryconfig.RETRY_BACKOFF_MAX_S
+    assert c.worker_max_memory_per_child >= 100_000

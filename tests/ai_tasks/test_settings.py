@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+
+from ai_tasks.settings import Secret, Settings, SettingsError
+
+
+def test_defaults_from_empty_environment() -> None:
+    s = Settings.from_env({})
+    assert s.broker_url is None
+    assert s.resolved_result_backend == "redis://127.0.0.1:6379/0"
+    assert s.download_allow_http is False and s.download_allowlist == ()
+
+
+def test_misspelt_setting_is_an_error_with_a_hint() -> None:
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"AI_WORKER_DOWNLOAD_MAX_BYTE": "10"})
+    assert err.value.reason_code == "settings_unknown"
+    assert "AI_WORKER_DOWNLOAD_MAX_BYTES" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AI_WORKER_DOWNLOAD_MAX_BYTES", "lots"),
+        ("AI_WORKER_DOWNLOAD_MAX_BYTES", "0"),
+        ("AI_WORKER_DOWNLOAD_ALLOW_HTTP", "maybe"),
+        ("AI_WORKER_MAX_DELIVERIES", "0"),
+    ],
+)
+def test_malformed_values_are_refused(name: str, value: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({name: value})
+    assert err.value.reason_code == "settings_invalid"
+    assert name in err.value.message
+
+
+def test_parsing_of_typed_values() -> None:
+    s = Settings.from_env(
+        {
+            "AI_WORKER_DOWNLOAD_ALLOW_HTTP": "yes",
+            "AI_WORKER_DOWNLOAD_ALLOWLIST": "127.0.0.1, 10.0.0.0/8",
+            "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
+        }
+    )
+    assert s.download_allow_http is True
+    assert s.download_allowlist == ("127.0.0.1", "10.0.0.0/8")
+    # a RabbitMQ broker never doubles as result backend
+    assert s.resolved_result_backend == "redis://127.0.0.1:6379/0"
+
+
+def test_secrets_never_show() -> None:
+    s = Settings.from_env({"INTERNAL_WORKER_TOKEN": "tok-123", "AI_WORKER_TEMPLATE_BEARER_TOKEN": "bear-456"})
+    assert isinstance(s.internal_worker_token, Secret)
+    assert s.internal_worker_token.reveal() == "tok-123"
+    for text in (repr(s), str(s), repr(s.public_dict()), f"{s.internal_worker_token!r}"):
+        assert "tok-123" not in text and "bear-456" not in text
