@@ -1,0 +1,41 @@
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from omr.errors import AlignmentError, ImageError
+from omr.grade import grade_image
+
+SAMPLES = Path(__file__).resolve().parents[2] / "omr" / "samples"
+
+
+def test_contract_fields(meta10, sheet_factory, photo_factory) -> None:
+    page = sheet_factory(meta10, {q: ["2"] for q in range(1, 11)}, "00001234")
+    data = cv2.imencode(".jpg", photo_factory(page, rotation=180), [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes()
+    r = grade_image(data, meta10, key={str(q): "2" for q in range(1, 11)})
+    for k in ("version", "mode", "aligned", "identifier", "answers", "meta_used", "alignment", "review",
+              "score", "timings_ms"):
+        assert k in r
+    assert r["alignment"]["rotation"] == 180
+    assert r["identifier"]["identifier"] == "00001234"
+    assert r["score"]["total"] == 10.0 and not r["review"]["needed"]
+    json.dumps(r)
+
+
+def test_bundled_sample() -> None:
+    meta = json.loads((SAMPLES / "meta_20q.json").read_text())
+    key = json.loads((SAMPLES / "key_20q.json").read_text())
+    r = grade_image(SAMPLES / "photo_20q.jpg", meta, key=key)
+    assert r["identifier"]["identifier"] == "15346893"
+    assert r["score"]["total"] == 19.0 and not r["review"]["needed"]
+
+
+def test_errors(meta10) -> None:
+    with pytest.raises(ImageError):
+        grade_image(b"nope", meta10)
+    rng = np.random.default_rng(3)
+    desk = cv2.resize(rng.integers(0, 255, (40, 60), dtype=np.uint8), (1500, 1000))
+    with pytest.raises(AlignmentError):
+        grade_image(desk, meta10)
