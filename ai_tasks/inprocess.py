@@ -37,6 +37,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 "unknown_job_type",
                 f"unknown job type {ai_job.type!r}; expected one of: {', '.join(sorted(JOB_TASKS))}",
             )
+        app.loader.import_default_modules()
         state = initial_state(ai_job)
         if ai_job.type == "omr_grading":
             from ai_tasks.omr_job import prefetch_legacy_meta

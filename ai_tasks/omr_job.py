@@ -186,17 +186,18 @@ def fetch_step(state: dict[str, Any]) -> dict[str, Any]:
 
 def warp_step(state: dict[str, Any]) -> dict[str, Any]:
     """Step 2: decode and warp the photo to the template frame; the page goes to the store."""
-    import omr
+    import omr.image
+    import omr.warp
 
     t0 = time.perf_counter()
     store = artifact_store()
     meta = _load_meta_from_state(state)
-    gray = omr.decode_image(store.get(state["image_key"]))
-    page = omr.warp_page(gray, meta, mode=_mode(state["payload"]))
-    arr, header = page.to_array()
+    gray = omr.image.decode_image(store.get(state["image_key"]))
+    page = omr.warp.warp_page(gray, meta, _mode(state["payload"]))
+    data, header = page.to_bytes()
     out = dict(state)
-    out["page_key"] = store.put_array(arr, header)
-    out["alignment"] = page.alignment
+    out["page_key"] = store.put(data, kind="page")
+    out["page_header"] = header
     store.delete(state["image_key"])
     out.pop("image_key")
     out["timings_ms"] = {**state.get("timings_ms", {}), "warp": round((time.perf_counter() - t0) * 1000, 2)}
@@ -204,53 +205,63 @@ def warp_step(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _page(state: Mapping[str, Any]) -> Any:
-    import omr
+    from omr.warp import WarpedPage
 
-    arr, header = artifact_store().get_array(state["page_key"])
-    return omr.WarpedPage.from_array(arr, header)
+    return WarpedPage.from_bytes(artifact_store().get(state["page_key"]), state["page_header"])
 
 
 def identifier_step(state: dict[str, Any]) -> dict[str, Any]:
     """Step 3: read the 8-digit student id."""
-    import omr
+    from omr.identifier import read_identifier
 
     t0 = time.perf_counter()
     out = dict(state)
-    out["identifier"] = omr.read_identifier(_page(state), _load_meta_from_state(state))
+    out["identifier"] = read_identifier(_page(state), _load_meta_from_state(state))
     out["timings_ms"] = {**state.get("timings_ms", {}), "identifier": round((time.perf_counter() - t0) * 1000, 2)}
     return out
 
 
+def _overlay_key(page: Any, result: Mapping[str, Any], meta: Any) -> str:
+    import cv2
+    from omr.overlay import render_overlay
+
+    ok, png = cv2.imencode(".png", render_overlay(page, result, meta))
+    return artifact_store().put(png.tobytes(), kind="overlay")
+
+
 def answers_step(state: dict[str, Any]) -> dict[str, Any]:
     """Step 4: read the answers, score, review, overlay; returns the OMR result."""
-    import omr
+    from omr.answers import read_answers
+    from omr.grade import assemble_result
 
     t0 = time.perf_counter()
     store = artifact_store()
     meta = _load_meta_from_state(state)
     page = _page(state)
     payload = state["payload"]
-    answers = omr.read_answers(page, meta)
-    result = omr.assemble_result(
-        mode=_mode(payload),
-        alignment=state["alignment"],
-        identifier=state["identifier"],
-        answers=answers,
-        meta_used=bool(state.get("meta_used")),
-        key=payload.get("answer_key"),
-    )
-    if payload.get("overlay"):
-        result["overlay_key"] = store.put(omr.overlay_png(page, result, meta), kind="overlay")
+    answers = read_answers(page, meta)
     timings = {**state.get("timings_ms", {}), "answers": round((time.perf_counter() - t0) * 1000, 2)}
-    result["timings_ms"] = timings
+    result = assemble_result(
+        page, state["identifier"], answers, mode=_mode(payload), key=_key(payload), timings_ms=timings
+    )
+    result["meta_used"] = bool(state.get("meta_used"))
+    if payload.get("overlay"):
+        result["overlay_key"] = _overlay_key(page, result, meta)
     for key in ("page_key", "meta_key"):
         store.delete(state[key])
     return result
 
 
+def _key(payload: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    key = payload.get("answer_key")
+    if key is not None and not isinstance(key, Mapping):
+        raise JobPayloadError("key_invalid", "answer_key must be a JSON object")
+    return key
+
+
 def grade_all(state: dict[str, Any]) -> dict[str, Any]:
     """All four steps in one process (``ai.omr.grade``): no artifact hops for the page."""
-    import omr
+    from omr.grade import grade_image
 
     t0 = time.perf_counter()
     payload = state["payload"]
@@ -262,9 +273,10 @@ def grade_all(state: dict[str, Any]) -> dict[str, Any]:
         meta, meta_used = resolve_meta(payload)
     image = _download_image(state)
     fetch_ms = round((time.perf_counter() - t0) * 1000, 2)
-    result = omr.grade_image(image, meta, mode=mode, key=payload.get("answer_key"))
+    result = grade_image(image, meta, mode=mode, key=_key(payload), return_page=bool(payload.get("overlay")))
     result["meta_used"] = meta_used
-    if payload.get("overlay"):
-        result["overlay_key"] = artifact_store().put(omr.render_overlay_png(image, meta, result), kind="overlay")
+    page = result.pop("_page", None)
+    if page is not None:
+        result["overlay_key"] = _overlay_key(page, result, meta)
     result.setdefault("timings_ms", {})["fetch"] = fetch_ms
     return result

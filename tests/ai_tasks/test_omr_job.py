@@ -1,0 +1,111 @@
+"""OMR as a job, in-process (the CLI's embedded default): same code the chain runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ai_tasks.inprocess import run_job
+from ai_tasks.omr_job import answers_step, fetch_step, identifier_step, warp_step
+from tests.ai_tasks._http import LocalServer, body, serve, status
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "omr" / "samples"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    with serve() as srv:
+        srv.route("/photo.jpg", body((SAMPLES / "photo_20q.jpg").read_bytes()))
+        srv.route("/junk.jpg", body(b"this is not a jpeg"))
+        srv.route("/gone.jpg", status(404))
+        srv.route("/api/v1/assets/omr/objective/meta/", body((SAMPLES / "meta_20q.json").read_bytes()))
+        yield srv
+
+
+def _meta() -> dict:  # type: ignore[type-arg]
+    return json.loads((SAMPLES / "meta_20q.json").read_text())
+
+
+def _key() -> dict:  # type: ignore[type-arg]
+    return json.loads((SAMPLES / "key_20q.json").read_text())
+
+
+def _job(payload: dict, job_type: str = "omr_grading") -> dict:  # type: ignore[type-arg]
+    return {"id": "t1", "type": job_type, "payload": payload, "source_id": "5"}
+
+
+def test_sample_grades_done_with_score(server: LocalServer) -> None:
+    out = run_job(_job({"download_url": server.url("/photo.jpg"), "template_meta": _meta(), "answer_key": _key()}))
+    assert out["status"] == "DONE", out
+    res = out["result"]
+    assert res["version"] == "v1" and res["aligned"] is True
+    assert len(res["answers"]) == 20 and res["identifier"]["status"] in ("ok", "blank", "ambiguous", "multi")
+    assert {"method", "rotation", "fit_error_mm"} <= set(res["alignment"])
+    assert "score" in res and "review" in res
+
+
+def test_template_fetch_uses_worker_credentials_and_legacy_ones_are_dropped(server: LocalServer) -> None:
+    payload = {
+        "download_url": server.url("/photo.jpg"),
+        "question_count": 20,
+        "template_fetch": {"base_url": server.base_url, "cookie": "sessionid=LEGACY", "timeout": 5},
+    }
+    out = run_job(_job(payload))
+    assert out["status"] == "DONE", out
+    assert out["result"]["meta_used"] is True
+    assert server.requests[-2].headers.get("Cookie") == "sessionid=LEGACY"  # the legacy call still works
+    assert "LEGACY" not in json.dumps(out)
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({}, "meta_missing"),
+        ({"template_meta": {"version": "objective_v1"}}, "meta_invalid"),
+        ({"download_url": "/junk.jpg", "template_meta": "META"}, "image_invalid"),
+        ({"download_url": "/gone.jpg", "template_meta": "META"}, "download_http_error"),
+        ({"download_url": "/photo.jpg", "template_meta": "META", "mode": "x-ray"}, "payload_invalid"),
+        ({"download_url": "file:///etc/passwd", "template_meta": "META"}, "download_scheme_refused"),
+        ({"template_meta": "META"}, "download_url_missing"),
+        ({"download_url": "/photo.jpg", "template_fetch": {"base_url": "X"}, "question_count": 0}, "payload_invalid"),
+    ],
+)
+def test_bad_inputs_fail_with_their_reason(server: LocalServer, payload: dict, code: str) -> None:  # type: ignore[type-arg]
+    payload = dict(payload)
+    if payload.get("template_meta") == "META":
+        payload["template_meta"] = _meta()
+    if str(payload.get("download_url", "")).startswith("/"):
+        payload["download_url"] = server.url(payload["download_url"])
+    if isinstance(payload.get("template_fetch"), dict):
+        payload["template_fetch"] = {"base_url": server.base_url}
+    out = run_job(_job(payload))
+    assert out["status"] == "FAILED"
+    assert out["error"]["reason_code"] == code, out["error"]
+
+
+def test_chain_steps_compose_to_the_single_task_result(server: LocalServer) -> None:
+    state = {
+        "job": {"id": "c1", "type": "omr_grading", "source_id": None},
+        "payload": {"download_url": server.url("/photo.jpg"), "template_meta": _meta(), "overlay": True},
+    }
+    s1 = fetch_step(state)
+    assert "image_key" in s1 and "meta_key" in s1 and "template_meta" in s1["payload"]
+    s2 = warp_step(s1)
+    assert "page_key" in s2 and "image_key" not in s2
+    json.dumps(s2)  # every hop is JSON, the page travels by key
+    s3 = identifier_step(s2)
+    result = answers_step(s3)
+    single = run_job(_job({"download_url": server.url("/photo.jpg"), "template_meta": _meta()}))["result"]
+    assert [a["detected"] for a in result["answers"]] == [a["detected"] for a in single["answers"]]
+    assert result["identifier"]["identifier"] == single["identifier"]["identifier"]
+    assert result["overlay_key"]
+
+
+def test_other_job_types_say_not_implemented() -> None:
+    for job_type in ("ocr", "embedding", "problem_generation"):
+        out = run_job(_job({}, job_type))
+        assert out["status"] == "FAILED" and out["error"]["reason_code"] == "not_implemented"

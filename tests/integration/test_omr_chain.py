@@ -1,0 +1,76 @@
+"""OMR grading end to end through real workers: the chain, the single task, and failures."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.ai_tasks._http import LocalServer, body, serve
+from tests.integration.conftest import REDIS_ARTIFACTS, Workers
+
+SAMPLES = Path(__file__).resolve().parents[2] / "omr" / "samples"
+
+
+@pytest.fixture(scope="module")
+def files() -> Iterator[LocalServer]:
+    with serve() as srv:
+        srv.route("/photo.jpg", body((SAMPLES / "photo_20q.jpg").read_bytes()))
+        srv.route("/truncated.jpg", body((SAMPLES / "photo_20q.jpg").read_bytes()[:20000]))
+        yield srv
+
+
+def _cpu(workers: Workers) -> None:
+    if not any(n.startswith("cpu-vision-") for n in workers.procs):
+        workers.start("cpu-vision", tmp=workers.tmp)  # type: ignore[attr-defined]
+
+
+def _payload(url: str) -> dict:  # type: ignore[type-arg]
+    return {
+        "download_url": url,
+        "mode": "photo",
+        "template_meta": json.loads((SAMPLES / "meta_20q.json").read_text()),
+        "answer_key": json.loads((SAMPLES / "key_20q.json").read_text()),
+        "overlay": True,
+    }
+
+
+def test_omr_job_runs_as_a_chain_and_returns_one_airesult(workers: Workers, files: LocalServer) -> None:
+    _cpu(workers)
+    job = {"id": "omr-1", "type": "omr_grading", "payload": _payload(files.url("/photo.jpg")), "source_id": "77"}
+    r = workers.client.send_task("ai.job", args=[job])
+    out = r.get(timeout=60)
+    assert out["status"] == "DONE" and out["job_id"] == "omr-1", out
+    res = out["result"]
+    assert len(res["answers"]) == 20 and res["score"]["max"] > 0
+    assert {"fetch", "warp", "identifier", "answers"} <= set(res["timings_ms"])
+    # each step ran as its own task on cpu-vision
+    log = "".join(workers.log_text(n) for n in workers.procs)
+    for step in ("ai.omr.fetch", "ai.omr.warp", "ai.omr.identifier", "ai.omr.answers"):
+        assert f'"task":"{step}"' in log and '"job_id":"omr-1"' in log
+    # only the overlay remains in the artifact store; the photo, page and meta are gone
+    keys = [k.decode() for k in redis.Redis.from_url(REDIS_ARTIFACTS).keys("ai:artifact:*")]
+    assert keys == [f"ai:artifact:{res['overlay_key']}"]
+
+
+def test_single_task_path_gives_the_same_answers(workers: Workers, files: LocalServer) -> None:
+    _cpu(workers)
+    state = {"job": {"id": "omr-2", "type": "omr_grading"}, "payload": _payload(files.url("/photo.jpg"))}
+    single = workers.client.send_task("ai.omr.grade", args=[state]).get(timeout=60)
+    chained = workers.client.send_task(
+        "ai.job", args=[{"id": "omr-3", "type": "omr_grading", "payload": _payload(files.url("/photo.jpg"))}]
+    ).get(timeout=60)["result"]
+    assert [a["detected"] for a in single["answers"]] == [a["detected"] for a in chained["answers"]]
+
+
+def test_bad_image_fails_the_job_with_a_reason_code(workers: Workers, files: LocalServer) -> None:
+    _cpu(workers)
+    t0 = time.monotonic()
+    job = {"id": "omr-bad", "type": "omr_grading", "payload": _payload(files.url("/truncated.jpg"))}
+    out = workers.client.send_task("ai.job", args=[job]).get(timeout=60)
+    assert out["status"] == "FAILED" and out["error"]["reason_code"] == "image_truncated", out
+    assert time.monotonic() - t0 < 30  # permanent: no retry loop
