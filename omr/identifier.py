@@ -50,8 +50,9 @@ def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
     by_digit: dict[int, list[int]] = {}
     for i, b in enumerate(sheet.id_bubbles):
         by_digit.setdefault(b.digit_index, []).append(i)
-    digits = []
-    chars = []
+    digits: list[dict[str, Any]] = []
+    chars: list[str] = []
+    confs: list[float] = []
     for d in sorted(by_digit):
         idx = sorted(by_digit[d], key=lambda i: sheet.id_bubbles[i].number)
         nums = [sheet.id_bubbles[i].number for i in idx]
@@ -63,6 +64,7 @@ def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
             chars.append("?")
             continue
         r = decide_group(f, p, typical, thresholds)
+        confs.append(float(r["confidence"]))
         status = "ambiguous" if r["status"] == "low_confidence" else r["status"]
         value = nums[r["marked"][0]] if len(r["marked"]) == 1 else None
         digits.append({"digit_index": d, "value": value, "status": status,
@@ -75,6 +77,6 @@ def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
     else:
         status = next(s for s in ("error", "multi", "ambiguous", "blank") if s in statuses)
     raw = "".join(chars)
-    conf = min((x["confidence"] for x in digits), default=0.0)
+    conf = min(confs, default=0.0) if len(confs) == len(digits) else 0.0
     return {"identifier": raw if status == "ok" else None, "raw_identifier": raw, "digits": digits,
             "confidence": round(float(conf), 3), "status": status}

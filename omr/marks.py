@@ -97,7 +97,7 @@ def bubble_masks(sheet: SheetMeta, px_per_mm: float, which: str) -> BubbleMasks:
     w = round(sheet.page_w_mm * px_per_mm)
     printed = render_sheet(sheet.raw, dpi=px_per_mm * 25.4)
     if printed.shape != (h, w):
-        printed = cv2.resize(printed, (w, h), interpolation=cv2.INTER_AREA)
+        printed = np.asarray(cv2.resize(printed, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
     ink = cv2.dilate((printed < 200).astype(np.uint8), np.ones((3, 3), np.uint8))
     inner = _offsets(0.0, max(1.0, (r_mm - INNER_MARGIN_MM) * px_per_mm))
     ann = _offsets((r_mm + ANNULUS_MM[0]) * px_per_mm, (r_mm + ANNULUS_MM[1]) * px_per_mm)

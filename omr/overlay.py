@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import cv2
+import numpy as np
 
 from omr.meta import as_sheet_meta
 from omr.types import BGRImage, SheetMeta
@@ -49,7 +50,7 @@ def render_overlay(page: WarpedPage, result: Mapping[str, Any], meta: SheetMeta 
     """
     sheet = as_sheet_meta(meta)
     s = page.px_per_mm
-    img = cv2.cvtColor(page.page, cv2.COLOR_GRAY2BGR)
+    img: BGRImage = np.asarray(cv2.cvtColor(page.page, cv2.COLOR_GRAY2BGR), np.uint8)
 
     def ring(x_mm: float, y_mm: float, r_mm: float, color: tuple[int, int, int], filled: bool) -> None:
         c = (round(x_mm * s), round(y_mm * s))

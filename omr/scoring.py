@@ -85,7 +85,7 @@ def score(answers: Sequence[Mapping[str, Any]], key: Mapping[str, Any]) -> dict[
     for q in sorted(acc):
         a = by_q.get(q)
         detected = list(a["detected"]) if a else []
-        ok = bool(a) and len(detected) == 1 and detected[0] in acc[q] and a.get("status") != "error"
+        ok = a is not None and len(detected) == 1 and detected[0] in acc[q] and a.get("status") != "error"
         got = points[q] if ok else 0.0
         total += got
         if not ok:

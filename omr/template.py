@@ -212,7 +212,7 @@ class _Canvas:
         cv2.putText(self.img, s, (round(x_px), round(y_px)), font, scale, gray, th, cv2.LINE_AA)
 
 
-def render_sheet(meta: Mapping[str, Any], dpi: int = 200) -> GrayImage:
+def render_sheet(meta: Mapping[str, Any], dpi: float = 200) -> GrayImage:
     """Render the sheet described by ``meta`` as a grayscale raster.
 
     Args:

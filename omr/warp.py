@@ -138,16 +138,16 @@ def _thumb_template(meta_hash: str, sheet: SheetMeta) -> F64:
     return hit
 
 
-def _highpass(img: GrayImage) -> F64:
+def _highpass(img: npt.NDArray[Any]) -> F64:
     f = img.astype(np.float32)
-    hp = f - cv2.GaussianBlur(f, (0, 0), 6.0)
-    hp = cv2.GaussianBlur(hp, (0, 0), 0.8)
+    hp = np.asarray(f - cv2.GaussianBlur(f, (0, 0), 6.0), np.float32)
+    hp = np.asarray(cv2.GaussianBlur(hp, (0, 0), 0.8), np.float32)
     hp -= hp.mean()
     n = float(np.sqrt((hp * hp).sum())) or 1.0
     return (hp / n).astype(np.float64)
 
 
-def _find_blobs(small: GrayImage) -> list[_Blob]:
+def _find_blobs(small: npt.NDArray[Any]) -> list[_Blob]:
     h, w = small.shape
     block = max(31, (max(h, w) // 10) | 1)
     bw = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 20)
@@ -244,7 +244,7 @@ def _quad_candidates(blobs: list[_Blob], corners: list[Marker]) -> list[tuple[fl
     return out[:MAX_QUAD_TRIES]
 
 
-def _orient(tsrc: GrayImage, tf: float, quad_px: list[tuple[float, float]], dst_mm: list[tuple[float, float]],
+def _orient(tsrc: npt.NDArray[Any], tf: float, quad_px: list[tuple[float, float]], dst_mm: list[tuple[float, float]],
             sheet: SheetMeta) -> tuple[float, int, F64]:
     """Best cyclic assignment of ``quad_px`` (clockwise) to ``dst_mm`` (TL,TR,BR,BL).
 
@@ -334,7 +334,7 @@ def _fit(found: list[tuple[Marker, float, float]], model: str) -> tuple[F64, flo
     return hmat.astype(np.float64), err
 
 
-def _outline_quad(small: GrayImage) -> list[tuple[float, float]] | None:
+def _outline_quad(small: npt.NDArray[Any]) -> list[tuple[float, float]] | None:
     blur = cv2.GaussianBlur(small, (5, 5), 0)
     _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
@@ -433,8 +433,8 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
         fit_err = 1.0  # unrefined (outline/page bounds only): assume ~1 mm
     out_w, out_h = round(sheet.page_w_mm * px_per_mm), round(sheet.page_h_mm * px_per_mm)
     m_out = np.diag([px_per_mm, px_per_mm, 1.0]) @ h_img_to_mm
-    page = cv2.warpPerspective(gray, m_out, (out_w, out_h), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    page: GrayImage = np.asarray(cv2.warpPerspective(gray, m_out, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                                                     borderMode=cv2.BORDER_CONSTANT, borderValue=255), np.uint8)
     src_quad = np.array([[[0.0, 0.0], [gw - 1.0, 0.0], [gw - 1.0, gh - 1.0], [0.0, gh - 1.0]]])
     quad_mm = cv2.perspectiveTransform(src_quad, h_img_to_mm)[0]
     alignment = {

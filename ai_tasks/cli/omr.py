@@ -98,7 +98,7 @@ def _cmd_grade_batch(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``omr`` command (with its sub-commands) to a CLI's sub-parsers.
 
     Examples:
