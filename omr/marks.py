@@ -146,6 +146,12 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     srt = np.sort(np.where(keep, dark, -1.0), axis=1)
     idx = (keep.shape[1] - n_keep) + np.floor(PEAK_PERCENTILE / 100.0 * (n_keep - 1)).astype(np.intp)
     peak = np.take_along_axis(srt, idx[:, None], axis=1)[:, 0]
+    # most bubbles of a grid are empty: their median is this sheet's empty-print
+    # baseline (label residue, blur, paper texture); marks are measured above it
+    base = float(np.median(fill)) if fill.size >= 8 else 0.0
+    base_p = float(np.median(peak)) if peak.size >= 8 else 0.0
+    fill = np.clip(fill - min(base, 0.08), 0.0, 1.0)
+    peak = np.clip(peak - min(base_p, 0.12), 0.0, 1.0)
     return fill.astype(np.float32), peak.astype(np.float32)
 
 
