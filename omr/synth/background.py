@@ -58,7 +58,7 @@ def _clutter(rng: np.random.Generator, w: int, h: int) -> ColorImage:
         cx, cy = int(rng.integers(w)), int(rng.integers(h))
         size = int(rng.uniform(0.05, 0.35) * max(w, h))
         if kind == 0:  # another sheet of paper, with lines of "text"
-            box = ((cx, cy), (size, size * rng.uniform(0.6, 1.5)), rng.uniform(0, 180))
+            box = ((cx, cy), (float(size), size * rng.uniform(0.6, 1.5)), rng.uniform(0, 180))
             pts = cv2.boxPoints(box).astype(np.int32)
             white = int(rng.integers(200, 256))
             cv2.fillConvexPoly(img, pts, (white, white, white), cv2.LINE_AA)
@@ -77,7 +77,7 @@ def _clutter(rng: np.random.Generator, w: int, h: int) -> ColorImage:
         elif kind == 2:  # a mug, a roll of tape
             cv2.circle(img, (cx, cy), size // 3, color, -1, cv2.LINE_AA)
         else:  # a phone, a book
-            box = ((cx, cy), (size * 0.5, size), rng.uniform(0, 180))
+            box = ((cx, cy), (size * 0.5, float(size)), rng.uniform(0, 180))
             cv2.fillConvexPoly(img, cv2.boxPoints(box).astype(np.int32), color, cv2.LINE_AA)
     return img
 
@@ -113,4 +113,4 @@ def make_background(
     w, h = size_wh
     sw, sh = max(8, w // 4), max(8, h // 4)
     small = makers[kind](rng, sw, sh)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), kind
+    return np.asarray(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), np.uint8), kind

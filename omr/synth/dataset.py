@@ -8,6 +8,7 @@ regenerated alone, in any order, in any process, byte for byte.
 from __future__ import annotations
 
 import json
+import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -97,7 +98,7 @@ def make_sheet(
         JPEG bytes and the truth (``condition`` holds fill and capture parameters).
     """
     rng = sheet_rng(seed, kind, index)
-    canvas: ColorImage = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    canvas: ColorImage = np.asarray(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), np.uint8)
     if blank_id_digit is None:
         blank_id_digit = bool(rng.uniform() < BLANK_ID_DIGIT_RATE)
     if thumb is None:
@@ -165,5 +166,8 @@ def generate_dataset(
     if workers <= 1:
         _init_worker(meta, page)
         return [_write_one(j) for j in jobs]
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(meta, page)) as pool:
+    # spawn, not fork: a forked child of a process that already ran OpenCV's
+    # thread pool can deadlock inside cv2.
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(meta, page)) as pool:
         return list(pool.map(_write_one, jobs, chunksize=4))

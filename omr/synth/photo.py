@@ -90,7 +90,7 @@ def _light_field(
         pts = np.vstack([pts, np.array(far)[None, :]])
         cv2.fillConvexPoly(mask, cv2.convexHull(pts.astype(np.int32)), 1.0)
         soft = rng.uniform(1.5, 6.0)
-        mask = cv2.GaussianBlur(mask, (0, 0), soft)
+        mask = np.asarray(cv2.GaussianBlur(mask, (0, 0), soft), np.float32)
         gain *= 1 - depth * mask
     cast = np.array(
         [rng.uniform(0.8, 1.1), rng.uniform(0.93, 1.03), rng.uniform(0.9, 1.15)], np.float32
@@ -131,7 +131,7 @@ def _blur(rng: np.random.Generator, frame: ColorImage, cond: dict[str, Any]) -> 
         kernel = np.zeros((n, n), np.float32)
         kernel[n // 2, :] = 1.0
         rot = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), rng.uniform(0, 180), 1.0)
-        kernel = cv2.warpAffine(kernel, rot, (n, n))
+        kernel = np.asarray(cv2.warpAffine(kernel, rot, (n, n)), np.float32)
         frame[...] = cv2.filter2D(frame, -1, kernel / kernel.sum())
     cond.update(blur_sigma_px=round(sigma, 2), motion_px=round(motion, 1))
 
@@ -221,7 +221,7 @@ def simulate_photo(
     fraction = float(rng.uniform(0.4, 0.9))
     quad, used = _camera_quad(rng, (pw, ph), frame_wh, tilt, rotation, fraction)
     corners_mm = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
-    h_mm = cv2.getPerspectiveTransform(corners_mm, quad.astype(np.float32))
+    h_mm = np.asarray(cv2.getPerspectiveTransform(corners_mm, quad.astype(np.float32)), np.float64)
     scale = px_per_mm(page_dpi)
     h_page = h_mm @ np.diag([1 / scale, 1 / scale, 1.0])
     frame, bg_kind = make_background(rng, frame_wh)
@@ -241,7 +241,9 @@ def simulate_photo(
     )
     if thumb:
         _thumb(rng, frame, h_mm, meta, cond)
-    frame = cv2.multiply(frame, _light_field(rng, frame_wh, cond), scale=1 / 128)
+    frame = np.asarray(
+        cv2.multiply(frame, _light_field(rng, frame_wh, cond), scale=1 / 128), np.uint8
+    )
     _glare(rng, frame, cond)
     _blur(rng, frame, cond)
     noise = float(rng.uniform(1.5, 7.0))
@@ -285,7 +287,9 @@ def no_sheet_photo(
         cv2.fillConvexPoly(
             frame, np.round(quad).astype(np.int32), (white, white, white), cv2.LINE_AA
         )
-    frame = cv2.multiply(frame, _light_field(rng, frame_wh, cond), scale=1 / 128)
+    frame = np.asarray(
+        cv2.multiply(frame, _light_field(rng, frame_wh, cond), scale=1 / 128), np.uint8
+    )
     _blur(rng, frame, cond)
     add_noise(frame, float(rng.uniform(1.5, 6.0)), rng)
     quality = int(rng.integers(50, 91))

@@ -56,7 +56,7 @@ def simulate_scan(
     color = rng.uniform() < 0.2
     # paper (mm, centred) -> glass: skew about the centre, then shift
     rot = cv2.getRotationMatrix2D((w / 2, h / 2), skew, 1.0)
-    rot[:, 2] += shift_mm * out_s
+    rot[:, 2] = rot[:, 2] + shift_mm * out_s
     # printed content -> paper: scale about the centre plus the printer's offset
     content = np.array(
         [
@@ -83,7 +83,7 @@ def simulate_scan(
     lid = float(rng.uniform(120, 200) if dirty else rng.uniform(225, 255))
     tone = float(rng.uniform(0.78, 0.92) if dirty else rng.uniform(0.93, 1.0))
     gain = smooth_field(rng, (w // 8, h // 8), 4, tone - 0.04, tone)
-    gain = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
+    gain = np.asarray(cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
     alpha = paper_mask.astype(np.float32) / 255.0
     if color:
         gain, alpha = gain[..., None], alpha[..., None]
@@ -114,4 +114,4 @@ def simulate_scan(
         "feed_rotation_deg": feed,
         "jpeg_quality": quality,
     }
-    return encode_jpeg(img, quality), cond
+    return encode_jpeg(np.asarray(img, np.uint8), quality), cond

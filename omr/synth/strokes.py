@@ -44,7 +44,7 @@ def _texture(
     """Break a solid stroke mask up with paper grain and graphite sheen."""
     if tool.grain > 0:
         noise = rng.standard_normal(alpha.shape).astype(np.float32)
-        noise = cv2.GaussianBlur(noise, (0, 0), max(0.5, 0.04 * px_per_mm))
+        noise = np.asarray(cv2.GaussianBlur(noise, (0, 0), max(0.5, 0.04 * px_per_mm)), np.float32)
         noise /= max(1e-6, float(noise.std()))
         alpha = alpha * (1.0 - tool.grain * (0.5 + 0.35 * noise)).clip(0.0, 1.0)
     if tool.gloss > 0:
@@ -106,7 +106,7 @@ def draw_polylines(
     alpha, x0, y0 = _stroke_alpha(polylines, tool.width_mm * px_per_mm, margin)
     alpha = _texture(rng, alpha, tool, px_per_mm)
     if smudge_px > 0:
-        alpha = cv2.GaussianBlur(alpha, (0, 0), smudge_px)
+        alpha = np.asarray(cv2.GaussianBlur(alpha, (0, 0), smudge_px), np.float32)
     absorb = tuple(float(a * strength) for a in tool.absorb_bgr)
     _apply_alpha(page, alpha, x0, y0, absorb)  # type: ignore[arg-type]
 
