@@ -358,6 +358,19 @@ def run_kind(kind: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
         rows.append((truth, score_sheet(truth, read, choices), read, secs))
         by_index[int(truth["condition"]["index"])] = Path(path)
     summary = report(kind, rows)
+    summary["per_sheet"] = [
+        {
+            "index": int(t["condition"]["index"]),
+            "rejected": r.rejected,
+            "review": r.review_reasons,
+            "alignment": {k: r.alignment.get(k) for k in ("method", "rotation", "fit_error_mm")},
+            "right": sc.right,
+            "silent": sc.silent,
+            "id_right": sc.id_right,
+            "errors": sc.errors,
+        }
+        for t, sc, r, _ in rows
+    ]
     if args.save_failures:
         summary["failures"] = save_failures(kind, rows, by_index, meta, args.save_failures)
     return summary

@@ -211,15 +211,24 @@ def simulate_photo(
         fw, fh = FRAMES_WH[int(rng.integers(len(FRAMES_WH)))]
         frame_wh = (fh, fw) if rng.uniform() < 0.4 else (fw, fh)
     tilt = float(30 * rng.uniform() ** 0.8)
-    r = rng.uniform()
-    if r < 0.85:
-        rotation = float(
-            rng.choice([0, 90, 180, 270], p=[0.55, 0.15, 0.15, 0.15]) + rng.normal(0, 5)
-        )
-    else:
-        rotation = float(rng.uniform(0, 360))
-    fraction = float(rng.uniform(0.4, 0.9))
-    quad, used = _camera_quad(rng, (pw, ph), frame_wh, tilt, rotation, fraction)
+    # The photographer frames the sheet: a rotation that cannot fill 40% of the
+    # frame (e.g. 45 degrees in a 4:3 frame) is re-drawn, as a person would turn the phone.
+    best: tuple[float, float, npt.NDArray[np.float64]] | None = None
+    for _ in range(8):
+        if rng.uniform() < 0.85:
+            rotation = float(
+                rng.choice([0, 90, 180, 270], p=[0.55, 0.15, 0.15, 0.15]) + rng.normal(0, 5)
+            )
+        else:
+            rotation = float(rng.uniform(0, 360))
+        fraction = float(rng.uniform(0.4, 0.9))
+        quad, used = _camera_quad(rng, (pw, ph), frame_wh, tilt, rotation, fraction)
+        if best is None or used > best[0]:
+            best = (used, rotation, quad)
+        if used >= 0.4:
+            break
+    assert best is not None
+    used, rotation, quad = best
     corners_mm = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     h_mm = np.asarray(cv2.getPerspectiveTransform(corners_mm, quad.astype(np.float32)), np.float64)
     scale = px_per_mm(page_dpi)

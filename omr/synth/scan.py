@@ -36,32 +36,39 @@ def simulate_scan(
 
     Returns:
         JPEG bytes (grey 80% of the time, else colour) and the capture condition.
+        The image is the A4 page plus 0-4 mm of scanner lid per side.
 
     Examples:
         >>> meta = {"page": {"size": {"width": 297, "height": 210}}}
         >>> page = np.full((210, 297, 3), 255, np.uint8)
         >>> data, cond = simulate_scan(page, 25.4, meta, np.random.default_rng(0), dpi=50)
         >>> img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-        >>> sorted(img.shape[:2]) == sorted([round(210 * 50 / 25.4), round(297 * 50 / 25.4)])
+        >>> h, w = sorted(img.shape[:2])
+        >>> 413 <= h <= 413 + 16 and 585 <= w <= 585 + 16  # A4 at 50 dpi plus 0-4 mm of lid per side
         True
     """
     pw, ph = float(meta["page"]["size"]["width"]), float(meta["page"]["size"]["height"])
     dpi = int(rng.choice([200, 200, 240, 300, 300])) if dpi is None else dpi
     out_s, in_s = px_per_mm(dpi), px_per_mm(page_dpi)
-    w, h = round(pw * out_s), round(ph * out_s)
+    # the scanned area is the page plus 0-4 mm of lid per side (flatbed glass and
+    # feeders capture a little beyond the sheet); the paper sits anywhere in it
+    margin_mm = rng.uniform(0.0, 4.0, 2)
+    w, h = round((pw + 2 * margin_mm[0]) * out_s), round((ph + 2 * margin_mm[1]) * out_s)
     scale = float(rng.uniform(0.94, 1.0))
     skew = float(rng.uniform(-2.0, 2.0))
-    shift_mm = rng.uniform(-3.0, 3.0, 2)
+    shift_mm = rng.uniform(-1.0, 1.0, 2) * (margin_mm + 1.0)
     print_off_mm = rng.uniform(-1.5, 1.5, 2) * (1 - scale) / 0.06
     color = rng.uniform() < 0.2
-    # paper (mm, centred) -> glass: skew about the centre, then shift
-    rot = cv2.getRotationMatrix2D((w / 2, h / 2), skew, 1.0)
-    rot[:, 2] = rot[:, 2] + shift_mm * out_s
+    # paper -> glass: skew about the paper centre, centred on the bed, then shifted
+    pw_px, ph_px = pw * out_s, ph * out_s
+    rot = cv2.getRotationMatrix2D((0.0, 0.0), skew, 1.0)
+    centre_paper = np.array([pw_px / 2, ph_px / 2])
+    rot[:, 2] = -rot[:, :2] @ centre_paper + np.array([w / 2, h / 2]) + shift_mm * out_s
     # printed content -> paper: scale about the centre plus the printer's offset
     content = np.array(
         [
-            [scale * out_s / in_s, 0, (1 - scale) * w / 2 + print_off_mm[0] * out_s],
-            [0, scale * out_s / in_s, (1 - scale) * h / 2 + print_off_mm[1] * out_s],
+            [scale * out_s / in_s, 0, (1 - scale) * pw_px / 2 + print_off_mm[0] * out_s],
+            [0, scale * out_s / in_s, (1 - scale) * ph_px / 2 + print_off_mm[1] * out_s],
             [0, 0, 1],
         ]
     )
@@ -76,7 +83,7 @@ def simulate_scan(
     )
     # where the glass shows beside the skewed/shifted paper: the lid
     paper_mask = np.zeros((h, w), np.uint8)
-    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    corners = np.array([[0, 0], [pw_px, 0], [pw_px, ph_px], [0, ph_px]], np.float64)
     glass = corners @ rot[:, :2].T + rot[:, 2]
     cv2.fillConvexPoly(paper_mask, np.round(glass).astype(np.int32), 255, cv2.LINE_AA)
     dirty = rng.uniform() < 0.3
@@ -106,6 +113,7 @@ def simulate_scan(
         "color": bool(color),
         "print_scale": round(scale, 4),
         "skew_deg": round(skew, 3),
+        "bed_margin_mm": [round(float(v), 2) for v in margin_mm],
         "shift_mm": [round(float(v), 2) for v in shift_mm],
         "dirty": bool(dirty),
         "paper": round(tone, 3),
