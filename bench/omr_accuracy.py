@@ -305,6 +305,8 @@ def save_failures(
 
     folder = OUT / "omr_failures"
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(f"{kind}_*"):
+        old.unlink()
     bad = [r for r in rows if r[1].errors]
     bad.sort(key=lambda r: (-r[1].silent, r[2].rejected is None, -len(r[1].errors)))
     listed = []

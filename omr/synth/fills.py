@@ -20,7 +20,8 @@ crossed_refill .02   X over one bubble, fill on another     [other] + flag_ok
 
 A fill's centre wanders up to 0.6 mm from the ring's centre. Stray marks
 (dots, ticks, lines) land near bubbles but never inside a ring. The ID grid
-gets a random 8-digit number, one fill per column.
+gets a random 8-digit number, one fill per column, usually also handwritten
+in the boxes above it; most sheets get a handwritten name at the top.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from omr.synth.strokes import (
     PointsPx,
     cross_paths,
     draw_polylines,
+    draw_text,
     scribble_paths,
     stroke_coverage,
     tick_paths,
@@ -197,6 +199,38 @@ class _Marker:
                 return False
         return True
 
+    def write(self, text: str, x_mm: float, y_mm: float, height_mm: float) -> bool:
+        """Handwrite ``text`` centred at (x_mm, y_mm) unless its ink would come near a bubble."""
+        s = self.s
+
+        def clear(box_px: tuple[int, int, int, int]) -> bool:
+            x0, y0, x1, y1 = (v / s for v in box_px)
+            nx = np.clip(self.xy_mm[:, 0], x0, x1)
+            ny = np.clip(self.xy_mm[:, 1], y0, y1)
+            gap = np.hypot(self.xy_mm[:, 0] - nx, self.xy_mm[:, 1] - ny) - self.r_mm
+            if len(gap) and gap.min() <= 0.5:
+                return False
+            w_mm, h_mm = self.page_wh_mm
+            if x0 < 6 or y0 < 4 or x1 > w_mm - 6 or y1 > h_mm - 4:
+                return False
+            for mx, my, size in self.markers:
+                half = size / 2 + 3
+                if x0 < mx + half and x1 > mx - half and y0 < my + half and y1 > my - half:
+                    return False
+            return True
+
+        box = draw_text(
+            self.page,
+            text,
+            (x_mm * s, y_mm * s),
+            height_mm * s,
+            self.tool,
+            s,
+            self.rng,
+            allowed=clear,
+        )
+        return box is not None
+
     def stray(self) -> str | None:
         """Draw one dot, tick or line near (never inside) a bubble; returns its kind."""
         rng, s = self.rng, self.s
@@ -301,10 +335,35 @@ def fill_sheet(
         if event in FLAG_OK_EVENTS:
             flag_ok.append(key)
     identifier = _fill_identifier(marker, meta, rng, blank, blank_id_digit)
+    if not blank:
+        _handwrite(marker, meta, rng, identifier)
     n_stray = 0 if blank else (int(rng.poisson(1.5)) if stray_marks is None else stray_marks)
     strays = [marker.stray() for _ in range(n_stray)]
     condition = {"instrument": marker.tool.name, "stray": [k for k in strays if k]}
     return SheetTruth(identifier, answers, flag_ok, fills, condition)
+
+
+_SYLLABLES = ("ka", "mi", "ro", "sa", "len", "to", "an", "ne", "jo", "li", "ver", "du", "pa", "ri")
+
+
+def _handwrite(
+    marker: _Marker, meta: dict[str, Any], rng: np.random.Generator, identifier: str
+) -> None:
+    """Write the ID digits in the boxes above the ID grid and a name at the top."""
+    bubbles = meta["identifier"]["bubbles"]
+    if bubbles and rng.uniform() < 0.8:
+        top = min(float(b["center"]["y"]) - float(b["r"]) for b in bubbles)
+        columns = sorted({(int(b["digit_index"]), float(b["center"]["x"])) for b in bubbles})
+        for (_, x_mm), digit in zip(columns, identifier, strict=False):
+            if digit.isdigit():
+                marker.write(digit, x_mm + rng.normal(0, 0.3), top - 4.2 + rng.normal(0, 0.3), 3.2)
+    if rng.uniform() < 0.7:
+        pw = float(meta["page"]["size"]["width"])
+        first = "".join(rng.choice(_SYLLABLES, int(rng.integers(2, 4)))).capitalize()
+        last = "".join(rng.choice(_SYLLABLES, int(rng.integers(2, 4)))).capitalize()
+        marker.write(
+            f"{first} {last}", pw * rng.uniform(0.66, 0.74), 13.0 + rng.normal(0, 0.4), 3.5
+        )
 
 
 def _fill_identifier(
