@@ -44,10 +44,15 @@ TASK_TIME_LIMITS_S: dict[str, tuple[int, int]] = {
 }
 task_soft_time_limit = 60
 task_time_limit = 90
-task_annotations = {
+task_annotations: dict[str, dict[str, object]] = {
     name: {"soft_time_limit": soft, "time_limit": hard}
     for name, (soft, hard) in TASK_TIME_LIMITS_S.items()
 }
+# Intermediate chain steps hand their state to the next step in the message;
+# storing it (and a STARTED state) in the backend too would only add latency.
+for _step in ("ai.omr.fetch", "ai.omr.warp", "ai.omr.identifier"):
+    task_annotations[_step].update(ignore_result=True, track_started=False)
+task_annotations["ai.job.finalize"] = {"ignore_result": True, "track_started": False}
 
 # --- retries (transient errors only; see ai_tasks/errors.py) ----------------
 RETRY_BACKOFF_MAX_S = _s.retry_backoff_max_s

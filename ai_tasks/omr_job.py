@@ -111,25 +111,26 @@ def _fetch_template(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] |
     return data
 
 
-def resolve_meta(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
-    """The validated template meta for a payload, and whether it was fetched from the API.
+def resolve_meta(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] | None = None) -> tuple[Any, bool]:
+    """The validated template (an ``omr.SheetMeta``) for a payload, and whether it came from the API.
 
     Order: ``template_meta`` > ``template_fetch`` > legacy ``questions``.
+    Validation is cached by content, so a template seen before costs one hash.
     """
-    import omr
+    from omr.meta import as_sheet_meta, meta_from_legacy_questions
 
     if payload.get("template_meta"):
         meta = payload["template_meta"]
         if not isinstance(meta, Mapping):
             raise JobPayloadError("meta_invalid", "template_meta must be a JSON object")
-        omr.load_meta(meta)
-        return dict(meta), False
+        return as_sheet_meta(meta), False
     if payload.get("template_fetch"):
-        meta = _fetch_template(payload, legacy_auth)
-        omr.load_meta(meta)
-        return meta, True
+        return as_sheet_meta(_fetch_template(payload, legacy_auth)), True
     if payload.get("questions"):
-        return omr.meta_from_legacy_questions(payload["questions"]).raw, False
+        questions = payload["questions"]
+        if not isinstance(questions, list):
+            raise JobPayloadError("meta_invalid", "legacy questions must be a JSON list")
+        return meta_from_legacy_questions(questions), False
     raise JobPayloadError(
         "meta_missing", "payload needs template_meta, template_fetch (+question_count) or legacy questions"
     )
@@ -150,64 +151,118 @@ def prefetch_legacy_meta(job: AIJob, state: dict[str, Any]) -> dict[str, Any]:
     meta, _ = resolve_meta(job.payload, legacy_auth={
         "cookie": tf.get("cookie"), "bearer_token": tf.get("bearer_token"), "worker_token": tf.get("worker_token"),
     })
-    key = artifact_store().put(json.dumps(meta).encode(), kind="meta")
-    return {**state, "meta_key": key, "meta_used": True}
+    return {**state, **_store_meta(meta), "meta_used": True}
 
 
-def _load_meta_from_state(state: Mapping[str, Any]) -> dict[str, Any]:
-    return json.loads(artifact_store().get(state["meta_key"]))
+_META_CACHE: dict[str, Any] = {}
+_META_CACHE_MAX = 32
 
 
-def _download_image(state: Mapping[str, Any]) -> bytes:
-    payload = state["payload"]
+def _store_meta(meta: Mapping[str, Any]) -> dict[str, str]:
+    """Put the meta in the artifact store once per job; return the state fields that name it."""
+    from omr.meta import as_sheet_meta
+
+    sheet = as_sheet_meta(meta)
+    _remember(sheet)
+    return {"meta_key": artifact_store().put(json.dumps(sheet.raw).encode(), kind="meta"), "meta_hash": sheet.meta_hash}
+
+
+def _remember(sheet: Any) -> None:
+    if len(_META_CACHE) >= _META_CACHE_MAX:
+        _META_CACHE.pop(next(iter(_META_CACHE)))
+    _META_CACHE[sheet.meta_hash] = sheet
+
+
+def _load_meta_from_state(state: Mapping[str, Any]) -> Any:
+    """The job's SheetMeta: from this process's cache by content hash, else from the store.
+
+    Templates repeat across thousands of sheets, so a warm worker skips the
+    store read, the JSON parse and the validation.
+    """
+    from omr.meta import as_sheet_meta
+
+    cached = _META_CACHE.get(str(state.get("meta_hash")))
+    if cached is not None:
+        return cached
+    sheet = as_sheet_meta(json.loads(artifact_store().get(state["meta_key"])))
+    _remember(sheet)
+    return sheet
+
+
+def _image_url(payload: Mapping[str, Any]) -> str:
     url = payload.get("download_url")
     if not url or not isinstance(url, str):
         raise JobPayloadError("download_url_missing", "payload has no download_url")
+    return url
+
+
+def _download_image(state: Mapping[str, Any]) -> bytes:
+    url = _image_url(state["payload"])
     with job_tmpdir(get_settings().tmp_dir, str(state["job"]["id"])) as tmp:
         path = download_to_dir(url, tmp, policy=download_policy(), filename="image")
         return path.read_bytes()
 
 
+#: payload fields that only describe the template: dropped once the meta is in the store
+_TEMPLATE_FIELDS = ("template_meta", "template_fetch", "questions")
+
+
 def fetch_step(state: dict[str, Any]) -> dict[str, Any]:
-    """Step 1: resolve the meta and download the photo; both into the artifact store."""
+    """Step 1: resolve the template meta (from the payload or the API) into the artifact store.
+
+    The template fields leave the state here, so later messages stay small.
+    """
     t0 = time.perf_counter()
     payload = state["payload"]
     _mode(payload)
-    store = artifact_store()
+    _image_url(payload)  # fail before any network call when there is nothing to grade
     out = dict(state)
     if "meta_key" not in out:
         meta, fetched = resolve_meta(payload)
-        out["meta_key"] = store.put(json.dumps(meta).encode(), kind="meta")
+        out.update(_store_meta(meta))
         out["meta_used"] = fetched
-    out["image_key"] = store.put(_download_image(state), kind="image")
+    out["payload"] = {k: v for k, v in payload.items() if k not in _TEMPLATE_FIELDS}
     out["timings_ms"] = {"fetch": round((time.perf_counter() - t0) * 1000, 2)}
     return out
 
 
 def warp_step(state: dict[str, Any]) -> dict[str, Any]:
-    """Step 2: decode and warp the photo to the template frame; the page goes to the store."""
+    """Step 2: download the photo, decode it, warp it to the template frame; the page goes to the store.
+
+    The photo is downloaded here rather than in step 1 so that it never
+    crosses the artifact store: only the (smaller) warped page does.
+    """
     import omr.image
     import omr.warp
 
     t0 = time.perf_counter()
-    store = artifact_store()
     meta = _load_meta_from_state(state)
-    gray = omr.image.decode_image(store.get(state["image_key"]))
-    page = omr.warp.warp_page(gray, meta, _mode(state["payload"]))
+    image = _download_image(state)
+    t1 = time.perf_counter()
+    page = omr.warp.warp_page(omr.image.decode_image(image), meta, _mode(state["payload"]))
     data, header = page.to_bytes()
     out = dict(state)
-    out["page_key"] = store.put(data, kind="page")
+    out["page_key"] = artifact_store().put(data, kind="page")
     out["page_header"] = header
-    store.delete(state["image_key"])
-    out.pop("image_key")
-    out["timings_ms"] = {**state.get("timings_ms", {}), "warp": round((time.perf_counter() - t0) * 1000, 2)}
+    out["timings_ms"] = {
+        **state.get("timings_ms", {}),
+        "download": round((t1 - t0) * 1000, 2),
+        "warp": round((time.perf_counter() - t1) * 1000, 2),
+    }
     return out
 
 
 def _page(state: Mapping[str, Any]) -> Any:
     from omr.warp import WarpedPage
 
-    return WarpedPage.from_bytes(artifact_store().get(state["page_key"]), state["page_header"])
+    page = WarpedPage.from_bytes(artifact_store().get(state["page_key"]), state["page_header"])
+    page.cache.update(state.get("page_cache") or {})
+    return page
+
+
+def _page_cache(page: Any) -> dict[str, Any]:
+    """What one step learnt about the page (scalars only), so the next step need not measure it again."""
+    return {k: v for k, v in page.cache.items() if isinstance(v, int | float | str | bool)}
 
 
 def identifier_step(state: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +271,9 @@ def identifier_step(state: dict[str, Any]) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     out = dict(state)
-    out["identifier"] = read_identifier(_page(state), _load_meta_from_state(state))
+    page = _page(state)
+    out["identifier"] = read_identifier(page, _load_meta_from_state(state))
+    out["page_cache"] = _page_cache(page)
     out["timings_ms"] = {**state.get("timings_ms", {}), "identifier": round((time.perf_counter() - t0) * 1000, 2)}
     return out
 

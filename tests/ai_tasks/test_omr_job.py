@@ -93,9 +93,9 @@ def test_chain_steps_compose_to_the_single_task_result(server: LocalServer) -> N
         "payload": {"download_url": server.url("/photo.jpg"), "template_meta": _meta(), "overlay": True},
     }
     s1 = fetch_step(state)
-    assert "image_key" in s1 and "meta_key" in s1 and "template_meta" in s1["payload"]
+    assert "meta_key" in s1 and "template_meta" not in s1["payload"]  # small messages from here on
     s2 = warp_step(s1)
-    assert "page_key" in s2 and "image_key" not in s2
+    assert "page_key" in s2 and len(json.dumps(s2)) < 4000
     json.dumps(s2)  # every hop is JSON, the page travels by key
     s3 = identifier_step(s2)
     result = answers_step(s3)
