@@ -112,5 +112,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.reason_code, exc.message)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
