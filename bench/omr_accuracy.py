@@ -76,6 +76,18 @@ def generator_hash() -> str:
     return h.hexdigest()[:8]
 
 
+def engine_commit() -> str:
+    """Last commit touching the engine (``omr/`` outside ``omr/synth``), plus ``+dirty`` if edited."""
+    import subprocess
+
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    rev = git("log", "-1", "--format=%h %s", "--", "omr", ":!omr/synth")
+    dirty = git("status", "--porcelain", "--", "omr", ":!omr/synth")
+    return rev + (" +dirty" if dirty else "")
+
+
 def dataset(
     kind: str, count: int, questions: int, seed: int, workers: int
 ) -> tuple[list[Path], dict]:
@@ -137,6 +149,11 @@ def _bucket_fns(kind: str) -> dict[str, Callable[[dict[str, Any]], str]]:
         "jpeg_quality": num("jpeg_quality", [50, 65, 80, 96] if kind == "photo" else [70, 80, 90]),
         "noise_sigma": num("noise_sigma", [0, 3, 5]),
         "blur_sigma_px": num("blur_sigma_px", [0, 1.0, 1.6] if kind == "photo" else [0, 0.6]),
+        "handwriting": lambda c: (
+            ("id+name" if c.get("handwriting", {}).get("name") else "id")
+            if c.get("handwriting", {}).get("id_digits")
+            else ("name" if c.get("handwriting", {}).get("name") else "none")
+        ),
         "stray_marks": lambda c: (
             str(min(3, len(c.get("stray", [])))) + ("+" if len(c.get("stray", [])) >= 3 else "")
         ),
@@ -399,7 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     summary: dict[str, Any] = {
         "args": {k: str(v) for k, v in vars(args).items()},
         "generator": generator_hash(),
+        "engine_commit": engine_commit(),
     }
+    print(f"engine: {summary['engine_commit']}  generator: {summary['generator']}")
     for kind, count in (("photo", args.photos), ("scan", args.scans)):
         if count > 0:
             summary[kind] = run_kind(kind, count, args)

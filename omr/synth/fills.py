@@ -335,11 +335,14 @@ def fill_sheet(
         if event in FLAG_OK_EVENTS:
             flag_ok.append(key)
     identifier = _fill_identifier(marker, meta, rng, blank, blank_id_digit)
-    if not blank:
-        _handwrite(marker, meta, rng, identifier)
+    written = _handwrite(marker, meta, rng, identifier) if not blank else {}
     n_stray = 0 if blank else (int(rng.poisson(1.5)) if stray_marks is None else stray_marks)
     strays = [marker.stray() for _ in range(n_stray)]
-    condition = {"instrument": marker.tool.name, "stray": [k for k in strays if k]}
+    condition = {
+        "instrument": marker.tool.name,
+        "stray": [k for k in strays if k],
+        "handwriting": written,
+    }
     return SheetTruth(identifier, answers, flag_ok, fills, condition)
 
 
@@ -348,22 +351,28 @@ _SYLLABLES = ("ka", "mi", "ro", "sa", "len", "to", "an", "ne", "jo", "li", "ver"
 
 def _handwrite(
     marker: _Marker, meta: dict[str, Any], rng: np.random.Generator, identifier: str
-) -> None:
-    """Write the ID digits in the boxes above the ID grid and a name at the top."""
+) -> dict[str, int]:
+    """Write the ID digits in the boxes above the ID grid and a name at the top.
+
+    Returns:
+        ``{"id_digits": digits written, "name": 1 if a name was written}``.
+    """
+    done = {"id_digits": 0, "name": 0}
     bubbles = meta["identifier"]["bubbles"]
     if bubbles and rng.uniform() < 0.8:
         top = min(float(b["center"]["y"]) - float(b["r"]) for b in bubbles)
         columns = sorted({(int(b["digit_index"]), float(b["center"]["x"])) for b in bubbles})
         for (_, x_mm), digit in zip(columns, identifier, strict=False):
             if digit.isdigit():
-                marker.write(digit, x_mm + rng.normal(0, 0.3), top - 4.2 + rng.normal(0, 0.3), 3.2)
+                y_mm = top - 4.2 + rng.normal(0, 0.3)
+                done["id_digits"] += marker.write(digit, x_mm + rng.normal(0, 0.3), y_mm, 3.2)
     if rng.uniform() < 0.7:
         pw = float(meta["page"]["size"]["width"])
         first = "".join(rng.choice(_SYLLABLES, int(rng.integers(2, 4)))).capitalize()
         last = "".join(rng.choice(_SYLLABLES, int(rng.integers(2, 4)))).capitalize()
-        marker.write(
-            f"{first} {last}", pw * rng.uniform(0.66, 0.74), 13.0 + rng.normal(0, 0.4), 3.5
-        )
+        x_mm = pw * rng.uniform(0.66, 0.74)
+        done["name"] = int(marker.write(f"{first} {last}", x_mm, 13.0 + rng.normal(0, 0.4), 3.5))
+    return done
 
 
 def _fill_identifier(
