@@ -280,6 +280,7 @@ def identifier_step(state: dict[str, Any]) -> dict[str, Any]:
 
 def _overlay_key(page: Any, result: Mapping[str, Any], meta: Any) -> str:
     import cv2
+
     from omr.overlay import render_overlay
 
     ok, png = cv2.imencode(".png", render_overlay(page, result, meta))

@@ -71,4 +71,4 @@ class DeliveryCounter:
     def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest dead letters first."""
         raw = self._client.lrange(DEAD_LETTER_KEY, 0, limit - 1)
-        return [json.loads(item) for item in raw]  # type: ignore[union-attr]
+        return [json.loads(item) for item in raw]

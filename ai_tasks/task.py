@@ -62,8 +62,9 @@ def job_fields(args: tuple[Any, ...]) -> tuple[str | None, str | None]:
     """
     if not args or not isinstance(args[0], Mapping):
         return None, None
-    first = args[0]
-    job = first.get("job") if isinstance(first.get("job"), Mapping) else first
+    first: Mapping[str, Any] = args[0]
+    nested = first.get("job")
+    job: Mapping[str, Any] = nested if isinstance(nested, Mapping) else first
     job_id = job.get("id")
     job_type = job.get("type")
     return (None if job_id is None else str(job_id)), (None if job_type is None else str(job_type))

@@ -16,8 +16,8 @@ import pytest
 
 from ai_tasks.download import (
     DownloadPolicy,
-    fetch_json,
     download_to_dir,
+    fetch_json,
     is_address_allowed,
     job_tmpdir,
     redact_url,
