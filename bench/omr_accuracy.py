@@ -3,7 +3,7 @@
 Run::
 
     .venv/bin/python bench/omr_accuracy.py [--photos 200] [--scans 200] [--questions 20]
-        [--seed 1] [--workers 2] [--mode auto] [--save-failures 12]
+        [--seed 1] [--workers 2] [--mode auto] [--save-failures 12] [--no-sheet 20]
 
 Sheets are generated with ``omr.synth`` into a cache under ``bench/out/omr_synth/``
 (keyed by kind, question count, seed and a hash of the generator's source, so
@@ -34,6 +34,9 @@ What counts (see ``bench/_omr_scoring.py`` for the code):
 * **Sheet fully right with no review**: every mark right (acceptable flags on
   ``flag_ok`` questions allowed) and ID right. The *strict* variant also
   forbids any flag on the sheet.
+
+``--no-sheet N`` also grades N phone photos without any answer sheet (half
+show a blank white page): every one must be rejected.
 
 Targets: photos >= 99.9% marks right, silent <= 0.01% of marks, >= 98% sheets
 fully right, ID exact >= 99.5%; scans >= 99.97% marks right and zero silent
@@ -395,6 +398,30 @@ def run_kind(kind: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def run_no_sheet(count: int, seed: int, meta: dict[str, Any]) -> dict[str, Any]:
+    """Photos with no answer sheet (half with a blank white page): all must be rejected."""
+    import numpy as np
+
+    from omr.grade import grade_image
+    from omr.synth import no_sheet_photo
+
+    accepted = []
+    for i in range(count):
+        rng = np.random.default_rng([seed, 3, i])
+        data, cond = no_sheet_photo(rng, blank_paper=i % 2 == 1)
+        try:
+            result = grade_image(data, meta)
+        except Exception as exc:  # noqa: BLE001 - any refusal is the right answer here
+            _ = exc
+            continue
+        accepted.append({"index": i, **cond, "review": result.get("review")})
+    ok = not accepted
+    print(f"\n=== NO-SHEET PHOTOS: {count} images (half with a blank white page) ===")
+    print(f"  accepted as a sheet         {len(accepted)} (must be 0)")
+    print(f"  {'PASS' if ok else 'FAIL'}  every no-sheet photo rejected")
+    return {"count": count, "accepted": accepted, "checks": {"no-sheet photos rejected": ok}}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; exit status 0 when every target passes, else 1."""
     parser = argparse.ArgumentParser(
@@ -403,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--scans", type=int, default=200)
     parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--no-sheet", type=int, default=20, help="photos without a sheet")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument(
@@ -422,9 +450,14 @@ def main(argv: list[str] | None = None) -> int:
     for kind, count in (("photo", args.photos), ("scan", args.scans)):
         if count > 0:
             summary[kind] = run_kind(kind, count, args)
+    if args.no_sheet > 0:
+        from omr.template import build_template
+
+        summary["no_sheet"] = run_no_sheet(args.no_sheet, args.seed, build_template(args.questions))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(summary, indent=1, default=str))
-    ok = all(all(summary[k]["checks"].values()) for k in ("photo", "scan") if k in summary)
+    kinds = ("photo", "scan", "no_sheet")
+    ok = all(all(summary[k]["checks"].values()) for k in kinds if k in summary)
     print(
         f"\nOVERALL {'PASS' if ok else 'FAIL'}  (summary: {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json})"
     )
