@@ -19,7 +19,7 @@ from celery.exceptions import Ignore
 
 from ai_tasks.celery import app
 from ai_tasks.contracts import AIJob, AIResult
-from ai_tasks.errors import AIWorkerError, UnknownJobTypeError
+from ai_tasks.errors import AIWorkerError, TransientError, UnknownJobTypeError
 from ai_tasks.routing import JOB_TASKS, job_queue
 from ai_tasks.settings import get_settings
 
@@ -72,6 +72,8 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
             state = prefetch_legacy_meta(ai_job, state)
         sig = build_job_signature(ai_job, state)
     except AIWorkerError as exc:
+        if isinstance(exc, TransientError) and self.request.retries < (self.max_retries or 0):
+            raise  # autoretry with backoff; the last attempt falls through to a FAILED result
         result = AIResult.from_exception(job_id, exc).to_dict()
         _enqueue_delivery(result, {"id": job_id, "type": job.get("type") if isinstance(job, dict) else None})
         return result

@@ -48,12 +48,12 @@ def test_flower_shows_tasks_with_redacted_arguments(workers: Workers, tmp_path) 
             "payload": {
                 "download_url": "https://bucket.example/x.jpg?X-Amz-Signature=SIG-SECRET",
                 "question_count": 20,
-                "template_fetch": {"base_url": "http://127.0.0.1:9", "cookie": "s=COOKIE-SECRET",
+                "template_fetch": {"base_url": "http://10.0.0.1", "cookie": "s=COOKIE-SECRET",
                                    "bearer_token": "BEARER-SECRET"},
             },
         }
         result = workers.client.send_task("ai.job", args=[job]).get(timeout=60)
-        assert result["status"] == "FAILED"  # the template API is down: a clear failure
+        assert result["status"] == "FAILED"  # a private template URL is refused: a clear failure
         assert all(s not in json.dumps(result) for s in SECRETS)
         tasks: dict = {}  # type: ignore[type-arg]
         deadline = time.monotonic() + 20
