@@ -79,7 +79,9 @@ VISIBILITY_TIMEOUT_S = _longest_hard_s + RETRY_BACKOFF_MAX_S + 300
 broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
 result_backend_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
 result_expires = 7 * 24 * 3600
-result_extended = True
+# Not result_extended: it would copy task arguments (a legacy payload may
+# carry a cookie) into the result backend.
+result_extended = False
 
 # --- queues: declared explicitly, nothing created on the fly ----------------
 task_create_missing_queues = False

@@ -8,9 +8,10 @@ import subprocess
 import sys
 import time
 
+import redis
 import requests
 
-from tests.integration.conftest import ROOT, Workers
+from tests.integration.conftest import REDIS_ARTIFACTS, REDIS_BACKEND, ROOT, Workers
 
 SECRETS = ("COOKIE-SECRET", "BEARER-SECRET", "SIG-SECRET")
 
@@ -67,6 +68,11 @@ def test_flower_shows_tasks_with_redacted_arguments(workers: Workers, tmp_path) 
         text = json.dumps(tasks)
         for secret in SECRETS:
             assert secret not in text
+        # nor in the result backend (no args copied there) or the artifact store
+        for url in (REDIS_BACKEND, REDIS_ARTIFACTS):
+            db = redis.Redis.from_url(url)
+            dump = b" ".join(v for k in db.scan_iter() if db.type(k) == b"string" and (v := db.get(k)))
+            assert all(secret.encode() not in dump for secret in SECRETS)
     finally:
         flower.terminate()
         flower.wait(timeout=20)
