@@ -175,7 +175,6 @@ def workers(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
     w.tmp = tmp_path_factory.mktemp("workers")  # type: ignore[attr-defined]
     yield w
     w.stop()
-    w.client.pool.force_close_all()
     w.client.close()
 
 
