@@ -32,7 +32,6 @@ Examples:
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,16 +42,16 @@ import numpy as np
 import numpy.typing as npt
 
 from omr.errors import AlignmentError
+from omr.fiducials import find_candidates, match_markers
 from omr.meta import as_sheet_meta
 from omr.types import GrayImage, Marker, SheetMeta
 
 __all__ = ["PX_PER_MM", "WarpedPage", "warp_page"]
 
 PX_PER_MM = 6.0
-DETECT_LONG_PX = 1400
+DETECT_LONG_PX = 1000
 THUMB_PX_PER_MM = 1.5
 MIN_CORR = 0.30
-MAX_QUAD_TRIES = 8
 THUMB_SRC_LONG_PX = 640
 
 F64 = npt.NDArray[np.float64]
@@ -103,27 +102,6 @@ class WarpedPage:
                    [list(p) for p in header.get("source_quad_mm") or []])
 
 
-@dataclass
-class _Blob:
-    x: float
-    y: float
-    size: float
-    hollow: float  # hole area / outer area
-
-
-def _corner_markers(sheet: SheetMeta) -> list[Marker] | None:
-    """The 4 markers nearest the page corners, in TL, TR, BR, BL order."""
-    if len(sheet.markers) < 4:
-        return None
-    corners = [(0.0, 0.0), (sheet.page_w_mm, 0.0), (sheet.page_w_mm, sheet.page_h_mm), (0.0, sheet.page_h_mm)]
-    out = []
-    for cx, cy in corners:
-        out.append(min(sheet.markers, key=lambda m: math.hypot(m.x_mm - cx, m.y_mm - cy)))
-    if len({m.id for m in out}) != 4:
-        return None
-    return out
-
-
 _THUMBS: dict[str, F64] = {}
 
 
@@ -147,53 +125,6 @@ def _highpass(img: npt.NDArray[Any]) -> F64:
     return (hp / n).astype(np.float64)
 
 
-def _find_blobs(small: npt.NDArray[Any]) -> list[_Blob]:
-    h, w = small.shape
-    block = max(31, (max(h, w) // 10) | 1)
-    bw = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 20)
-    bw = cv2.morphologyEx(bw, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    contours, hier = cv2.findContours(bw, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hier is None:
-        return []
-    hier = hier[0]
-    min_area = (max(h, w) / 400.0) ** 2 * 4
-    max_area = (max(h, w) / 12.0) ** 2
-    blobs = []
-    for i, c in enumerate(contours):
-        if hier[i][3] != -1:
-            continue
-        area = cv2.contourArea(c)
-        if not min_area <= area <= max_area:
-            continue
-        (cx, cy), (rw, rh), _ = cv2.minAreaRect(c)
-        if min(rw, rh) < 3 or max(rw, rh) / min(rw, rh) > 1.7:
-            continue
-        if area / (rw * rh) < 0.82:
-            continue
-        hole = 0.0
-        ch = hier[i][2]
-        while ch != -1:
-            hole = max(hole, cv2.contourArea(contours[ch]))
-            ch = hier[ch][0]
-        m = cv2.moments(c)
-        if m["m00"] <= 0:
-            continue
-        # quiet zone: a square band 0.8-1.2 x side around the centre must be clean
-        side = math.sqrt(area)
-        bx, by = m["m10"] / m["m00"], m["m01"] / m["m00"]
-        o, q = int(1.2 * side), int(0.8 * side)
-        x0, y0, x1, y1 = int(bx) - o, int(by) - o, int(bx) + o + 1, int(by) + o + 1
-        if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
-            continue
-        win = bw[y0:y1, x0:x1]
-        band = int(win.sum() // 255) - int(bw[int(by) - q:int(by) + q + 1, int(bx) - q:int(bx) + q + 1].sum() // 255)
-        if band > 0.06 * ((2 * o + 1) ** 2 - (2 * q + 1) ** 2):
-            continue
-        blobs.append(_Blob(m["m10"] / m["m00"], m["m01"] / m["m00"], math.sqrt(area), hole / area))
-    blobs.sort(key=lambda b: -b.size)
-    return blobs
-
-
 def _cyclic(pts: list[tuple[float, float]]) -> list[int] | None:
     """Indices of 4 points in clockwise order (image coords, y down), or None if not convex."""
     cx = sum(p[0] for p in pts) / 4
@@ -205,43 +136,6 @@ def _cyclic(pts: list[tuple[float, float]]) -> list[int] | None:
         if cross <= 0:
             return None
     return order
-
-
-def _quad_candidates(blobs: list[_Blob], corners: list[Marker]) -> list[tuple[float, list[_Blob]]]:
-    top = blobs[:14]
-    w_mm = math.hypot(corners[1].x_mm - corners[0].x_mm, corners[1].y_mm - corners[0].y_mm)
-    h_mm = math.hypot(corners[3].x_mm - corners[0].x_mm, corners[3].y_mm - corners[0].y_mm)
-    aspect = max(w_mm, h_mm) / min(w_mm, h_mm)
-    size_ratio = corners[0].size_mm / ((w_mm + h_mm) / 2)
-    out = []
-    for combo in itertools.combinations(top, 4):
-        sizes = [b.size for b in combo]
-        if max(sizes) / min(sizes) > 2.4:
-            continue
-        pts = [(b.x, b.y) for b in combo]
-        order = _cyclic(pts)
-        if order is None:
-            continue
-        q = [combo[i] for i in order]
-        sides = [math.hypot(q[(i + 1) % 4].x - q[i].x, q[(i + 1) % 4].y - q[i].y) for i in range(4)]
-        if min(sides) <= 0:
-            continue
-        a = (sides[0] + sides[2]) / 2
-        b = (sides[1] + sides[3]) / 2
-        opp = max(sides[0] / sides[2], sides[2] / sides[0], sides[1] / sides[3], sides[3] / sides[1])
-        if opp > 2.6:
-            continue
-        ar = max(a, b) / min(a, b)
-        if not aspect / 2.0 < ar < aspect * 2.0:
-            continue
-        rel = (sum(sizes) / 4) / ((a + b) / 2) / size_ratio
-        if not 0.5 < rel < 1.8:
-            continue
-        score = (abs(math.log(ar / aspect)) + abs(math.log(rel)) + 0.3 * math.log(max(sizes) / min(sizes))
-                 + 0.5 * math.log(opp))
-        out.append((score, q))
-    out.sort(key=lambda t: t[0])
-    return out[:MAX_QUAD_TRIES]
 
 
 def _orient(tsrc: npt.NDArray[Any], tf: float, quad_px: list[tuple[float, float]], dst_mm: list[tuple[float, float]],
@@ -268,6 +162,16 @@ def _orient(tsrc: npt.NDArray[Any], tf: float, quad_px: list[tuple[float, float]
     return best
 
 
+def _correlate(tsrc: npt.NDArray[Any], tf: float, h_small_to_mm: F64, sheet: SheetMeta) -> float:
+    """Normalised high-pass correlation of the page warped by ``h_small_to_mm`` with the template."""
+    tmpl = _thumb_template(sheet.meta_hash, sheet)
+    th, tw = tmpl.shape
+    s = THUMB_PX_PER_MM
+    h_t = np.diag([s, s, 1.0]) @ h_small_to_mm @ np.diag([1.0 / tf, 1.0 / tf, 1.0])
+    thumb = cv2.warpPerspective(tsrc, h_t, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return float((_highpass(thumb) * tmpl).sum())
+
+
 def _rotation(h_img_to_mm: F64) -> int:
     inv = np.linalg.inv(h_img_to_mm)
     p = cv2.perspectiveTransform(np.array([[[0.0, 0.0], [100.0, 0.0]]]), inv)[0]
@@ -276,61 +180,77 @@ def _rotation(h_img_to_mm: F64) -> int:
 
 
 def _refine_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list[tuple[Marker, float, float]]:
-    """Re-locate every marker around its predicted position at full resolution."""
+    """Re-locate every marker around its predicted position at full resolution.
+
+    Otsu inside a window ~2 marker sides wide picks the dark component nearest
+    the prediction; its centre is the darkness-weighted centroid over the
+    component grown by 2 px (sub-pixel, symmetric for the hollow marker).
+    """
     inv = np.linalg.inv(h_img_to_mm)
     found = []
     gh, gw = gray.shape
     for m in sheet.markers:
-        s = m.size_mm
+        s = m.size_mm / 2
         ring = [(m.x_mm + dx * s, m.y_mm + dy * s) for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
         pts = cv2.perspectiveTransform(np.array([[[m.x_mm, m.y_mm], *ring]], np.float64), inv)[0]
         cx, cy = pts[0]
-        half = max(float(np.abs(pts[1:] - pts[0]).max()), 6.0)
+        side = float(np.linalg.norm(pts[1:] - pts[0], axis=1).mean()) * math.sqrt(2.0)
+        half = max(1.1 * side, 6.0)
         x0, y0 = int(cx - half), int(cy - half)
         x1, y1 = int(cx + half) + 1, int(cy + half) + 1
         if x0 < 0 or y0 < 0 or x1 > gw or y1 > gh:
             continue
         win = gray[y0:y1, x0:x1]
-        _, bw = cv2.threshold(cv2.GaussianBlur(win, (3, 3), 0), 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+        blur = cv2.GaussianBlur(win, (3, 3), 0)
+        _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
         n, lab, stats, cents = cv2.connectedComponentsWithStats(bw, connectivity=8)
         if n < 2:
             continue
-        exp_side = half / 1.414 * 1.0  # predicted marker side in px (window is ~2 sides wide)
-        best_i, best_d = -1, 1e9
-        for i in range(1, n):
-            area = stats[i, cv2.CC_STAT_AREA]
-            bw_, bh_ = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]
-            if not (0.35 * exp_side <= max(bw_, bh_) <= 1.8 * exp_side):
-                continue
-            if m.kind != "hollow" and area < 0.45 * bw_ * bh_:
-                continue
-            d = math.hypot(cents[i][0] + x0 - cx, cents[i][1] + y0 - cy)
-            if d < best_d:
-                best_i, best_d = i, d
-        if best_i < 0 or best_d > 0.6 * half:
+        ext = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
+        dens = stats[1:, cv2.CC_STAT_AREA] / np.maximum(stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT], 1)
+        d = np.hypot(cents[1:, 0] + x0 - cx, cents[1:, 1] + y0 - cy)
+        ok = (ext >= 0.6 * side) & (ext <= 1.7 * side) & (d <= 0.5 * side)
+        if m.kind != "hollow":
+            ok &= dens >= 0.45
+        if not ok.any():
             continue
-        ys, xs = np.nonzero(lab == best_i)
-        # centre of the bounding box of the blob = centre of the square (robust to the hole)
-        found.append((m, float(x0 + (xs.min() + xs.max()) / 2.0), float(y0 + (ys.min() + ys.max()) / 2.0)))
+        i = 1 + int(np.argmin(np.where(ok, d, np.inf)))
+        mask = cv2.dilate((lab == i).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        paper, ink = np.percentile(blur, [90, 5])
+        wgt = np.clip((paper - win.astype(np.float32)) / max(paper - ink, 1.0), 0.0, 1.0) * mask
+        tot = float(wgt.sum())
+        if tot <= 0:
+            continue
+        ys, xs = np.mgrid[0:win.shape[0], 0:win.shape[1]]
+        found.append((m, float(x0 + (wgt * xs).sum() / tot), float(y0 + (wgt * ys).sum() / tot)))
     return found
 
 
 def _fit(found: list[tuple[Marker, float, float]], model: str) -> tuple[F64, float] | None:
-    if len(found) < (4 if model == "homography" else 3):
-        return None
-    src = np.array([[x, y] for _, x, y in found], np.float64)
-    dst = np.array([[m.x_mm, m.y_mm] for m, _, _ in found], np.float64)
-    if model == "homography":
-        hmat, _ = cv2.findHomography(src, dst, 0)
-        if hmat is None:
+    """Least-squares fit image px -> mm; one gross outlier (> 0.6 mm) is dropped when >= 5 markers."""
+    need = 4 if model == "homography" else 3
+    for _ in range(2):
+        if len(found) < need:
             return None
-    else:
-        a, _ = cv2.estimateAffine2D(src, dst, method=cv2.LMEDS)
-        if a is None:
-            return None
-        hmat = np.vstack([a, [0.0, 0.0, 1.0]])
-    proj = cv2.perspectiveTransform(src[None], hmat)[0]
-    err = float(np.sqrt(((proj - dst) ** 2).sum(axis=1).mean()))
+        src = np.array([[x, y] for _, x, y in found], np.float64)
+        dst = np.array([[m.x_mm, m.y_mm] for m, _, _ in found], np.float64)
+        if model == "homography":
+            hmat, _ = cv2.findHomography(src, dst, 0)
+            if hmat is None:
+                return None
+        else:
+            a, _ = cv2.estimateAffine2D(src, dst, method=cv2.LMEDS)
+            if a is None:
+                return None
+            hmat = np.vstack([a, [0.0, 0.0, 1.0]])
+        proj = cv2.perspectiveTransform(src[None], hmat)[0]
+        res = np.sqrt(((proj - dst) ** 2).sum(axis=1))
+        worst = int(np.argmax(res))
+        if len(found) > need and res[worst] > 0.6:
+            found.pop(worst)
+            continue
+        break
+    err = float(np.sqrt((res ** 2).mean()))
     return hmat.astype(np.float64), err
 
 
@@ -380,40 +300,46 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
     if gray.ndim != 2 or gray.dtype != np.uint8:
         raise ValueError("gray must be a 2-D uint8 image")
     gh, gw = gray.shape
-    f = min(1.0, DETECT_LONG_PX / max(gh, gw))
-    small = cv2.resize(gray, (round(gw * f), round(gh * f)), interpolation=cv2.INTER_AREA) if f < 1 else gray
+    k = max(1, round(max(gh, gw) / DETECT_LONG_PX))  # integer factor: INTER_AREA's fast path
+    f = 1.0 / k
+    small = cv2.resize(gray, (gw // k, gh // k), interpolation=cv2.INTER_AREA) if k > 1 else gray
     scale_up = np.diag([1.0 / f, 1.0 / f, 1.0]) if f < 1 else np.eye(3)
-
-    tried: list[tuple[str, list[tuple[float, float]], list[tuple[float, float]]]] = []
-    corners = _corner_markers(sheet)
-    if corners is not None:
-        for _, q in _quad_candidates(_find_blobs(small), corners):
-            tried.append(("fiducials", [(b.x, b.y) for b in q], [(m.x_mm, m.y_mm) for m in corners]))
-    page_corners = [(0.0, 0.0), (sheet.page_w_mm, 0.0), (sheet.page_w_mm, sheet.page_h_mm), (0.0, sheet.page_h_mm)]
-    outline = _outline_quad(small)
-    if outline is not None:
-        tried.append(("outline", outline, page_corners))
-    if mode == "scan":
-        sh, sw = small.shape
-        tried.append(("page_bounds", [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)],
-                      page_corners))
 
     tf = min(1.0, THUMB_SRC_LONG_PX / max(small.shape))
     tsrc = cv2.resize(small, None, fx=tf, fy=tf, interpolation=cv2.INTER_AREA) if tf < 1 else small
     best: tuple[float, str, F64] | None = None
-    for method, quad, dst in tried:
-        corr, _k, hmat_thumb = _orient(tsrc, tf, quad, dst, sheet)
-        bonus = 0.05 if method == "fiducials" else 0.0
-        if corr >= MIN_CORR and (best is None or corr + bonus > best[0]):
-            best = (corr + bonus, method, hmat_thumb)
-            if corr > 0.6 and method == "fiducials":
+    if len(sheet.markers) >= 4:
+        half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
+        cands = find_candidates(np.asarray(small, np.uint8))
+        for hyp in match_markers(cands, sheet):
+            # the geometry is symmetric under a half turn: the hollow marker and the
+            # printed content (template correlation) pick the orientation
+            for h_mm in (hyp.h_mm_to_img, hyp.h_mm_to_img @ half_turn):
+                h_small_to_mm = np.linalg.inv(h_mm)
+                corr = _correlate(tsrc, tf, h_small_to_mm, sheet)
+                if corr >= MIN_CORR and (best is None or corr > best[0]):
+                    best = (corr, "fiducials", h_small_to_mm)
+            if best is not None and best[0] > 0.5 and hyp.support >= 5:
                 break
     if best is None:
+        tried: list[tuple[str, list[tuple[float, float]]]] = []
+        outline = _outline_quad(small)
+        if outline is not None:
+            tried.append(("outline", outline))
+        if mode == "scan":
+            sh, sw = small.shape
+            tried.append(("page_bounds", [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)]))
+        page_corners = [(0.0, 0.0), (sheet.page_w_mm, 0.0), (sheet.page_w_mm, sheet.page_h_mm),
+                        (0.0, sheet.page_h_mm)]
+        for method, quad in tried:
+            corr, _k, hmat_thumb = _orient(tsrc, tf, quad, page_corners, sheet)
+            if corr >= MIN_CORR and (best is None or corr > best[0]):
+                to_mm = np.diag([1 / THUMB_PX_PER_MM, 1 / THUMB_PX_PER_MM, 1.0])
+                best = (corr, method, to_mm @ hmat_thumb)
+    if best is None:
         raise AlignmentError("could not find the answer sheet in the image (no fiducials or page outline matched)")
-    corr, method, hmat_thumb = best
-    corr -= 0.05 if method == "fiducials" else 0.0
-    to_mm = np.diag([1 / THUMB_PX_PER_MM, 1 / THUMB_PX_PER_MM, 1.0])
-    h_img_to_mm = to_mm @ hmat_thumb @ np.linalg.inv(scale_up)
+    corr, method, h_small_to_mm = best
+    h_img_to_mm = h_small_to_mm @ np.linalg.inv(scale_up)
     model = "affine" if mode == "scan" else "homography"
     found = _refine_markers(gray, h_img_to_mm, sheet)
     fit = _fit(found, model)

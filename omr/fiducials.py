@@ -1,0 +1,366 @@
+"""Fiducial markers: candidate detection and a geometric consistency search.
+
+Works on a small detection image (long side ~1200 px). Two stages:
+
+1. :func:`find_candidates`: adaptive threshold (local mean, so shadows and
+   uneven light cancel), then outer contours that are solid (area / convex
+   hull), square-ish (area / min-area rectangle, aspect) and have a clean
+   quiet zone (dark fraction of a band around the blob, via an integral
+   image). Each candidate has a centre, a size (sqrt of area) and a
+   ``hollow`` ratio (largest hole / area; the top-left marker has a hole).
+2. :func:`match_markers`: every ordered triple of candidates is hypothesised
+   as three consecutive page corners (TL-TR-BR, TR-BR-BL, ...); the affine map
+   of that triple predicts the other markers (the 4th corner, the mid-edge
+   ones), and a prediction is *supported* when a candidate of the expected
+   size lies near it. All hypotheses are evaluated at once with numpy (no
+   Python loop over combinations). The best-supported ones are refitted as
+   homographies from all their matches and re-matched with a tighter
+   tolerance. A thumb over one corner still leaves 3 corners + 2 edge
+   markers (5 points).
+
+The page is symmetric under a 180 degree turn except for the hollow marker
+and the printed content, so each hypothesis also yields its 180 degree twin;
+the caller decides between them (hollow ratio, template correlation).
+
+Examples:
+    >>> from omr.template import build_template, render_sheet
+    >>> from omr.meta import as_sheet_meta
+    >>> sheet = as_sheet_meta(build_template(10))
+    >>> img = render_sheet(sheet.raw, dpi=80)
+    >>> cands = find_candidates(img)
+    >>> len(cands.xy) >= 6
+    True
+    >>> hyps = match_markers(cands, sheet)
+    >>> hyps[0].support
+    6
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from omr.types import GrayImage, Marker, SheetMeta
+
+__all__ = ["Candidates", "Hypothesis", "corner_markers", "find_candidates", "match_markers"]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+MAX_CANDIDATES = 14
+QUIET_MAX_DARK = 0.12
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Marker candidates in detection-image pixels.
+
+    Attributes:
+        xy: ``(n, 2)`` centres (x, y) px.
+        size: ``(n,)`` sqrt(area) px.
+        hollow: ``(n,)`` largest hole area / outer area.
+        quality: ``(n,)`` in [0, 1], higher is more marker-like.
+    """
+
+    xy: F64
+    size: F64
+    hollow: F64
+    quality: F64
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One consistent assignment of candidates to markers.
+
+    Attributes:
+        match: ``(n_markers,)`` candidate index per marker (meta order), -1 if unseen.
+        h_mm_to_img: 3x3 homography, template mm -> detection-image px.
+        support: Number of matched markers.
+        residual: Mean match distance relative to the tolerance (lower is better).
+    """
+
+    match: I64
+    h_mm_to_img: F64
+    support: int
+    residual: float
+
+
+def corner_markers(sheet: SheetMeta) -> list[int] | None:
+    """Indices (meta order) of the markers nearest the TL, TR, BR, BL page corners.
+
+    Examples:
+        >>> from omr.template import build_template
+        >>> from omr.meta import as_sheet_meta
+        >>> corner_markers(as_sheet_meta(build_template(10)))
+        [0, 1, 2, 3]
+    """
+    ms = sheet.markers
+    if len(ms) < 4:
+        return None
+    out = []
+    for cx, cy in ((0.0, 0.0), (sheet.page_w_mm, 0.0), (sheet.page_w_mm, sheet.page_h_mm), (0.0, sheet.page_h_mm)):
+        out.append(min(range(len(ms)), key=lambda i: (ms[i].x_mm - cx) ** 2 + (ms[i].y_mm - cy) ** 2))
+    return out if len(set(out)) == 4 else None
+
+
+def _box_sums(integral: npt.NDArray[Any], cx: F64, cy: F64, half: F64) -> tuple[F64, F64]:
+    h, w = integral.shape[0] - 1, integral.shape[1] - 1
+    x0 = np.clip(np.round(cx - half).astype(np.int64), 0, w)
+    x1 = np.clip(np.round(cx + half).astype(np.int64) + 1, 0, w)
+    y0 = np.clip(np.round(cy - half).astype(np.int64), 0, h)
+    y1 = np.clip(np.round(cy + half).astype(np.int64) + 1, 0, h)
+    s = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+    area = np.maximum((x1 - x0) * (y1 - y0), 1)
+    return np.asarray(s, np.float64), np.asarray(area, np.float64)
+
+
+def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES) -> Candidates:
+    """Dark, solid, square-ish blobs with a clean quiet zone.
+
+    Args:
+        small: ``(H, W)`` uint8 detection image (long side ~1000-1400 px).
+        max_count: Keep at most this many, best quality first.
+
+    Returns:
+        The :class:`Candidates` (possibly empty).
+    """
+    h, w = small.shape
+    long_px = max(h, w)
+    block = max(31, (long_px // 16) | 1)
+    bw = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
+    empty = np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0)
+    contours, hier_arr = cv2.findContours(bw, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hier_arr is None:
+        return Candidates(*empty)
+    hier = hier_arr[0].tolist()
+    min_area = (long_px / 220.0) ** 2  # an 8 mm marker on a page filling 1/3 of the frame
+    max_area = (long_px / 10.0) ** 2
+    min_len = int(np.sqrt(min_area))
+    xs, ys, sizes, hollows, fills = [], [], [], [], []
+    for i, c in enumerate(contours):
+        if hier[i][3] != -1 or len(c) < 4:
+            continue
+        x, y, bwd, bht = cv2.boundingRect(c)
+        if min(bwd, bht) < min_len * 0.7 or max(bwd, bht) > 2.6 * min(bwd, bht):
+            continue
+        a = cv2.contourArea(c)
+        if not min_area <= a <= max_area or a < 0.4 * bwd * bht:
+            continue
+        (_, _), (rw, rh), _ = cv2.minAreaRect(c)
+        if min(rw, rh) < 3 or max(rw, rh) / min(rw, rh) > 2.5:
+            continue
+        fill = a / (rw * rh)
+        if fill < 0.72:
+            continue
+        hull_area = cv2.contourArea(cv2.convexHull(c))
+        if hull_area <= 0 or a / hull_area < 0.88:
+            continue
+        hole = 0.0
+        ch = hier[i][2]
+        while ch != -1:
+            hole = max(hole, cv2.contourArea(contours[ch]))
+            ch = hier[ch][0]
+        m = cv2.moments(c)
+        xs.append(m["m10"] / m["m00"])
+        ys.append(m["m01"] / m["m00"])
+        sizes.append(np.sqrt(a))
+        hollows.append(hole / a)
+        fills.append(fill)
+    if not xs:
+        return Candidates(*empty)
+    cx, cy, size = np.array(xs), np.array(ys), np.array(sizes)
+    integral = cv2.integral(bw)
+    s_out, a_out = _box_sums(integral, cx, cy, 1.15 * size)
+    s_in, a_in = _box_sums(integral, cx, cy, 0.8 * size)
+    band = (s_out - s_in) / np.maximum(a_out - a_in, 1.0)
+    ok = band <= QUIET_MAX_DARK
+    quality = (1.0 - band / QUIET_MAX_DARK) * 0.5 + np.clip((np.array(fills) - 0.72) / 0.25, 0, 1) * 0.5
+    idx = np.flatnonzero(ok)
+    idx = idx[np.argsort(-quality[idx] - 1e-4 * size[idx])][:max_count]
+    return Candidates(np.stack([cx[idx], cy[idx]], 1), size[idx], np.array(hollows)[idx], quality[idx])
+
+
+def _quads(n: int) -> I64:
+    """All 4-subsets of ``range(n)`` as an ``(k, 4)`` array."""
+    idx = np.arange(n)
+    a, b, c, d = np.meshgrid(idx, idx, idx, idx, indexing="ij")
+    q = np.stack([a.ravel(), b.ravel(), c.ravel(), d.ravel()], 1)
+    return q[(q[:, 0] < q[:, 1]) & (q[:, 1] < q[:, 2]) & (q[:, 2] < q[:, 3])]
+
+
+def _square_to_quad(p: F64) -> F64:
+    """Homographies mapping the unit square (0,0),(1,0),(1,1),(0,1) onto quads ``p`` (k, 4, 2)."""
+    x0, x1, x2, x3 = (p[:, i, 0] for i in range(4))
+    y0, y1, y2, y3 = (p[:, i, 1] for i in range(4))
+    dx1, dx2, dx3 = x1 - x2, x3 - x2, x0 - x1 + x2 - x3
+    dy1, dy2, dy3 = y1 - y2, y3 - y2, y0 - y1 + y2 - y3
+    den = dx1 * dy2 - dx2 * dy1
+    den = np.where(np.abs(den) < 1e-12, 1e-12, den)
+    g = (dx3 * dy2 - dx2 * dy3) / den
+    h = (dx1 * dy3 - dx3 * dy1) / den
+    out = np.zeros((len(p), 3, 3))
+    out[:, 0] = np.stack([x1 - x0 + g * x1, x3 - x0 + h * x3, x0], 1)
+    out[:, 1] = np.stack([y1 - y0 + g * y1, y3 - y0 + h * y3, y0], 1)
+    out[:, 2] = np.stack([g, h, np.ones_like(g)], 1)
+    return out
+
+
+def _match(pred: F64, exp_size: F64, cands: Candidates, tol: F64,
+           size_range: tuple[float, float] = (0.6, 1.6)) -> tuple[I64, F64]:
+    """Nearest size-compatible candidate per prediction; ``pred`` (h, m, 2), ``exp_size``/``tol`` (h, m)."""
+    d = np.linalg.norm(pred[:, :, None, :] - cands.xy[None, None, :, :], axis=3)  # (h, m, n)
+    ratio = cands.size[None, None, :] / np.maximum(exp_size[:, :, None], 1e-6)
+    d = np.where((ratio > size_range[0]) & (ratio < size_range[1]), d, np.inf)
+    j = np.argmin(d, axis=2)
+    dmin = np.take_along_axis(d, j[:, :, None], axis=2)[:, :, 0] / tol
+    j = np.where(dmin <= 1.0, j, -1)
+    return j.astype(np.int64), dmin
+
+
+def _local_scale(h: F64, pts_mm: F64) -> F64:
+    """px per mm of homographies ``h`` ((3, 3) or (k, 3, 3), mm -> px) at ``pts_mm`` (m, 2)."""
+    hh = h.reshape(-1, 3, 3)
+    x, y = pts_mm[None, :, 0], pts_mm[None, :, 1]
+    wz = hh[:, 2, 0:1] * x + hh[:, 2, 1:2] * y + hh[:, 2, 2:3]
+    det = np.abs(np.linalg.det(hh))[:, None] / np.maximum(np.abs(wz), 1e-9) ** 3
+    out = np.sqrt(det)
+    return np.asarray(out[0] if h.ndim == 2 else out, np.float64)
+
+
+def _model_quads(sheet: SheetMeta, corners: list[int]) -> list[list[int]]:
+    """Marker index quads (clockwise) whose homography pins the page: the 4
+    corners, and with mid-edge markers the left and right halves (so one
+    hidden corner still leaves a full quad)."""
+    tl, tr, br, bl = corners
+    quads = [[tl, tr, br, bl]]
+    ms = sheet.markers
+    mids = [i for i in range(len(ms)) if i not in corners]
+    top = [i for i in mids if ms[i].y_mm < sheet.page_h_mm / 2]
+    bot = [i for i in mids if ms[i].y_mm >= sheet.page_h_mm / 2]
+    if len(top) == 1 and len(bot) == 1:
+        quads += [[tl, top[0], bot[0], bl], [top[0], tr, br, bot[0]]]
+    return quads
+
+
+def match_markers(cands: Candidates, sheet: SheetMeta, *, keep: int = 4) -> list[Hypothesis]:
+    """Consistent marker assignments, best first (at most ``keep``, distinct).
+
+    Every convex 4-subset of candidates, in each of its 4 cyclic orders, is
+    mapped onto each model quad (:func:`_model_quads`) by an exact homography
+    (closed form, all at once); the homography predicts every marker's centre
+    and size, and a prediction is *supported* by a candidate within 45% of
+    the marker's side whose size agrees. A hypothesis needs >= 4 supported
+    markers of the 4 quad ones; it is then refitted by least squares on all
+    its matches.
+
+    Args:
+        cands: Output of :func:`find_candidates`.
+        sheet: Sheet meta with >= 4 markers.
+        keep: Number of distinct hypotheses to return.
+
+    Returns:
+        Hypotheses sorted by (support desc, residual asc); empty when none.
+    """
+    corners = corner_markers(sheet)
+    n = len(cands.xy)
+    if corners is None or n < 4:
+        return []
+    mk: list[Marker] = list(sheet.markers)
+    model = np.array([[m.x_mm, m.y_mm] for m in mk], np.float64)
+    msize = np.array([m.size_mm for m in mk], np.float64)
+    quads = _quads(n)
+    p = cands.xy[quads]  # (k, 4, 2)
+    c = p.mean(axis=1, keepdims=True)
+    order = np.argsort(np.arctan2(p[:, :, 1] - c[:, :, 1], p[:, :, 0] - c[:, :, 0]), axis=1)
+    quads = np.take_along_axis(quads, order, axis=1)
+    p = cands.xy[quads]
+    e = np.roll(p, -1, axis=1) - p
+    cross = e[:, :, 0] * np.roll(e, -1, axis=1)[:, :, 1] - e[:, :, 1] * np.roll(e, -1, axis=1)[:, :, 0]
+    sz = cands.size[quads]
+    ok = (cross > 0).all(axis=1) & (sz.max(axis=1) / sz.min(axis=1) < 4.0)
+    quads, p = quads[ok], p[ok]
+    if len(quads) == 0:
+        return []
+    found: list[tuple[int, float, I64]] = []
+    for mq in _model_quads(sheet, corners):
+        inv_model = np.linalg.inv(_square_to_quad(model[mq][None])[0])
+        for shift in range(4):
+            q = np.roll(quads, -shift, axis=1)
+            h = _square_to_quad(cands.xy[q]) @ inv_model  # (k, 3, 3) mm -> px
+            mh = np.concatenate([model, np.ones((len(model), 1))], 1)
+            w = np.einsum("kij,mj->kmi", h, mh)
+            wz = w[:, :, 2:3]
+            pred = w[:, :, :2] / np.where(np.abs(wz) < 1e-9, 1e-9, wz)
+            sc = _local_scale(h, model)  # (k, m)
+            rel = np.median(cands.size[q] / (sc[:, mq] * msize[mq]), axis=1)
+            exp = rel[:, None] * sc * msize
+            j, dn = _match(pred, exp, cands, np.maximum(0.45 * sc * msize, 2.0), (0.72, 1.38))
+            quad_ok = (j[:, mq] == q).all(axis=1) & (rel > 0.5) & (rel < 2.0)
+            support = (j >= 0).sum(axis=1)
+            srt = np.sort(np.where(j >= 0, j, -np.arange(1, j.shape[1] + 1)), axis=1)
+            uniq = (np.diff(srt, axis=1) != 0).all(axis=1)
+            good = np.flatnonzero(quad_ok & uniq)
+            if len(good):
+                res = np.where(j[good] >= 0, dn[good], 0).sum(axis=1) / support[good]
+                found.extend((int(support[g]), float(r), j[g]) for g, r in zip(good, res, strict=True))
+    found.sort(key=lambda t: (-t[0], t[1]))
+    out: list[Hypothesis] = []
+    seen: set[tuple[int, ...]] = set()
+    for _support, _res, j in found:
+        key = tuple(int(v) for v in j)
+        if key in seen:
+            continue
+        seen.add(key)
+        refined = _refit(j, model, msize, cands)
+        if refined is None:
+            continue
+        out.append(refined)
+        if len(out) >= keep:
+            break
+    out.sort(key=lambda hy: (-hy.support, hy.residual))
+    return out
+
+
+def _degenerate(pts_mm: F64) -> bool:
+    """True when fewer than 5 points include 3 collinear ones (homography underdetermined)."""
+    if len(pts_mm) >= 5:
+        return False
+    if len(pts_mm) < 4:
+        return True
+    for i, j, k in ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)):
+        a, b, c = pts_mm[i], pts_mm[j], pts_mm[k]
+        if abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) < 1.0:
+            return True
+    return False
+
+
+def _refit(j: I64, model: F64, msize: F64, cands: Candidates) -> Hypothesis | None:
+    """Least-squares homography on all matches, re-matched until stable."""
+    hmat: F64 | None = None
+    dn = np.zeros(len(j))
+    for _ in range(3):
+        sel = j >= 0
+        if sel.sum() < 4 or _degenerate(model[sel]):
+            return None
+        hm, _ = cv2.findHomography(model[sel], cands.xy[j[sel]], 0)
+        if hm is None:
+            return None
+        hmat = np.asarray(hm, np.float64)
+        pred = cv2.perspectiveTransform(model[None], hmat)[0]
+        sc = _local_scale(hmat, model)
+        rel = float(np.median(cands.size[j[sel]] / (sc[sel] * msize[sel])))
+        j2, dn2 = _match(pred[None], (rel * sc * msize)[None], cands, np.maximum(0.45 * sc * msize, 2.0)[None],
+                         (0.72, 1.38))
+        j2, dn = j2[0], dn2[0]
+        vals = j2[j2 >= 0]
+        if len(set(vals.tolist())) != len(vals) or np.array_equal(j2, j):
+            break
+        j = j2
+    sel = j >= 0
+    if sel.sum() < 4 or hmat is None:
+        return None
+    return Hypothesis(j.copy(), hmat, int(sel.sum()), float(dn[sel].mean()))
