@@ -1,7 +1,7 @@
 """OMR grading as job steps: the glue between the Celery tasks and the ``omr`` library.
 
-Each step takes and returns a small JSON *state*; large data (the photo, the
-warped page, the meta) travels through the artifact store by key. The same
+Each step takes and returns a small JSON *state*; large data (the warped
+page, the template meta, the overlay) travels through the artifact store by key. The same
 functions back the chain (``ai.omr.fetch -> warp -> identifier -> answers``),
 the single-task path (``ai.omr.grade``) and the in-process CLI.
 
@@ -18,10 +18,11 @@ import json
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from ai_tasks.artifacts import ArtifactStore, open_artifact_store
 from ai_tasks.contracts import AIJob
-from ai_tasks.download import DownloadPolicy, download_to_dir, job_tmpdir
+from ai_tasks.download import DownloadPolicy, download_to_dir, fetch_json, job_tmpdir
 from ai_tasks.errors import JobPayloadError
 from ai_tasks.redact import is_secret_key
 from ai_tasks.settings import Settings, get_settings
@@ -81,20 +82,30 @@ def _question_count(payload: Mapping[str, Any]) -> int:
     return qc
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
 def _fetch_template(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] | None) -> dict[str, Any]:
     """GET the template meta from the API; credentials from settings (or a legacy payload)."""
     s = get_settings()
-    tf = payload.get("template_fetch") if isinstance(payload.get("template_fetch"), Mapping) else {}
-    base_url = str(tf.get("base_url") or s.template_base_url or s.api_base_url or "")  # type: ignore[union-attr]
+    tf = payload.get("template_fetch")
+    tf = tf if isinstance(tf, Mapping) else {}
+    configured = s.template_base_url or s.api_base_url or ""
+    base_url = str(tf.get("base_url") or configured)
     if not base_url:
         raise JobPayloadError(
             "payload_invalid", "template_fetch needs a base_url (payload or AI_WORKER_TEMPLATE_BASE_URL/API_BASE_URL)"
         )
     headers = {"Accept": "application/json"}
-    if s.internal_worker_token:
-        headers["X-Worker-Token"] = s.internal_worker_token.reveal()
-    if s.template_bearer_token:
-        headers["Authorization"] = f"Bearer {s.template_bearer_token.reveal()}"
+    # The worker's own credentials go only to the API it is configured for,
+    # never to a base_url that a message chose.
+    if configured and _origin(base_url) == _origin(configured):
+        if s.internal_worker_token:
+            headers["X-Worker-Token"] = s.internal_worker_token.reveal()
+        if s.template_bearer_token:
+            headers["Authorization"] = f"Bearer {s.template_bearer_token.reveal()}"
     if legacy_auth:  # deprecated: credentials that came inside the message
         if legacy_auth.get("cookie"):
             headers["Cookie"] = str(legacy_auth["cookie"])
@@ -103,8 +114,6 @@ def _fetch_template(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] |
         if legacy_auth.get("worker_token"):
             headers["X-Worker-Token"] = str(legacy_auth["worker_token"])
     url = f"{base_url.rstrip('/')}{_META_PATH}?question_count={_question_count(payload)}"
-    from ai_tasks.download import fetch_json
-
     data = fetch_json(url, headers=headers, policy=download_policy(s))
     if not isinstance(data, dict):
         raise JobPayloadError("meta_invalid", "the API's template meta is not a JSON object")

@@ -109,3 +109,23 @@ def test_other_job_types_say_not_implemented() -> None:
     for job_type in ("ocr", "embedding", "problem_generation"):
         out = run_job(_job({}, job_type))
         assert out["status"] == "FAILED" and out["error"]["reason_code"] == "not_implemented"
+
+
+def test_worker_token_goes_only_to_the_configured_api(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ai_tasks import omr_job
+    from ai_tasks.settings import Settings
+
+    def settings_for(api_base_url: str) -> Settings:
+        return Settings.from_env(
+            {"API_BASE_URL": api_base_url, "INTERNAL_WORKER_TOKEN": "TOKEN", "AI_WORKER_DOWNLOAD_ALLOW_HTTP": "1",
+             "AI_WORKER_DOWNLOAD_ALLOWLIST": "127.0.0.1"}
+        )
+
+    payload = {"question_count": 20, "template_fetch": {"base_url": server.base_url}}
+    monkeypatch.setattr(omr_job, "get_settings", lambda: settings_for(server.base_url))
+    omr_job.resolve_meta(payload)
+    assert server.requests[-1].headers.get("X-Worker-Token") == "TOKEN"
+
+    monkeypatch.setattr(omr_job, "get_settings", lambda: settings_for("https://api.academy.example"))
+    omr_job.resolve_meta(payload)  # a base_url chosen by the message: no worker credentials
+    assert "X-Worker-Token" not in server.requests[-1].headers
