@@ -22,8 +22,23 @@ def server() -> Iterator[LocalServer]:
         srv.route("/photo.jpg", body((SAMPLES / "photo_20q.jpg").read_bytes()))
         srv.route("/junk.jpg", body(b"this is not a jpeg"))
         srv.route("/gone.jpg", status(404))
+        srv.route("/empty.jpg", body(b""))
+        srv.route("/bomb.png", body(_png_header(30000, 30000)))
         srv.route("/api/v1/assets/omr/objective/meta/", body((SAMPLES / "meta_20q.json").read_bytes()))
         yield srv
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def _meta() -> dict:  # type: ignore[type-arg]
@@ -68,6 +83,8 @@ def test_template_fetch_uses_worker_credentials_and_legacy_ones_are_dropped(serv
         ({"template_meta": {"version": "objective_v1"}}, "meta_invalid"),
         ({"download_url": "/junk.jpg", "template_meta": "META"}, "image_invalid"),
         ({"download_url": "/gone.jpg", "template_meta": "META"}, "download_http_error"),
+        ({"download_url": "/empty.jpg", "template_meta": "META"}, "image_invalid"),
+        ({"download_url": "/bomb.png", "template_meta": "META"}, "image_too_large"),
         ({"download_url": "/photo.jpg", "template_meta": "META", "mode": "x-ray"}, "payload_invalid"),
         ({"download_url": "file:///etc/passwd", "template_meta": "META"}, "download_scheme_refused"),
         ({"template_meta": "META"}, "download_url_missing"),
