@@ -79,11 +79,14 @@ class Workers:
             self._client = client_app(self.broker_url, self.backend_url)
         return self._client
 
-    def start(self, queue: str, *, concurrency: int = 2, name: str | None = None, tmp: Path) -> str:
+    def start(
+        self, queue: str, *, concurrency: int = 2, name: str | None = None, tmp: Path,
+        app: str = "tests.integration.worker_app",
+    ) -> str:
         node = f"{name or queue}-{uuid.uuid4().hex[:6]}@test"
         log = tmp / f"{node}.log"
         cmd = [
-            sys.executable, "-m", "celery", "-A", "tests.integration.worker_app", "worker",
+            sys.executable, "-m", "celery", "-A", app, "worker",
             "-Q", queue, "-n", node, "-c", str(concurrency), "-P", "prefork",
             "--without-mingle", "--without-gossip", "--loglevel", "INFO",
         ]

@@ -38,7 +38,8 @@ def _run_client(workers: Workers, job: dict) -> dict:  # type: ignore[type-arg]
 
 def _ensure_cpu(workers: Workers) -> None:
     if not any(n.startswith("cpu-vision-") for n in workers.procs):
-        workers.start("cpu-vision", tmp=workers.tmp)  # type: ignore[attr-defined]
+        # the production app exactly as operators start it: celery -A ai_tasks worker -Q cpu-vision
+        workers.start("cpu-vision", tmp=workers.tmp, app="ai_tasks")  # type: ignore[attr-defined]
 
 
 def test_unknown_job_type_fails_with_reason(workers: Workers) -> None:
