@@ -28,12 +28,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from omr.marks import DEFAULT_THRESHOLDS, Thresholds, decide_group, measure, typical_fill
+from omr.marks import DEFAULT_THRESHOLDS, F32, Thresholds, decide_group, measure, typical_fill
 from omr.meta import as_sheet_meta
 from omr.types import SheetMeta
 from omr.warp import WarpedPage
 
-__all__ = ["outside_photo", "read_answers", "sheet_typical_fill"]
+__all__ = ["measured", "outside_photo", "read_answers", "sheet_typical_fill"]
 
 
 def outside_photo(page: WarpedPage, pts_mm: list[tuple[float, float]], r_mm: float) -> list[bool]:
@@ -44,6 +44,15 @@ def outside_photo(page: WarpedPage, pts_mm: list[tuple[float, float]], r_mm: flo
     return [cv2.pointPolygonTest(quad, (float(x), float(y)), True) < r_mm for x, y in pts_mm]
 
 
+def measured(page: WarpedPage, sheet: SheetMeta, which: str) -> tuple[F32, F32, F32]:
+    """:func:`omr.marks.measure` of ``page``, cached on the page (identifier and answers share it)."""
+    key = f"measure_{which}"
+    hit = page.cache.get(key)
+    if hit is None:
+        hit = page.cache[key] = measure(page.page, page.px_per_mm, sheet, which)
+    return hit  # type: ignore[no-any-return]
+
+
 def sheet_typical_fill(page: WarpedPage, meta: SheetMeta | Mapping[str, Any]) -> float:
     """The sheet's typical clear-mark darkness, over answers and ID (cached on the page)."""
     cached = page.cache.get("typical_fill")
@@ -52,7 +61,7 @@ def sheet_typical_fill(page: WarpedPage, meta: SheetMeta | Mapping[str, Any]) ->
     sheet = as_sheet_meta(meta)
     groups = []
     for which in ("answers", "identifier"):
-        fill, _ = measure(page.page, page.px_per_mm, sheet, which)
+        fill, _, _ = measured(page, sheet, which)
         i = 0
         sizes = ([len(q.choices) for q in sheet.questions] if which == "answers"
                  else [sum(1 for b in sheet.id_bubbles if b.digit_index == d) for d in range(1, sheet.id_digits + 1)])
@@ -78,13 +87,13 @@ def read_answers(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
         in [0, 1], ``status`` and ``fills`` (label -> fill darkness, 0..1).
     """
     sheet = as_sheet_meta(meta)
-    fill, peak = measure(page.page, page.px_per_mm, sheet, "answers")
+    fill, peak, cover = measured(page, sheet, "answers")
     typical = sheet_typical_fill(page, sheet)
     out = []
     i = 0
     for q in sheet.questions:
         n = len(q.choices)
-        f, p = fill[i:i + n], peak[i:i + n]
+        f, p, cv = fill[i:i + n], peak[i:i + n], cover[i:i + n]
         i += n
         labels = [c.label for c in q.choices]
         fills = {lab: round(float(v), 3) for lab, v in zip(labels, f, strict=True)}
@@ -92,7 +101,7 @@ def read_answers(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
             out.append({"question_id": q.number, "detected": [], "marking": "blank", "confidence": 0.0,
                         "status": "error", "fills": fills, "reason": "outside_photo"})
             continue
-        d = decide_group(f, p, typical, thresholds)
+        d = decide_group(f, p, typical, thresholds, cv)
         detected = [labels[j] for j in d["marked"]]
         if not detected and d["status"] == "ambiguous":
             detected = [labels[int(np.argmax(f))]]

@@ -18,7 +18,7 @@ Examples:
     >>> from omr.template import build_template, render_sheet
     >>> meta = build_template(10)
     >>> page = render_sheet(meta, dpi=6 * 25.4)
-    >>> fills, peaks = measure(page, 6.0, as_sheet_meta(meta), "answers")
+    >>> fills, peaks, cover = measure(page, 6.0, as_sheet_meta(meta), "answers")
     >>> fills.shape, float(fills.max()) < 0.05
     ((50,), True)
 """
@@ -39,8 +39,8 @@ __all__ = ["BubbleMasks", "bubble_masks", "measure"]
 
 INNER_MARGIN_MM = 0.65
 ANNULUS_MM = (0.45, 1.1)
-PAPER_PERCENTILE = 75
 PEAK_PERCENTILE = 92
+INK_LEVEL = 0.2
 
 F32 = npt.NDArray[np.float32]
 
@@ -54,12 +54,19 @@ class BubbleMasks:
         keep: ``(n, m)`` bool, False where the printed label is.
         flat_ann: ``(n, k)`` flat indices of the paper annulus per bubble.
         centers_px: ``(n, 2)`` integer centres (x, y).
+        inner_off: ``(m, 2)`` inner-disc offsets (dy, dx) in px.
+        ann_off: ``(k, 2)`` annulus offsets (dy, dx) in px.
+        label_group: ``(n,)`` index of the bubble's printed label (bubbles with the
+            same label share an empty-print baseline).
     """
 
     flat_inner: npt.NDArray[np.intp]
     keep: npt.NDArray[np.bool_]
     flat_ann: npt.NDArray[np.intp]
     centers_px: npt.NDArray[np.intp]
+    inner_off: npt.NDArray[np.float32]
+    ann_off: npt.NDArray[np.float32]
+    label_group: npt.NDArray[np.intp]
 
 
 def _offsets(r0_px: float, r1_px: float) -> npt.NDArray[np.intp]:
@@ -73,14 +80,16 @@ def _offsets(r0_px: float, r1_px: float) -> npt.NDArray[np.intp]:
 _CACHE: dict[tuple[str, float, str], BubbleMasks] = {}
 
 
-def _centers(sheet: SheetMeta, which: str) -> tuple[list[tuple[float, float]], float]:
+def _centers(sheet: SheetMeta, which: str) -> tuple[list[tuple[float, float]], float, list[str]]:
     if which == "answers":
         pts = [(c.x_mm, c.y_mm) for q in sheet.questions for c in q.choices]
         rs = [c.r_mm for q in sheet.questions for c in q.choices]
+        labels = [c.label for q in sheet.questions for c in q.choices]
     else:
         pts = [(b.x_mm, b.y_mm) for b in sheet.id_bubbles]
         rs = [b.r_mm for b in sheet.id_bubbles]
-    return pts, (float(np.median(rs)) if rs else 2.4)
+        labels = [str(b.number) for b in sheet.id_bubbles]
+    return pts, (float(np.median(rs)) if rs else 2.4), labels
 
 
 def bubble_masks(sheet: SheetMeta, px_per_mm: float, which: str) -> BubbleMasks:
@@ -92,7 +101,7 @@ def bubble_masks(sheet: SheetMeta, px_per_mm: float, which: str) -> BubbleMasks:
         return hit
     from omr.template import render_sheet
 
-    pts, r_mm = _centers(sheet, which)
+    pts, r_mm, labels = _centers(sheet, which)
     h = round(sheet.page_h_mm * px_per_mm)
     w = round(sheet.page_w_mm * px_per_mm)
     printed = render_sheet(sheet.raw, dpi=px_per_mm * 25.4)
@@ -112,14 +121,17 @@ def bubble_masks(sheet: SheetMeta, px_per_mm: float, which: str) -> BubbleMasks:
     # a bubble whose label covers (almost) everything keeps the whole disc
     keep[keep.sum(axis=1) < 8] = True
     flat_ann = (c[:, 1:2] + ann[None, :, 0]) * w + (c[:, 0:1] + ann[None, :, 1])
-    masks = BubbleMasks(flat_inner, keep, flat_ann, c)
+    names = sorted(set(labels))
+    group = np.array([names.index(lab) for lab in labels], np.intp)
+    masks = BubbleMasks(flat_inner, keep, flat_ann, c, inner.astype(np.float32), ann.astype(np.float32), group)
     if len(_CACHE) > 64:
         _CACHE.clear()
     _CACHE[key] = masks
     return masks
 
 
-def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any], which: str) -> tuple[F32, F32]:
+def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any], which: str
+            ) -> tuple[F32, F32, F32]:
     """Fill and peak darkness of every bubble of ``which``.
 
     Args:
@@ -129,30 +141,68 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
         which: ``"answers"`` or ``"identifier"``.
 
     Returns:
-        ``(fill, peak)``: float32 arrays, one value per bubble in meta order, in [0, 1].
+        ``(fill, peak, cover)``: float32 arrays, one value per bubble in meta
+        order, in [0, 1]. ``cover`` is the fraction of the disc darker than
+        ``INK_LEVEL`` above the label's empty baseline (how much of the disc
+        carries ink, whatever its darkness).
     """
     sheet = as_sheet_meta(meta)
     m = bubble_masks(sheet, px_per_mm, which)
     if m.flat_inner.size == 0:
-        return np.zeros(0, np.float32), np.zeros(0, np.float32)
+        return np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
     flat = page.reshape(-1)
     inner = flat[m.flat_inner].astype(np.float32)
-    paper = np.percentile(flat[m.flat_ann], PAPER_PERCENTILE, axis=1).astype(np.float32)
-    paper = np.maximum(paper, 24.0)
-    dark = np.clip((paper[:, None] - inner) / paper[:, None], 0.0, 1.0)
+    paper_in = _paper_plane(flat[m.flat_ann].astype(np.float32), m.ann_off, m.inner_off)
+    dark = np.clip((paper_in - inner) / paper_in, 0.0, 1.0)
     keep = m.keep
     n_keep = keep.sum(axis=1)
     fill = (dark * keep).sum(axis=1) / n_keep
     srt = np.sort(np.where(keep, dark, -1.0), axis=1)
     idx = (keep.shape[1] - n_keep) + np.floor(PEAK_PERCENTILE / 100.0 * (n_keep - 1)).astype(np.intp)
     peak = np.take_along_axis(srt, idx[:, None], axis=1)[:, 0]
-    # most bubbles of a grid are empty: their median is this sheet's empty-print
-    # baseline (label residue, blur, paper texture); marks are measured above it
-    base = float(np.median(fill)) if fill.size >= 8 else 0.0
-    base_p = float(np.median(peak)) if peak.size >= 8 else 0.0
-    fill = np.clip(fill - min(base, 0.08), 0.0, 1.0)
-    peak = np.clip(peak - min(base_p, 0.12), 0.0, 1.0)
-    return fill.astype(np.float32), peak.astype(np.float32)
+    # most bubbles with the same printed label are empty: their median is this
+    # sheet's empty-print baseline for that label (glyph blur, paper texture);
+    # marks are measured above it
+    base = np.zeros_like(fill)
+    base_p = np.zeros_like(peak)
+    for g in range(int(m.label_group.max()) + 1 if m.label_group.size else 0):
+        sel = m.label_group == g
+        if sel.sum() >= 5:
+            base[sel] = min(float(np.median(fill[sel])), 0.08)
+            base_p[sel] = min(float(np.median(peak[sel])), 0.12)
+    inked = (dark - base[:, None] > INK_LEVEL) & keep
+    cover = inked.sum(axis=1) / n_keep
+    fill = np.clip(fill - base, 0.0, 1.0)
+    peak = np.clip(peak - base_p, 0.0, 1.0)
+    return fill.astype(np.float32), peak.astype(np.float32), cover.astype(np.float32)
+
+
+def _paper_plane(ann: F32, ann_off: F32, inner_off: F32) -> F32:
+    """Local paper brightness at every inner-disc pixel: a plane fitted to the annulus.
+
+    A plane (not one level) follows shadow edges and light gradients across the
+    bubble. Ink in the annulus (overflowing fills) is excluded: pixels darker
+    than 80% of the annulus median, then pixels more than 10% below the fitted
+    plane (two reweighted passes).
+
+    Args:
+        ann: ``(n, k)`` annulus intensities; ``ann_off`` ``(k, 2)`` their (dy, dx).
+        inner_off: ``(m, 2)`` disc offsets (dy, dx).
+
+    Returns:
+        ``(n, m)`` float32 paper brightness (>= 24).
+    """
+    a = np.stack([np.ones(len(ann_off), np.float32), ann_off[:, 1], ann_off[:, 0]], 1)  # (k, 3)
+    w = (ann >= 0.8 * np.median(ann, axis=1, keepdims=True)).astype(np.float32)
+    coef = np.zeros((len(ann), 3), np.float32)
+    for _ in range(2):
+        ata = np.einsum("ki,nk,kj->nij", a, w, a) + np.eye(3, dtype=np.float32) * 1e-3
+        atb = np.einsum("ki,nk->ni", a, w * ann)
+        coef = np.linalg.solve(ata, atb[:, :, None])[:, :, 0]
+        fit = coef @ a.T
+        w = w * (ann >= 0.9 * fit)
+    b = np.stack([np.ones(len(inner_off), np.float32), inner_off[:, 1], inner_off[:, 0]], 0)  # (3, m)
+    return np.maximum(coef @ b, 24.0).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -171,6 +221,12 @@ class Thresholds:
         min_gap: Minimum fill gap between the darkest and second darkest bubble of
             a group for a single mark to be ``ok``.
         margin: A single mark within this of the bar is ``low_confidence``.
+        cover_ink: A bubble below the bar with at least this fraction of its
+            disc inked (any darkness) is *questionable* (tiny fills, ticks).
+        stroke_ratio: A bubble over the bar whose ``fill < stroke_ratio * peak``
+            has dark ink on only part of its disc (an X, a tick, a scrawl): it
+            is *questionable*, never a mark. Solid fills have fill ~ peak;
+            an X over an empty bubble has fill ~ 0.35-0.55 x peak.
     """
 
     blank_fill: float = 0.085
@@ -180,6 +236,8 @@ class Thresholds:
     peak_ink: float = 0.26
     min_gap: float = 0.10
     margin: float = 0.025
+    cover_ink: float = 0.12
+    stroke_ratio: float = 0.62
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -200,7 +258,8 @@ def typical_fill(groups: list[F32]) -> float:
     return float(np.median(tops))
 
 
-def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_THRESHOLDS) -> dict[str, Any]:
+def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_THRESHOLDS,
+                 cover: F32 | None = None) -> dict[str, Any]:
     """Decide one question (or ID digit) from its bubbles' fill and peak.
 
     Returns:
@@ -219,10 +278,20 @@ def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_
         >>> f = np.array([0.15, 0.0, 0.0, 0.0], np.float32)
         >>> decide_group(f, f, 0.6)["status"]
         'ambiguous'
+
+        An X over an empty bubble: dark strokes (peak) over a thinly covered disc (fill):
+
+        >>> f, p = np.array([0.34, 0.0, 0.0], np.float32), np.array([0.8, 0.0, 0.0], np.float32)
+        >>> decide_group(f, p, 0.6)["status"]
+        'ambiguous'
     """
     bar = float(np.clip(th.mark_rel * typical, th.mark_min, th.mark_max))
-    marked = [int(i) for i in np.flatnonzero(fill >= bar)]
-    questionable = [int(i) for i in np.flatnonzero((fill < bar) & ((fill >= th.blank_fill) | (peak >= th.peak_ink)))]
+    cov = np.zeros_like(fill) if cover is None else cover
+    stroke = (fill >= bar) & (fill < th.stroke_ratio * peak)
+    is_marked = (fill >= bar) & ~stroke
+    marked = [int(i) for i in np.flatnonzero(is_marked)]
+    questionable = [int(i) for i in np.flatnonzero(
+        ~is_marked & ((fill >= th.blank_fill) | (peak >= th.peak_ink) | (cov >= th.cover_ink)))]
     order = np.argsort(-fill)
     top = float(fill[order[0]]) if fill.size else 0.0
     second = float(fill[order[1]]) if fill.size > 1 else 0.0

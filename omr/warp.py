@@ -226,8 +226,13 @@ def _refine_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list
     return found
 
 
-def _fit(found: list[tuple[Marker, float, float]], model: str) -> tuple[F64, float] | None:
-    """Least-squares fit image px -> mm; one gross outlier (> 0.6 mm) is dropped when >= 5 markers."""
+def _fit(found: list[tuple[Marker, float, float]], model: str
+         ) -> tuple[F64, float, list[tuple[Marker, float, float]]] | None:
+    """Least-squares fit image px -> mm; one gross outlier (> 0.6 mm) is dropped when >= 5 markers.
+
+    Returns ``(h_img_to_mm, rms_residual_mm, markers_used)``.
+    """
+    found = list(found)
     need = 4 if model == "homography" else 3
     for _ in range(2):
         if len(found) < need:
@@ -251,7 +256,7 @@ def _fit(found: list[tuple[Marker, float, float]], model: str) -> tuple[F64, flo
             continue
         break
     err = float(np.sqrt((res ** 2).mean()))
-    return hmat.astype(np.float64), err
+    return hmat.astype(np.float64), err, found
 
 
 def _outline_quad(small: npt.NDArray[Any]) -> list[tuple[float, float]] | None:
@@ -350,10 +355,10 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
             found, fit = found2, fit2
     fit_err = float("nan")
     if fit is not None:
-        h_img_to_mm, fit_err = fit
+        h_img_to_mm, fit_err, found = fit
         if mode == "auto" and len(found) >= 5:
             aff = _fit(found, "affine")
-            if aff is not None and aff[1] < 0.25:
+            if aff is not None and aff[1] < 0.25 and len(aff[2]) == len(found):
                 h_img_to_mm, fit_err, model = aff[0], aff[1], "affine"
     if not math.isfinite(fit_err):
         fit_err = 1.0  # unrefined (outline/page bounds only): assume ~1 mm
