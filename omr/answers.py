@@ -50,7 +50,7 @@ def measured(page: WarpedPage, sheet: SheetMeta, which: str) -> tuple[F32, F32, 
     hit = page.cache.get(key)
     if hit is None:
         hit = page.cache[key] = measure(page.page, page.px_per_mm, sheet, which)
-    return hit  # type: ignore[no-any-return]
+    return hit
 
 
 def sheet_typical_fill(page: WarpedPage, meta: SheetMeta | Mapping[str, Any]) -> float:

@@ -209,7 +209,7 @@ def _refine_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list
         ext = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
         dens = stats[1:, cv2.CC_STAT_AREA] / np.maximum(stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT], 1)
         d = np.hypot(cents[1:, 0] + x0 - cx, cents[1:, 1] + y0 - cy)
-        ok = (ext >= 0.6 * side) & (ext <= 1.7 * side) & (d <= 0.5 * side)
+        ok = (ext >= 0.6 * side) & (ext <= 1.4 * side) & (d <= 0.5 * side)
         if m.kind != "hollow":
             ok &= dens >= 0.45
         if not ok.any():
