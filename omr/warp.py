@@ -44,6 +44,7 @@ import numpy.typing as npt
 from omr.errors import AlignmentError
 from omr.fiducials import find_candidates, match_markers
 from omr.meta import as_sheet_meta
+from omr.refine import APPLY_MIN_MM, SEARCH_MM, Offsets, ShiftField, fit_field, measure_offsets
 from omr.types import GrayImage, Marker, SheetMeta
 
 __all__ = ["PX_PER_MM", "WarpedPage", "warp_page"]
@@ -53,6 +54,11 @@ DETECT_LONG_PX = 1000
 THUMB_PX_PER_MM = 1.5
 MIN_CORR = 0.30
 THUMB_SRC_LONG_PX = 640
+REMAP_STEP_PX = 8
+MAX_SHIFT_MM = 3.0
+UNVERIFIED_FIT_MM = 0.9
+REFINE_PASSES = 2
+SECOND_PASS_MM = 0.15
 
 F64 = npt.NDArray[np.float64]
 
@@ -280,8 +286,86 @@ def _outline_quad(small: npt.NDArray[Any]) -> list[tuple[float, float]] | None:
     return None
 
 
+def _remap(gray: GrayImage, h_img_to_mm: F64, fields: list[ShiftField], px_per_mm: float,
+           out_wh: tuple[int, int]) -> GrayImage:
+    """Resample the page from ``gray`` through ``H^-1(p + d(p))`` (one interpolation).
+
+    ``fields`` are applied last-measured first: ``[d2, d1]`` maps ``p`` to
+    ``q = p + d2(p)``, then to ``q + d1(q)``.
+
+    The source map is computed on a coarse grid (every ``REMAP_STEP_PX`` page px,
+    at the sample positions ``cv2.resize`` interpolates from) and upsampled
+    bilinearly: both the homography and the smooth field are near-linear over
+    a cell, so the error is far below a pixel.
+    """
+    out_w, out_h = out_wh
+    step = REMAP_STEP_PX
+    nx, ny = -(-out_w // step), -(-out_h // step)
+    xs = ((np.arange(nx) + 0.5) * step - 0.5) / px_per_mm
+    ys = ((np.arange(ny) + 0.5) * step - 0.5) / px_per_mm
+    xm, ym = np.meshgrid(xs, ys)
+    for f in fields:
+        dx, dy = f(xm, ym)
+        lim = np.minimum(1.0, MAX_SHIFT_MM / np.maximum(np.hypot(dx, dy), 1e-9))  # tame it far from the bubbles
+        xm, ym = xm + dx * lim, ym + dy * lim
+    pts = np.stack([xm, ym], axis=-1).reshape(1, -1, 2)
+    src = cv2.perspectiveTransform(pts, np.linalg.inv(h_img_to_mm))[0].reshape(ny, nx, 2).astype(np.float32)
+    big = np.ascontiguousarray(cv2.resize(src, (nx * step, ny * step), interpolation=cv2.INTER_LINEAR)[:out_h, :out_w])
+    map1, map2 = cv2.convertMaps(big, np.empty((0, 0), np.float32), cv2.CV_16SC2)
+    return np.asarray(cv2.remap(gray, map1, map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=255), np.uint8)
+
+
+def _misalignment_mm(off: Offsets) -> float:
+    """RMS anchor misalignment: trusted anchors by their offset, anchors on the window edge at ``SEARCH_MM``."""
+    d = np.concatenate([np.hypot(*off.d_mm[off.ok].T), np.full(int(off.clipped.sum()), SEARCH_MM)])
+    return float(np.sqrt((d ** 2).mean())) if len(d) else float("nan")
+
+
+def _verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, sheet: SheetMeta,
+                        px_per_mm: float, marker_err: float | None
+                        ) -> tuple[GrayImage, float, dict[str, Any]]:
+    """Check the warp on the printed bubble blocks, remove smooth residual shifts.
+
+    Returns ``(page, fit_error_mm, extra alignment keys)``. ``fit_error_mm`` is
+    the RMS misalignment of the anchor blocks measured on the page returned
+    (after the correction, when one was applied): the misalignment the readers
+    see. Without enough measurable anchors (fewer than a third, or 3) it is the
+    marker residual (>= 5 markers) or ``UNVERIFIED_FIT_MM``.
+    """
+    off = measure_offsets(page, sheet, px_per_mm)
+    n = len(off.ok)
+    fit = fit_field(off) if n else None
+    used_n = 0 if fit is None else int(fit[2].sum())
+    if fit is None or used_n < max(3, n // 3):
+        err = marker_err if marker_err is not None else UNVERIFIED_FIT_MM
+        return page, err, {"refined": False, "anchors": n, "anchors_used": used_n}
+    sfield, _res, used = fit
+    before = _misalignment_mm(off)
+    shift = float(np.hypot(*sfield(off.center_mm[used, 0], off.center_mm[used, 1])).max())
+    extra: dict[str, Any] = {"refined": False, "anchors": n, "anchors_used": used_n,
+                             "ring_rms_mm": round(before, 3), "max_shift_mm": round(shift, 3)}
+    if shift < APPLY_MIN_MM:
+        return page, before, extra
+    fields = [sfield]
+    best = (before, page)
+    for _ in range(REFINE_PASSES):
+        fixed = _remap(gray, h_img_to_mm, fields, px_per_mm, (page.shape[1], page.shape[0]))
+        off = measure_offsets(fixed, sheet, px_per_mm)
+        after = _misalignment_mm(off)
+        if not after < best[0]:  # no better (also when nothing is measurable now)
+            break
+        best = (after, fixed)
+        extra["refined"] = True
+        fit = fit_field(off) if after > SECOND_PASS_MM else None
+        if fit is None or int(fit[2].sum()) < max(3, n // 3):
+            break
+        fields.insert(0, fit[0])
+    return best[1], best[0], extra
+
+
 def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
-              *, px_per_mm: float = PX_PER_MM) -> WarpedPage:
+              *, px_per_mm: float = PX_PER_MM, refine: bool = True) -> WarpedPage:
     """Find the sheet in ``gray`` and warp it into the template frame.
 
     Args:
@@ -291,6 +375,9 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
             may fall back to the image bounds) or ``"auto"`` (perspective fit;
             affine when the page is flat enough).
         px_per_mm: Resolution of the output page.
+        refine: Verify the warp on the printed bubble blocks and correct smooth
+            residual shifts (:mod:`omr.refine`); ``fit_error_mm`` then is the
+            misalignment left after that correction.
 
     Returns:
         The :class:`WarpedPage`.
@@ -366,6 +453,11 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
     m_out = np.diag([px_per_mm, px_per_mm, 1.0]) @ h_img_to_mm
     page: GrayImage = np.asarray(cv2.warpPerspective(gray, m_out, (out_w, out_h), flags=cv2.INTER_LINEAR,
                                                      borderMode=cv2.BORDER_CONSTANT, borderValue=255), np.uint8)
+    marker_err = fit_err
+    check: dict[str, Any] = {}
+    if refine:
+        page, fit_err, check = _verify_and_correct(gray, page, h_img_to_mm, sheet, px_per_mm,
+                                                   marker_err if len(found) >= 5 else None)
     src_quad = np.array([[[0.0, 0.0], [gw - 1.0, 0.0], [gw - 1.0, gh - 1.0], [0.0, gh - 1.0]]])
     quad_mm = cv2.perspectiveTransform(src_quad, h_img_to_mm)[0]
     alignment = {
@@ -375,5 +467,7 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
         "model": model,
         "markers_found": len(found),
         "correlation": round(corr, 3),
+        "marker_rms_mm": round(marker_err, 3),
+        **check,
     }
     return WarpedPage(page, px_per_mm, alignment, [[round(float(x), 2), round(float(y), 2)] for x, y in quad_mm])
