@@ -58,6 +58,9 @@ REMAP_STEP_PX = 8
 MAX_SHIFT_MM = 3.0
 UNVERIFIED_FIT_MM = 0.9
 REFINE_PASSES = 2
+ALIAS_SHIFT_MM = 2.9
+"""A correction this large (the bubble pitch is 6.2-6.4 mm) cannot rule out a one-bubble slip."""
+ALIAS_FIT_MM = 1.0
 SECOND_PASS_MM = 0.15
 
 F64 = npt.NDArray[np.float64]
@@ -348,20 +351,31 @@ def _verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, shee
     if shift < APPLY_MIN_MM:
         return page, before, extra
     fields = [sfield]
-    best = (before, page)
+    best = (before, page, 0)
     for _ in range(REFINE_PASSES):
         fixed = _remap(gray, h_img_to_mm, fields, px_per_mm, (page.shape[1], page.shape[0]))
         off = measure_offsets(fixed, sheet, px_per_mm)
         after = _misalignment_mm(off)
         if not after < best[0]:  # no better (also when nothing is measurable now)
             break
-        best = (after, fixed)
+        best = (after, fixed, len(fields))
         extra["refined"] = True
         fit = fit_field(off) if after > SECOND_PASS_MM else None
         if fit is None or int(fit[2].sum()) < max(3, n // 3):
             break
         fields.insert(0, fit[0])
-    return best[1], best[0], extra
+    err, page, applied = best
+    if applied:
+        cx, cy = off.center_mm[:, 0].copy(), off.center_mm[:, 1].copy()
+        x, y = cx, cy
+        for f in fields[len(fields) - applied:]:
+            dx, dy = f(x, y)
+            x, y = x + dx, y + dy
+        total = float(np.hypot(x - cx, y - cy).max())
+        extra["max_shift_mm"] = round(total, 3)
+        if total > ALIAS_SHIFT_MM:  # near half the bubble pitch: may have locked onto the neighbour
+            err = max(err, ALIAS_FIT_MM)
+    return page, err, extra
 
 
 def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
