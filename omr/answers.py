@@ -28,7 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from omr.marks import DEFAULT_THRESHOLDS, F32, Thresholds, decide_group, measure, typical_fill
+from omr.marks import DEFAULT_THRESHOLDS, Measures, Thresholds, decide_group, measure, typical_fill
 from omr.meta import as_sheet_meta
 from omr.types import SheetMeta
 from omr.warp import WarpedPage
@@ -44,7 +44,7 @@ def outside_photo(page: WarpedPage, pts_mm: list[tuple[float, float]], r_mm: flo
     return [cv2.pointPolygonTest(quad, (float(x), float(y)), True) < r_mm for x, y in pts_mm]
 
 
-def measured(page: WarpedPage, sheet: SheetMeta, which: str) -> tuple[F32, F32, F32]:
+def measured(page: WarpedPage, sheet: SheetMeta, which: str) -> Measures:
     """:func:`omr.marks.measure` of ``page``, cached on the page (identifier and answers share it)."""
     key = f"measure_{which}"
     hit = page.cache.get(key)
@@ -61,7 +61,7 @@ def sheet_typical_fill(page: WarpedPage, meta: SheetMeta | Mapping[str, Any]) ->
     sheet = as_sheet_meta(meta)
     groups = []
     for which in ("answers", "identifier"):
-        fill, _, _ = measured(page, sheet, which)
+        fill = measured(page, sheet, which).fill
         i = 0
         sizes = ([len(q.choices) for q in sheet.questions] if which == "answers"
                  else [sum(1 for b in sheet.id_bubbles if b.digit_index == d) for d in range(1, sheet.id_digits + 1)])
@@ -87,13 +87,13 @@ def read_answers(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
         in [0, 1], ``status`` and ``fills`` (label -> fill darkness, 0..1).
     """
     sheet = as_sheet_meta(meta)
-    fill, peak, cover = measured(page, sheet, "answers")
+    fill, peak, cover, solid, gaps = measured(page, sheet, "answers")
     typical = sheet_typical_fill(page, sheet)
     out = []
     i = 0
     for q in sheet.questions:
         n = len(q.choices)
-        f, p, cv = fill[i:i + n], peak[i:i + n], cover[i:i + n]
+        f, p, cv, so, gp = fill[i:i + n], peak[i:i + n], cover[i:i + n], solid[i:i + n], gaps[i:i + n]
         i += n
         labels = [c.label for c in q.choices]
         fills = {lab: round(float(v), 3) for lab, v in zip(labels, f, strict=True)}
@@ -101,7 +101,7 @@ def read_answers(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
             out.append({"question_id": q.number, "detected": [], "marking": "blank", "confidence": 0.0,
                         "status": "error", "fills": fills, "reason": "outside_photo"})
             continue
-        d = decide_group(f, p, typical, thresholds, cv)
+        d = decide_group(f, p, typical, thresholds, cv, so, gp)
         detected = [labels[j] for j in d["marked"]]
         if not detected and d["status"] == "ambiguous":
             detected = [labels[int(np.argmax(f))]]

@@ -18,15 +18,15 @@ Examples:
     >>> from omr.template import build_template, render_sheet
     >>> meta = build_template(10)
     >>> page = render_sheet(meta, dpi=6 * 25.4)
-    >>> fills, peaks, cover = measure(page, 6.0, as_sheet_meta(meta), "answers")
-    >>> fills.shape, float(fills.max()) < 0.05
-    ((50,), True)
+    >>> m = measure(page, 6.0, as_sheet_meta(meta), "answers")
+    >>> m.fill.shape, float(m.fill.max()) < 0.05, float(m.cover.max()) < 0.05
+    ((50,), True, True)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -35,14 +35,36 @@ import numpy.typing as npt
 from omr.meta import as_sheet_meta
 from omr.types import GrayImage, SheetMeta
 
-__all__ = ["BubbleMasks", "bubble_masks", "measure"]
+__all__ = ["BubbleMasks", "Measures", "bubble_masks", "measure"]
 
 INNER_MARGIN_MM = 0.65
 ANNULUS_MM = (0.45, 1.1)
 PEAK_PERCENTILE = 92
 INK_LEVEL = 0.2
+SOLID_MM = 1.2
+GAP_FRAC = 0.04
 
 F32 = npt.NDArray[np.float32]
+
+
+class Measures(NamedTuple):
+    """Per-bubble measurements, float32 ``(n,)`` arrays in meta order, all in [0, 1].
+
+    Attributes:
+        fill: Mean darkness of the disc above the empty-print baseline.
+        peak: Its 92nd-percentile darkness above the baseline.
+        cover: Fraction of the disc darker than ``INK_LEVEL`` above the baseline.
+        solid: Fraction of the disc covered by ink regions at least ``SOLID_MM``
+            across (a fill is solid, the strokes of an X or a tick are not).
+        gaps: Number of separate ink-free regions of the disc, each at least
+            ``GAP_FRAC`` of it (an X leaves four between its arms).
+    """
+
+    fill: F32
+    peak: F32
+    cover: F32
+    solid: F32
+    gaps: npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)
@@ -131,8 +153,8 @@ def bubble_masks(sheet: SheetMeta, px_per_mm: float, which: str) -> BubbleMasks:
 
 
 def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any], which: str
-            ) -> tuple[F32, F32, F32]:
-    """Fill and peak darkness of every bubble of ``which``.
+            ) -> Measures:
+    """Fill, peak, ink cover and solid ink of every bubble of ``which``.
 
     Args:
         page: Warped page (template frame) at ``px_per_mm``.
@@ -141,15 +163,17 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
         which: ``"answers"`` or ``"identifier"``.
 
     Returns:
-        ``(fill, peak, cover)``: float32 arrays, one value per bubble in meta
-        order, in [0, 1]. ``cover`` is the fraction of the disc darker than
+        :class:`Measures`: float32 arrays, one value per bubble in meta order,
+        in [0, 1]. ``cover`` is the fraction of the disc darker than
         ``INK_LEVEL`` above the label's empty baseline (how much of the disc
-        carries ink, whatever its darkness).
+        carries ink, whatever its darkness); ``solid`` the part of it in
+        regions at least ``SOLID_MM`` wide.
     """
     sheet = as_sheet_meta(meta)
     m = bubble_masks(sheet, px_per_mm, which)
     if m.flat_inner.size == 0:
-        return np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
+        z = np.zeros(0, np.float32)
+        return Measures(z, z, z, z, np.zeros(0, np.intp))
     flat = page.reshape(-1)
     inner = flat[m.flat_inner].astype(np.float32)
     paper_in = _paper_plane(flat[m.flat_ann].astype(np.float32), m.ann_off, m.inner_off)
@@ -165,16 +189,110 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     # marks are measured above it
     base = np.zeros_like(fill)
     base_p = np.zeros_like(peak)
+    glyph = np.zeros_like(dark)  # per-pixel empty print: the label glyph as this sheet shows it
     for g in range(int(m.label_group.max()) + 1 if m.label_group.size else 0):
         sel = m.label_group == g
         if sel.sum() >= 5:
             base[sel] = min(float(np.median(fill[sel])), 0.08)
             base_p[sel] = min(float(np.median(peak[sel])), 0.12)
+            glyph[sel] = np.median(dark[sel], axis=0)
     inked = (dark - base[:, None] > INK_LEVEL) & keep
     cover = inked.sum(axis=1) / n_keep
+    # stroke widths are judged at half the bubble's own ink darkness (full width at
+    # half maximum: blur does not fatten a stroke); on the label, ink is what darkens
+    # the printed glyph by that fraction of its own brightness
+    half = np.maximum(INK_LEVEL, 0.5 * (peak - base_p))[:, None]
+    on_label = ~keep & ((dark - glyph) / np.maximum(1.0 - glyph, 0.1) > half)
+    strong = ((dark - base[:, None] > half) & keep) | on_label
+    solid = _solid(strong, keep, m.inner_off, px_per_mm)
+    gaps = _gaps(strong, m.inner_off)
     fill = np.clip(fill - base, 0.0, 1.0)
     peak = np.clip(peak - base_p, 0.0, 1.0)
-    return fill.astype(np.float32), peak.astype(np.float32), cover.astype(np.float32)
+    return Measures(fill.astype(np.float32), peak.astype(np.float32), cover.astype(np.float32),
+                    np.clip(solid, 0.0, 1.0).astype(np.float32), gaps)
+
+
+def _solid(inked: npt.NDArray[np.bool_], keep: npt.NDArray[np.bool_], inner_off: F32,
+           px_per_mm: float) -> F32:
+    """Fraction of each disc covered by ink regions at least ``SOLID_MM`` across.
+
+    The ink mask of every bubble is closed by one pixel (bridges the gaps of a
+    scribble) and opened with a disc ``SOLID_MM`` wide: pen and pencil strokes
+    (0.3-0.8 mm wide) vanish, solid areas of a fill remain. Ink over the
+    printed label, and a label enclosed by ink (closing by the same disc),
+    take part in the opening (a fill around the label stays solid) but are
+    not counted. The bubbles' patches are tiled into one image
+    so the morphology runs once per page.
+
+    Args:
+        inked: ``(n, m)`` ink mask of the inner-disc pixels (label pixels included).
+        keep: ``(n, m)`` False on the printed label (not counted).
+        inner_off: ``(m, 2)`` their (dy, dx) offsets in px.
+        px_per_mm: Page resolution.
+
+    Returns:
+        ``(n,)`` float32: opened ink pixels / label-free disc pixels.
+    """
+    n = len(inked)
+    if n == 0:
+        return np.zeros(0, np.float32)
+    dia = max(3, int(round(SOLID_MM * px_per_mm)) | 1)
+    R = int(np.abs(inner_off).max())
+    cell = 2 * R + 1 + dia  # a gap wider than the element: patches never interact
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    tile = np.zeros((rows * cell, cols * cell), np.uint8)
+    oy = (np.arange(n) // cols) * cell + dia // 2 + R
+    ox = (np.arange(n) % cols) * cell + dia // 2 + R
+    yy = oy[:, None] + inner_off[None, :, 0].astype(np.intp)
+    xx = ox[:, None] + inner_off[None, :, 1].astype(np.intp)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (dia, dia))
+    tile[yy, xx] = inked.astype(np.uint8)
+    label = np.zeros_like(tile)
+    label[yy, xx] = (~keep).astype(np.uint8)
+    # a label enclosed by ink is under the fill (opaque ink may not darken the print)
+    closed = np.asarray(cv2.morphologyEx(tile, cv2.MORPH_CLOSE, disc), np.uint8)
+    tile |= closed & label
+    tile = np.asarray(cv2.morphologyEx(tile, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)), np.uint8)
+    opened = (np.asarray(cv2.morphologyEx(tile, cv2.MORPH_OPEN, disc))[yy, xx] > 0) & keep
+    return (opened.sum(axis=1) / np.maximum(keep.sum(axis=1), 1)).astype(np.float32)
+
+
+def _gaps(inked: npt.NDArray[np.bool_], inner_off: F32, min_frac: float = GAP_FRAC) -> npt.NDArray[np.intp]:
+    """Number of separate ink-free regions of each disc, each at least ``min_frac`` of it.
+
+    An X leaves four empty wedges between its arms, a tick two or three; a fill
+    leaves none, a partial fill one (the unshaded side).
+
+    Args:
+        inked: ``(n, m)`` ink mask of the inner-disc pixels (label pixels included).
+        inner_off: ``(m, 2)`` their (dy, dx) offsets in px.
+        min_frac: Smallest region counted, as a fraction of the disc.
+
+    Returns:
+        ``(n,)`` counts.
+    """
+    n, m = inked.shape
+    if n == 0:
+        return np.zeros(0, np.intp)
+    R = int(np.abs(inner_off).max())
+    cell = 2 * R + 3
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    tile = np.zeros((rows * cell, cols * cell), np.uint8)
+    oy = (np.arange(n) // cols) * cell + R + 1
+    ox = (np.arange(n) % cols) * cell + R + 1
+    yy = oy[:, None] + inner_off[None, :, 0].astype(np.intp)
+    xx = ox[:, None] + inner_off[None, :, 1].astype(np.intp)
+    tile[yy, xx] = (~inked).astype(np.uint8)
+    _, lab, stats, _ = cv2.connectedComponentsWithStats(tile, connectivity=4)
+    big = stats[:, cv2.CC_STAT_AREA] >= min_frac * m
+    big[0] = False
+    out = np.zeros(n, np.intp)
+    for i in range(n):
+        ids = np.unique(lab[yy[i], xx[i]])
+        out[i] = int(big[ids].sum())
+    return out
 
 
 def _paper_plane(ann: F32, ann_off: F32, inner_off: F32) -> F32:
@@ -223,10 +341,19 @@ class Thresholds:
         margin: A single mark within this of the bar is ``low_confidence``.
         cover_ink: A bubble below the bar with at least this fraction of its
             disc inked (any darkness) is *questionable* (tiny fills, ticks).
-        stroke_ratio: A bubble over the bar whose ``fill < stroke_ratio * peak``
-            has dark ink on only part of its disc (an X, a tick, a scrawl): it
-            is *questionable*, never a mark. Solid fills have fill ~ peak;
-            an X over an empty bubble has fill ~ 0.35-0.55 x peak.
+        stroke_ratio: Only when ``solid`` is not measured: a bubble over the
+            bar whose ``fill < stroke_ratio * peak`` is treated as strokes.
+        mark_cover: A bubble whose disc is inked over at least this fraction
+            (and is not strokes) is *marked* even below the fill bar: a partial
+            or light fill covers most of the disc.
+        cover_margin: A single mark below ``bar + margin`` is still ``ok`` when
+            its cover reaches ``mark_cover + cover_margin``.
+        solid_ratio: A bubble with ink (``cover >= cover_ink``) whose solid part
+            is below ``solid_ratio * cover`` is made of strokes (an X, a tick).
+        stroke_gaps: A bubble with ink that leaves this many separate empty
+            regions of its disc is strokes (an X leaves four wedges).
+
+    Strokes are *questionable*, never a mark (the crossed-out rule).
     """
 
     blank_fill: float = 0.085
@@ -238,6 +365,10 @@ class Thresholds:
     margin: float = 0.025
     cover_ink: float = 0.12
     stroke_ratio: float = 0.62
+    mark_cover: float = 0.4
+    cover_margin: float = 0.08
+    solid_ratio: float = 0.5
+    stroke_gaps: int = 3
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -259,8 +390,12 @@ def typical_fill(groups: list[F32]) -> float:
 
 
 def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_THRESHOLDS,
-                 cover: F32 | None = None) -> dict[str, Any]:
-    """Decide one question (or ID digit) from its bubbles' fill and peak.
+                 cover: F32 | None = None, solid: F32 | None = None,
+                 gaps: npt.NDArray[np.intp] | None = None) -> dict[str, Any]:
+    """Decide one question (or ID digit) from its bubbles' measurements.
+
+    ``cover``, ``solid`` and ``gaps`` are :class:`Measures` fields; without
+    ``solid`` the stroke test falls back to ``fill < stroke_ratio * peak``.
 
     Returns:
         ``{"marked": [i...], "questionable": [i...], "status": ok|blank|multi|
@@ -287,8 +422,13 @@ def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_
     """
     bar = float(np.clip(th.mark_rel * typical, th.mark_min, th.mark_max))
     cov = np.zeros_like(fill) if cover is None else cover
-    stroke = (fill >= bar) & (fill < th.stroke_ratio * peak)
-    is_marked = (fill >= bar) & ~stroke
+    if solid is None:
+        stroke = (fill >= bar) & (fill < th.stroke_ratio * peak)
+        is_marked = (fill >= bar) & ~stroke
+    else:
+        n_gaps = np.zeros(fill.shape, np.intp) if gaps is None else gaps
+        stroke = (cov >= th.cover_ink) & ((solid < th.solid_ratio * cov) | (n_gaps >= th.stroke_gaps))
+        is_marked = ((fill >= bar) | (cov >= th.mark_cover)) & ~stroke
     marked = [int(i) for i in np.flatnonzero(is_marked)]
     questionable = [int(i) for i in np.flatnonzero(
         ~is_marked & ((fill >= th.blank_fill) | (peak >= th.peak_ink) | (cov >= th.cover_ink)))]
@@ -309,10 +449,11 @@ def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_
         gap = top - second
         if gap < th.min_gap:
             status = "ambiguous"
-        elif top < bar + th.margin:
+        elif top < bar + th.margin and float(cov[marked[0]]) < th.mark_cover + th.cover_margin:
             status = "low_confidence"
         else:
             status = "ok"
-        conf = min(1.0, 0.5 + 0.5 * min((top - bar) / max(bar, 1e-6), (gap - th.min_gap) / 0.3 + 0.4))
+        above = max((top - bar) / max(bar, 1e-6), (float(cov[marked[0]]) - th.mark_cover) / th.mark_cover)
+        conf = min(1.0, 0.5 + 0.5 * min(above, (gap - th.min_gap) / 0.3 + 0.4))
     return {"marked": marked, "questionable": questionable, "status": status,
             "confidence": round(float(np.clip(conf, 0.0, 1.0)), 3), "bar": round(bar, 3)}
