@@ -62,6 +62,7 @@ __all__ = [
     "is_address_allowed",
     "job_tmpdir",
     "redact_url",
+    "url_origin",
 ]
 
 logger = logging.getLogger(__name__)
@@ -555,7 +556,7 @@ def download_to_dir(
     try:
         for hop in range(policy.max_redirects + 1):
             target = _vet(current, policy, deadline)
-            same_origin = _origin(current) == _origin(url)
+            same_origin = url_origin(current) == url_origin(url)
             pool, response = _request(target, policy, deadline, current, headers if same_origin else None)
             try:
                 if response.status in _REDIRECT_STATUSES:
@@ -592,7 +593,13 @@ def download_to_dir(
         raise
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+def url_origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``: credentials never leave their origin.
+
+    Examples:
+        >>> url_origin("https://API.example:8443/a?b") == url_origin("https://api.example:8443/c")
+        True
+    """
     parts = urlsplit(url)
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
 

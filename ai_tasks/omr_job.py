@@ -18,11 +18,10 @@ import json
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from ai_tasks.artifacts import ArtifactStore, open_artifact_store
 from ai_tasks.contracts import AIJob
-from ai_tasks.download import DownloadPolicy, download_to_dir, fetch_json, job_tmpdir
+from ai_tasks.download import DownloadPolicy, download_to_dir, fetch_json, job_tmpdir, url_origin
 from ai_tasks.errors import JobPayloadError
 from ai_tasks.redact import is_secret_key
 from ai_tasks.settings import Settings, get_settings
@@ -82,11 +81,6 @@ def _question_count(payload: Mapping[str, Any]) -> int:
     return qc
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-
-
 def _fetch_template(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] | None) -> dict[str, Any]:
     """GET the template meta from the API; credentials from settings (or a legacy payload)."""
     s = get_settings()
@@ -101,7 +95,7 @@ def _fetch_template(payload: Mapping[str, Any], legacy_auth: Mapping[str, Any] |
     headers = {"Accept": "application/json"}
     # The worker's own credentials go only to the API it is configured for,
     # never to a base_url that a message chose.
-    if configured and _origin(base_url) == _origin(configured):
+    if configured and url_origin(base_url) == url_origin(configured):
         if s.internal_worker_token:
             headers["X-Worker-Token"] = s.internal_worker_token.reveal()
         if s.template_bearer_token:
