@@ -19,12 +19,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ai_tasks.artifacts import ArtifactStore, open_artifact_store
 from ai_tasks.contracts import AIJob
-from ai_tasks.download import DownloadPolicy, download_to_dir, fetch_json, job_tmpdir, url_origin
+from ai_tasks.download import download_to_dir, fetch_json, job_tmpdir, url_origin
 from ai_tasks.errors import JobPayloadError
 from ai_tasks.redact import is_secret_key
-from ai_tasks.settings import Settings, get_settings
+from ai_tasks.resources import artifact_store, download_policy
+from ai_tasks.settings import get_settings
 
 __all__ = [
     "answers_step",
@@ -38,30 +38,6 @@ __all__ = [
 
 MODES = ("auto", "photo", "scan")
 _META_PATH = "/api/v1/assets/omr/objective/meta/"
-
-_store: ArtifactStore | None = None
-
-
-def artifact_store() -> ArtifactStore:
-    """This process's artifact store (opened once)."""
-    global _store
-    if _store is None:
-        s = get_settings()
-        _store = open_artifact_store(s.resolved_artifact_url, s.artifact_ttl_s)
-    return _store
-
-
-def download_policy(s: Settings | None = None) -> DownloadPolicy:
-    s = s or get_settings()
-    return DownloadPolicy(
-        max_bytes=s.download_max_bytes,
-        connect_timeout_s=s.download_connect_timeout_s,
-        read_timeout_s=s.download_read_timeout_s,
-        total_timeout_s=s.download_total_timeout_s,
-        allow_http=s.download_allow_http,
-        allowlist=s.download_allowlist,
-    )
-
 
 def _mode(payload: Mapping[str, Any]) -> str:
     mode = str(payload.get("mode") or "auto").lower()
