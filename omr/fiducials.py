@@ -53,6 +53,7 @@ I64 = npt.NDArray[np.int64]
 
 MAX_CANDIDATES = 14
 QUIET_MAX_DARK = 0.12
+MIN_PX_PER_MM = 0.05  # far below any page find_candidates admits (8 mm marker >= long side / 220 px)
 
 
 @dataclass(frozen=True)
@@ -294,8 +295,16 @@ def match_markers(cands: Candidates, sheet: SheetMeta, *, keep: int = 4) -> list
             mh = np.concatenate([model, np.ones((len(model), 1))], 1)
             w = np.einsum("kij,mj->kmi", h, mh)
             wz = w[:, :, 2:3]
-            pred = w[:, :, :2] / np.where(np.abs(wz) < 1e-9, 1e-9, wz)
             sc = _local_scale(h, model)  # (k, m)
+            # a nearly collinear candidate quad gives a singular map (scale 0) or
+            # one that sends part of the page beyond the horizon: not a page
+            sane = (np.isfinite(sc).all(axis=1) & (sc > MIN_PX_PER_MM).all(axis=1)
+                    & ((wz[:, :, 0] > 0).all(axis=1) | (wz[:, :, 0] < 0).all(axis=1)))
+            if not sane.all():
+                q, h, w, wz, sc = q[sane], h[sane], w[sane], wz[sane], sc[sane]
+                if len(q) == 0:
+                    continue
+            pred = w[:, :, :2] / np.where(np.abs(wz) < 1e-9, 1e-9, wz)
             rel = np.median(cands.size[q] / (sc[:, mq] * msize[mq]), axis=1)
             exp = rel[:, None] * sc * msize
             j, dn = _match(pred, exp, cands, np.maximum(0.45 * sc * msize, 2.0), (0.72, 1.38))
@@ -352,6 +361,8 @@ def _refit(j: I64, model: F64, msize: F64, cands: Candidates) -> Hypothesis | No
         hmat = np.asarray(hm, np.float64)
         pred = cv2.perspectiveTransform(model[None], hmat)[0]
         sc = _local_scale(hmat, model)
+        if not (np.isfinite(sc).all() and (sc > MIN_PX_PER_MM).all()):
+            return None
         rel = float(np.median(cands.size[j[sel]] / (sc[sel] * msize[sel])))
         j2, dn2 = _match(pred[None], (rel * sc * msize)[None], cands, np.maximum(0.45 * sc * msize, 2.0)[None],
                          (0.72, 1.38))

@@ -1,3 +1,5 @@
+import warnings
+
 import cv2
 import numpy as np
 import pytest
@@ -57,3 +59,27 @@ def test_blank_sheet_reads_blank(meta10) -> None:
 def test_decision_rules(fill, peak, cover, status: str) -> None:
     f32 = lambda v: np.array(v, np.float32)  # noqa: E731
     assert decide_group(f32(fill), f32(peak), 0.7, cover=f32(cover))["status"] == status
+
+
+def test_collinear_candidates_do_not_divide_by_zero() -> None:
+    """Regression (bench scan_00185, 200 dpi; the exact candidates of its
+    detection image): some 4-subsets of the small print blobs give a singular
+    closed-form homography, local scale 0, and the size check divided by zero."""
+    from omr.fiducials import Candidates
+    from omr.template import build_template
+
+    xy = np.array([[68.98896932092381, 581.0110306790762], [833.0110306790762, 576.9889693209237],
+                   [830.0110306790762, 55.988969320923815], [451.0, 579.0], [448.0, 58.0],
+                   [65.643, 60.00566666666666], [104.61764705882354, 90.90686274509802],
+                   [277.4179894179894, 244.62962962962962], [277.1454545454545, 191.6848484848485],
+                   [306.87254901960785, 90.40196078431372], [277.5259259259259, 261.58518518518514]])
+    size = np.array([21.988633427296023, 21.988633427296023, 21.988633427296023, 14.0, 14.0, 22.360679774997898,
+                     5.830951894845301, 5.612486080160912, 5.244044240850758, 4.123105625617661,
+                     4.743416490252569])
+    hollow = np.array([0, 0, 0, 0, 0, 0.24, 0.12, 0.13, 0.07, 0, 0.18])
+    quality = np.array([1, 1, 1, 1, 1, 0.95, 0.95, 0.64, 0.63, 0.6, 0.56])
+    sheet = as_sheet_meta(build_template(20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hyps = match_markers(Candidates(xy, size, hollow, quality), sheet)
+    assert hyps and hyps[0].support == 6 and hyps[0].residual < 0.05
