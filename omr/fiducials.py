@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from omr.types import GrayImage, Marker, SheetMeta
 
-__all__ = ["Candidates", "Hypothesis", "corner_markers", "find_candidates", "match_markers"]
+__all__ = ["Candidates", "Hypothesis", "corner_markers", "find_candidates", "match_markers", "underdetermined"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -334,17 +334,33 @@ def match_markers(cands: Candidates, sheet: SheetMeta, *, keep: int = 4) -> list
     return out
 
 
-def _degenerate(pts_mm: F64) -> bool:
-    """True when fewer than 5 points include 3 collinear ones (homography underdetermined)."""
-    if len(pts_mm) >= 5:
+def underdetermined(pts_mm: F64, model: str = "homography") -> bool:
+    """True when ``pts_mm`` ``(n, 2)`` cannot pin a ``model`` map.
+
+    A homography needs 4 points no 3 of them collinear (with >= 5 of the page
+    markers some 4 always are); an affine map needs 3 points not on one line.
+    Points within 1 mm^2 of triangle area count as collinear.
+
+    Examples:
+        >>> corners = np.array([[12.0, 12.0], [285.0, 12.0], [285.0, 198.0], [12.0, 198.0]])
+        >>> underdetermined(corners)
+        False
+        >>> underdetermined(np.array([[12.0, 12.0], [148.5, 12.0], [285.0, 12.0], [148.5, 198.0]]))
+        True
+        >>> underdetermined(np.array([[12.0, 12.0], [148.5, 12.0], [285.0, 12.0]]), "affine")
+        True
+    """
+    def flat(a: F64, b: F64, c: F64) -> bool:
+        return bool(abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) < 1.0)
+
+    n = len(pts_mm)
+    if model == "affine":
+        return n < 3 or all(flat(pts_mm[0], pts_mm[i], pts_mm[j]) for i in range(1, n) for j in range(i + 1, n))
+    if n >= 5:
         return False
-    if len(pts_mm) < 4:
+    if n < 4:
         return True
-    for i, j, k in ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)):
-        a, b, c = pts_mm[i], pts_mm[j], pts_mm[k]
-        if abs((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])) < 1.0:
-            return True
-    return False
+    return any(flat(pts_mm[i], pts_mm[j], pts_mm[k]) for i, j, k in ((0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)))
 
 
 def _refit(j: I64, model: F64, msize: F64, cands: Candidates) -> Hypothesis | None:
@@ -353,7 +369,7 @@ def _refit(j: I64, model: F64, msize: F64, cands: Candidates) -> Hypothesis | No
     dn = np.zeros(len(j))
     for _ in range(3):
         sel = j >= 0
-        if sel.sum() < 4 or _degenerate(model[sel]):
+        if sel.sum() < 4 or underdetermined(model[sel]):
             return None
         hm, _ = cv2.findHomography(model[sel], cands.xy[j[sel]], 0)
         if hm is None:

@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omr.errors import AlignmentError
-from omr.fiducials import find_candidates, match_markers
+from omr.fiducials import find_candidates, match_markers, underdetermined
 from omr.meta import as_sheet_meta
 from omr.refine import APPLY_MIN_MM, SEARCH_MM, Offsets, ShiftField, fit_field, measure_offsets
 from omr.types import GrayImage, Marker, SheetMeta
@@ -53,6 +53,7 @@ PX_PER_MM = 6.0
 DETECT_LONG_PX = 1000
 THUMB_PX_PER_MM = 1.5
 MIN_CORR = 0.30
+MAX_MARKER_RMS_MM = 2.0  # a marker fit worse than this is a wrong page hypothesis, not a bent page
 THUMB_SRC_LONG_PX = 640
 REMAP_STEP_PX = 8
 MAX_SHIFT_MM = 3.0
@@ -218,7 +219,9 @@ def _refine_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list
         ext = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]).astype(np.float64)
         dens = stats[1:, cv2.CC_STAT_AREA] / np.maximum(stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT], 1)
         d = np.hypot(cents[1:, 0] + x0 - cx, cents[1:, 1] + y0 - cy)
-        ok = (ext >= 0.6 * side) & (ext <= 1.4 * side) & (d <= 0.5 * side)
+        area = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
+        # the box of a square turned by up to 45 degrees is up to sqrt(2) sides wide
+        ok = (ext >= 0.6 * side) & (ext <= 1.6 * side) & (area <= 1.5 * side * side) & (d <= 0.5 * side)
         if m.kind != "hollow":
             ok &= dens >= 0.45
         if not ok.any():
@@ -248,6 +251,8 @@ def _fit(found: list[tuple[Marker, float, float]], model: str
             return None
         src = np.array([[x, y] for _, x, y in found], np.float64)
         dst = np.array([[m.x_mm, m.y_mm] for m, _, _ in found], np.float64)
+        if underdetermined(dst, model):
+            return None
         if model == "homography":
             hmat, _ = cv2.findHomography(src, dst, 0)
             if hmat is None:
@@ -378,6 +383,41 @@ def _verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, shee
     return page, err, extra
 
 
+def _first_consistent(gray: GrayImage, options: list[tuple[float, str, F64]], sheet: SheetMeta, model: str,
+                      scale_up: F64, try_affine: bool) -> tuple[float, str, F64, list[tuple[Marker, float, float]], float, str] | None:
+    """The best-correlated page hypothesis whose markers, re-located at full
+    resolution, fit the template (RMS <= ``MAX_MARKER_RMS_MM``).
+
+    ``options`` are ``(correlation, method, detection px -> mm)``, best first;
+    with ``try_affine`` (``auto`` mode) >= 5 markers fitting an affine map
+    within 0.25 mm switch to it.
+    Returns ``(correlation, method, h_img_to_mm, markers_used, marker_rms_mm, model)``;
+    the RMS is NaN when no marker could be fitted (outline / page bounds only).
+    None when every hypothesis re-locates markers that contradict it.
+    """
+    for corr, method, h_small_to_mm in options:
+        h_img_to_mm = h_small_to_mm @ np.linalg.inv(scale_up)
+        found = _refine_markers(gray, h_img_to_mm, sheet)
+        fit = _fit(found, model)
+        if fit is not None and len(found) < len(sheet.markers):
+            found2 = _refine_markers(gray, fit[0], sheet)
+            fit2 = _fit(found2, model)
+            if fit2 is not None and len(found2) > len(found):
+                found, fit = found2, fit2
+        if fit is None:  # too few or collinear markers: keep the detection fit, unverified
+            return corr, method, h_img_to_mm, found, float("nan"), model
+        h_fit, err, used = fit
+        if err > MAX_MARKER_RMS_MM:
+            continue
+        fit_model = model
+        if try_affine and len(used) >= 5:
+            aff = _fit(used, "affine")
+            if aff is not None and aff[1] < 0.25 and len(aff[2]) == len(used):
+                h_fit, err, fit_model = aff[0], aff[1], "affine"
+        return corr, method, h_fit, used, err, fit_model
+    return None
+
+
 def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
               *, px_per_mm: float = PX_PER_MM, refine: bool = True) -> WarpedPage:
     """Find the sheet in ``gray`` and warp it into the template frame.
@@ -413,7 +453,7 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
 
     tf = min(1.0, THUMB_SRC_LONG_PX / max(small.shape))
     tsrc = cv2.resize(small, None, fx=tf, fy=tf, interpolation=cv2.INTER_AREA) if tf < 1 else small
-    best: tuple[float, str, F64] | None = None
+    options: list[tuple[float, str, F64]] = []  # (correlation, method, detection px -> mm)
     if len(sheet.markers) >= 4:
         half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
         cands = find_candidates(np.asarray(small, np.uint8))
@@ -423,11 +463,15 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
             for h_mm in (hyp.h_mm_to_img, hyp.h_mm_to_img @ half_turn):
                 h_small_to_mm = np.linalg.inv(h_mm)
                 corr = _correlate(tsrc, tf, h_small_to_mm, sheet)
-                if corr >= MIN_CORR and (best is None or corr > best[0]):
-                    best = (corr, "fiducials", h_small_to_mm)
-            if best is not None and best[0] > 0.5 and hyp.support >= 5:
+                if corr >= MIN_CORR:
+                    options.append((corr, "fiducials", h_small_to_mm))
+            if options and max(o[0] for o in options) > 0.5 and hyp.support >= 5:
                 break
-    if best is None:
+    options.sort(key=lambda o: -o[0])
+    model = "affine" if mode == "scan" else "homography"
+    chosen = _first_consistent(gray, options, sheet, model, scale_up, mode == "auto")
+    if chosen is None:
+        outlines: list[tuple[float, str, F64]] = []
         tried: list[tuple[str, list[tuple[float, float]]]] = []
         outline = _outline_quad(small)
         if outline is not None:
@@ -439,28 +483,14 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
                         (0.0, sheet.page_h_mm)]
         for method, quad in tried:
             corr, _k, hmat_thumb = _orient(tsrc, tf, quad, page_corners, sheet)
-            if corr >= MIN_CORR and (best is None or corr > best[0]):
+            if corr >= MIN_CORR:
                 to_mm = np.diag([1 / THUMB_PX_PER_MM, 1 / THUMB_PX_PER_MM, 1.0])
-                best = (corr, method, to_mm @ hmat_thumb)
-    if best is None:
+                outlines.append((corr, method, to_mm @ hmat_thumb))
+        outlines.sort(key=lambda o: -o[0])
+        chosen = _first_consistent(gray, outlines, sheet, model, scale_up, mode == "auto")
+    if chosen is None:
         raise AlignmentError("could not find the answer sheet in the image (no fiducials or page outline matched)")
-    corr, method, h_small_to_mm = best
-    h_img_to_mm = h_small_to_mm @ np.linalg.inv(scale_up)
-    model = "affine" if mode == "scan" else "homography"
-    found = _refine_markers(gray, h_img_to_mm, sheet)
-    fit = _fit(found, model)
-    if fit is not None and len(found) < len(sheet.markers):
-        found2 = _refine_markers(gray, fit[0], sheet)
-        fit2 = _fit(found2, model)
-        if fit2 is not None and len(found2) > len(found):
-            found, fit = found2, fit2
-    fit_err = float("nan")
-    if fit is not None:
-        h_img_to_mm, fit_err, found = fit
-        if mode == "auto" and len(found) >= 5:
-            aff = _fit(found, "affine")
-            if aff is not None and aff[1] < 0.25 and len(aff[2]) == len(found):
-                h_img_to_mm, fit_err, model = aff[0], aff[1], "affine"
+    corr, method, h_img_to_mm, found, fit_err, model = chosen
     if not math.isfinite(fit_err):
         fit_err = 1.0  # unrefined (outline/page bounds only): assume ~1 mm
     out_w, out_h = round(sheet.page_w_mm * px_per_mm), round(sheet.page_h_mm * px_per_mm)
