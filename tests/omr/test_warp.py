@@ -54,3 +54,47 @@ def test_bytes_roundtrip() -> None:
     data, header = wp.to_bytes()
     back = WarpedPage.from_bytes(data, header)
     assert np.array_equal(back.page, wp.page) and back.alignment == wp.alignment
+
+
+def _cover_markers(page: np.ndarray, meta: dict, ids: set[str]) -> np.ndarray:
+    page = page.copy()
+    ppm = page.shape[1] / 297.0
+    for m in meta["markers"]:
+        if m["id"] in ids:
+            x, y = m["center"]["x"] * ppm, m["center"]["y"] * ppm
+            cv2.circle(page, (round(x), round(y)), round(7 * ppm), 255, -1)
+    return page
+
+
+def test_collinear_markers_not_fitted(meta10, sheet_factory, photo_factory) -> None:
+    """Only the top edge's 3 markers + one bottom one found at full resolution:
+    a homography through 3 collinear points is arbitrary (bench photo_00093 got
+    a 123 mm marker residual); the detection fit is kept and verified instead."""
+    page = _cover_markers(sheet_factory(meta10, {1: ["2"]}, "12345678"), meta10, {"bl", "bc"})
+    wp = warp_page(photo_factory(page, rotation=180, seed=5), meta10, "photo")
+    assert wp.alignment["marker_rms_mm"] < 2.0
+    assert wp.alignment["fit_error_mm"] < 0.5
+    assert wp.alignment["rotation"] == 180
+
+
+def test_absurd_marker_fit_tries_next_then_fails(meta10, sheet_factory, photo_factory, monkeypatch) -> None:
+    """A hypothesis whose re-located markers fit worse than 2 mm is never graded:
+    the next hypothesis is tried, and with none left the sheet is rejected."""
+    import omr.warp as warp_mod
+
+    gray = photo_factory(sheet_factory(meta10, {1: ["2"]}, "12345678"), rotation=90, seed=2)
+    real_fit = warp_mod._fit
+    calls = {"n": 0}
+
+    def absurd_first(found, model):  # type: ignore[no-untyped-def]
+        out = real_fit(found, model)
+        calls["n"] += 1
+        return None if out is None else (out[0], 123.0 if calls["n"] <= limit else out[1], out[2])
+
+    monkeypatch.setattr(warp_mod, "_fit", absurd_first)
+    limit = 2  # the first hypothesis (its fit and refit) is absurd, the half-turn twin is tried next
+    wp = warp_page(gray, meta10, "photo")
+    assert wp.alignment["marker_rms_mm"] < 2.0
+    calls["n"], limit = 0, 10**6  # every fit absurd
+    with pytest.raises(AlignmentError):
+        warp_page(gray, meta10, "photo")
