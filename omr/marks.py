@@ -53,11 +53,16 @@ class Measures(NamedTuple):
     Attributes:
         fill: Mean darkness of the disc above the empty-print baseline.
         peak: Its 92nd-percentile darkness above the baseline.
-        cover: Fraction of the disc darker than ``INK_LEVEL`` above the baseline.
+        cover: Fraction of the label-free disc darker than ``INK_LEVEL`` above the
+            baseline (how much of the bubble is filled: the mark rules).
         solid: Fraction of the disc covered by ink regions at least ``SOLID_MM``
             across (a fill is solid, the strokes of an X or a tick are not).
         gaps: Number of separate ink-free regions of the disc, each at least
             ``GAP_FRAC`` of it (an X leaves four between its arms).
+        ink: Like ``cover`` over the whole disc, the printed label included: on
+            the label, ink is what absorbs more than ``INK_LEVEL`` of the light
+            this sheet's own empty print of that label lets through. A small mark
+            on the number is not missed (the rule for *questionable* ink).
     """
 
     fill: F32
@@ -65,6 +70,7 @@ class Measures(NamedTuple):
     cover: F32
     solid: F32
     gaps: npt.NDArray[np.intp]
+    ink: F32
 
 
 @dataclass(frozen=True)
@@ -173,7 +179,7 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     m = bubble_masks(sheet, px_per_mm, which)
     if m.flat_inner.size == 0:
         z = np.zeros(0, np.float32)
-        return Measures(z, z, z, z, np.zeros(0, np.intp))
+        return Measures(z, z, z, z, np.zeros(0, np.intp), z)
     flat = page.reshape(-1)
     inner = flat[m.flat_inner].astype(np.float32)
     paper_in = _paper_plane(flat[m.flat_ann].astype(np.float32), m.ann_off, m.inner_off)
@@ -190,26 +196,35 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     base = np.zeros_like(fill)
     base_p = np.zeros_like(peak)
     glyph = np.zeros_like(dark)  # per-pixel empty print: the label glyph as this sheet shows it
+    has_glyph = np.zeros(len(dark), bool)
     for g in range(int(m.label_group.max()) + 1 if m.label_group.size else 0):
         sel = m.label_group == g
         if sel.sum() >= 5:
             base[sel] = min(float(np.median(fill[sel])), 0.08)
             base_p[sel] = min(float(np.median(peak[sel])), 0.12)
             glyph[sel] = np.median(dark[sel], axis=0)
+            has_glyph[sel] = True
+    # ink over the printed label counts too (a small mark often sits on the number):
+    # a glyph pixel under ink of absorption a reads 1 - (1 - glyph) * (1 - a), so
+    # a = (dark - glyph) / (1 - glyph), the glyph being this sheet's own empty print
+    # (known when at least 5 bubbles share the label; otherwise the label is left out)
+    ink_label = (dark - glyph) / np.maximum(1.0 - glyph, 0.1)
+    label = ~keep & has_glyph[:, None]
     inked = (dark - base[:, None] > INK_LEVEL) & keep
     cover = inked.sum(axis=1) / n_keep
+    ink = (inked.sum(axis=1) + (label & (ink_label > INK_LEVEL)).sum(axis=1)) / (n_keep + label.sum(axis=1))
     # stroke widths are judged at half the bubble's own ink darkness (full width at
     # half maximum: blur does not fatten a stroke); on the label, ink is what darkens
     # the printed glyph by that fraction of its own brightness
     half = np.maximum(INK_LEVEL, 0.5 * (peak - base_p))[:, None]
-    on_label = ~keep & ((dark - glyph) / np.maximum(1.0 - glyph, 0.1) > half)
+    on_label = ~keep & (ink_label > half)
     strong = ((dark - base[:, None] > half) & keep) | on_label
     solid = _solid(strong, keep, m.inner_off, px_per_mm)
     gaps = _gaps(strong, m.inner_off)
     fill = np.clip(fill - base, 0.0, 1.0)
     peak = np.clip(peak - base_p, 0.0, 1.0)
     return Measures(fill.astype(np.float32), peak.astype(np.float32), cover.astype(np.float32),
-                    np.clip(solid, 0.0, 1.0).astype(np.float32), gaps)
+                    np.clip(solid, 0.0, 1.0).astype(np.float32), gaps, ink.astype(np.float32))
 
 
 def _solid(inked: npt.NDArray[np.bool_], keep: npt.NDArray[np.bool_], inner_off: F32,
@@ -340,7 +355,8 @@ class Thresholds:
             a group for a single mark to be ``ok``.
         margin: A single mark within this of the bar is ``low_confidence``.
         cover_ink: A bubble below the bar with at least this fraction of its
-            disc inked (any darkness) is *questionable* (tiny fills, ticks).
+            disc inked (``ink``: any darkness, label included) is *questionable*
+            (tiny fills, ticks).
         stroke_ratio: Only when ``solid`` is not measured: a bubble over the
             bar whose ``fill < stroke_ratio * peak`` is treated as strokes.
         mark_cover: A bubble whose disc is inked over at least this fraction
@@ -351,7 +367,15 @@ class Thresholds:
         solid_ratio: A bubble with ink (``cover >= cover_ink``) whose solid part
             is below ``solid_ratio * cover`` is made of strokes (an X, a tick).
         stroke_gaps: A bubble with ink that leaves this many separate empty
-            regions of its disc is strokes (an X leaves four wedges).
+            regions of its disc is strokes (an X leaves four wedges), unless
+            ``solid_fill`` of it is solid ink.
+        solid_fill: A disc at least this much covered by solid ink is filled,
+            whatever strokes or holes it shows (an X's arms cannot cover it; an X
+            over a filled bubble reads as filled).
+        dark_rel: A single mark near the bar is still ``ok`` when it covers
+            ``mark_cover`` of the disc with ink at least this fraction as dark
+            (``peak``) as the sheet's clear marks (``typical``): a half-filled
+            bubble in the student's own ink, not a faint trace.
 
     Strokes are *questionable*, never a mark (the crossed-out rule).
     """
@@ -369,6 +393,8 @@ class Thresholds:
     cover_margin: float = 0.08
     solid_ratio: float = 0.5
     stroke_gaps: int = 3
+    solid_fill: float = 0.6
+    dark_rel: float = 0.8
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -391,11 +417,12 @@ def typical_fill(groups: list[F32]) -> float:
 
 def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_THRESHOLDS,
                  cover: F32 | None = None, solid: F32 | None = None,
-                 gaps: npt.NDArray[np.intp] | None = None) -> dict[str, Any]:
+                 gaps: npt.NDArray[np.intp] | None = None, ink: F32 | None = None) -> dict[str, Any]:
     """Decide one question (or ID digit) from its bubbles' measurements.
 
-    ``cover``, ``solid`` and ``gaps`` are :class:`Measures` fields; without
-    ``solid`` the stroke test falls back to ``fill < stroke_ratio * peak``.
+    ``cover``, ``solid``, ``gaps`` and ``ink`` are :class:`Measures` fields; without
+    ``solid`` the stroke test falls back to ``fill < stroke_ratio * peak``;
+    without ``ink`` the questionable test uses ``cover``.
 
     Returns:
         ``{"marked": [i...], "questionable": [i...], "status": ok|blank|multi|
@@ -427,11 +454,13 @@ def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_
         is_marked = (fill >= bar) & ~stroke
     else:
         n_gaps = np.zeros(fill.shape, np.intp) if gaps is None else gaps
-        stroke = (cov >= th.cover_ink) & ((solid < th.solid_ratio * cov) | (n_gaps >= th.stroke_gaps))
+        stroke = (cov >= th.cover_ink) & ((solid < th.solid_ratio * cov)
+                                          | ((n_gaps >= th.stroke_gaps) & (solid < th.solid_fill)))
         is_marked = ((fill >= bar) | (cov >= th.mark_cover)) & ~stroke
     marked = [int(i) for i in np.flatnonzero(is_marked)]
+    inked = cov if ink is None else np.maximum(cov, ink)
     questionable = [int(i) for i in np.flatnonzero(
-        ~is_marked & ((fill >= th.blank_fill) | (peak >= th.peak_ink) | (cov >= th.cover_ink)))]
+        ~is_marked & ((fill >= th.blank_fill) | (peak >= th.peak_ink) | (inked >= th.cover_ink)))]
     order = np.argsort(-fill)
     top = float(fill[order[0]]) if fill.size else 0.0
     second = float(fill[order[1]]) if fill.size > 1 else 0.0
@@ -449,7 +478,9 @@ def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_
         gap = top - second
         if gap < th.min_gap:
             status = "ambiguous"
-        elif top < bar + th.margin and float(cov[marked[0]]) < th.mark_cover + th.cover_margin:
+        elif (top < bar + th.margin and float(cov[marked[0]]) < th.mark_cover + th.cover_margin
+              and not (float(cov[marked[0]]) >= th.mark_cover
+                       and float(peak[marked[0]]) >= th.dark_rel * typical)):
             status = "low_confidence"
         else:
             status = "ok"
