@@ -41,6 +41,20 @@ def _tick(page: np.ndarray, x: int, y: int, r: float) -> None:
     cv2.polylines(page, [pts], False, 40, 3, cv2.LINE_AA)
 
 
+def _dot_on_label(page: np.ndarray, x: int, y: int, r: float) -> None:
+    # a small pencil mark (absorbs 40%), most of it over the printed number
+    mask = np.zeros_like(page)
+    cv2.circle(mask, (x, y), round(r * 0.35), 255, -1)
+    page[mask > 0] = (page[mask > 0] * 0.6).astype(np.uint8)
+
+
+def _erased(page: np.ndarray, x: int, y: int, r: float) -> None:
+    # erased residue: a faint smudge (~5% absorption) over the whole disc
+    mask = np.zeros_like(page)
+    cv2.circle(mask, (x, y), round(r * 0.9), 255, -1)
+    page[mask > 0] = np.minimum(page[mask > 0], 242)
+
+
 Draw = Callable[[np.ndarray, int, int, float], None]
 
 
@@ -52,6 +66,8 @@ Draw = Callable[[np.ndarray, int, int, float], None]
         ([(_half, "4")], "ok", ["4"]),  # partial fill: one solid region, one empty side
         ([(_x, "3")], "ambiguous", ["3"]),  # X over an empty bubble: flagged, never ok
         ([(_tick, "1")], "ambiguous", ["1"]),  # a tick in the bubble
+        ([(_dot_on_label, "2")], "ambiguous", ["2"]),  # small mark on the number: flagged, never blank
+        ([(_erased, "3")], "blank", []),  # erased residue is not a mark
         ([(_x, "1"), (_fill, "5")], "ambiguous", None),  # crossed out, new answer: review
         ([(_fill, "1"), (_x, "1"), (_fill, "5")], "multi", ["1", "5"]),  # X over a filled bubble
     ],
@@ -84,3 +100,21 @@ def test_partial_fill_below_bar_is_ok_when_it_covers_the_disc() -> None:
     d = decide_group(f32([0.2, 0.0, 0.0]), f32([0.6, 0.0, 0.0]), 0.7, cover=f32([0.6, 0.0, 0.0]),
                      solid=f32([0.55, 0.0, 0.0]), gaps=np.array([1, 1, 1]))
     assert d["status"] == "ok" and d["marked"] == [0]
+
+
+def test_solid_fill_with_holes_is_a_mark() -> None:
+    f32 = lambda v: np.array(v, np.float32)  # noqa: E731
+    # textured light pencil: the disc mostly solid ink, a few holes read as gaps
+    d = decide_group(f32([0.28, 0.0]), f32([0.36, 0.0]), 0.35, cover=f32([0.8, 0.0]),
+                     solid=f32([0.85, 0.0]), gaps=np.array([3, 1]))
+    assert d["status"] == "ok" and d["marked"] == [0]
+
+
+@pytest.mark.parametrize(("peak", "status"), [(0.3, "low_confidence"), (0.5, "ok")])
+def test_half_fill_near_the_bar_is_ok_in_the_sheets_own_ink(peak: float, status: str) -> None:
+    f32 = lambda v: np.array(v, np.float32)  # noqa: E731
+    # half the disc covered, mean darkness just over the bar (0.45 * 0.5): ok only when
+    # the ink is as dark as the sheet's clear marks (typical 0.5), else low_confidence
+    d = decide_group(f32([0.23, 0.0]), f32([peak, 0.0]), 0.5, cover=f32([0.44, 0.0]),
+                     solid=f32([0.42, 0.0]), gaps=np.array([1, 1]))
+    assert d["status"] == status and d["marked"] == [0]
