@@ -5,6 +5,7 @@ numpy arrays and plain dicts. See ``docs/omr.md``.
 """
 
 from omr.errors import AlignmentError, ImageError, KeyFormatError, MetaError, OMRError
+from omr.grade import grade_image
 from omr.meta import as_sheet_meta, load_meta, meta_from_legacy_questions
 from omr.template import build_template, render_sheet, write_sheet
 from omr.types import BGRImage, GrayImage, SheetMeta
@@ -20,6 +21,7 @@ __all__ = [
     "SheetMeta",
     "as_sheet_meta",
     "build_template",
+    "grade_image",
     "load_meta",
     "meta_from_legacy_questions",
     "render_sheet",
