@@ -46,13 +46,19 @@ import numpy.typing as npt
 
 from omr.types import GrayImage, Marker, SheetMeta
 
-__all__ = ["Candidates", "Hypothesis", "corner_markers", "find_candidates", "match_markers", "underdetermined"]
+__all__ = ["Candidates", "Hypothesis", "corner_markers", "find_candidates", "match_markers", "merge_candidates",
+           "underdetermined"]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 MAX_CANDIDATES = 14
 QUIET_MAX_DARK = 0.12
+DARK_OFFSET = 12
+"""Grey levels below the local mean that count as dark (first pass)."""
+STRICT_OFFSET = 24
+"""Second pass: a marker on a shadow edge touches the shadow side, darker than the
+local mean by ~DARK_OFFSET but far lighter than ink; twice the offset cuts it off."""
 MIN_PX_PER_MM = 0.05  # far below any page find_candidates admits (8 mm marker >= long side / 220 px)
 
 
@@ -119,12 +125,15 @@ def _box_sums(integral: npt.NDArray[Any], cx: F64, cy: F64, half: F64) -> tuple[
     return np.asarray(s, np.float64), np.asarray(area, np.float64)
 
 
-def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES) -> Candidates:
+def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES, *, offset: int = DARK_OFFSET) -> Candidates:
     """Dark, solid, square-ish blobs with a clean quiet zone.
 
     Args:
         small: ``(H, W)`` uint8 detection image (long side ~1000-1400 px).
         max_count: Keep at most this many, best quality first.
+        offset: A pixel is dark when this many grey levels below its local mean.
+            ``STRICT_OFFSET`` separates a marker from a shadow edge it sits on
+            (the shadow side is dark at ``DARK_OFFSET`` and merges with it).
 
     Returns:
         The :class:`Candidates` (possibly empty).
@@ -132,7 +141,7 @@ def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES) -> Candid
     h, w = small.shape
     long_px = max(h, w)
     block = max(31, (long_px // 16) | 1)
-    bw = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12)
+    bw = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset)
     empty = np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0)
     contours, hier_arr = cv2.findContours(bw, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     if hier_arr is None:
@@ -183,6 +192,32 @@ def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES) -> Candid
     idx = np.flatnonzero(ok)
     idx = idx[np.argsort(-quality[idx] - 1e-4 * size[idx])][:max_count]
     return Candidates(np.stack([cx[idx], cy[idx]], 1), size[idx], np.array(hollows)[idx], quality[idx])
+
+
+def merge_candidates(a: Candidates, b: Candidates, max_count: int = MAX_CANDIDATES) -> Candidates:
+    """Union of two candidate sets; a blob in both (centres closer than half its
+    size) is kept once, from ``a``. Best quality first, at most ``max_count``.
+
+    Examples:
+        >>> a = Candidates(np.array([[10.0, 10.0]]), np.array([8.0]), np.zeros(1), np.array([0.9]))
+        >>> b = Candidates(np.array([[11.0, 10.0], [50.0, 50.0]]), np.array([8.0, 8.0]), np.zeros(2),
+        ...                np.array([0.5, 0.7]))
+        >>> merge_candidates(a, b).xy.tolist()
+        [[10.0, 10.0], [50.0, 50.0]]
+    """
+    if len(b.xy) == 0:
+        return a
+    if len(a.xy):
+        d = np.linalg.norm(b.xy[:, None, :] - a.xy[None, :, :], axis=2)
+        new = (d >= 0.5 * np.maximum(b.size[:, None], a.size[None, :])).all(axis=1)
+    else:
+        new = np.ones(len(b.xy), bool)
+    xy = np.concatenate([a.xy, b.xy[new]])
+    size = np.concatenate([a.size, b.size[new]])
+    hollow = np.concatenate([a.hollow, b.hollow[new]])
+    quality = np.concatenate([a.quality, b.quality[new]])
+    idx = np.argsort(-quality - 1e-4 * size, kind="stable")[:max_count]
+    return Candidates(xy[idx], size[idx], hollow[idx], quality[idx])
 
 
 def _quads(n: int) -> I64:

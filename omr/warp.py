@@ -42,7 +42,13 @@ import numpy as np
 import numpy.typing as npt
 
 from omr.errors import AlignmentError
-from omr.fiducials import find_candidates, match_markers, underdetermined
+from omr.fiducials import (
+    STRICT_OFFSET,
+    find_candidates,
+    match_markers,
+    merge_candidates,
+    underdetermined,
+)
 from omr.meta import as_sheet_meta
 from omr.refine import APPLY_MIN_MM, SEARCH_MM, Offsets, ShiftField, fit_field, measure_offsets
 from omr.types import GrayImage, Marker, SheetMeta
@@ -456,8 +462,17 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
     options: list[tuple[float, str, F64]] = []  # (correlation, method, detection px -> mm)
     if len(sheet.markers) >= 4:
         half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
-        cands = find_candidates(np.asarray(small, np.uint8))
-        for hyp in match_markers(cands, sheet):
+        small_u8 = np.asarray(small, np.uint8)
+        cands = find_candidates(small_u8)
+        hyps = match_markers(cands, sheet)
+        if not hyps or hyps[0].support < len(sheet.markers):
+            # a marker on a shadow edge merges with the shadow side: look again, stricter
+            more = merge_candidates(cands, find_candidates(small_u8, offset=STRICT_OFFSET))
+            if len(more.xy) > len(cands.xy) or not np.array_equal(more.xy, cands.xy):
+                hyps2 = match_markers(more, sheet)
+                if hyps2 and (not hyps or hyps2[0].support > hyps[0].support):
+                    hyps = hyps2
+        for hyp in hyps:
             # the geometry is symmetric under a half turn: the hollow marker and the
             # printed content (template correlation) pick the orientation
             for h_mm in (hyp.h_mm_to_img, hyp.h_mm_to_img @ half_turn):
