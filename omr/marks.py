@@ -6,7 +6,8 @@ warped page (template frame):
 * the *inner disc* (radius ``r - 0.65 mm``: inside the printed ring even with
   ~0.4 mm misalignment) minus the printed label glyph (from the template
   render, dilated by one pixel);
-* a *paper annulus* (``r + 0.45 .. r + 1.1 mm``) whose 75th percentile is the
+* a *paper annulus* (``r + 0.45 .. r + 1.1 mm``) to which a plane is fitted,
+  ink (below 80% of its 75th percentile, then below the plane) excluded: the
   local paper brightness (robust to shadows, uneven light and overflowing fills).
 
 ``fill`` is the mean darkness of the inner disc relative to that paper,
@@ -43,6 +44,7 @@ PEAK_PERCENTILE = 92
 INK_LEVEL = 0.2
 SOLID_MM = 1.2
 GAP_FRAC = 0.04
+PAPER_PCT = 75
 
 F32 = npt.NDArray[np.float32]
 
@@ -315,8 +317,11 @@ def _paper_plane(ann: F32, ann_off: F32, inner_off: F32) -> F32:
 
     A plane (not one level) follows shadow edges and light gradients across the
     bubble. Ink in the annulus (overflowing fills) is excluded: pixels darker
-    than 80% of the annulus median, then pixels more than 10% below the fitted
-    plane (two reweighted passes).
+    than 80% of the annulus' ``PAPER_PCT`` (75th) percentile, then pixels more
+    than 10% below the fitted plane (two reweighted passes). Ink only darkens,
+    so paper is the bright side of the annulus: a sloppy fill overflowing
+    more than half of it no longer drags the reference (a median would) and
+    its darkness is not underestimated.
 
     Args:
         ann: ``(n, k)`` annulus intensities; ``ann_off`` ``(k, 2)`` their (dy, dx).
@@ -326,7 +331,7 @@ def _paper_plane(ann: F32, ann_off: F32, inner_off: F32) -> F32:
         ``(n, m)`` float32 paper brightness (>= 24).
     """
     a = np.stack([np.ones(len(ann_off), np.float32), ann_off[:, 1], ann_off[:, 0]], 1)  # (k, 3)
-    w = (ann >= 0.8 * np.median(ann, axis=1, keepdims=True)).astype(np.float32)
+    w = (ann >= 0.8 * np.percentile(ann, PAPER_PCT, axis=1, keepdims=True)).astype(np.float32)
     coef = np.zeros((len(ann), 3), np.float32)
     for _ in range(2):
         ata = np.einsum("ki,nk,kj->nij", a, w, a) + np.eye(3, dtype=np.float32) * 1e-3
@@ -376,6 +381,10 @@ class Thresholds:
             ``mark_cover`` of the disc with ink at least this fraction as dark
             (``peak``) as the sheet's clear marks (``typical``): a half-filled
             bubble in the student's own ink, not a faint trace.
+        even_ratio: A bubble whose mean darkness (``fill``) reaches this fraction
+            of its 92nd percentile (``peak``) is evenly dark over the whole disc:
+            a fill, never strokes, whatever holes the ink threshold cuts into it
+            (an X leaves paper between its arms: fill/peak 0.3-0.6).
 
     Strokes are *questionable*, never a mark (the crossed-out rule).
     """
@@ -395,6 +404,7 @@ class Thresholds:
     stroke_gaps: int = 3
     solid_fill: float = 0.6
     dark_rel: float = 0.8
+    even_ratio: float = 0.85
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -454,8 +464,12 @@ def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_
         is_marked = (fill >= bar) & ~stroke
     else:
         n_gaps = np.zeros(fill.shape, np.intp) if gaps is None else gaps
-        stroke = (cov >= th.cover_ink) & ((solid < th.solid_ratio * cov)
-                                          | ((n_gaps >= th.stroke_gaps) & (solid < th.solid_fill)))
+        # strokes leave paper between them, so their mean darkness is well below
+        # the 92nd percentile; an even fill (light pencil near the ink level,
+        # where thresholding cuts random holes into it) is not strokes
+        even = fill >= th.even_ratio * peak
+        stroke = (cov >= th.cover_ink) & ~even & ((solid < th.solid_ratio * cov)
+                                                  | ((n_gaps >= th.stroke_gaps) & (solid < th.solid_fill)))
         is_marked = ((fill >= bar) | (cov >= th.mark_cover)) & ~stroke
     marked = [int(i) for i in np.flatnonzero(is_marked)]
     inked = cov if ink is None else np.maximum(cov, ink)

@@ -118,3 +118,28 @@ def test_half_fill_near_the_bar_is_ok_in_the_sheets_own_ink(peak: float, status:
     d = decide_group(f32([0.23, 0.0]), f32([peak, 0.0]), 0.5, cover=f32([0.44, 0.0]),
                      solid=f32([0.42, 0.0]), gaps=np.array([1, 1]))
     assert d["status"] == status and d["marked"] == [0]
+
+
+def test_even_light_fill_cut_into_holes_is_a_mark() -> None:
+    f32 = lambda v: np.array(v, np.float32)  # noqa: E731
+    # blurred light pencil whose darkness sits at the ink level: the threshold cuts
+    # random holes (gaps 3, solid < 0.6) but the disc is evenly dark (fill ~ peak)
+    d = decide_group(f32([0.224, 0.0]), f32([0.214, 0.0]), 0.32, cover=f32([0.69, 0.0]),
+                     solid=f32([0.546, 0.0]), gaps=np.array([3, 1]))
+    assert d["status"] == "ok" and d["marked"] == [0]
+
+
+def _sloppy_light(page: np.ndarray, x: int, y: int, r: float) -> None:
+    # light pencil (absorbs 35%) overflowing the ring on most sides, blurred
+    mask = np.zeros_like(page)
+    cv2.circle(mask, (x + round(0.15 * r), y), round(r * 1.4), 255, -1)
+    page[mask > 0] = (page[mask > 0] * 0.65).astype(np.uint8)
+    page[:] = cv2.GaussianBlur(page, (0, 0), 2.0)
+
+
+def test_sloppy_light_fill_overflowing_the_ring_is_ok() -> None:
+    meta = build_template(5)
+    page = render_sheet(meta, dpi=S * 25.4)
+    _sloppy_light(page, *_centre(meta, 2, "3"))
+    res = read_answers(WarpedPage(page, S, {}), meta)
+    assert res[1]["status"] == "ok" and res[1]["detected"] == ["3"], res[1]
