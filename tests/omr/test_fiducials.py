@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from omr.fiducials import find_candidates, match_markers
+from omr.fiducials import Candidates, find_candidates, match_markers, merge_candidates
 from omr.grade import grade_image
 from omr.marks import decide_group
 from omr.meta import as_sheet_meta
@@ -83,3 +83,29 @@ def test_collinear_candidates_do_not_divide_by_zero() -> None:
         warnings.simplefilter("error")
         hyps = match_markers(Candidates(xy, size, hollow, quality), sheet)
     assert hyps and hyps[0].support == 6 and hyps[0].residual < 0.05
+
+
+def test_marker_on_a_shadow_edge_with_a_hidden_corner(meta10, sheet_factory, photo_factory) -> None:
+    """bl under a thumb and a soft shadow edge through bc: at the first threshold the
+    shadow side merges with bc (not square), leaving tl, tc, tr, br (3 collinear); the
+    stricter second pass separates bc, so the right half-page + tl pin the page."""
+    page = sheet_factory(meta10, {1: ["2"], 3: ["4"]}, "12345678").copy()
+    ppm = page.shape[1] / 297.0
+    ms = {m["id"]: m for m in meta10["markers"]}
+    bl, bc = ms["bl"]["center"], ms["bc"]["center"]
+    cv2.circle(page, (round(bl["x"] * ppm), round(bl["y"] * ppm)), round(6.0 * ppm), 255, -1)
+    shadow = np.zeros(page.shape, np.float32)
+    shadow[round(120 * ppm):, round(bc["x"] * ppm):] = 1.0
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 3.0 * ppm)  # penumbra ~3 mm
+    page = (page * (1.0 - 0.5 * shadow)).astype(np.uint8)
+    wp = warp_page(photo_factory(page, rotation=90, seed=3), meta10, "photo")
+    assert wp.alignment["rotation"] == 90
+    assert wp.alignment["markers_found"] == 5
+    assert wp.alignment["fit_error_mm"] < 0.5
+
+
+def test_merge_candidates_keeps_one_of_each_blob() -> None:
+    a = Candidates(np.array([[10.0, 10.0]]), np.array([8.0]), np.zeros(1), np.array([0.9]))
+    b = Candidates(np.array([[12.0, 11.0], [50.0, 50.0]]), np.array([8.0, 8.0]), np.zeros(2), np.array([0.95, 0.7]))
+    assert merge_candidates(a, b).xy.tolist() == [[10.0, 10.0], [50.0, 50.0]]
+    assert merge_candidates(a, Candidates(np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0))) is a
