@@ -232,27 +232,25 @@ def warp_step(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _page(state: Mapping[str, Any]) -> Any:
+    from omr.answers import import_page_facts
     from omr.warp import WarpedPage
 
     page = WarpedPage.from_bytes(artifact_store().get(state["page_key"]), state["page_header"])
-    page.cache.update(state.get("page_cache") or {})
+    import_page_facts(page, state.get("page_facts") or {})
     return page
-
-
-def _page_cache(page: Any) -> dict[str, Any]:
-    """What one step learnt about the page (scalars only), so the next step need not measure it again."""
-    return {k: v for k, v in page.cache.items() if isinstance(v, int | float | str | bool)}
 
 
 def identifier_step(state: dict[str, Any]) -> dict[str, Any]:
     """Step 3: read the 8-digit student id."""
+    from omr.answers import export_page_facts
     from omr.identifier import read_identifier
 
     t0 = time.perf_counter()
     out = dict(state)
     page = _page(state)
     out["identifier"] = read_identifier(page, _load_meta_from_state(state))
-    out["page_cache"] = _page_cache(page)
+    # what was measured rides along, so the answers step does not measure again
+    out["page_facts"] = export_page_facts(page)
     out["timings_ms"] = {**state.get("timings_ms", {}), "identifier": round((time.perf_counter() - t0) * 1000, 2)}
     return out
 

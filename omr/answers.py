@@ -33,7 +33,8 @@ from omr.meta import as_sheet_meta
 from omr.types import SheetMeta
 from omr.warp import WarpedPage
 
-__all__ = ["measured", "outside_photo", "read_answers", "sheet_typical_fill"]
+__all__ = ["export_page_facts", "import_page_facts", "measured", "outside_photo", "read_answers",
+           "sheet_typical_fill"]
 
 
 def outside_photo(page: WarpedPage, pts_mm: list[tuple[float, float]], r_mm: float) -> list[bool]:
@@ -51,6 +52,45 @@ def measured(page: WarpedPage, sheet: SheetMeta, which: str) -> Measures:
     if hit is None:
         hit = page.cache[key] = measure(page.page, page.px_per_mm, sheet, which)
     return hit
+
+
+def export_page_facts(page: WarpedPage) -> dict[str, Any]:
+    """What has been measured on ``page`` so far, as JSON (for the next step of a chain).
+
+    Measurements are per-bubble float32 arrays; they round-trip exactly through
+    JSON floats, so a step that imports them reads what the single-process path
+    reads, without measuring the page again.
+
+    Examples:
+        >>> import numpy as np
+        >>> from omr.warp import WarpedPage
+        >>> a = WarpedPage(np.zeros((2, 2), np.uint8), 6.0, {})
+        >>> a.cache["typical_fill"] = 0.5
+        >>> a.cache["measure_answers"] = Measures(*[np.float32([0.1, 0.7])] * len(Measures._fields))
+        >>> b = WarpedPage(np.zeros((2, 2), np.uint8), 6.0, {})
+        >>> import_page_facts(b, export_page_facts(a))
+        >>> b.cache["typical_fill"], b.cache["measure_answers"].fill.dtype, bool((b.cache["measure_answers"].peak == a.cache["measure_answers"].peak).all())
+        (0.5, dtype('float32'), True)
+    """
+    out: dict[str, Any] = {}
+    for key, value in page.cache.items():
+        if isinstance(value, Measures):
+            arrays = {f: np.asarray(getattr(value, f)) for f in Measures._fields}
+            out[key] = {"measures": {f: a.tolist() for f, a in arrays.items()},
+                        "dtypes": {f: a.dtype.str for f, a in arrays.items()}}
+        elif isinstance(value, int | float | str | bool):
+            out[key] = value
+    return out
+
+
+def import_page_facts(page: WarpedPage, facts: Mapping[str, Any]) -> None:
+    """Inverse of :func:`export_page_facts`: put the measurements back on ``page``."""
+    for key, value in facts.items():
+        if isinstance(value, Mapping) and "measures" in value:
+            fields, dtypes = value["measures"], value["dtypes"]
+            page.cache[key] = Measures._make(np.asarray(fields[f], dtype=dtypes[f]) for f in Measures._fields)
+        else:
+            page.cache[key] = value
 
 
 def sheet_typical_fill(page: WarpedPage, meta: SheetMeta | Mapping[str, Any]) -> float:
