@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ai_tasks.download import DownloadPolicy
 from ai_tasks.errors import PermanentError
 
 __all__ = ["Secret", "Settings", "SettingsError", "get_settings"]
@@ -110,12 +111,13 @@ class Settings:
     template_base_url: str | None = None
     template_bearer_token: Secret | None = field(default=None, repr=False)
 
-    download_max_bytes: int = 50 * 1024 * 1024
-    download_connect_timeout_s: float = 5.0
-    download_read_timeout_s: float = 30.0
-    download_total_timeout_s: float = 120.0
-    download_allow_http: bool = False
-    download_allowlist: tuple[str, ...] = ()
+    # download defaults are DownloadPolicy's: one source of truth
+    download_max_bytes: int = DownloadPolicy.max_bytes
+    download_connect_timeout_s: float = DownloadPolicy.connect_timeout_s
+    download_read_timeout_s: float = DownloadPolicy.read_timeout_s
+    download_total_timeout_s: float = DownloadPolicy.total_timeout_s
+    download_allow_http: bool = DownloadPolicy.allow_http
+    download_allowlist: tuple[str, ...] = DownloadPolicy.allowlist
 
     tmp_dir: Path | None = None
     artifact_url: str = ""
