@@ -38,7 +38,7 @@ lint: $(STAMP)
 
 bench: $(STAMP) services
 	$(PY) bench/celery_roundtrip.py
-	$(PY) bench/omr_speed.py
+	$(PY) bench/omr_speed.py --chain
 	$(PY) bench/omr_accuracy.py
 
 worker: $(STAMP)
