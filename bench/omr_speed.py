@@ -126,7 +126,10 @@ def run_chain(data: bytes, meta: dict[str, Any], runs: int) -> dict[str, float] 
     result: dict[str, float] = chain_latency(data, meta, runs)
     print("\nchain latency over ai.omr.grade:")
     for k, v in result.items():
-        print(f"  {k:<27} {v:8.1f} ms")
+        print(f"  {k:<48} {v:8.1f} ms")
+    added = result["local store: chain added over single"]
+    verdict = "PASS" if added <= 15.0 else "FAIL"
+    print(f"{verdict}  chain added over ai.omr.grade <= 15 ms ({added:.1f} ms, local artifact store)")
     return result
 
 
