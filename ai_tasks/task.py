@@ -23,7 +23,7 @@ from ai_tasks.errors import PoisonMessageError, TransientError, reason_code_of
 from ai_tasks.redact import redact
 from ai_tasks.settings import get_settings
 
-__all__ = ["AITask", "RedactingRequest", "job_fields"]
+__all__ = ["AITask", "RedactingRequest", "delivery_counter", "job_fields"]
 
 log = logging.getLogger("ai_tasks.jobs")
 
@@ -73,7 +73,7 @@ def job_fields(args: tuple[Any, ...]) -> tuple[str | None, str | None]:
 _counter: Any = None
 
 
-def _delivery_counter() -> Any:
+def delivery_counter() -> Any:
     """The process's DeliveryCounter, or None when no Redis holds counters."""
     global _counter
     if _counter is None:
@@ -108,7 +108,7 @@ class AITask(Task):
         req = self.request
         if req.is_eager or not req.id or not req.delivery_info:
             return
-        counter = _delivery_counter()
+        counter = delivery_counter()
         if counter is None:
             return
         deliveries = counter.record(req.id, int(req.retries or 0))

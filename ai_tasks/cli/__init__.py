@@ -68,9 +68,9 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 
 def _cmd_dead_letters(args: argparse.Namespace) -> int:
-    from ai_tasks.task import _delivery_counter
+    from ai_tasks.task import delivery_counter
 
-    counter = _delivery_counter()
+    counter = delivery_counter()
     if counter is None:
         return _fail("no_redis", "dead letters live in Redis; no Redis broker or result backend is configured")
     _print_json(counter.dead_letters(args.limit))

@@ -49,9 +49,9 @@ def test_poison_message_ends_in_dead_letters(workers: Workers, probe: redis.Redi
     assert "poison_message" in str(r.result)
     # it killed its worker exactly MAX_DELIVERIES times, then was not run again
     assert int(probe.get(key) or 0) == MAX_DELIVERIES
-    letters = [json.loads(x) for x in redis.Redis.from_url(REDIS_BACKEND).lrange("ai:dead-letter", 0, -1)]
-    if workers.broker_url.startswith("redis"):
-        letters = [json.loads(x) for x in redis.Redis.from_url(workers.broker_url).lrange("ai:dead-letter", 0, -1)]
+    # dead letters live where the counters do: the Redis broker, else the result backend
+    store = workers.broker_url if workers.broker_url.startswith("redis") else REDIS_BACKEND
+    letters = [json.loads(x) for x in redis.Redis.from_url(store).lrange("ai:dead-letter", 0, -1)]
     mine = [d for d in letters if d["task_id"] == r.id]
     assert mine and mine[0]["task"] == "ai.test.suicide" and mine[0]["deliveries"] == MAX_DELIVERIES + 1
     # the pool replaced its killed children and still works
