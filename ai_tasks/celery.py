@@ -11,9 +11,8 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import before_task_publish, worker_init, worker_process_init
-from celery.utils.saferepr import saferepr
 
-from ai_tasks.redact import redact
+from ai_tasks.redact import redacted_repr
 
 __all__ = ["app"]
 
@@ -28,8 +27,8 @@ def _redact_published_reprs(headers: dict[str, Any] | None = None, body: Any = N
     """Our own publishes carry redacted argument reprs (seen by Flower's task-sent)."""
     if not headers or not isinstance(body, tuple | list) or len(body) < 2:
         return
-    headers["argsrepr"] = saferepr(redact(list(body[0])), 1024, maxlevels=6)
-    headers["kwargsrepr"] = saferepr(redact(dict(body[1])), 1024, maxlevels=6)
+    headers["argsrepr"] = redacted_repr(list(body[0]))
+    headers["kwargsrepr"] = redacted_repr(dict(body[1]))
 
 
 @worker_init.connect

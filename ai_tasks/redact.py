@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MASK", "SECRET_KEY_RE", "is_secret_key", "redact", "redact_url", "strip_secrets"]
+__all__ = ["MASK", "SECRET_KEY_RE", "is_secret_key", "redact", "redact_url", "redacted_repr", "strip_secrets"]
 
 MASK = "***"
 
@@ -61,7 +61,7 @@ def redact(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         items = [redact(v, _depth + 1) for v in value]
         return items if isinstance(value, list) else tuple(items)
-    if isinstance(value, str) and "://" in value and "?" in value:
+    if isinstance(value, str) and "://" in value and ("?" in value or "@" in value):
         return redact_url(value)
     return value
 
@@ -81,3 +81,72 @@ def strip_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [strip_secrets(v) for v in value]
     return value
+
+
+class _Full(Exception):
+    """The repr budget is spent."""
+
+
+def redacted_repr(value: Any, maxlen: int = 1024, maxlevels: int = 6) -> str:
+    """``repr(redact(value))`` cut to ``maxlen`` characters, at a cost bounded by ``maxlen``.
+
+    What Flower and ``celery inspect`` show of a task's arguments. It walks
+    only as much of ``value`` as fits, so a 10 000-bubble template in a
+    message costs the same as a small one (``redact`` + ``saferepr`` would copy
+    all of it first).
+
+    Examples:
+        >>> redacted_repr([{"download_url": "https://b/x.jpg?sig=1", "cookie": "sid=1"}])
+        "[{'download_url': 'https://b/x.jpg?***', 'cookie': '***'}]"
+        >>> redacted_repr({"a": list(range(1000))}, maxlen=30)
+        "{'a': [0, 1, 2, 3, 4, 5, 6,..."
+        >>> redacted_repr({"a": {"b": {"c": 1}}}, maxlevels=2)
+        "{'a': {'b': {...}}}"
+    """
+    parts: list[str] = []
+    used = 0
+
+    def emit(text: str) -> None:
+        nonlocal used
+        parts.append(text)
+        used += len(text)
+        if used > maxlen:
+            raise _Full
+
+    def walk(v: Any, depth: int) -> None:
+        if isinstance(v, Mapping):
+            if depth >= maxlevels:
+                emit("{...}")
+                return
+            emit("{")
+            for i, (k, x) in enumerate(v.items()):
+                emit(", " if i else "")
+                emit(repr(k) if isinstance(k, str | int) else repr(str(k)))
+                emit(": ")
+                if is_secret_key(k) and x not in (None, ""):
+                    emit(repr(MASK))
+                else:
+                    walk(x, depth + 1)
+            emit("}")
+        elif isinstance(v, list | tuple):
+            if depth >= maxlevels:
+                emit("[...]" if isinstance(v, list) else "(...)")
+                return
+            emit("[" if isinstance(v, list) else "(")
+            for i, x in enumerate(v):
+                emit(", " if i else "")
+                walk(x, depth + 1)
+            emit("]" if isinstance(v, list) else ("," if len(v) == 1 else "") + ")")
+        elif isinstance(v, str):
+            text = redact_url(v) if "://" in v and ("?" in v or "@" in v) else v
+            emit(repr(text[: maxlen + 1]))
+        elif v is None or isinstance(v, bool | int | float):
+            emit(repr(v))
+        else:
+            emit(repr(f"<{type(v).__name__}>"))
+
+    try:
+        walk(value, 0)
+    except _Full:
+        return "".join(parts)[: max(maxlen - 3, 0)] + "..."
+    return "".join(parts)

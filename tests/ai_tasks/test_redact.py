@@ -28,3 +28,28 @@ def test_strip_keeps_the_presigned_url_but_drops_credentials() -> None:
 def test_degenerate_values() -> None:
     assert redact({}) == {} and redact([]) == [] and redact(None) is None
     assert redact({"token": None}) == {"token": None}
+
+
+def test_redacted_repr_hides_secrets_at_any_depth_and_length() -> None:
+    from ai_tasks.redact import redacted_repr
+
+    job = {"payload": {"template_fetch": {"cookie": "sessionid=COOKIE", "nested": [{"api_key": "KEY"}]},
+                       "download_url": "https://u:PASS@b/x.jpg?X-Amz-Signature=SIG"}}
+    for maxlen in (10, 50, 200, 1024):
+        text = redacted_repr([job], maxlen=maxlen)
+        assert len(text) <= maxlen
+        for secret in ("COOKIE", "KEY", "PASS", "SIG"):
+            assert secret not in text
+
+
+def test_redacted_repr_cost_is_bounded_by_its_length() -> None:
+    """A huge template in a message is walked only as far as the repr reaches."""
+    from ai_tasks.redact import redacted_repr
+
+    class Exploding(dict):  # type: ignore[type-arg]
+        def items(self):  # type: ignore[no-untyped-def]
+            raise AssertionError("walked past the budget")
+
+    huge = {"bubbles": list(range(100_000)), "later": Exploding()}
+    text = redacted_repr([huge], maxlen=100)
+    assert text.endswith("...") and len(text) == 100
