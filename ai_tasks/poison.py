@@ -4,8 +4,9 @@ With ``acks_late`` + ``reject_on_worker_lost``, a message whose task kills its
 worker process (segfault in a native library, OOM on a crafted image) is
 requeued and would kill the next worker too, forever. RabbitMQ stops that
 with a quorum queue's ``x-delivery-limit``; Redis has no such counter, so we
-keep one: each delivery of (task id, retry number) increments a Redis key
-before the task body runs, and the delivery past the limit is not run but
+keep one: each redelivery of (task id, retry number) increments a Redis key
+before the task body runs (first deliveries, flagged as such by the broker,
+skip it), and the delivery past the limit is not run but
 recorded in the dead-letter list ``ai:dead-letter`` and failed with
 ``poison_message``.
 
@@ -44,14 +45,19 @@ class DeliveryCounter:
         self.max_deliveries = max_deliveries
         self.ttl_s = ttl_s
 
-    def record(self, task_id: str, retries: int) -> int:
-        """Count one delivery and return how many there have been (1 = first)."""
+    def record_redelivery(self, task_id: str, retries: int) -> int:
+        """Count one redelivery and return how many deliveries there have been (2 = first redelivery).
+
+        The first delivery is not counted (it needs no Redis round trip on
+        the hot path): every message the broker hands out again carries its
+        ``redelivered`` flag, and only those come here.
+        """
         key = f"{_COUNTER_PREFIX}{task_id}:{retries}"
         pipe = self._client.pipeline()
         pipe.incr(key)
         pipe.expire(key, self.ttl_s)
         count, _ = pipe.execute()
-        return int(count)
+        return int(count) + 1
 
     def dead_letter(self, *, task_name: str, task_id: str, args: Any, kwargs: Any, deliveries: int) -> None:
         """Keep a redacted copy of a poison message for an operator to inspect or replay."""

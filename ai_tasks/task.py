@@ -16,11 +16,10 @@ import kombu.exceptions
 import redis.exceptions
 from celery import Task
 from celery.exceptions import Retry
-from celery.utils.saferepr import saferepr
 from celery.worker.request import Request
 
 from ai_tasks.errors import PoisonMessageError, TransientError, reason_code_of
-from ai_tasks.redact import redact
+from ai_tasks.redact import redact, redacted_repr
 from ai_tasks.settings import get_settings
 
 __all__ = ["AITask", "RedactingRequest", "delivery_counter", "job_fields"]
@@ -45,8 +44,8 @@ class RedactingRequest(Request):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._argsrepr = saferepr(redact(list(self._args or ())), 1024, maxlevels=6)
-        self._kwargsrepr = saferepr(redact(dict(self._kwargs or {})), 1024, maxlevels=6)
+        self._argsrepr = redacted_repr(list(self._args or ()))
+        self._kwargsrepr = redacted_repr(dict(self._kwargs or {}))
 
 
 def job_fields(args: tuple[Any, ...]) -> tuple[str | None, str | None]:
@@ -108,10 +107,15 @@ class AITask(Task):
         req = self.request
         if req.is_eager or not req.id or not req.delivery_info:
             return
+        # A first delivery cannot be poison. Brokers flag every message they
+        # hand out again (RabbitMQ natively; kombu's Redis transport on each
+        # restore from the unacked set), so only those pay for the counter.
+        if not req.delivery_info.get("redelivered"):
+            return
         counter = delivery_counter()
         if counter is None:
             return
-        deliveries = counter.record(req.id, int(req.retries or 0))
+        deliveries = counter.record_redelivery(req.id, int(req.retries or 0))
         if deliveries > counter.max_deliveries:
             counter.dead_letter(
                 task_name=self.name, task_id=req.id, args=req.args, kwargs=req.kwargs, deliveries=deliveries

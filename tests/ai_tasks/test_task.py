@@ -52,3 +52,39 @@ def test_job_log_line_is_redacted_json(caplog: pytest.LogCaptureFixture) -> None
 def test_job_fields_degenerate() -> None:
     assert job_fields(()) == (None, None)
     assert job_fields(("not a dict",)) == (None, None)
+
+
+def test_poison_guard_counts_only_redeliveries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first delivery costs no Redis round trip; redeliveries count from 2 and stop past the limit."""
+    import uuid
+
+    import redis
+
+    import ai_tasks.task as task_module
+    from ai_tasks.errors import PoisonMessageError
+    from ai_tasks.poison import DEAD_LETTER_KEY, DeliveryCounter
+
+    url = "redis://127.0.0.1:6379/14"
+    monkeypatch.setattr(task_module, "_counter", DeliveryCounter(url, max_deliveries=3, ttl_s=60))
+    probe = redis.Redis.from_url(url)
+    task = app.tasks["ai.omr.fetch"]
+    task_id = uuid.uuid4().hex
+
+    def deliver(redelivered: bool) -> None:
+        task.push_request(id=task_id, retries=0, args=[{"cookie": "c"}], kwargs={}, is_eager=False,
+                          delivery_info={"redelivered": redelivered, "routing_key": "cpu-vision"})
+        try:
+            task._guard_poison()
+        finally:
+            task.pop_request()
+
+    deliver(False)
+    assert probe.get(f"ai:deliveries:{task_id}:0") is None  # first delivery: not counted
+    deliver(True)  # 2nd
+    deliver(True)  # 3rd
+    assert int(probe.get(f"ai:deliveries:{task_id}:0") or 0) == 2
+    with pytest.raises(PoisonMessageError):
+        deliver(True)  # 4th > 3
+    letter = json.loads(probe.lindex(DEAD_LETTER_KEY, 0))  # type: ignore[arg-type]
+    assert letter["task_id"] == task_id and letter["deliveries"] == 4 and letter["args"] == [{"cookie": "***"}]
+    probe.flushdb()
