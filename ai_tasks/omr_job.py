@@ -32,6 +32,7 @@ __all__ = [
     "grade_all",
     "identifier_step",
     "prefetch_legacy_meta",
+    "release_step_artifacts",
     "resolve_meta",
     "warp_step",
 ]
@@ -221,7 +222,8 @@ def warp_step(state: dict[str, Any]) -> dict[str, Any]:
     page = omr.warp.warp_page(omr.image.decode_image(image), meta, _mode(state["payload"]))
     data, header = page.to_bytes()
     out = dict(state)
-    out["page_key"] = artifact_store().put(data, kind="page")
+    out["page_key"] = key = artifact_store().put(data, kind="page")
+    _remember_page(key, data)
     out["page_header"] = header
     out["timings_ms"] = {
         **state.get("timings_ms", {}),
@@ -231,13 +233,48 @@ def warp_step(state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: the last pages this process warped or read, by artifact key: when the next
+#: step of a chain lands in the same pool process (always with one process,
+#: often with several) it skips the store read. The store stays the source of
+#: truth: any other process or machine reads it from there.
+_LOCAL_PAGES: dict[str, bytes] = {}
+_LOCAL_PAGES_MAX = 2
+
+
+def _remember_page(key: str, data: bytes) -> None:
+    _LOCAL_PAGES.pop(key, None)
+    while len(_LOCAL_PAGES) >= _LOCAL_PAGES_MAX:
+        _LOCAL_PAGES.pop(next(iter(_LOCAL_PAGES)))
+    _LOCAL_PAGES[key] = data
+
+
 def _page(state: Mapping[str, Any]) -> Any:
     from omr.answers import import_page_facts
     from omr.warp import WarpedPage
 
-    page = WarpedPage.from_bytes(artifact_store().get(state["page_key"]), state["page_header"])
+    key = state["page_key"]
+    data = _LOCAL_PAGES.get(key)
+    if data is None:
+        data = artifact_store().get(key)
+        _remember_page(key, data)
+    page = WarpedPage.from_bytes(data, state["page_header"])
     import_page_facts(page, state.get("page_facts") or {})
     return page
+
+
+def release_step_artifacts(state: Mapping[str, Any]) -> None:
+    """Delete what the chain's steps left in the artifact store (the page and the meta).
+
+    The answers task calls this once its result is stored, so the caller does
+    not wait for the clean-up; whatever a crash leaves behind expires with the
+    store's TTL.
+    """
+    store = artifact_store()
+    for name in ("page_key", "meta_key"):
+        key = state.get(name)
+        if isinstance(key, str):
+            _LOCAL_PAGES.pop(key, None)
+            store.delete(key)
 
 
 def identifier_step(state: dict[str, Any]) -> dict[str, Any]:
@@ -264,13 +301,17 @@ def _overlay_key(page: Any, result: Mapping[str, Any], meta: Any) -> str:
     return artifact_store().put(png.tobytes(), kind="overlay")
 
 
-def answers_step(state: dict[str, Any]) -> dict[str, Any]:
-    """Step 4: read the answers, score, review, overlay; returns the OMR result."""
+def answers_step(state: dict[str, Any], *, release: bool = True) -> dict[str, Any]:
+    """Step 4: read the answers, score, review, overlay; returns the OMR result.
+
+    With ``release`` the page and meta artifacts are deleted before returning;
+    the Celery task passes ``False`` and calls :func:`release_step_artifacts`
+    after its result is stored.
+    """
     from omr.answers import read_answers
     from omr.grade import assemble_result
 
     t0 = time.perf_counter()
-    store = artifact_store()
     meta = _load_meta_from_state(state)
     page = _page(state)
     payload = state["payload"]
@@ -282,8 +323,8 @@ def answers_step(state: dict[str, Any]) -> dict[str, Any]:
     result["meta_used"] = bool(state.get("meta_used"))
     if payload.get("overlay"):
         result["overlay_key"] = _overlay_key(page, result, meta)
-    for key in ("page_key", "meta_key"):
-        store.delete(state[key])
+    if release:
+        release_step_artifacts(state)
     return result
 
 

@@ -9,6 +9,7 @@ from celery import Signature, chain
 
 from ai_tasks import omr_job
 from ai_tasks.celery import app
+from ai_tasks.task import AITask
 from ai_tasks.tasks.not_yet import not_implemented
 
 __all__ = [
@@ -49,10 +50,18 @@ def omr_identifier(state: dict[str, Any]) -> dict[str, Any]:
     return omr_job.identifier_step(state)
 
 
-@app.task(name="ai.omr.answers")
+class _AnswersTask(AITask):
+    """The last step: the page and meta are deleted after the result is stored."""
+
+    def on_success(self, retval: Any, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if args and isinstance(args[0], dict):
+            omr_job.release_step_artifacts(args[0])
+
+
+@app.task(name="ai.omr.answers", base=_AnswersTask)
 def omr_answers(state: dict[str, Any]) -> dict[str, Any]:
     """Chain step 4: read answers, score, review; returns the OMR result."""
-    return omr_job.answers_step(state)
+    return omr_job.answers_step(state, release=False)
 
 
 def omr_chain(state: dict[str, Any]) -> Signature:

@@ -53,8 +53,12 @@ def test_omr_job_runs_as_a_chain_and_returns_one_airesult(workers: Workers, file
     for step in ("ai.omr.fetch", "ai.omr.warp", "ai.omr.identifier", "ai.omr.answers"):
         assert f'"task":"{step}"' in log and '"job_id":"omr-1"' in log
     # only the overlay remains in the artifact store; the photo, page and meta are gone
-    keys = [k.decode() for k in redis.Redis.from_url(REDIS_ARTIFACTS).keys("ai:artifact:*")]
-    assert keys == [f"ai:artifact:{res['overlay_key']}"]
+    # (released by the answers step once its result is stored, so allow it a moment)
+    store = redis.Redis.from_url(REDIS_ARTIFACTS)
+    deadline = time.monotonic() + 10
+    while (keys := [k.decode() for k in store.keys("ai:artifact:*")]) != [f"ai:artifact:{res['overlay_key']}"]:
+        assert time.monotonic() < deadline, keys
+        time.sleep(0.05)
 
 
 def test_single_task_path_gives_the_same_answers(workers: Workers, files: LocalServer) -> None:
