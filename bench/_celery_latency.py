@@ -1,12 +1,19 @@
 """Added latency of the OMR Celery chain over the single task ``ai.omr.grade``, through Redis.
 
-Used by ``bench/omr_speed.py --chain``. Starts a real cpu-vision worker
-(concurrency 1, so both paths run in one warm process), serves the photo from
-a local HTTP server, and times, one sheet at a time from a client:
+Used by ``bench/omr_speed.py --chain``. For each worker configuration it starts
+a real cpu-vision worker, serves the photo from a local HTTP server, and
+times, one sheet at a time from a client (median of ``runs``):
 
 * ``ai.omr.grade``: download + all four steps in one task;
 * the chain ``ai.omr.fetch -> warp -> identifier -> answers`` (artifact keys between steps);
-* ``ai.job`` (what the API calls): dispatcher + chain + finalize.
+* ``ai.job`` (what the API calls): dispatcher + chain + finalize;
+* the floor: a chain of four no-op steps against one no-op task, on the same
+  worker and settings (``bench/_latency_tasks.py``): what Celery itself costs
+  for the three extra hops, whatever the steps do.
+
+Worker configurations: the deployment's (``celery worker`` with no ``-c``:
+one pool process per core, as docker-compose runs it) and a single pool
+process; artifact store: a local folder (one machine) and Redis (several).
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 BROKER = "redis://127.0.0.1:6379/5"
 BACKEND = "redis://127.0.0.1:6379/6"
+REDIS_ARTIFACTS = "redis://127.0.0.1:6379/4"
+WARM_UP = 5  # per path: imports, template caches, connections, every pool process
 
 
 def _serve(data: bytes) -> tuple[ThreadingHTTPServer, str]:
@@ -41,17 +50,23 @@ def _serve(data: bytes) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/photo.jpg"
 
 
-def chain_latency(data: bytes, meta: dict[str, Any], runs: int) -> dict[str, float]:
-    """Chain overhead with the local artifact store (one machine) and with Redis (several)."""
-    out: dict[str, float] = {}
-    for label, url in (("local store", ""), ("redis store", "redis://127.0.0.1:6379/4")):
-        for k, v in _measure(data, meta, runs, url).items():
-            out[f"{label}: {k}"] = v
+def configurations() -> list[tuple[int, str, str]]:
+    """(pool processes, store label, artifact URL) in the order they are measured."""
+    cores = os.cpu_count() or 1
+    out = []
+    for concurrency in dict.fromkeys((cores, 1)):
+        out += [(concurrency, "local", ""), (concurrency, "redis", REDIS_ARTIFACTS)]
     return out
 
 
-def _measure(data: bytes, meta: dict[str, Any], runs: int, artifact_url: str) -> dict[str, float]:
-    """Median per-sheet latency (ms) of the single task, the chain and ai.job, and the differences."""
+def chain_latency(data: bytes, meta: dict[str, Any], runs: int) -> list[dict[str, Any]]:
+    """One row per worker configuration: medians in ms and what the chain adds."""
+    return [_measure(data, meta, runs, c, store, url) for c, store, url in configurations()]
+
+
+def _measure(
+    data: bytes, meta: dict[str, Any], runs: int, concurrency: int, store: str, artifact_url: str
+) -> dict[str, Any]:
     env = {
         "CELERY_BROKER_URL": BROKER,
         "CELERY_RESULT_BACKEND": BACKEND,
@@ -60,8 +75,12 @@ def _measure(data: bytes, meta: dict[str, Any], runs: int, artifact_url: str) ->
         "AI_WORKER_ARTIFACT_URL": artifact_url,
     }
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
+    for p in (str(ROOT), str(ROOT / "bench")):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    from _latency_tasks import last, step
     from _worker import worker
+    from celery import chain
 
     from ai_tasks.celery import app
     from ai_tasks.tasks.cpu_vision import omr_chain
@@ -70,44 +89,61 @@ def _measure(data: bytes, meta: dict[str, Any], runs: int, artifact_url: str) ->
     payload = {"download_url": url, "mode": "photo", "template_meta": meta}
     state = {"job": {"id": "bench", "type": "omr_grading"}, "payload": payload}
     job = {"id": "bench", "type": "omr_grading", "payload": payload}
-    times: dict[str, list[float]] = {"single": [], "chain": [], "ai_job": []}
+    small = {"job": {"id": "bench", "type": "omr_grading"}, "payload": {"download_url": url, "mode": "photo"}}
+    paths = {
+        "single": lambda: app.send_task("ai.omr.grade", args=[state]).get(timeout=60),
+        "chain": lambda: omr_chain(state).apply_async().get(timeout=60),
+        "ai_job": lambda: app.send_task("ai.job", args=[job]).get(timeout=60),
+        "noop_single": lambda: last.delay(small).get(timeout=60),
+        "noop_chain": lambda: chain(step.s(small), step.s(), step.s(), last.s()).apply_async().get(timeout=60),
+    }
+    times: dict[str, list[float]] = {k: [] for k in paths}
+    worker_env = {**env, "OMP_NUM_THREADS": "1"}
     try:
-        with worker("ai_tasks", "cpu-vision", {**env, "OMP_NUM_THREADS": "1"}, concurrency=1):
-            for _ in range(3):  # warm up: imports, template caches, connections
-                app.send_task("ai.omr.grade", args=[state]).get(timeout=60)
-                omr_chain(state).apply_async().get(timeout=60)
-            for _ in range(runs):
-                t0 = time.perf_counter()
-                app.send_task("ai.omr.grade", args=[state]).get(timeout=60)
-                t1 = time.perf_counter()
-                omr_chain(state).apply_async().get(timeout=60)
-                t2 = time.perf_counter()
-                app.send_task("ai.job", args=[job]).get(timeout=60)
-                t3 = time.perf_counter()
-                times["single"].append((t1 - t0) * 1000)
-                times["chain"].append((t2 - t1) * 1000)
-                times["ai_job"].append((t3 - t2) * 1000)
+        with worker("ai_tasks", "cpu-vision", worker_env, concurrency, ("--include", "_latency_tasks")):
+            for _ in range(WARM_UP):
+                for run in paths.values():
+                    run()
+            for _ in range(runs):  # interleaved, so drift on the host hits every path alike
+                for name, run in paths.items():
+                    t0 = time.perf_counter()
+                    run()
+                    times[name].append((time.perf_counter() - t0) * 1000)
     finally:
         server.shutdown()
         app.close()
     med = {k: statistics.median(v) for k, v in times.items()}
     return {
-        "ai.omr.grade median": med["single"],
-        "chain median": med["chain"],
-        "ai.job (dispatch+chain+finalize)": med["ai_job"],
-        "chain added over single": med["chain"] - med["single"],
-        "ai.job added over single": med["ai_job"] - med["single"],
+        "pool_processes": concurrency,
+        "store": store,
+        "single_ms": med["single"],
+        "chain_ms": med["chain"],
+        "ai_job_ms": med["ai_job"],
+        "chain_added_ms": med["chain"] - med["single"],
+        "ai_job_added_ms": med["ai_job"] - med["single"],
+        "floor_added_ms": med["noop_chain"] - med["noop_single"],
     }
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    """The table ``bench/omr_speed.py --chain`` prints."""
+    print(f"  {'pool':>4} {'store':<6} {'grade':>7} {'chain':>7} {'added':>7} {'floor':>7} {'ai.job':>7} {'added':>7}")
+    for r in rows:
+        print(
+            f"  {r['pool_processes']:>4} {r['store']:<6} {r['single_ms']:7.1f} {r['chain_ms']:7.1f} "
+            f"{r['chain_added_ms']:+7.1f} {r['floor_added_ms']:+7.1f} {r['ai_job_ms']:7.1f} {r['ai_job_added_ms']:+7.1f}"
+        )
+    print("  (ms, medians; floor = four no-op steps against one no-op task on the same worker)")
 
 
 if __name__ == "__main__":
     import json
 
     samples = ROOT / "omr" / "samples"
-    out = chain_latency(
-        (samples / "photo_20q.jpg").read_bytes(),
-        json.loads((samples / "meta_20q.json").read_text()),
-        15,
+    print_rows(
+        chain_latency(
+            (samples / "photo_20q.jpg").read_bytes(),
+            json.loads((samples / "meta_20q.json").read_text()),
+            15,
+        )
     )
-    for k, v in out.items():
-        print(f"{k:<50} {v:8.1f} ms")

@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def worker(app: str, queue: str, env: dict[str, str], concurrency: int = 2) -> Iterator[str]:
-    """Run ``celery -A app worker -Q queue -c concurrency`` until the block ends; yields the node name."""
+def worker(
+    app: str, queue: str, env: dict[str, str], concurrency: int = 2, extra_args: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """Run ``celery -A app worker -Q queue -c concurrency [extra_args]`` until the block ends; yields the node name."""
     node = f"bench-{uuid.uuid4().hex[:6]}@bench"
     log = Path(tempfile.mkstemp(prefix="bench-worker-", suffix=".log")[1])
     path = [p for p in (env.get("PYTHONPATH"), str(ROOT), str(ROOT / "bench")) if p]
@@ -42,6 +44,7 @@ def worker(app: str, queue: str, env: dict[str, str], concurrency: int = 2) -> I
         "--without-gossip",
         "--loglevel",
         "INFO",
+        *extra_args,
     ]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=fh, stderr=subprocess.STDOUT)

@@ -14,10 +14,11 @@ median over ``--runs`` of:
   decode, warp, identifier, answers, ...) and the wall time of the call;
 * the ratio ``grade_image / imdecode`` (target <= 1.5x for photos).
 
-``--chain`` adds the end-to-end latency of ``ai.omr.grade`` over the broker;
-that part needs the Celery app and lives in ``bench/_celery_latency.py``
-(``chain_latency(image: bytes, meta: dict, runs: int) -> dict[str, float]``),
-which the lead provides.
+``--chain`` adds what the Celery chain ``ai.omr.fetch -> warp -> identifier ->
+answers`` adds over the single task ``ai.omr.grade``, end to end through Redis
+with real worker processes (``bench/_celery_latency.py``): per worker
+configuration, with Celery's own floor for the three extra hops measured on
+the same worker (target: chain adds <= 15 ms on the deployed configuration).
 """
 
 from __future__ import annotations
@@ -113,24 +114,23 @@ def print_row(r: dict[str, Any]) -> None:
     print(f"  ratio grade / imdecode      {r['ratio_vs_imdecode']:8.2f}x")
 
 
-# --- chain latency over ai.omr.grade through Redis (the lead's part) --------------------
-def run_chain(data: bytes, meta: dict[str, Any], runs: int) -> dict[str, float] | None:
-    """End-to-end latency of the ``ai.omr.grade`` task; implemented in ``bench/_celery_latency.py``."""
-    try:
-        from _celery_latency import chain_latency  # type: ignore[import-not-found]
-    except ImportError:
-        print(
-            "\n--chain: bench/_celery_latency.py is not there yet (needs the Celery app); skipped"
-        )
-        return None
-    result: dict[str, float] = chain_latency(data, meta, runs)
-    print("\nchain latency over ai.omr.grade:")
-    for k, v in result.items():
-        print(f"  {k:<48} {v:8.1f} ms")
-    added = result["local store: chain added over single"]
-    verdict = "PASS" if added <= 15.0 else "FAIL"
-    print(f"{verdict}  chain added over ai.omr.grade <= 15 ms ({added:.1f} ms, local artifact store)")
-    return result
+# --- chain latency over ai.omr.grade through Redis -----------------------------------------
+def run_chain(data: bytes, meta: dict[str, Any], runs: int) -> list[dict[str, Any]]:
+    """End-to-end latency of the chain over ``ai.omr.grade``; measured by ``bench/_celery_latency.py``."""
+    from _celery_latency import chain_latency, print_rows  # type: ignore[import-not-found]
+
+    rows: list[dict[str, Any]] = chain_latency(data, meta, runs)
+    print("\nchain fetch->warp->identifier->answers over ai.omr.grade, through Redis:")
+    print_rows(rows)
+    # the verdict is for the worker as deployed: one pool process per core, local artifact store
+    r = rows[0]
+    verdict = "PASS" if r["chain_added_ms"] <= 15.0 else "FAIL"
+    print(
+        f"{verdict}  chain added over ai.omr.grade <= 15 ms ({r['chain_added_ms']:.1f} ms; "
+        f"{r['pool_processes']} pool processes, local store; Celery's own floor for the 3 hops "
+        f"on that worker: {r['floor_added_ms']:.1f} ms)"
+    )
+    return rows
 
 
 # -----------------------------------------------------------------------------------------
