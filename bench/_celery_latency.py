@@ -9,7 +9,11 @@ times, one sheet at a time from a client (median of ``runs``):
 * ``ai.job`` (what the API calls): dispatcher + chain + finalize;
 * the floor: a chain of four no-op steps against one no-op task, on the same
   worker and settings (``bench/_latency_tasks.py``): what Celery itself costs
-  for the three extra hops, whatever the steps do.
+  for the three extra hops, whatever the steps do;
+* the busy floor: the same with steps that burn the CPU exactly as long as
+  the OMR steps compute (their ``timings_ms`` from the warm-up), against one
+  task that burns the sum: Celery's cost for the hops between real steps,
+  wake-ups of idle processes included, with no page in any store.
 
 Worker configurations: the deployment's (``celery worker`` with no ``-c``:
 one pool process per core, as docker-compose runs it) and a single pool
@@ -78,7 +82,7 @@ def _measure(
     for p in (str(ROOT), str(ROOT / "bench")):
         if p not in sys.path:
             sys.path.insert(0, p)
-    from _latency_tasks import last, step
+    from _latency_tasks import busy_last, busy_step, last, step
     from _worker import worker
     from celery import chain
 
@@ -97,13 +101,28 @@ def _measure(
         "noop_single": lambda: last.delay(small).get(timeout=60),
         "noop_chain": lambda: chain(step.s(small), step.s(), step.s(), last.s()).apply_async().get(timeout=60),
     }
-    times: dict[str, list[float]] = {k: [] for k in paths}
     worker_env = {**env, "OMP_NUM_THREADS": "1"}
     try:
         with worker("ai_tasks", "cpu-vision", worker_env, concurrency, ("--include", "_latency_tasks")):
             for _ in range(WARM_UP):
                 for run in paths.values():
                     run()
+            seen = [omr_chain(state).apply_async().get(timeout=60)["timings_ms"] for _ in range(5)]
+            steps_ms = [
+                statistics.median(t["fetch"] for t in seen),
+                statistics.median(t["download"] + t["warp"] for t in seen),
+                statistics.median(t["identifier"] for t in seen),
+                statistics.median(t["answers"] for t in seen),
+            ]
+            paths["busy_single"] = lambda: busy_last.delay(small, sum(steps_ms)).get(timeout=60)
+            paths["busy_chain"] = lambda: chain(
+                busy_step.s(small, steps_ms[0]), busy_step.s(steps_ms[1]), busy_step.s(steps_ms[2]),
+                busy_last.s(steps_ms[3]),
+            ).apply_async().get(timeout=60)
+            for _ in range(2):
+                paths["busy_single"]()
+                paths["busy_chain"]()
+            times: dict[str, list[float]] = {k: [] for k in paths}
             for _ in range(runs):  # interleaved, so drift on the host hits every path alike
                 for name, run in paths.items():
                     t0 = time.perf_counter()
@@ -122,18 +141,28 @@ def _measure(
         "chain_added_ms": med["chain"] - med["single"],
         "ai_job_added_ms": med["ai_job"] - med["single"],
         "floor_added_ms": med["noop_chain"] - med["noop_single"],
+        "busy_floor_added_ms": med["busy_chain"] - med["busy_single"],
+        "steps_ms": [round(x, 1) for x in steps_ms],
     }
 
 
 def print_rows(rows: list[dict[str, Any]]) -> None:
     """The table ``bench/omr_speed.py --chain`` prints."""
-    print(f"  {'pool':>4} {'store':<6} {'grade':>7} {'chain':>7} {'added':>7} {'floor':>7} {'ai.job':>7} {'added':>7}")
+    print(
+        f"  {'pool':>4} {'store':<6} {'grade':>7} {'chain':>7} {'added':>7}"
+        f" {'floor':>7} {'busy fl':>7} {'ai.job':>7} {'added':>7}"
+    )
     for r in rows:
         print(
             f"  {r['pool_processes']:>4} {r['store']:<6} {r['single_ms']:7.1f} {r['chain_ms']:7.1f} "
-            f"{r['chain_added_ms']:+7.1f} {r['floor_added_ms']:+7.1f} {r['ai_job_ms']:7.1f} {r['ai_job_added_ms']:+7.1f}"
+            f"{r['chain_added_ms']:+7.1f} {r['floor_added_ms']:+7.1f} {r['busy_floor_added_ms']:+7.1f} "
+            f"{r['ai_job_ms']:7.1f} {r['ai_job_added_ms']:+7.1f}"
         )
-    print("  (ms, medians; floor = four no-op steps against one no-op task on the same worker)")
+    print(
+        "  (ms, medians. floor: four no-op steps against one no-op task on the same worker;\n"
+        "   busy fl: the same with steps that burn the CPU as long as the OMR steps compute,\n"
+        f"   {rows[0]['steps_ms']} ms, against one task that burns their sum)"
+    )
 
 
 if __name__ == "__main__":
