@@ -139,14 +139,15 @@ def read_answers(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
         in [0, 1], ``status`` and ``fills`` (label -> fill darkness, 0..1).
     """
     sheet = as_sheet_meta(meta)
-    fill, peak, cover, solid, gaps, ink = measured(page, sheet, "answers")
+    fill, peak, cover, solid, gaps, ink, clear, room, on_label = measured(page, sheet, "answers")
     typical = sheet_typical_fill(page, sheet)
     out = []
     i = 0
     for q in sheet.questions:
         n = len(q.choices)
-        f, p, cv, so, gp, ik = (fill[i:i + n], peak[i:i + n], cover[i:i + n], solid[i:i + n], gaps[i:i + n],
-                                ink[i:i + n])
+        f, p, cv, so, gp, ik, cl, rm, lb = (fill[i:i + n], peak[i:i + n], cover[i:i + n], solid[i:i + n],
+                                            gaps[i:i + n], ink[i:i + n], clear[i:i + n], room[i:i + n],
+                                            on_label[i:i + n])
         i += n
         labels = [c.label for c in q.choices]
         fills = {lab: round(float(v), 3) for lab, v in zip(labels, f, strict=True)}
@@ -154,7 +155,7 @@ def read_answers(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
             out.append({"question_id": q.number, "detected": [], "marking": "blank", "confidence": 0.0,
                         "status": "error", "fills": fills, "reason": "outside_photo"})
             continue
-        d = decide_group(f, p, typical, thresholds, cv, so, gp, ik)
+        d = decide_group(f, p, typical, thresholds, cv, so, gp, ik, cl, rm, lb)
         detected = [labels[j] for j in d["marked"]]
         if not detected and d["status"] == "ambiguous":
             detected = [labels[int(np.argmax(f))]]

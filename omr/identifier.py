@@ -45,7 +45,7 @@ def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
     sheet = as_sheet_meta(meta)
     if not sheet.id_bubbles:
         return {"identifier": None, "raw_identifier": "", "digits": [], "confidence": 0.0, "status": "error"}
-    fill, peak, cover, solid, gaps, ink = measured(page, sheet, "identifier")
+    fill, peak, cover, solid, gaps, ink, clear, room, on_label = measured(page, sheet, "identifier")
     typical = sheet_typical_fill(page, sheet)
     by_digit: dict[int, list[int]] = {}
     for i, b in enumerate(sheet.id_bubbles):
@@ -57,13 +57,14 @@ def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
         idx = sorted(by_digit[d], key=lambda i: sheet.id_bubbles[i].number)
         nums = [sheet.id_bubbles[i].number for i in idx]
         f, p, cv, so, gp, ik = fill[idx], peak[idx], cover[idx], solid[idx], gaps[idx], ink[idx]
+        cl, rm, lb = clear[idx], room[idx], on_label[idx]
         fills = {str(n): round(float(v), 3) for n, v in zip(nums, f, strict=True)}
         bubbles = [sheet.id_bubbles[i] for i in idx]
         if any(outside_photo(page, [(b.x_mm, b.y_mm) for b in bubbles], bubbles[0].r_mm)):
             digits.append({"digit_index": d, "value": None, "status": "error", "confidence": 0.0, "fills": fills})
             chars.append("?")
             continue
-        r = decide_group(f, p, typical, thresholds, cv, so, gp, ik)
+        r = decide_group(f, p, typical, thresholds, cv, so, gp, ik, cl, rm, lb)
         confs.append(float(r["confidence"]))
         status = "ambiguous" if r["status"] == "low_confidence" else r["status"]
         value = nums[r["marked"][0]] if len(r["marked"]) == 1 else None

@@ -44,6 +44,8 @@ PEAK_PERCENTILE = 92
 INK_LEVEL = 0.2
 SOLID_MM = 1.2
 GAP_FRAC = 0.04
+CLEAR_REL = 0.25
+CLEAR_MIN = 0.06
 PAPER_PCT = 75
 
 F32 = npt.NDArray[np.float32]
@@ -65,6 +67,16 @@ class Measures(NamedTuple):
             the label, ink is what absorbs more than ``INK_LEVEL`` of the light
             this sheet's own empty print of that label lets through. A small mark
             on the number is not missed (the rule for *questionable* ink).
+        clear: Fraction of the label-free disc that is clear paper: darker than
+            the empty print by less than ``CLEAR_REL`` of the bubble's own peak
+            ink (at least ``CLEAR_MIN``).
+        label_ink: Mean darkness of the printed label above the median of the
+            bubbles that share it (0 where fewer than 5 do). A dot on the
+            number, small beside the disc, darkens most of the label.
+        clear_room_mm: Radius in mm of the largest clear-paper circle inside the
+            disc. An X leaves clear wedges between its arms (0.45-0.6 mm here);
+            hatching, even inside a traced circle, leaves only slivers that
+            the photo blurs grey (<= 0.33 mm).
     """
 
     fill: F32
@@ -73,6 +85,9 @@ class Measures(NamedTuple):
     solid: F32
     gaps: npt.NDArray[np.intp]
     ink: F32
+    clear: F32
+    clear_room_mm: F32
+    label_ink: F32
 
 
 @dataclass(frozen=True)
@@ -181,7 +196,7 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     m = bubble_masks(sheet, px_per_mm, which)
     if m.flat_inner.size == 0:
         z = np.zeros(0, np.float32)
-        return Measures(z, z, z, z, np.zeros(0, np.intp), z)
+        return Measures(z, z, z, z, np.zeros(0, np.intp), z, z, z, z)
     flat = page.reshape(-1)
     inner = flat[m.flat_inner].astype(np.float32)
     paper_in = _paper_plane(flat[m.flat_ann].astype(np.float32), m.ann_off, m.inner_off)
@@ -215,6 +230,15 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     inked = (dark - base[:, None] > INK_LEVEL) & keep
     cover = inked.sum(axis=1) / n_keep
     ink = (inked.sum(axis=1) + (label & (ink_label > INK_LEVEL)).sum(axis=1)) / (n_keep + label.sum(axis=1))
+    # the label's mean darkness above that of the other bubbles with the same
+    # label: a sum, so the sub-pixel phase of each glyph's print cancels out
+    n_label = label.sum(axis=1)
+    label_mean = (dark * label).sum(axis=1) / np.maximum(n_label, 1)
+    label_ink = np.zeros_like(fill)
+    for g in range(int(m.label_group.max()) + 1 if m.label_group.size else 0):
+        sel = (m.label_group == g) & has_glyph & (n_label > 0)
+        if sel.sum() >= 5:
+            label_ink[sel] = label_mean[sel] - float(np.median(label_mean[sel]))
     # stroke widths are judged at half the bubble's own ink darkness (full width at
     # half maximum: blur does not fatten a stroke); on the label, ink is what darkens
     # the printed glyph by that fraction of its own brightness
@@ -223,10 +247,16 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     strong = ((dark - base[:, None] > half) & keep) | on_label
     solid = _solid(strong, keep, m.inner_off, px_per_mm)
     gaps = _gaps(strong, m.inner_off)
+    # clear paper: darker than the empty print by less than a quarter of this
+    # bubble's own ink (an X leaves clear wedges; hatching only grey slivers)
+    clear_px = ((dark - base[:, None]) < np.maximum(CLEAR_REL * (peak - base_p), CLEAR_MIN)[:, None]) & keep
+    clear = clear_px.sum(axis=1) / n_keep
+    clear_room = _room(~clear_px, m.inner_off) / px_per_mm
     fill = np.clip(fill - base, 0.0, 1.0)
     peak = np.clip(peak - base_p, 0.0, 1.0)
     return Measures(fill.astype(np.float32), peak.astype(np.float32), cover.astype(np.float32),
-                    np.clip(solid, 0.0, 1.0).astype(np.float32), gaps, ink.astype(np.float32))
+                    np.clip(solid, 0.0, 1.0).astype(np.float32), gaps, ink.astype(np.float32), clear.astype(np.float32), clear_room.astype(np.float32),
+                    label_ink.astype(np.float32))
 
 
 def _solid(inked: npt.NDArray[np.bool_], keep: npt.NDArray[np.bool_], inner_off: F32,
@@ -312,6 +342,29 @@ def _gaps(inked: npt.NDArray[np.bool_], inner_off: F32, min_frac: float = GAP_FR
     return out
 
 
+def _room(inked: npt.NDArray[np.bool_], inner_off: F32) -> F32:
+    """Radius (px) of the largest circle free of ``inked`` inside each disc.
+
+    The disc's edge bounds it too (pixels outside the disc count as ink), so an
+    empty bubble gives its own inner radius.
+    """
+    n = len(inked)
+    if n == 0:
+        return np.zeros(0, np.float32)
+    R = int(np.abs(inner_off).max())
+    cell = 2 * R + 3
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    tile = np.zeros((rows * cell, cols * cell), np.uint8)
+    oy = (np.arange(n) // cols) * cell + R + 1
+    ox = (np.arange(n) % cols) * cell + R + 1
+    yy = oy[:, None] + inner_off[None, :, 0].astype(np.intp)
+    xx = ox[:, None] + inner_off[None, :, 1].astype(np.intp)
+    tile[yy, xx] = (~inked).astype(np.uint8)
+    dist = cv2.distanceTransform(tile, cv2.DIST_L2, 5)
+    return np.asarray(dist[yy, xx].max(axis=1), np.float32)
+
+
 def _paper_plane(ann: F32, ann_off: F32, inner_off: F32) -> F32:
     """Local paper brightness at every inner-disc pixel: a plane fitted to the annulus.
 
@@ -385,6 +438,17 @@ class Thresholds:
             of its 92nd percentile (``peak``) is evenly dark over the whole disc:
             a fill, never strokes, whatever holes the ink threshold cuts into it
             (an X leaves paper between its arms: fill/peak 0.3-0.6).
+        hatch_clear: A bubble with less than this fraction of clear paper left
+            (``clear``), no clear spot of radius ``hatch_room_mm`` or more, and
+            ink as dark as the sheet's clear marks (``peak >= dark_rel *
+            typical``) is *hatched*: filled by strokes (zigzag, a traced circle
+            then hatching), not an X or a tick, however many slivers its
+            strokes leave. (A blurred X also loses its clear wedges, but its
+            strokes then lose their darkness too.)
+        hatch_room_mm: See ``hatch_clear`` (2.24 px at 6 px/mm passes, 2.83 px does not).
+        label_ink: A bubble below the bar whose printed label is this much
+            darker than its siblings' is *questionable* (a small dot on the
+            number, which a blurred photo spreads thin over the disc).
 
     Strokes are *questionable*, never a mark (the crossed-out rule).
     """
@@ -405,6 +469,9 @@ class Thresholds:
     solid_fill: float = 0.6
     dark_rel: float = 0.8
     even_ratio: float = 0.85
+    hatch_clear: float = 0.3
+    hatch_room_mm: float = 0.4
+    label_ink: float = 0.08
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -427,12 +494,16 @@ def typical_fill(groups: list[F32]) -> float:
 
 def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_THRESHOLDS,
                  cover: F32 | None = None, solid: F32 | None = None,
-                 gaps: npt.NDArray[np.intp] | None = None, ink: F32 | None = None) -> dict[str, Any]:
+                 gaps: npt.NDArray[np.intp] | None = None, ink: F32 | None = None,
+                 clear: F32 | None = None, clear_room_mm: F32 | None = None,
+                 label_ink: F32 | None = None) -> dict[str, Any]:
     """Decide one question (or ID digit) from its bubbles' measurements.
 
-    ``cover``, ``solid``, ``gaps`` and ``ink`` are :class:`Measures` fields; without
-    ``solid`` the stroke test falls back to ``fill < stroke_ratio * peak``;
-    without ``ink`` the questionable test uses ``cover``.
+    ``cover``, ``solid``, ``gaps``, ``ink``, ``clear`` and ``clear_room_mm`` are
+    :class:`Measures` fields; without ``solid`` the stroke test falls back to
+    ``fill < stroke_ratio * peak``; without ``ink`` the questionable test uses
+    ``cover``; without ``clear`` no bubble counts as hatched; ``label_ink``
+    adds ink on the printed number to the questionable test.
 
     Returns:
         ``{"marked": [i...], "questionable": [i...], "status": ok|blank|multi|
@@ -468,13 +539,18 @@ def decide_group(fill: F32, peak: F32, typical: float, th: Thresholds = DEFAULT_
         # the 92nd percentile; an even fill (light pencil near the ink level,
         # where thresholding cuts random holes into it) is not strokes
         even = fill >= th.even_ratio * peak
-        stroke = (cov >= th.cover_ink) & ~even & ((solid < th.solid_ratio * cov)
-                                                  | ((n_gaps >= th.stroke_gaps) & (solid < th.solid_fill)))
+        hatched = np.zeros(fill.shape, bool)
+        if clear is not None and clear_room_mm is not None:
+            hatched = ((clear < th.hatch_clear) & (clear_room_mm < th.hatch_room_mm)
+                       & (peak >= th.dark_rel * typical))
+        stroke = (cov >= th.cover_ink) & ~even & ~hatched & (
+            (solid < th.solid_ratio * cov) | ((n_gaps >= th.stroke_gaps) & (solid < th.solid_fill)))
         is_marked = ((fill >= bar) | (cov >= th.mark_cover)) & ~stroke
     marked = [int(i) for i in np.flatnonzero(is_marked)]
     inked = cov if ink is None else np.maximum(cov, ink)
+    on_label = np.zeros(fill.shape, bool) if label_ink is None else label_ink >= th.label_ink
     questionable = [int(i) for i in np.flatnonzero(
-        ~is_marked & ((fill >= th.blank_fill) | (peak >= th.peak_ink) | (inked >= th.cover_ink)))]
+        ~is_marked & ((fill >= th.blank_fill) | (peak >= th.peak_ink) | (inked >= th.cover_ink) | on_label))]
     order = np.argsort(-fill)
     top = float(fill[order[0]]) if fill.size else 0.0
     second = float(fill[order[1]]) if fill.size > 1 else 0.0

@@ -111,3 +111,79 @@ def test_status_vocabulary(status: str) -> None:
     from omr import answers
 
     assert status in (answers.__doc__ or "")
+
+
+def _strokes_page(meta: dict[str, Any], draw: dict[tuple[int, str], str], dpi: int = 300,
+                  blur_px: float = 1.2, step_mm: float = 0.55, width_mm: float = 0.35,
+                  dot_r: float = 0.3, dot_gray: int = 85) -> np.ndarray:
+    """Fills in pen on most questions, and pencil strokes of the kind ``draw`` names on some bubbles.
+
+    ``hatch``: a circle traced on the ring, then zigzag hatching inside it;
+    ``x``: an X over the bubble; ``dot``: a small dot on the printed number.
+    The page is drawn at ``dpi`` and blurred (a phone photo), then graded as a scan.
+    """
+    import cv2
+
+    page = render_sheet(meta, dpi=dpi)
+    s = dpi / 25.4
+    pencil = 85
+    for q in meta["questions"]:
+        for c in q["choices"]:
+            x, y, r = c["center"]["x"] * s, c["center"]["y"] * s, c["r"] * s
+            kind = draw.get((q["question_number"], c["label"]))
+            if kind is None and c["label"] == "5" and not any(k[0] == q["question_number"] for k in draw):
+                cv2.circle(page, (round(x), round(y)), round(0.95 * r), pencil, -1, cv2.LINE_AA)
+            elif kind == "hatch":
+                w = max(2, round(width_mm * s))
+                cv2.circle(page, (round(x), round(y)), round(0.98 * r), pencil, w, cv2.LINE_AA)
+                step = step_mm * s
+                pts = []
+                for i, yy in enumerate(np.arange(y - r, y + r, step)):
+                    half = np.sqrt(max(r * r - (yy - y) ** 2, 0.0)) * 0.95
+                    pts.append((round(x - half if i % 2 else x + half), round(yy)))
+                cv2.polylines(page, [np.array(pts, np.int32)], False, pencil, w, cv2.LINE_AA)
+            elif kind == "x":
+                w = max(2, round(0.4 * s))
+                for dx in (-1, 1):
+                    cv2.line(page, (round(x - r), round(y - dx * r)), (round(x + r), round(y + dx * r)),
+                             pencil, w, cv2.LINE_AA)
+            elif kind == "dot":
+                cv2.circle(page, (round(x), round(y)), round(dot_r * r), dot_gray, -1, cv2.LINE_AA)
+    return np.asarray(cv2.GaussianBlur(page, (0, 0), blur_px), np.uint8)
+
+
+def test_hatched_fill_inside_a_traced_circle_is_a_mark(meta10) -> None:
+    """Zigzag hatching leaves slivers, not the clear wedges of an X: it is a fill."""
+    from dataclasses import replace
+
+    from omr.marks import DEFAULT_THRESHOLDS
+
+    page = _strokes_page(meta10, {(3, "2"): "hatch", (6, "4"): "hatch"}, step_mm=0.65)
+    wp = warp_page(page, meta10, "scan")
+    res = read_answers(wp, meta10)
+    assert (res[2]["status"], res[2]["detected"]) == ("ok", ["2"]), res[2]
+    assert (res[5]["status"], res[5]["detected"]) == ("ok", ["4"]), res[5]
+    # without the hatch rule the same marks read as strokes (what it fixes)
+    strict = read_answers(wp, meta10, thresholds=replace(DEFAULT_THRESHOLDS, hatch_clear=0.0))
+    assert strict[2]["status"] == "ambiguous"
+
+
+def test_x_over_an_empty_bubble_stays_flagged(meta10) -> None:
+    page = _strokes_page(meta10, {(2, "3"): "x", (7, "1"): "x", (7, "4"): "hatch"}, step_mm=0.65)
+    res = _read(meta10, page)
+    assert res[1]["status"] == "ambiguous"  # X alone: never a mark
+    assert res[6]["status"] == "ambiguous" and res[6]["detected"] == ["4"]  # X beside the answer
+
+
+def test_dot_on_the_printed_number_is_flagged(meta10) -> None:
+    """A small dot on the label, spread thin by blur, is questionable, never a clean blank."""
+    from dataclasses import replace
+
+    from omr.marks import DEFAULT_THRESHOLDS
+
+    page = _strokes_page(meta10, {(4, "2"): "dot"}, blur_px=2.5, dot_r=0.2, dot_gray=60)
+    wp = warp_page(page, meta10, "scan")
+    assert read_answers(wp, meta10)[3]["status"] == "ambiguous"
+    # the label's own darkness is what catches it (the disc measures see almost nothing)
+    no_label_rule = replace(DEFAULT_THRESHOLDS, label_ink=9.0)
+    assert read_answers(wp, meta10, thresholds=no_label_rule)[3]["status"] == "blank"
