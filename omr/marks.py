@@ -46,6 +46,7 @@ SOLID_MM = 1.2
 GAP_FRAC = 0.04
 CLEAR_REL = 0.25
 CLEAR_MIN = 0.06
+CLEAR_JUDGED = 0.1  # cover below which a disc's largest clear circle is not computed (below cover_ink)
 PAPER_PCT = 75
 
 F32 = npt.NDArray[np.float32]
@@ -251,7 +252,13 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     # bubble's own ink (an X leaves clear wedges; hatching only grey slivers)
     clear_px = ((dark - base[:, None]) < np.maximum(CLEAR_REL * (peak - base_p), CLEAR_MIN)[:, None]) & keep
     clear = clear_px.sum(axis=1) / n_keep
-    clear_room = _room(~clear_px, m.inner_off) / px_per_mm
+    # the largest clear circle only matters where there is ink to judge (the
+    # stroke rule); an (almost) empty disc keeps its full radius
+    clear_room = np.full(len(fill), float(np.abs(m.inner_off).max()), np.float32)
+    judged = np.flatnonzero(cover >= CLEAR_JUDGED)
+    if judged.size:
+        clear_room[judged] = _room(~clear_px[judged], m.inner_off)
+    clear_room /= px_per_mm
     fill = np.clip(fill - base, 0.0, 1.0)
     peak = np.clip(peak - base_p, 0.0, 1.0)
     return Measures(fill.astype(np.float32), peak.astype(np.float32), cover.astype(np.float32),
