@@ -266,6 +266,23 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
                     label_ink.astype(np.float32))
 
 
+def _tile_layout(n: int, inner_off: F32, margin: int
+                 ) -> tuple[tuple[int, int], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Where ``n`` disc patches go in one image, so a morphology or labelling
+    runs once per page: the image shape and the ``(n, m)`` row and column of
+    every disc pixel. ``margin`` px of background separate neighbouring discs.
+    """
+    R = int(np.abs(inner_off).max())
+    cell = 2 * R + 1 + margin
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    oy = (np.arange(n) // cols) * cell + margin // 2 + R
+    ox = (np.arange(n) % cols) * cell + margin // 2 + R
+    yy = oy[:, None] + inner_off[None, :, 0].astype(np.intp)
+    xx = ox[:, None] + inner_off[None, :, 1].astype(np.intp)
+    return (rows * cell, cols * cell), yy, xx
+
+
 def _solid(inked: npt.NDArray[np.bool_], keep: npt.NDArray[np.bool_], inner_off: F32,
            px_per_mm: float) -> F32:
     """Fraction of each disc covered by ink regions at least ``SOLID_MM`` across.
@@ -291,15 +308,9 @@ def _solid(inked: npt.NDArray[np.bool_], keep: npt.NDArray[np.bool_], inner_off:
     if n == 0:
         return np.zeros(0, np.float32)
     dia = max(3, int(round(SOLID_MM * px_per_mm)) | 1)
-    R = int(np.abs(inner_off).max())
-    cell = 2 * R + 1 + dia  # a gap wider than the element: patches never interact
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    tile = np.zeros((rows * cell, cols * cell), np.uint8)
-    oy = (np.arange(n) // cols) * cell + dia // 2 + R
-    ox = (np.arange(n) % cols) * cell + dia // 2 + R
-    yy = oy[:, None] + inner_off[None, :, 0].astype(np.intp)
-    xx = ox[:, None] + inner_off[None, :, 1].astype(np.intp)
+    # a gap wider than the element: patches never interact
+    shape, yy, xx = _tile_layout(n, inner_off, dia)
+    tile = np.zeros(shape, np.uint8)
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (dia, dia))
     tile[yy, xx] = inked.astype(np.uint8)
     label = np.zeros_like(tile)
@@ -329,15 +340,8 @@ def _gaps(inked: npt.NDArray[np.bool_], inner_off: F32, min_frac: float = GAP_FR
     n, m = inked.shape
     if n == 0:
         return np.zeros(0, np.intp)
-    R = int(np.abs(inner_off).max())
-    cell = 2 * R + 3
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    tile = np.zeros((rows * cell, cols * cell), np.uint8)
-    oy = (np.arange(n) // cols) * cell + R + 1
-    ox = (np.arange(n) % cols) * cell + R + 1
-    yy = oy[:, None] + inner_off[None, :, 0].astype(np.intp)
-    xx = ox[:, None] + inner_off[None, :, 1].astype(np.intp)
+    shape, yy, xx = _tile_layout(n, inner_off, 2)
+    tile = np.zeros(shape, np.uint8)
     tile[yy, xx] = (~inked).astype(np.uint8)
     _, lab, stats, _ = cv2.connectedComponentsWithStats(tile, connectivity=4)
     big = stats[:, cv2.CC_STAT_AREA] >= min_frac * m
@@ -358,15 +362,8 @@ def _room(inked: npt.NDArray[np.bool_], inner_off: F32) -> F32:
     n = len(inked)
     if n == 0:
         return np.zeros(0, np.float32)
-    R = int(np.abs(inner_off).max())
-    cell = 2 * R + 3
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = int(np.ceil(n / cols))
-    tile = np.zeros((rows * cell, cols * cell), np.uint8)
-    oy = (np.arange(n) // cols) * cell + R + 1
-    ox = (np.arange(n) % cols) * cell + R + 1
-    yy = oy[:, None] + inner_off[None, :, 0].astype(np.intp)
-    xx = ox[:, None] + inner_off[None, :, 1].astype(np.intp)
+    shape, yy, xx = _tile_layout(n, inner_off, 2)
+    tile = np.zeros(shape, np.uint8)
     tile[yy, xx] = (~inked).astype(np.uint8)
     dist = cv2.distanceTransform(tile, cv2.DIST_L2, 5)
     return np.asarray(dist[yy, xx].max(axis=1), np.float32)
