@@ -147,10 +147,16 @@ def _store_meta(meta: Mapping[str, Any]) -> dict[str, str]:
     return {"meta_key": artifact_store().put(json.dumps(sheet.raw).encode(), kind="meta"), "meta_hash": sheet.meta_hash}
 
 
+def _bounded_put(cache: dict[str, Any], key: str, value: Any, limit: int) -> None:
+    """Insert ``key``, evicting the oldest entries beyond ``limit`` (a process-local cache)."""
+    cache.pop(key, None)
+    while len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
 def _remember(sheet: Any) -> None:
-    if len(_META_CACHE) >= _META_CACHE_MAX:
-        _META_CACHE.pop(next(iter(_META_CACHE)))
-    _META_CACHE[sheet.meta_hash] = sheet
+    _bounded_put(_META_CACHE, sheet.meta_hash, sheet, _META_CACHE_MAX)
 
 
 def _load_meta_from_state(state: Mapping[str, Any]) -> Any:
@@ -242,10 +248,7 @@ _LOCAL_PAGES_MAX = 2
 
 
 def _remember_page(key: str, data: bytes) -> None:
-    _LOCAL_PAGES.pop(key, None)
-    while len(_LOCAL_PAGES) >= _LOCAL_PAGES_MAX:
-        _LOCAL_PAGES.pop(next(iter(_LOCAL_PAGES)))
-    _LOCAL_PAGES[key] = data
+    _bounded_put(_LOCAL_PAGES, key, data, _LOCAL_PAGES_MAX)
 
 
 def _page(state: Mapping[str, Any]) -> Any:
