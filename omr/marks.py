@@ -215,6 +215,11 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     base_p = np.zeros_like(peak)
     glyph = np.zeros_like(dark)  # per-pixel empty print: the label glyph as this sheet shows it
     has_glyph = np.zeros(len(dark), bool)
+    # the label's mean darkness above that of the other bubbles with the same
+    # label: a sum, so the sub-pixel phase of each glyph's print cancels out
+    n_label = (~keep).sum(axis=1)
+    label_mean = (dark * ~keep).sum(axis=1) / np.maximum(n_label, 1)
+    label_ink = np.zeros_like(fill)
     for g in range(int(m.label_group.max()) + 1 if m.label_group.size else 0):
         sel = m.label_group == g
         if sel.sum() >= 5:
@@ -222,6 +227,9 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
             base_p[sel] = min(float(np.median(peak[sel])), 0.12)
             glyph[sel] = np.median(dark[sel], axis=0)
             has_glyph[sel] = True
+            printed = sel & (n_label > 0)
+            if printed.sum() >= 5:
+                label_ink[printed] = label_mean[printed] - float(np.median(label_mean[printed]))
     # ink over the printed label counts too (a small mark often sits on the number):
     # a glyph pixel under ink of absorption a reads 1 - (1 - glyph) * (1 - a), so
     # a = (dark - glyph) / (1 - glyph), the glyph being this sheet's own empty print
@@ -231,15 +239,6 @@ def measure(page: GrayImage, px_per_mm: float, meta: SheetMeta | dict[str, Any],
     inked = (dark - base[:, None] > INK_LEVEL) & keep
     cover = inked.sum(axis=1) / n_keep
     ink = (inked.sum(axis=1) + (label & (ink_label > INK_LEVEL)).sum(axis=1)) / (n_keep + label.sum(axis=1))
-    # the label's mean darkness above that of the other bubbles with the same
-    # label: a sum, so the sub-pixel phase of each glyph's print cancels out
-    n_label = label.sum(axis=1)
-    label_mean = (dark * label).sum(axis=1) / np.maximum(n_label, 1)
-    label_ink = np.zeros_like(fill)
-    for g in range(int(m.label_group.max()) + 1 if m.label_group.size else 0):
-        sel = (m.label_group == g) & has_glyph & (n_label > 0)
-        if sel.sum() >= 5:
-            label_ink[sel] = label_mean[sel] - float(np.median(label_mean[sel]))
     # stroke widths are judged at half the bubble's own ink darkness (full width at
     # half maximum: blur does not fatten a stroke); on the label, ink is what darkens
     # the printed glyph by that fraction of its own brightness
