@@ -344,12 +344,12 @@ def _gaps(inked: npt.NDArray[np.bool_], inner_off: F32, min_frac: float = GAP_FR
     tile[yy, xx] = (~inked).astype(np.uint8)
     _, lab, stats, _ = cv2.connectedComponentsWithStats(tile, connectivity=4)
     big = stats[:, cv2.CC_STAT_AREA] >= min_frac * m
-    big[0] = False
-    out = np.zeros(n, np.intp)
-    for i in range(n):
-        ids = np.unique(lab[yy[i], xx[i]])
-        out[i] = int(big[ids].sum())
-    return out
+    big[0] = False  # the background (and the ink) is label 0
+    # patches are apart, so every region lies in one disc: count each big
+    # region once, for the disc that holds it
+    owner = np.zeros(len(big), np.intp)
+    owner[lab[yy, xx].reshape(-1)] = np.repeat(np.arange(n), m)
+    return np.bincount(owner[np.flatnonzero(big)], minlength=n).astype(np.intp)
 
 
 def _room(inked: npt.NDArray[np.bool_], inner_off: F32) -> F32:
