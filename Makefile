@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 $(STAMP): pyproject.toml
 	@scripts/ensure_python.sh "$(PYTHON)" "$(VENV)"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[vision,ops,test]"
+	$(PY) -m pip install --quiet torch==2.13.0 && $(PY) -m pip install --quiet -e ".[vision,ops,embed,llm,test]"
 	@rm -f $(VENV)/.installed-* && touch $@
 
 ## Grade the bundled sample phone photo in-process (no server needed) and print the result.

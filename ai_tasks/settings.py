@@ -36,22 +36,53 @@ class SettingsError(PermanentError):
     """A setting is unknown, malformed or out of range."""
 
 
-class Secret(str):
-    """A string that never shows itself in ``repr``/``str`` formatting of containers.
+class Secret:
+    """A secret value that never shows itself: not a ``str``, so ``str()``,
+    f-strings, ``%s`` logging and ``json.dumps`` cannot print it by accident.
 
     Use :meth:`reveal` at the single place the value is sent on the wire.
 
     Examples:
         >>> s = Secret("tok")
-        >>> repr(s), s.reveal()
-        ("Secret('***')", 'tok')
+        >>> repr(s), str(s), f"{s}", "%s" % s, s.reveal()
+        ("Secret('***')", '***', '***', '***', 'tok')
+        >>> import json
+        >>> json.dumps({"k": s})
+        Traceback (most recent call last):
+        ...
+        TypeError: Object of type Secret is not JSON serializable
     """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("Secret wraps a str")
+        self._value = value
 
     def __repr__(self) -> str:
         return "Secret('***')"
 
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Secret is never pickled")
+
     def reveal(self) -> str:
-        return str.__str__(self)
+        return self._value
 
 
 def _bool(raw: str) -> bool:
@@ -86,6 +117,18 @@ _AI_WORKER_VARS: dict[str, tuple[str, Any]] = {
     "AI_WORKER_TEMPLATE_BEARER_TOKEN": ("template_bearer_token", Secret),
     "AI_WORKER_RABBITMQ_QUORUM": ("rabbitmq_quorum", _bool),
     "AI_WORKER_LOG_LEVEL": ("log_level", str),
+    # image jobs
+    "AI_WORKER_MAX_PIXELS": ("max_pixels", int),
+    "AI_WORKER_MAX_PAGES": ("max_pages", int),
+    "AI_WORKER_GOOGLE_VISION_ENDPOINT": ("google_vision_endpoint", str),
+    "AI_WORKER_VIDEO_MAX_DURATION_S": ("video_max_duration_s", float),
+    "AI_WORKER_VIDEO_MAX_FRAMES": ("video_max_frames", int),
+    # text jobs
+    "AI_WORKER_EMBED_MAX_TEXTS": ("embed_max_texts", int),
+    "AI_WORKER_EMBED_MAX_CHARS": ("embed_max_chars", int),
+    "AI_WORKER_EMBED_CACHE_TTL_S": ("embed_cache_ttl_s", int),
+    "AI_WORKER_EMBED_CACHE_MAX_ITEMS": ("embed_cache_max_items", int),
+    "AI_WORKER_LLM_TIMEOUT_S": ("llm_timeout_s", float),
 }
 
 # Names without the AI_WORKER_ prefix that we also read (kept from the seed).
@@ -94,6 +137,20 @@ _OTHER_VARS: dict[str, tuple[str, Any]] = {
     "CELERY_RESULT_BACKEND": ("result_backend", str),
     "API_BASE_URL": ("api_base_url", str),
     "INTERNAL_WORKER_TOKEN": ("internal_worker_token", Secret),
+    # engine settings, named as in the legacy worker
+    "OCR_ENGINE": ("ocr_engine", str),
+    "GOOGLE_APPLICATION_CREDENTIALS": ("google_application_credentials", str),
+    "QUESTION_SEGMENTATION_ENGINE": ("segmentation_engine", str),
+    "YOLO_QUESTION_MODEL_PATH": ("yolo_model_path", str),
+    "YOLO_QUESTION_INPUT_SIZE": ("yolo_input_size", int),
+    "YOLO_QUESTION_CONF_THRESHOLD": ("yolo_conf_threshold", float),
+    "YOLO_QUESTION_IOU_THRESHOLD": ("yolo_iou_threshold", float),
+    "EMBEDDING_BACKEND": ("embedding_backend", str),
+    "EMBEDDING_LOCAL_MODEL": ("embedding_local_model", str),
+    "EMBEDDING_OPENAI_MODEL": ("embedding_openai_model", str),
+    "OPENAI_API_KEY": ("openai_api_key", Secret),
+    "OPENAI_BASE_URL": ("openai_base_url", str),
+    "PROBLEM_GEN_MODEL": ("problem_gen_model", str),
 }
 
 
@@ -130,6 +187,33 @@ class Settings:
     proc_alive_timeout_s: float = 60.0
     rabbitmq_quorum: bool = True
     log_level: str = "INFO"
+
+    # image jobs (vision/)
+    max_pixels: int = 60_000_000
+    max_pages: int = 50
+    ocr_engine: str = "auto"
+    google_application_credentials: str | None = None
+    google_vision_endpoint: str | None = None
+    segmentation_engine: str = "auto"
+    yolo_model_path: str | None = None
+    yolo_input_size: int = 640
+    yolo_conf_threshold: float = 0.4
+    yolo_iou_threshold: float = 0.5
+    video_max_duration_s: float = 3600.0
+    video_max_frames: int = 200_000
+
+    # text jobs (nlp/)
+    embedding_backend: str = "auto"
+    embedding_local_model: str | None = None  # None: the offline default (docs/configuration.md)
+    embedding_openai_model: str = "text-embedding-3-small"
+    openai_api_key: Secret | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    problem_gen_model: str = "gpt-4.1-mini"
+    embed_max_texts: int = 2048
+    embed_max_chars: int = 8192
+    embed_cache_ttl_s: int = 7 * 24 * 3600
+    embed_cache_max_items: int = 200_000
+    llm_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
         checks = [

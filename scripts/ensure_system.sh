@@ -4,6 +4,10 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || need+=(rabbitmq-server)
+# OCR engine and its Korean data; Korean fonts for wrong-answer notes and bench pages
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+[ -e /usr/share/tesseract-ocr/5/tessdata/kor.traineddata ] || [ -e /usr/share/tesseract-ocr/4.00/tessdata/kor.traineddata ] || need+=(tesseract-ocr-kor)
+[ -e /usr/share/fonts/truetype/nanum/NanumGothic.ttf ] || need+=(fonts-nanum)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}" >&2
 sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
