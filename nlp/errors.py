@@ -76,3 +76,5 @@ class EngineUnavailableError(NLPError):
     """An engine failed in a way that may pass (timeout, 429, 5xx): retried."""
 
     retryable = True
+    #: seconds the server asked us to wait (its Retry-After), set on the instance; None when it said nothing.
+    retry_after_s: float | None = None
