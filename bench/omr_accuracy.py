@@ -118,23 +118,31 @@ def _init(meta: dict[str, Any]) -> None:
     _META["meta"] = meta
 
 
-def _grade(job: tuple[str, str]) -> tuple[str, dict[str, Any], float]:
-    """Grade one image in a worker; returns (path, normalised read as dict, seconds)."""
+def _grade(job: tuple[str, str]) -> tuple[str, dict[str, Any], float, dict[str, Any]]:
+    """Grade one image in a worker.
+
+    Returns (path, normalised read as dict, seconds, full result): the full
+    result is the engine's output, or ``{"rejected": reason}``.
+    """
     import omr
     from omr.grade import grade_image
 
     path, mode = job
     data = Path(path).read_bytes()
     t0 = time.perf_counter()
+    full: dict[str, Any]
     try:
         result = grade_image(data, _META["meta"], mode=mode)
         read = normalise(result)
+        full = result
     except omr.OMRError as exc:
         read = Read(rejected=str(getattr(exc, "reason_code", None) or type(exc).__name__))
+        full = {"rejected": read.rejected}
     except Exception as exc:  # noqa: BLE001 - a crash is a finding, not a bench failure
         read = Read(rejected=f"crash:{type(exc).__name__}: {exc}")
+        full = {"rejected": read.rejected}
         traceback.print_exc()
-    return path, read.__dict__, time.perf_counter() - t0
+    return path, read.__dict__, time.perf_counter() - t0, full
 
 
 def _bucket_fns(kind: str) -> dict[str, Callable[[dict[str, Any]], str]]:
@@ -374,11 +382,13 @@ def run_kind(kind: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
     )
     rows = []
     by_index: dict[int, Path] = {}
-    for path, read_dict, secs in results:
+    full_results: dict[int, dict[str, Any]] = {}
+    for path, read_dict, secs, full in results:
         truth = json.loads(Path(path).with_suffix(".json").read_text())
         read = Read(**read_dict)
         rows.append((truth, score_sheet(truth, read, choices), read, secs))
         by_index[int(truth["condition"]["index"])] = Path(path)
+        full_results[int(truth["condition"]["index"])] = full
     summary = report(kind, rows)
     summary["per_sheet"] = [
         {
@@ -393,6 +403,9 @@ def run_kind(kind: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
         }
         for t, sc, r, _ in rows
     ]
+    if args.full_results:
+        for entry in summary["per_sheet"]:
+            entry["result"] = full_results[entry["index"]]
     if args.save_failures:
         summary["failures"] = save_failures(kind, rows, by_index, meta, args.save_failures)
     return summary
@@ -440,6 +453,11 @@ def main(argv: list[str] | None = None) -> int:
         "--save-failures", type=int, default=12, help="failing sheets to keep per kind"
     )
     parser.add_argument("--json", type=Path, default=OUT / "omr_accuracy.json")
+    parser.add_argument(
+        "--full-results",
+        action="store_true",
+        help="keep each sheet's full engine result in the JSON (for bench/compare_results.py)",
+    )
     args = parser.parse_args(argv)
     summary: dict[str, Any] = {
         "args": {k: str(v) for k, v in vars(args).items()},

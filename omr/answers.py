@@ -29,6 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from omr.errors import PageFactsError
 from omr.marks import DEFAULT_THRESHOLDS, Measures, Thresholds, decide_group, measure, typical_fill
 from omr.meta import as_sheet_meta
 from omr.types import SheetMeta
@@ -98,7 +99,9 @@ def import_page_facts(page: WarpedPage, facts: Mapping[str, Any]) -> None:
         if isinstance(value, Mapping) and "measures_f4" in value:
             rows, n = (int(v) for v in value["shape"])
             if rows != len(Measures._fields):
-                raise ValueError(f"page facts {key!r}: {rows} measures, expected {len(Measures._fields)}")
+                raise PageFactsError(
+                    "page_facts_invalid", f"page facts {key!r}: {rows} measures, expected {len(Measures._fields)}"
+                )
             table = np.frombuffer(base64.b64decode(value["measures_f4"]), dtype="<f4").reshape(rows, n)
             page.cache[key] = Measures._make(row.astype(dt) for row, dt in zip(table, value["dtypes"], strict=True))
         else:

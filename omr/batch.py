@@ -63,7 +63,7 @@ def grade_folder(folder: str | Path, meta: SheetMeta | Mapping[str, Any], out_cs
         try:
             r = grade_image(path, sheet, mode=mode, key=key)
         except OMRError as exc:
-            row.update(status="error", reason_code=exc.reason_code, message=str(exc))
+            row.update(status="error", reason_code=exc.reason_code, message=exc.message)
         except Exception as exc:  # noqa: BLE001 - one crash is one error row, never a failed batch
             row.update(status="error", reason_code="internal_error", message=f"{type(exc).__name__}: {exc}")
         else:

@@ -1,16 +1,24 @@
 """Errors raised by the OMR library.
 
-Every error a user can see subclasses :class:`OMRError` and carries a stable
-``reason_code`` (snake_case) that callers put in API responses, CSV rows and
-CLI output.
+Every error a user can see subclasses :class:`OMRError`. All ai-worker errors
+share one constructor shape, ``Error(reason_code, message, *, retryable=None)``
+(as :mod:`vision.errors`): a stable snake_case ``reason_code`` that callers put
+in API responses, CSV rows and CLI output, a human ``message``, and a
+class-level ``retryable`` (``False`` for every OMR error: a bad image or meta
+does not get better on a second try). ``str(err)`` is ``"reason_code:
+message"``; user-facing output (CLI JSON, CSV rows) uses :meth:`OMRError.to_dict`
+or ``.message``.
 
 Examples:
-    >>> err = MetaError("question 3 is off the page", reason_code="meta_bubble_off_page")
-    >>> err.reason_code, str(err)
-    ('meta_bubble_off_page', 'question 3 is off the page')
-    >>> isinstance(err, OMRError)
-    True
-    >>> ImageError("not an image").reason_code
+    >>> err = MetaError("meta_bubble_off_page", "question 3 is off the page")
+    >>> err.reason_code, err.message, err.retryable
+    ('meta_bubble_off_page', 'question 3 is off the page', False)
+    >>> str(err)
+    'meta_bubble_off_page: question 3 is off the page'
+    >>> isinstance(err, OMRError), err.to_dict()["message"]
+    (True, 'question 3 is off the page')
+    >>> import pickle
+    >>> pickle.loads(pickle.dumps(ImageError("image_invalid", "not an image"))).reason_code
     'image_invalid'
 """
 
@@ -18,46 +26,69 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AlignmentError", "ImageError", "KeyFormatError", "MetaError", "OMRError"]
+__all__ = [
+    "AlignmentError",
+    "ImageError",
+    "KeyFormatError",
+    "MetaError",
+    "OMRError",
+    "OptionError",
+    "PageFactsError",
+]
 
 
 class OMRError(Exception):
     """Base of every user-visible OMR error.
 
-    Attributes:
+    Args:
         reason_code: Stable machine-readable code, e.g. ``"image_truncated"``.
+        message: One human sentence saying what was wrong and what was expected.
+        retryable: Override the class default (``False`` for all OMR errors).
     """
 
-    default_reason_code = "omr_error"
+    retryable: bool = False
 
-    def __init__(self, message: str, *, reason_code: str | None = None) -> None:
-        super().__init__(message)
-        self.reason_code: str = reason_code or self.default_reason_code
+    def __init__(self, reason_code: str, message: str = "", *, retryable: bool | None = None) -> None:
+        super().__init__(reason_code, message)
+        self.reason_code: str = reason_code
+        self.message: str = message or reason_code
+        if retryable is not None:
+            self.retryable = retryable
+
+    def __str__(self) -> str:
+        return f"{self.reason_code}: {self.message}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.__class__, self.reason_code, self.message, self.retryable))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON error body: ``{"reason_code": ..., "message": ...}``."""
-        return {"reason_code": self.reason_code, "message": str(self)}
+        return {"reason_code": self.reason_code, "message": self.message}
+
+
+def _rebuild(cls: type[OMRError], reason_code: str, message: str, retryable: bool) -> OMRError:
+    return cls(reason_code, message, retryable=retryable)
 
 
 class MetaError(OMRError):
-    """The sheet meta is missing fields, inconsistent or physically absurd."""
-
-    default_reason_code = "meta_invalid"
+    """The sheet meta is missing fields, inconsistent or physically absurd (``meta_*``)."""
 
 
 class ImageError(OMRError):
-    """The input is not a usable image (invalid, truncated, too small, too large)."""
-
-    default_reason_code = "image_invalid"
+    """The input is not a usable image: invalid, truncated, too small, too large (``image_*``)."""
 
 
 class AlignmentError(OMRError):
-    """The sheet could not be located in the image reliably enough to grade it."""
-
-    default_reason_code = "alignment_failed"
+    """The sheet could not be located in the image reliably enough to grade it (``alignment_*``)."""
 
 
 class KeyFormatError(OMRError):
-    """The answer key has an unsupported shape."""
+    """The answer key has an unsupported shape (``key_invalid``)."""
 
-    default_reason_code = "key_invalid"
+
+class OptionError(OMRError):
+    """An option of the call is not one the library knows (``mode_invalid``)."""
+
+
+class PageFactsError(OMRError):
+    """Measurements handed between chain steps do not fit the page (``page_facts_invalid``)."""

@@ -15,7 +15,7 @@ Examples:
     >>> decode_image(b"hello")
     Traceback (most recent call last):
     ...
-    omr.errors.ImageError: input is not a decodable image (jpeg/png/webp/bmp/tiff)
+    omr.errors.ImageError: image_invalid: input is not a decodable image (jpeg/png/webp/bmp/tiff)
 """
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ def image_size(data: bytes) -> tuple[int, int, str]:
                 w, h = im.size
                 fmt = str(im.format or "")
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"image dimensions are too large: {exc}", reason_code="image_too_large") from None
+        raise ImageError("image_too_large", f"image dimensions are too large: {exc}") from None
     except Exception:
-        raise ImageError("input is not a decodable image (jpeg/png/webp/bmp/tiff)") from None
+        raise ImageError("image_invalid", "input is not a decodable image (jpeg/png/webp/bmp/tiff)") from None
     return int(w), int(h), fmt
 
 
@@ -111,36 +111,35 @@ def decode_image(data: bytes | Path | str, *, max_pixels: int = 50_000_000) -> G
         >>> decode_image(b"\\x89PNG\\r\\n\\x1a\\n" + b"\\x00" * 10)
         Traceback (most recent call last):
         ...
-        omr.errors.ImageError: input is not a decodable image (jpeg/png/webp/bmp/tiff)
+        omr.errors.ImageError: image_invalid: input is not a decodable image (jpeg/png/webp/bmp/tiff)
     """
     if isinstance(data, str | Path):
         try:
             data = Path(data).read_bytes()
         except OSError as exc:
-            raise ImageError(f"cannot read image file: {exc.strerror}") from None
+            raise ImageError("image_invalid", f"cannot read image file: {exc.strerror}") from None
     if not isinstance(data, bytes | bytearray | memoryview) or len(data) < 16:
-        raise ImageError("input is not a decodable image (jpeg/png/webp/bmp/tiff)")
+        raise ImageError("image_invalid", "input is not a decodable image (jpeg/png/webp/bmp/tiff)")
     data = bytes(data)
     w, h, fmt = image_size(data)
     if w * h > max_pixels:
         raise ImageError(
+            "image_too_large",
             f"image is {w}x{h} px ({w * h / 1e6:.0f} MP), more than the {max_pixels / 1e6:.0f} MP limit",
-            reason_code="image_too_large",
         )
     if min(w, h) < MIN_SIDE_PX:
         raise ImageError(
-            f"image is {w}x{h} px; need at least {MIN_SIDE_PX} px on the short side",
-            reason_code="image_too_small",
+            "image_too_small", f"image is {w}x{h} px; need at least {MIN_SIDE_PX} px on the short side"
         )
     if fmt == "JPEG" and not _jpeg_complete(data):
-        raise ImageError("JPEG data is truncated (no end-of-image marker)", reason_code="image_truncated")
+        raise ImageError("image_truncated", "JPEG data is truncated (no end-of-image marker)")
     if fmt == "PNG" and b"IEND" not in data[-64:]:
-        raise ImageError("PNG data is truncated (no IEND chunk)", reason_code="image_truncated")
+        raise ImageError("image_truncated", "PNG data is truncated (no IEND chunk)")
     red = choose_reduction(w, h) if fmt == "JPEG" else 1
     buf = np.frombuffer(data, np.uint8)
     img = cv2.imdecode(buf, _REDUCED[red])
     if img is None or img.size == 0:
-        raise ImageError("image data is corrupt and could not be decoded", reason_code="image_truncated")
+        raise ImageError("image_truncated", "image data is corrupt and could not be decoded")
     if img.ndim == 3:  # pragma: no cover - defensive (16-bit / odd formats)
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     if img.dtype != np.uint8:

@@ -15,7 +15,7 @@ Examples:
     >>> load_meta(bad)
     Traceback (most recent call last):
     ...
-    omr.errors.MetaError: question 3 choice '2' is off the page (x=301.0 mm > 297 mm)
+    omr.errors.MetaError: meta_bubble_off_page: question 3 choice '2' is off the page (x=301.0 mm > 297 mm)
 """
 
 from __future__ import annotations
@@ -81,19 +81,19 @@ def load_meta(data: Mapping[str, Any]) -> SheetMeta:
         >>> load_meta({"version": "objective_v1"})
         Traceback (most recent call last):
         ...
-        omr.errors.MetaError: meta is invalid at $: 'units' is a required property
+        omr.errors.MetaError: meta_invalid: meta is invalid at $: 'units' is a required property
     """
     if not isinstance(data, Mapping):
-        raise MetaError(f"meta must be a JSON object, got {type(data).__name__}")
+        raise MetaError("meta_invalid", f"meta must be a JSON object, got {type(data).__name__}")
     raw = json.loads(json.dumps(data))  # plain, detached copy (also rejects NaN-free junk types)
     qs = raw.get("questions")
     if isinstance(qs, list) and len(qs) > MAX_QUESTIONS:
-        raise MetaError(f"too many questions: {len(qs)} > {MAX_QUESTIONS}")
+        raise MetaError("meta_invalid", f"too many questions: {len(qs)} > {MAX_QUESTIONS}")
     errors = sorted(_validator().iter_errors(raw), key=lambda e: (len(e.path), list(map(str, e.path))))
     if errors:
         e = errors[0]
         where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e.path)
-        raise MetaError(f"meta is invalid at {where}: {e.message}")
+        raise MetaError("meta_invalid", f"meta is invalid at {where}: {e.message}")
     sheet = _build(raw)
     _check_geometry(sheet)
     return sheet
@@ -102,7 +102,7 @@ def load_meta(data: Mapping[str, Any]) -> SheetMeta:
 def _pt(d: Mapping[str, Any]) -> tuple[float, float]:
     x, y = float(d["x"]), float(d["y"])
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise MetaError("coordinates must be finite numbers")
+        raise MetaError("meta_invalid", "coordinates must be finite numbers")
     return x, y
 
 
@@ -122,22 +122,22 @@ def _build(raw: dict[str, Any]) -> SheetMeta:
     digit_set = {b.digit_index for b in id_bubbles}
     n_digits = int(ident.get("digits") or len(digit_set))
     if id_bubbles and digit_set != set(range(1, n_digits + 1)):
-        raise MetaError(f"identifier digit_index must cover 1..{n_digits}, got {sorted(digit_set)}")
+        raise MetaError("meta_invalid", f"identifier digit_index must cover 1..{n_digits}, got {sorted(digit_set)}")
     seen_id: set[tuple[int, int]] = set()
     for b in id_bubbles:
         if (b.digit_index, b.number) in seen_id:
-            raise MetaError(f"identifier digit {b.digit_index} number {b.number} is duplicated")
+            raise MetaError("meta_invalid", f"identifier digit {b.digit_index} number {b.number} is duplicated")
         seen_id.add((b.digit_index, b.number))
     questions = []
     seen_q: set[int] = set()
     for q in raw["questions"]:
         n = int(q["question_number"])
         if n in seen_q:
-            raise MetaError(f"question_number {n} is duplicated")
+            raise MetaError("meta_invalid", f"question_number {n} is duplicated")
         seen_q.add(n)
         labels = [str(c["label"]) for c in q["choices"]]
         if len(set(labels)) != len(labels):
-            raise MetaError(f"question {n} has duplicate choice labels {labels}")
+            raise MetaError("meta_invalid", f"question {n} has duplicate choice labels {labels}")
         ch = tuple(Bubble(str(c["label"]), *_pt(c["center"]), float(c["r"])) for c in q["choices"])
         questions.append(Question(n, ch))
     questions.sort(key=lambda q: q.number)
@@ -151,9 +151,7 @@ def _build(raw: dict[str, Any]) -> SheetMeta:
 
 def _check_geometry(s: SheetMeta) -> None:
     if not (50 <= s.page_w_mm <= 1000 and 50 <= s.page_h_mm <= 1000):
-        raise MetaError(
-            f"page size {s.page_w_mm}x{s.page_h_mm} mm is absurd", reason_code="meta_absurd_size"
-        )
+        raise MetaError("meta_absurd_size", f"page size {s.page_w_mm}x{s.page_h_mm} mm is absurd")
     items: list[tuple[str, float, float, float]] = []
     for q in s.questions:
         for c in q.choices:
@@ -163,28 +161,20 @@ def _check_geometry(s: SheetMeta) -> None:
     for name, x, y, r in items:
         if not MIN_R_MM <= r <= MAX_R_MM:
             raise MetaError(
-                f"{name} radius {_fmt(r)} mm is absurd (expected {MIN_R_MM}..{MAX_R_MM} mm)",
-                reason_code="meta_absurd_size",
+                "meta_absurd_size", f"{name} radius {_fmt(r)} mm is absurd (expected {MIN_R_MM}..{MAX_R_MM} mm)"
             )
         for val, lo, hi, axis in ((x, 0.0, s.page_w_mm, "x"), (y, 0.0, s.page_h_mm, "y")):
             if val + r > hi:
-                raise MetaError(
-                    f"{name} is off the page ({axis}={_fmt(val)} mm > {hi:g} mm)"
-                    if val > hi else f"{name} is off the page ({axis}={_fmt(val)}+r mm > {hi:g} mm)",
-                    reason_code="meta_bubble_off_page",
-                )
+                where = f"{_fmt(val)} mm" if val > hi else f"{_fmt(val)}+r mm"
+                raise MetaError("meta_bubble_off_page", f"{name} is off the page ({axis}={where} > {hi:g} mm)")
             if val - r < lo:
-                raise MetaError(
-                    f"{name} is off the page ({axis}={_fmt(val)} mm < 0 mm)"
-                    if val < lo else f"{name} is off the page ({axis}={_fmt(val)}-r mm < 0 mm)",
-                    reason_code="meta_bubble_off_page",
-                )
+                where = f"{_fmt(val)} mm" if val < lo else f"{_fmt(val)}-r mm"
+                raise MetaError("meta_bubble_off_page", f"{name} is off the page ({axis}={where} < 0 mm)")
     for m in s.markers:
         if not 2.0 <= m.size_mm <= 40.0:
-            raise MetaError(f"marker {m.id} size {_fmt(m.size_mm)} mm is absurd",
-                            reason_code="meta_absurd_size")
+            raise MetaError("meta_absurd_size", f"marker {m.id} size {_fmt(m.size_mm)} mm is absurd")
         if not (0 <= m.x_mm <= s.page_w_mm and 0 <= m.y_mm <= s.page_h_mm):
-            raise MetaError(f"marker {m.id} is off the page", reason_code="meta_bubble_off_page")
+            raise MetaError("meta_bubble_off_page", f"marker {m.id} is off the page")
     # overlap: grid bucketing, O(n)
     cell = 2 * MAX_R_MM
     buckets: dict[tuple[int, int], list[int]] = {}
@@ -199,7 +189,7 @@ def _check_geometry(s: SheetMeta) -> None:
                         continue
                     name2, x2, y2, r2 = items[j]
                     if math.hypot(x - x2, y - y2) < r + r2:
-                        raise MetaError(f"{name} overlaps {name2}", reason_code="meta_bubbles_overlap")
+                        raise MetaError("meta_bubbles_overlap", f"{name} overlaps {name2}")
 
 
 def as_sheet_meta(meta: SheetMeta | Mapping[str, Any]) -> SheetMeta:
@@ -249,20 +239,20 @@ def meta_from_legacy_questions(questions: Sequence[Mapping[str, Any]]) -> SheetM
         >>> meta_from_legacy_questions([])
         Traceback (most recent call last):
         ...
-        omr.errors.MetaError: legacy questions must be a non-empty list
+        omr.errors.MetaError: meta_invalid: legacy questions must be a non-empty list
     """
     if not isinstance(questions, Sequence) or isinstance(questions, str | bytes) or not questions:
-        raise MetaError("legacy questions must be a non-empty list")
+        raise MetaError("meta_invalid", "legacy questions must be a non-empty list")
     out = []
     for i, q in enumerate(questions):
         if not isinstance(q, Mapping):
-            raise MetaError(f"legacy question #{i + 1} must be an object")
+            raise MetaError("meta_invalid", f"legacy question #{i + 1} must be an object")
         qd = copy.deepcopy(dict(q))
         number = qd.get("question_number")
         if number is None:
             number = qd.get("question_id")
         if number is None:
-            raise MetaError(f"legacy question #{i + 1} has no question_number/question_id")
+            raise MetaError("meta_invalid", f"legacy question #{i + 1} has no question_number/question_id")
         out.append({"question_number": number, "choices": qd.get("choices")})
     return load_meta({
         "version": "objective_v1",

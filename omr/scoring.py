@@ -42,23 +42,23 @@ def normalize_key(key: Mapping[str, Any]) -> tuple[dict[int, set[str]], dict[int
         >>> normalize_key({"x": "1"})
         Traceback (most recent call last):
         ...
-        omr.errors.KeyFormatError: key question 'x' is not a question number
+        omr.errors.KeyFormatError: key_invalid: key question 'x' is not a question number
     """
     if not isinstance(key, Mapping):
-        raise KeyFormatError("answer key must be a JSON object")
+        raise KeyFormatError("key_invalid", "answer key must be a JSON object")
     answers = key.get("answers", key) if "answers" in key else key
     points_in = key.get("points") or {} if "answers" in key else {}
     if not isinstance(answers, Mapping) or not isinstance(points_in, Mapping):
-        raise KeyFormatError("key 'answers' and 'points' must be objects")
+        raise KeyFormatError("key_invalid", "key 'answers' and 'points' must be objects")
     acc: dict[int, set[str]] = {}
     for q, v in answers.items():
         try:
             qn = int(q)
         except (TypeError, ValueError):
-            raise KeyFormatError(f"key question {q!r} is not a question number") from None
+            raise KeyFormatError("key_invalid", f"key question {q!r} is not a question number") from None
         labels = v if isinstance(v, list) else [v]
         if not labels or not all(isinstance(x, str | int) for x in labels):
-            raise KeyFormatError(f"key answer for question {qn} must be a label or a list of labels")
+            raise KeyFormatError("key_invalid", f"key answer for question {qn} must be a label or a list of labels")
         acc[qn] = {str(x) for x in labels}
     points: dict[int, float] = {}
     for q in acc:
@@ -66,7 +66,7 @@ def normalize_key(key: Mapping[str, Any]) -> tuple[dict[int, set[str]], dict[int
         try:
             points[q] = float(raw)
         except (TypeError, ValueError):
-            raise KeyFormatError(f"points for question {q} must be a number") from None
+            raise KeyFormatError("key_invalid", f"points for question {q} must be a number") from None
     return acc, points
 
 

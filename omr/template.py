@@ -99,12 +99,12 @@ def build_template(question_count: int, choices: int = 5, title: str | None = No
         >>> build_template(101)
         Traceback (most recent call last):
         ...
-        omr.errors.MetaError: question_count must be 1..100, got 101
+        omr.errors.MetaError: meta_invalid: question_count must be 1..100, got 101
     """
     if not isinstance(question_count, int) or not 1 <= question_count <= 100:
-        raise MetaError(f"question_count must be 1..100, got {question_count}")
+        raise MetaError("meta_invalid", f"question_count must be 1..100, got {question_count}")
     if choices not in (4, 5):
-        raise MetaError(f"choices must be 4 or 5, got {choices}")
+        raise MetaError("meta_invalid", f"choices must be 4 or 5, got {choices}")
     inset = MARKER_INSET_MM
     markers = [
         ("tl", "hollow", inset, inset, MARKER_MM),

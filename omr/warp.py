@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from omr.errors import AlignmentError
+from omr.errors import AlignmentError, ImageError, OptionError
 from omr.fiducials import (
     STRICT_OFFSET,
     find_candidates,
@@ -444,13 +444,14 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
 
     Raises:
         AlignmentError: ``alignment_failed`` when no page can be found.
-        ValueError: for an unknown ``mode``.
+        OptionError: ``mode_invalid`` for an unknown ``mode``.
+        ImageError: ``image_invalid`` when ``gray`` is not a 2-D uint8 array.
     """
     if mode not in ("auto", "photo", "scan"):
-        raise ValueError(f"mode must be auto, photo or scan, got {mode!r}")
+        raise OptionError("mode_invalid", f"mode must be auto, photo or scan, got {mode!r}")
     sheet = as_sheet_meta(meta)
-    if gray.ndim != 2 or gray.dtype != np.uint8:
-        raise ValueError("gray must be a 2-D uint8 image")
+    if not isinstance(gray, np.ndarray) or gray.ndim != 2 or gray.dtype != np.uint8:
+        raise ImageError("image_invalid", "expected a 2-D uint8 grayscale image")
     gh, gw = gray.shape
     k = max(1, round(max(gh, gw) / DETECT_LONG_PX))  # integer factor: INTER_AREA's fast path
     f = 1.0 / k
@@ -504,7 +505,7 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
         outlines.sort(key=lambda o: -o[0])
         chosen = _first_consistent(gray, outlines, sheet, model, scale_up, mode == "auto")
     if chosen is None:
-        raise AlignmentError("could not find the answer sheet in the image (no fiducials or page outline matched)")
+        raise AlignmentError("alignment_failed", "could not find the answer sheet in the image (no fiducials or page outline matched)")
     corr, method, h_img_to_mm, found, fit_err, model = chosen
     if not math.isfinite(fit_err):
         fit_err = 1.0  # unrefined (outline/page bounds only): assume ~1 mm

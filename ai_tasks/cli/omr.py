@@ -35,9 +35,9 @@ def _read_json(path: str, what: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise MetaError(f"cannot read {what} {path}: {exc.strerror}", reason_code=f"{what}_unreadable") from None
+        raise MetaError(f"{what}_unreadable", f"cannot read {what} {path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise MetaError(f"{what} {path} is not JSON: {exc}", reason_code=f"{what}_invalid") from None
+        raise MetaError(f"{what}_invalid", f"{what} {path} is not JSON: {exc}") from None
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
@@ -62,7 +62,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     page = result.pop("_page", None)
     if args.overlay and page is not None:
         if not cv2.imwrite(str(args.overlay), render_overlay(page, result, sheet)):
-            raise OMRError(f"cannot write overlay {args.overlay}", reason_code="overlay_unwritable")
+            raise OMRError("overlay_unwritable", f"cannot write overlay {args.overlay}")
     print(json.dumps(result, indent=1))
     return 0
 
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return int(args.omr_handler(args))
     except OMRError as exc:
-        return _fail(exc.reason_code, str(exc))
+        return _fail(exc.reason_code, exc.message)
     except FileNotFoundError as exc:
         return _fail("input_not_found", str(exc))
 

@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from omr.errors import AlignmentError
+from omr.errors import AlignmentError, OptionError
 from omr.template import render_sheet
 from omr.warp import WarpedPage, warp_page
 
@@ -45,8 +45,9 @@ def test_no_sheet(meta10) -> None:
 
 
 def test_bad_mode(meta10) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(OptionError) as ei:
         warp_page(np.zeros((10, 10), np.uint8), meta10, "fax")
+    assert ei.value.reason_code == "mode_invalid"
 
 
 def test_bytes_roundtrip() -> None:
