@@ -1,48 +1,97 @@
-"""Job ``problem_generation`` (task ``ai.problem.generate``): exam-problem generation from OCR text by an LLM.
+"""Job ``problem_generation`` (task ``ai.problem.generate``, queue ``llm``): an exam problem from OCR text.
 
-Stub: the engine lands with its issue; until then the job answers a clear
-``not_implemented`` failure. Fill in the state fields, :func:`prepare` and
-:func:`run` following ``docs/architecture.md``.
+Payload: ``ocr_text`` (required, non-empty, at most
+:data:`nlp.problem.generate.MAX_OCR_CHARS` characters). Result: the legacy
+keys ``body``, ``choices``, ``answer``, ``difficulty``, ``tag``, ``summary``,
+``explanation`` plus ``warnings``, ``usage`` (tokens) and ``model``.
+
+The model, server, key and per-call timeout come from the worker's settings
+(``PROBLEM_GEN_MODEL``, ``OPENAI_BASE_URL``, ``OPENAI_API_KEY``,
+``AI_WORKER_LLM_TIMEOUT_S``), never from the payload. See ``docs/jobs/problem.md``.
+
+Examples:
+    >>> from ai_tasks.contracts import AIJob
+    >>> ref = JobRef(id="1", type="problem_generation")
+    >>> prepare(AIJob.from_dict({"id": 1, "type": "problem_generation", "payload": {"ocr_text": "1+1=?"}}), ref).ocr_text
+    '1+1=?'
+    >>> prepare(AIJob.from_dict({"id": 1, "type": "problem_generation", "payload": {}}), ref)
+    Traceback (most recent call last):
+    ...
+    ai_tasks.errors.JobPayloadError: ocr_text_missing: ocr_text is empty
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.errors import NotImplementedJobError
-from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.errors import JobPayloadError
+from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext, reject_unknown_fields
 from ai_tasks.redact import strip_secrets
 from ai_tasks.routing import LLM
 
-__all__ = ["SPEC", "ProblemState", "prepare", "run"]
+__all__ = ["PAYLOAD_FIELDS", "SPEC", "ProblemState", "client_config", "prepare", "run"]
+
+#: the payload fields this job reads (the legacy worker read only ocr_text).
+PAYLOAD_FIELDS = frozenset({"ocr_text"})
 
 
 @dataclass(frozen=True)
 class ProblemState:
-    """What crosses the broker for one ``problem_generation`` job."""
+    """What crosses the broker for one ``problem_generation`` job.
+
+    Args:
+        job: who the job is.
+        ocr_text: the OCR text of one question, as received (bounded at the door).
+    """
 
     job: JobRef
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    ocr_text: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job.to_dict(), "payload": dict(self.payload)}
+        return {"job": self.job.to_dict(), "ocr_text": self.ocr_text}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ProblemState:
-        return cls(job=JobRef.from_dict(data["job"]), payload=dict(data.get("payload") or {}))
+        return cls(job=JobRef.from_dict(data["job"]), ocr_text=str(data["ocr_text"]))
 
 
 def prepare(job: AIJob, ref: JobRef) -> ProblemState:
     """Validate the payload at the door and build the first state (secrets stop here)."""
-    return ProblemState(job=ref, payload=strip_secrets(dict(job.payload)))
+    from nlp.errors import InputError
+    from nlp.problem.generate import check_ocr_text
+
+    payload = strip_secrets(dict(job.payload))
+    reject_unknown_fields(payload, PAYLOAD_FIELDS, job_type="problem_generation")
+    try:
+        text = check_ocr_text(payload.get("ocr_text"))
+    except InputError as exc:
+        raise JobPayloadError(exc.reason_code, exc.message) from None
+    return ProblemState(job=ref, ocr_text=text)
+
+
+def client_config() -> Any:
+    """The :class:`nlp.problem.ClientConfig` of this worker's settings."""
+    from ai_tasks.settings import get_settings
+    from nlp.problem import ClientConfig
+
+    s = get_settings()
+    return ClientConfig(
+        model=s.problem_gen_model,
+        api_key=s.openai_api_key,
+        base_url=s.openai_base_url,
+        timeout_s=s.llm_timeout_s,
+    )
 
 
 def run(state: ProblemState, ctx: StepContext) -> dict[str, Any]:
-    """The whole job: not implemented in this release yet."""
-    raise NotImplementedJobError("not_implemented", "problem_generation is not implemented in this ai-worker release yet")
+    """Generate the problem; library errors (with their reason codes) propagate to the task base."""
+    from nlp.problem import generate_problem
+
+    problem = generate_problem(state.ocr_text, client_config=client_config())
+    return problem.to_dict()
 
 
 SPEC = JobSpec(type="problem_generation", queue=LLM, state=ProblemState, prepare=prepare, steps=(Step("ai.problem.generate", run),))
