@@ -41,6 +41,7 @@ TASK_TIME_LIMITS_S: dict[str, tuple[int, int]] = {
     "ai.embed": (120, 180),
     "ai.problem.generate": (240, 300),
     "ai.job.deliver": (30, 60),
+    "ai.wrong_note": (60, 90),
 }
 task_soft_time_limit = 60
 task_time_limit = 90
@@ -54,9 +55,16 @@ for _step in ("ai.omr.fetch", "ai.omr.warp", "ai.omr.identifier"):
     task_annotations[_step].update(ignore_result=True, track_started=False)
 task_annotations["ai.job.finalize"] = {"ignore_result": True, "track_started": False}
 
-# --- retries (transient errors only; see ai_tasks/errors.py) ----------------
+# --- retries: any error whose ``retryable`` is true (ai_tasks/task.py) --------
+# Exponential backoff 2, 4, 8 ... s with full jitter, capped; Retry-After wins
+# when an engine sends one. The same policy for every task.
 RETRY_BACKOFF_MAX_S = _s.retry_backoff_max_s
-MAX_RETRIES = _s.max_retries
+task_annotations["*"] = {
+    "max_retries": _s.max_retries,
+    "retry_backoff": 2,
+    "retry_backoff_max": RETRY_BACKOFF_MAX_S,
+    "retry_jitter": True,
+}
 
 # --- never lose a job --------------------------------------------------------
 # Ack after the task ran, not when it was received: a worker that dies mid-job

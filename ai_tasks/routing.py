@@ -1,4 +1,4 @@
-"""The one routing table: which queue runs which task, and which task runs which job.
+"""The one routing table: which queue runs which task.
 
 Three queues, each scaled on its own (``celery -A ai_tasks worker -Q <queue>``):
 
@@ -7,12 +7,13 @@ Three queues, each scaled on its own (``celery -A ai_tasks worker -Q <queue>``):
 * ``llm``        - calls to a hosted LLM: slow, I/O bound, rate limited.
 
 ``celeryconfig.task_routes`` is built from :data:`TASK_QUEUES`; nothing else
-decides a queue.
+decides a queue. Which tasks run which job is the job registry's business
+(:mod:`ai_tasks.jobs`); a test checks that both agree.
 
 Examples:
     >>> TASK_QUEUES["ai.omr.grade"]
     'cpu-vision'
-    >>> job_queue("embedding")
+    >>> TASK_QUEUES["ai.embed"]
     'gpu-embed'
     >>> sorted(set(TASK_QUEUES.values())) == sorted(QUEUE_NAMES)
     True
@@ -27,12 +28,9 @@ from kombu import Exchange, Queue
 __all__ = [
     "DEAD_LETTER_EXCHANGE",
     "DEAD_LETTER_QUEUE",
-    "JOB_QUEUES",
-    "JOB_TASKS",
     "QUEUE_NAMES",
     "TASK_QUEUES",
     "build_queues",
-    "job_queue",
 ]
 
 CPU_VISION: Final = "cpu-vision"
@@ -54,11 +52,13 @@ TASK_QUEUES: Final[dict[str, str]] = {
     "ai.omr.warp": CPU_VISION,
     "ai.omr.identifier": CPU_VISION,
     "ai.omr.answers": CPU_VISION,
-    # other jobs (engines land in later issues; they answer not_implemented now)
+    # the image jobs
     "ai.ocr": CPU_VISION,
     "ai.segment": CPU_VISION,
     "ai.handwriting": CPU_VISION,
     "ai.homework.video": CPU_VISION,
+    "ai.wrong_note": CPU_VISION,
+    # the text jobs
     "ai.embed": GPU_EMBED,
     "ai.problem.generate": LLM,
     # how a job ends: finalize/deliver are sent to the job's own queue
@@ -67,25 +67,6 @@ TASK_QUEUES: Final[dict[str, str]] = {
     "ai.job.failed": CPU_VISION,
     "ai.job.deliver": CPU_VISION,
 }
-
-#: legacy AIJob.type -> the task (or first chain step) that runs it.
-JOB_TASKS: Final[dict[str, str]] = {
-    "omr_grading": "ai.omr.fetch",  # a chain: fetch -> warp -> identifier -> answers
-    "ocr": "ai.ocr",
-    "question_segmentation": "ai.segment",
-    "handwriting_analysis": "ai.handwriting",
-    "homework_video_analysis": "ai.homework.video",
-    "embedding": "ai.embed",
-    "problem_generation": "ai.problem.generate",
-}
-
-JOB_QUEUES: Final[dict[str, str]] = {t: TASK_QUEUES[name] for t, name in JOB_TASKS.items()}
-
-
-def job_queue(job_type: str) -> str:
-    """The queue that runs jobs of ``job_type`` (KeyError if unknown)."""
-    return JOB_QUEUES[job_type]
-
 
 def build_queues(*, amqp: bool, quorum: bool = True, max_deliveries: int = 3) -> tuple[Queue, ...]:
     """The three queues, declared explicitly.

@@ -15,24 +15,37 @@ from typing import Any
 import kombu.exceptions
 import redis.exceptions
 from celery import Task
-from celery.exceptions import Retry
+from celery.exceptions import Ignore, Retry
+from celery.utils.time import get_exponential_backoff_interval
 from celery.worker.request import Request
 
-from ai_tasks.errors import PoisonMessageError, TransientError, reason_code_of
+from ai_tasks.errors import PoisonMessageError, reason_code_of
 from ai_tasks.redact import redact, redacted_repr
 from ai_tasks.settings import get_settings
 
-__all__ = ["AITask", "RedactingRequest", "delivery_counter", "job_fields"]
+__all__ = ["AITask", "JobStepTask", "RedactingRequest", "delivery_counter", "is_retryable", "job_fields"]
 
 log = logging.getLogger("ai_tasks.jobs")
 
-#: Errors worth a retry: ours, plus broker/backend hiccups seen from inside a task.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    TransientError,
+#: Broker/backend hiccups seen from inside a task: retried like our own transient errors.
+INFRA_TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     kombu.exceptions.OperationalError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
 )
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for any error that says it may pass (``retryable``), from any library.
+
+    Examples:
+        >>> from ai_tasks.errors import TransientDownloadError, DownloadError
+        >>> is_retryable(TransientDownloadError("download_timeout", "slow")), is_retryable(DownloadError("x", "y"))
+        (True, False)
+        >>> is_retryable(ValueError("bug"))
+        False
+    """
+    return getattr(exc, "retryable", False) is True or isinstance(exc, INFRA_TRANSIENT_ERRORS)
 
 
 class RedactingRequest(Request):
@@ -86,22 +99,44 @@ def delivery_counter() -> Any:
         if url is None:
             _counter = False
         else:
-            import celeryconfig
+            from ai_tasks.celery import app
 
-            ttl_s = int(celeryconfig.VISIBILITY_TIMEOUT_S) * (s.max_deliveries + 1)
-            _counter = DeliveryCounter(url, s.max_deliveries, ttl_s)
+            visibility_s = int(app.conf.broker_transport_options.get("visibility_timeout", 3600))
+            _counter = DeliveryCounter(url, s.max_deliveries, visibility_s * (s.max_deliveries + 1))
     return _counter or None
 
 
 class AITask(Task):
-    """Base task: transient errors retried with backoff+jitter, permanent ones fail at once."""
+    """Base task: retryable errors retried with backoff+jitter, the rest fail at once.
+
+    The retry policy (``max_retries``, ``retry_backoff``, ``retry_backoff_max``,
+    ``retry_jitter``) is set for every task in ``celeryconfig.task_annotations``.
+    An error may ask for a longer wait with ``retry_after_s`` (an HTTP
+    ``Retry-After``).
+    """
 
     Request = "ai_tasks.task:RedactingRequest"
-    autoretry_for = TRANSIENT_ERRORS
-    retry_backoff = 2
-    retry_backoff_max = get_settings().retry_backoff_max_s
-    retry_jitter = True
-    max_retries = get_settings().max_retries
+
+    def retry_countdown(self, exc: BaseException) -> float:
+        """Seconds before the next attempt: exponential backoff with jitter, at least ``retry_after_s``."""
+        backoff = get_exponential_backoff_interval(
+            factor=int(self.retry_backoff or 1),
+            retries=int(self.request.retries or 0),
+            maximum=int(self.retry_backoff_max or 600),
+            full_jitter=bool(self.retry_jitter),
+        )
+        after = getattr(exc, "retry_after_s", None)
+        if isinstance(after, int | float) and after > 0:
+            return float(min(max(backoff, after), self.retry_backoff_max or 600))
+        return float(backoff)
+
+    def _retry_if_retryable(self, exc: BaseException) -> None:
+        req = self.request
+        if req.called_directly or not is_retryable(exc):
+            return
+        if self.max_retries is not None and int(req.retries or 0) >= self.max_retries:
+            return  # out of retries: the error stands, with its reason code
+        raise self.retry(exc=exc, countdown=self.retry_countdown(exc))
 
     def _guard_poison(self) -> None:
         req = self.request
@@ -135,6 +170,17 @@ class AITask(Task):
         except Retry as exc:
             outcome, code = "retry", reason_code_of(exc.exc) if exc.exc else None
             raise
+        except Ignore:
+            outcome = "handed_over"  # the dispatcher started the job's steps; they store its result
+            raise
+        except Exception as exc:
+            try:
+                self._retry_if_retryable(exc)
+            except Retry:
+                outcome, code = "retry", reason_code_of(exc)
+                raise
+            outcome, code = "failed", reason_code_of(exc)
+            raise
         except BaseException as exc:
             outcome, code = "failed", reason_code_of(exc)
             raise
@@ -154,3 +200,23 @@ class AITask(Task):
                 "reason_code": code,
             }
             log.info(json.dumps(redact(record), separators=(",", ":")))
+
+
+class JobStepTask(AITask):
+    """A step of a job (:mod:`ai_tasks.jobs`): the last step releases the job's artifacts.
+
+    The release runs after the step's result is stored, so the caller never
+    waits for the clean-up; what a crash leaves behind expires with the
+    artifact store's TTL.
+    """
+
+    def on_success(self, retval: Any, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        from ai_tasks.jobs import spec_for_task
+
+        spec, index = spec_for_task(self.name)
+        if spec.release is None or index != len(spec.steps) - 1 or not args or not isinstance(args[0], Mapping):
+            return
+        try:
+            spec.release(spec.state.from_dict(args[0]))
+        except Exception:  # clean-up must never fail a finished job
+            log.warning("release of %s artifacts failed", spec.type, exc_info=True)

@@ -87,12 +87,17 @@ def _measure(
     from celery import chain
 
     from ai_tasks.celery import app
-    from ai_tasks.tasks.cpu_vision import omr_chain
+    from ai_tasks.jobs.runner import build_signature, start_job
 
     server, url = _serve(data)
     payload = {"download_url": url, "mode": "photo", "template_meta": meta}
-    state = {"job": {"id": "bench", "type": "omr_grading"}, "payload": payload}
     job = {"id": "bench", "type": "omr_grading", "payload": payload}
+    spec, first, _ = start_job(job)
+    state = first.to_dict()
+
+    def omr_chain(_state: dict[str, Any]) -> Any:
+        return build_signature(spec, first, "chain")
+
     small = {"job": {"id": "bench", "type": "omr_grading"}, "payload": {"download_url": url, "mode": "photo"}}
     paths = {
         "single": lambda: app.send_task("ai.omr.grade", args=[state]).get(timeout=60),
@@ -110,7 +115,7 @@ def _measure(
             seen = [omr_chain(state).apply_async().get(timeout=60)["timings_ms"] for _ in range(5)]
             steps_ms = [
                 statistics.median(t["fetch"] for t in seen),
-                statistics.median(t["download"] + t["warp"] for t in seen),
+                statistics.median(t["warp"] for t in seen),
                 statistics.median(t["identifier"] for t in seen),
                 statistics.median(t["answers"] for t in seen),
             ]

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from ai_tasks.contracts import JOB_TYPES
 from ai_tasks.errors import AIWorkerError
 
 __all__ = ["build_parser", "main"]
@@ -30,7 +29,7 @@ def _fail(reason_code: str, message: str) -> int:
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:
-    from ai_tasks.routing import JOB_QUEUES
+    from ai_tasks.jobs import job_spec
     from ai_tasks.settings import get_settings
 
     try:
@@ -51,7 +50,7 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
     from ai_tasks.celery import app
 
-    queue = JOB_QUEUES.get(args.type, "cpu-vision")
+    queue = job_spec(args.type).queue
     # ai.job itself always runs on cpu-vision (it only dispatches).
     async_result = app.send_task("ai.job", args=[job], queue="cpu-vision")
     if not args.wait:
@@ -82,7 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     submit = sub.add_parser("submit", help="submit a job (through the broker, or in-process without one)")
-    submit.add_argument("type", choices=JOB_TYPES, help="the legacy AIJob type")
+    from ai_tasks.jobs import JOBS
+
+    submit.add_argument("type", choices=sorted(JOBS), help="the AIJob type")
     submit.add_argument("--payload", default="{}", help="the job payload as a JSON object")
     submit.add_argument("--id", help="job id (default: a new uuid)")
     submit.add_argument("--source-id", help="the API object this job belongs to")
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         omr_cli = None  # type: ignore[assignment]
     if omr_cli is not None:
         omr_cli.register(sub)
+    from ai_tasks.cli import problem as problem_cli, wrong_note as wrong_note_cli
+
+    problem_cli.add_parser(sub)
+    wrong_note_cli.add_parser(sub)
     return parser
 
 
@@ -110,5 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except AIWorkerError as exc:
         return _fail(exc.reason_code, exc.message)
+    except Exception as exc:  # library errors carry a reason code too
+        code = getattr(exc, "reason_code", None)
+        if not isinstance(code, str):
+            raise
+        return _fail(code, str(getattr(exc, "message", exc)))
 
 

@@ -1,12 +1,13 @@
 """``ai.job``: the legacy API's single entry point, and how a job ends.
 
 The API sends ``send_task("ai.job", [job], queue="cpu-vision")``; the
-dispatcher validates the AIJob, strips secrets from its payload, and starts
-the job's task or chain followed by ``ai.job.finalize``, with ``ai.job.failed``
-as error handler on every step. Both write the job's :class:`AIResult` (DONE
-or FAILED) under the *dispatcher's* task id, which itself stores nothing
-else: the API's ``AsyncResult(id).get()`` sees one contract, never a raw
-exception, whichever step ended the job.
+dispatcher validates the AIJob and prepares its first state through the
+registry (:mod:`ai_tasks.jobs`), then starts the job's steps followed by
+``ai.job.finalize``, with ``ai.job.failed`` as error handler on every step.
+Both write the job's :class:`AIResult` (DONE or FAILED) under the
+*dispatcher's* task id, which itself stores nothing else: the API's
+``AsyncResult(id).get()`` sees one contract, never a raw exception,
+whichever step ended the job.
 """
 
 from __future__ import annotations
@@ -14,47 +15,28 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import Signature, chain, states
+from celery import chain, states
 from celery.exceptions import Ignore
 
 from ai_tasks.celery import app
-from ai_tasks.contracts import AIJob, AIResult
-from ai_tasks.errors import AIWorkerError, TransientError, UnknownJobTypeError
-from ai_tasks.routing import JOB_TASKS, job_queue
+from ai_tasks.contracts import AIResult
+from ai_tasks.jobs import JOBS
+from ai_tasks.jobs.runner import build_signature, start_job
+from ai_tasks.routing import CPU_VISION
 from ai_tasks.settings import get_settings
+from ai_tasks.task import is_retryable
 
-__all__ = ["build_job_signature", "deliver", "dispatch", "failed", "finalize", "initial_state"]
+__all__ = ["deliver", "dispatch", "failed", "finalize"]
 
 log = logging.getLogger(__name__)
-
-
-def initial_state(job: AIJob) -> dict[str, Any]:
-    """The first argument of a job's task or chain: the job minus its secrets."""
-    from ai_tasks.redact import strip_secrets
-
-    return {
-        "job": {"id": job.id, "type": job.type, "source_id": job.source_id},
-        "payload": strip_secrets(dict(job.payload)),
-    }
-
-
-def build_job_signature(job: AIJob, state: dict[str, Any]) -> Signature:
-    """The task or chain that runs ``job`` (without finalize/errback)."""
-    if job.type not in JOB_TASKS:
-        known = ", ".join(sorted(JOB_TASKS))
-        raise UnknownJobTypeError("unknown_job_type", f"unknown job type {job.type!r}; expected one of: {known}")
-    if job.type == "omr_grading":
-        from ai_tasks.tasks.cpu_vision import omr_chain
-
-        return omr_chain(state)
-    return app.signature(JOB_TASKS[job.type], args=(state,))
 
 
 def _enqueue_delivery(result: dict[str, Any], job: dict[str, Any]) -> None:
     s = get_settings()
     if not (s.api_base_url and s.internal_worker_token):
         return
-    queue = job_queue(job["type"]) if job.get("type") in JOB_TASKS else "cpu-vision"
+    spec = JOBS.get(str(job.get("type")))
+    queue = spec.queue if spec is not None else CPU_VISION
     deliver.apply_async((result, job.get("source_id")), queue=queue)
 
 
@@ -63,24 +45,17 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Run a legacy AIJob dict; the result is an AIResult dict."""
     job_id = str(job.get("id")) if isinstance(job, dict) else "unknown"
     try:
-        ai_job = AIJob.from_dict(job)
-        state = initial_state(ai_job)
-        if ai_job.type == "omr_grading":
-            from ai_tasks.omr_job import prefetch_legacy_meta
-
-            # The only place legacy credentials are used; they go no further.
-            state = prefetch_legacy_meta(ai_job, state)
-        sig = build_job_signature(ai_job, state)
-    except AIWorkerError as exc:
-        if isinstance(exc, TransientError) and self.request.retries < (self.max_retries or 0):
-            raise  # autoretry with backoff; the last attempt falls through to a FAILED result
+        spec, state, pipeline = start_job(job, result_id=self.request.id)
+        sig = build_signature(spec, state, pipeline)
+    except Exception as exc:
+        if is_retryable(exc) and self.request.retries < (self.max_retries or 0):
+            raise  # AITask retries with backoff; the last attempt falls through to a FAILED result
         result = AIResult.from_exception(job_id, exc).to_dict()
         _enqueue_delivery(result, {"id": job_id, "type": job.get("type") if isinstance(job, dict) else None})
         return result
-    queue = job_queue(ai_job.type)
-    job_info = state["job"]
+    job_info = state.job.to_dict()
     result_id = self.request.id
-    whole = chain(sig, finalize.s(job=job_info, result_id=result_id).set(queue=queue))
+    whole = chain(sig, finalize.s(job=job_info, result_id=result_id).set(queue=spec.queue))
     whole.link_error(failed.s(job=job_info, result_id=result_id))
     whole.apply_async()
     # The dispatcher's own id must only ever hold the final AIResult.

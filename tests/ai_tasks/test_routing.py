@@ -5,7 +5,8 @@ from __future__ import annotations
 import celeryconfig
 from ai_tasks.celery import app
 from ai_tasks.contracts import JOB_TYPES
-from ai_tasks.routing import JOB_TASKS, QUEUE_NAMES, TASK_QUEUES
+from ai_tasks.jobs import JOBS
+from ai_tasks.routing import QUEUE_NAMES, TASK_QUEUES
 
 
 def _registered() -> set[str]:
@@ -20,9 +21,11 @@ def test_every_task_has_exactly_one_route_and_every_route_a_task() -> None:
     assert celeryconfig.task_routes == {n: {"queue": q} for n, q in TASK_QUEUES.items()}
 
 
-def test_every_legacy_job_type_is_dispatchable() -> None:
-    assert set(JOB_TASKS) == set(JOB_TYPES)
-    assert all(task in TASK_QUEUES for task in JOB_TASKS.values())
+def test_every_legacy_job_type_is_in_the_registry_and_its_tasks_on_its_queue() -> None:
+    assert set(JOB_TYPES) <= set(JOBS)
+    for spec in JOBS.values():
+        assert spec.tasks and all(TASK_QUEUES[task] == spec.queue for task in spec.tasks), spec.type
+        assert all(task in _registered() for task in spec.tasks), spec.type
 
 
 def test_queues_are_explicit_and_json_only() -> None:
@@ -37,6 +40,7 @@ def test_reliability_settings() -> None:
     assert c.task_acks_late and c.task_reject_on_worker_lost and c.worker_prefetch_multiplier == 1
     assert c.worker_send_task_events and c.task_send_sent_event
     hard = [lim["time_limit"] for lim in c.task_annotations.values() if "time_limit" in lim]
+    assert c.task_annotations["*"]["max_retries"] >= 1 and c.task_annotations["*"]["retry_jitter"] is True
     # every task has its own limits, except the two that only wrap a result
     assert set(TASK_QUEUES) - {n for n, a in c.task_annotations.items() if "time_limit" in a} == {
         "ai.job.failed",

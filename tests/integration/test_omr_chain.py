@@ -61,14 +61,21 @@ def test_omr_job_runs_as_a_chain_and_returns_one_airesult(workers: Workers, file
         time.sleep(0.05)
 
 
-def test_single_task_path_gives_the_same_answers(workers: Workers, files: LocalServer) -> None:
+def test_single_pipeline_gives_the_chain_result_with_every_guarantee(workers: Workers, files: LocalServer) -> None:
     _cpu(workers)
-    state = {"job": {"id": "omr-2", "type": "omr_grading"}, "payload": _payload(files.url("/photo.jpg"))}
-    single = workers.client.send_task("ai.omr.grade", args=[state]).get(timeout=60)
+    payload = {**_payload(files.url("/photo.jpg") + "?sig=SECRET"), "overlay": False}
+    single = workers.client.send_task(
+        "ai.job", args=[{"id": "omr-2", "type": "omr_grading", "payload": {**payload, "pipeline": "single"}}]
+    ).get(timeout=60)
     chained = workers.client.send_task(
-        "ai.job", args=[{"id": "omr-3", "type": "omr_grading", "payload": _payload(files.url("/photo.jpg"))}]
-    ).get(timeout=60)["result"]
-    assert [a["detected"] for a in single["answers"]] == [a["detected"] for a in chained["answers"]]
+        "ai.job", args=[{"id": "omr-3", "type": "omr_grading", "payload": payload}]
+    ).get(timeout=60)
+    assert single["status"] == chained["status"] == "DONE" and single["job_id"] == "omr-2"
+    assert single["result"].pop("timings_ms").keys() == chained["result"].pop("timings_ms").keys()
+    assert single["result"] == chained["result"]
+    log = "".join(workers.log_text(n) for n in workers.procs)
+    assert '"task":"ai.omr.grade"' in log and '"job_id":"omr-2"' in log
+    assert "SECRET" not in log
 
 
 def test_bad_image_fails_the_job_with_a_reason_code(workers: Workers, files: LocalServer) -> None:

@@ -29,9 +29,8 @@ def test_production_routes_send_llm_jobs_to_llm_workers(workers: Workers) -> Non
         workers.start("cpu-vision", tmp=workers.tmp)  # type: ignore[attr-defined]
         workers.start("llm", tmp=workers.tmp)  # type: ignore[attr-defined]
     app = workers.client
-    r = app.send_task("ai.problem.generate", args=[{"job": {"id": "r1", "type": "problem_generation"}, "payload": {}}])
-    r.get(timeout=30, propagate=False)
-    assert r.state == "FAILURE"  # not implemented yet: a clear failure, not a fake result
-    assert "not_implemented" in str(r.result)
-    nodes = [n for n in workers.procs if f"ai.problem.generate[{r.id}] received" in workers.log_text(n)]
+    job = {"id": "r1", "type": "problem_generation", "payload": {"ocr_text": "1. 2 + 3 = ?"}}
+    out = app.send_task("ai.job", args=[job]).get(timeout=30)
+    assert out["job_id"] == "r1" and out["status"] in ("DONE", "FAILED")  # no LLM configured here: FAILED
+    nodes = [n for n in workers.procs if "ai.problem.generate[" in workers.log_text(n)]
     assert len(nodes) == 1 and nodes[0].startswith("llm-")

@@ -1,4 +1,4 @@
-"""OMR as a job, in-process (the CLI's embedded default): same code the chain runs."""
+"""The OMR job (``ai_tasks/jobs/omr.py``): state, steps, both pipelines, bad input."""
 
 from __future__ import annotations
 
@@ -8,11 +8,23 @@ from pathlib import Path
 
 import pytest
 
+from ai_tasks.contracts import AIJob
 from ai_tasks.inprocess import run_job
-from ai_tasks.omr_job import answers_step, fetch_step, identifier_step, warp_step
+from ai_tasks.jobs import omr as omr_job
+from ai_tasks.jobs.base import JobRef, StepContext
+from ai_tasks.jobs.omr import (
+    OMRState,
+    TemplateFetch,
+    answers,
+    fetch,
+    identifier,
+    prepare,
+    release,
+    warp,
+)
 from tests.ai_tasks._http import LocalServer, body, serve, status
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "omr" / "samples"
 
 
@@ -79,8 +91,9 @@ def test_template_fetch_uses_worker_credentials_and_legacy_ones_are_dropped(serv
 @pytest.mark.parametrize(
     ("payload", "code"),
     [
-        ({}, "meta_missing"),
-        ({"template_meta": {"version": "objective_v1"}}, "meta_invalid"),
+        ({}, "download_url_missing"),
+        ({"download_url": "/photo.jpg"}, "meta_missing"),
+        ({"download_url": "/photo.jpg", "template_meta": {"version": "objective_v1"}}, "meta_invalid"),
         ({"download_url": "/junk.jpg", "template_meta": "META"}, "image_invalid"),
         ({"download_url": "/gone.jpg", "template_meta": "META"}, "download_http_error"),
         ({"download_url": "/empty.jpg", "template_meta": "META"}, "image_invalid"),
@@ -104,34 +117,68 @@ def test_bad_inputs_fail_with_their_reason(server: LocalServer, payload: dict, c
     assert out["error"]["reason_code"] == code, out["error"]
 
 
-def test_chain_steps_compose_to_the_single_task_result(server: LocalServer) -> None:
-    state = {
-        "job": {"id": "c1", "type": "omr_grading", "source_id": None},
-        "payload": {"download_url": server.url("/photo.jpg"), "template_meta": _meta(), "overlay": True},
-    }
-    s1 = fetch_step(state)
-    assert "meta_key" in s1 and "template_meta" not in s1["payload"]  # small messages from here on
-    s2 = warp_step(s1)
-    assert "page_key" in s2 and len(json.dumps(s2)) < 4000
-    json.dumps(s2)  # every hop is JSON, the page travels by key
-    s3 = identifier_step(s2)
-    result = answers_step(s3)
-    single = run_job(_job({"download_url": server.url("/photo.jpg"), "template_meta": _meta()}))["result"]
-    # the chain reads exactly what the single process reads
-    assert result["answers"] == single["answers"]
-    assert result["identifier"] == single["identifier"]
-    assert result["review"] == single["review"]
-    assert result["overlay_key"]
+def test_state_round_trips_through_json() -> None:
+    state = OMRState(
+        job=JobRef(id="7", type="omr_grading", source_id="3", result_id="r"),
+        mode="photo",
+        download_url="https://b/x.jpg",
+        template_fetch=TemplateFetch(base_url=None, question_count=20),
+        meta_source="api",
+        answer_key={"answers": {"1": "A"}},
+        overlay=True,
+        page_header={"shape": [10, 20]},
+        timings_ms={"fetch": 1.5},
+    )
+    assert OMRState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+    assert OMRState.from_dict(OMRState(job=state.job).to_dict()) == OMRState(job=state.job)
 
 
-def test_other_job_types_say_not_implemented() -> None:
-    for job_type in ("ocr", "embedding", "problem_generation"):
-        out = run_job(_job({}, job_type))
-        assert out["status"] == "FAILED" and out["error"]["reason_code"] == "not_implemented"
+def _first_state(payload: dict) -> OMRState:  # type: ignore[type-arg]
+    return prepare(AIJob("c1", "omr_grading", payload), JobRef(id="c1", type="omr_grading"))
+
+
+def test_chain_steps_give_exactly_the_single_task_result(server: LocalServer) -> None:
+    payload = {"download_url": server.url("/photo.jpg"), "template_meta": _meta(), "answer_key": _key()}
+    ctx = StepContext(JobRef(id="c1", type="omr_grading"), hop=True)
+    s1 = fetch(_first_state(payload), ctx)
+    assert s1.download_url is None and s1.template_meta is None and s1.meta_key and s1.image_key
+    wire = json.dumps(s1.to_dict())
+    assert "photo.jpg" not in wire and len(wire) < 1000  # no URL, no template after fetch
+    s2 = warp(OMRState.from_dict(json.loads(wire)), ctx)
+    assert s2.page_key and s2.image_key is None and len(json.dumps(s2.to_dict())) < 4000
+    s3 = identifier(OMRState.from_dict(json.loads(json.dumps(s2.to_dict()))), ctx)
+    chained = answers(OMRState.from_dict(json.loads(json.dumps(s3.to_dict()))), ctx)
+    release(s3)
+    single = run_job(_job({**payload, "pipeline": "single"}))["result"]
+    timings = (chained.pop("timings_ms"), single.pop("timings_ms"))
+    assert set(timings[0]) == set(timings[1]) == {"fetch", "warp", "identifier", "answers"}
+    assert chained == single  # same keys, same meanings, same values
+
+
+def test_release_deletes_what_the_chain_stored(server: LocalServer) -> None:
+    from ai_tasks.errors import ArtifactMissingError
+    from ai_tasks.resources import artifact_store
+
+    ctx = StepContext(JobRef(id="c2", type="omr_grading"), hop=True)
+    s2 = warp(fetch(_first_state({"download_url": server.url("/photo.jpg"), "template_meta": _meta()}), ctx), ctx)
+    release(s2)
+    for key in (s2.page_key, s2.meta_key):
+        assert key is not None
+        with pytest.raises(ArtifactMissingError):
+            artifact_store().get(key)
+
+
+def test_meta_used_keeps_its_legacy_meaning(server: LocalServer) -> None:
+    out = run_job(_job({"download_url": server.url("/photo.jpg"), "template_meta": _meta()}))["result"]
+    assert (out["meta_used"], out["meta_source"]) == (False, "payload")
+
+
+def test_unknown_payload_fields_are_refused() -> None:
+    out = run_job(_job({"download_url": "https://b/x.jpg", "template_meta": _meta(), "colour": "red"}))
+    assert out["error"]["reason_code"] == "payload_invalid" and "colour" in out["error"]["message"]
 
 
 def test_worker_token_goes_only_to_the_configured_api(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ai_tasks import omr_job
     from ai_tasks.settings import Settings
 
     def settings_for(api_base_url: str) -> Settings:
@@ -140,11 +187,11 @@ def test_worker_token_goes_only_to_the_configured_api(server: LocalServer, monke
              "AI_WORKER_DOWNLOAD_ALLOWLIST": "127.0.0.1"}
         )
 
-    payload = {"question_count": 20, "template_fetch": {"base_url": server.base_url}}
+    spec = TemplateFetch(base_url=server.base_url, question_count=20)
     monkeypatch.setattr(omr_job, "get_settings", lambda: settings_for(server.base_url))
-    omr_job.resolve_meta(payload)
+    omr_job._fetch_template(spec)
     assert server.requests[-1].headers.get("X-Worker-Token") == "TOKEN"
 
     monkeypatch.setattr(omr_job, "get_settings", lambda: settings_for("https://api.academy.example"))
-    omr_job.resolve_meta(payload)  # a base_url chosen by the message: no worker credentials
+    omr_job._fetch_template(spec)  # a base_url chosen by the message: no worker credentials
     assert "X-Worker-Token" not in server.requests[-1].headers
