@@ -55,3 +55,22 @@ def test_secrets_never_show() -> None:
     assert s.internal_worker_token.reveal() == "tok-123"
     for text in (repr(s), str(s), repr(s.public_dict()), f"{s.internal_worker_token!r}"):
         assert "tok-123" not in text and "bear-456" not in text
+
+
+def test_a_secret_is_not_a_string_and_never_formats_its_value(caplog: pytest.LogCaptureFixture) -> None:
+    import json
+    import logging
+    import pickle
+
+    token = Settings.from_env({"OPENAI_API_KEY": "sk-live-789"}).openai_api_key
+    assert token is not None and not isinstance(token, str)
+    for text in (str(token), f"{token}", f"{token:>20}", "%s" % token, "{}".format(token), repr([token])):
+        assert "sk-live-789" not in text
+    with pytest.raises(TypeError):
+        json.dumps({"key": token})
+    with pytest.raises(TypeError):
+        pickle.dumps(token)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("t").info("key is %s / %r", token, token)
+    assert "sk-live-789" not in caplog.text
+    assert token.reveal() == "sk-live-789" and bool(token) and token == Secret("sk-live-789")
