@@ -35,6 +35,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from omr.layout import Ring, sheet_layout
+from omr.template import render_layout
 from omr.types import GrayImage, SheetMeta
 
 __all__ = ["APPLY_MIN_MM", "SEARCH_MM", "Anchor", "Offsets", "ShiftField", "anchors", "fit_field",
@@ -206,21 +208,13 @@ def _template(sheet: SheetMeta, px_per_mm: float, shrink: int) -> F32:
 
 
 def _render_rings(sheet: SheetMeta, px_per_mm: float) -> GrayImage:
-    """Only the printed bubble rings (as ``omr.template`` draws them), no labels.
+    """Only the printed bubble rings of the sheet's layout, no labels.
 
     Glyph placement differs between the raster render, the PDF and a
     printer's fonts; ring centres are pure geometry.
     """
-    from omr.template import PRINT_GRAY, RING_W_MM
-
-    img = np.full((round(sheet.page_h_mm * px_per_mm), round(sheet.page_w_mm * px_per_mm)), 255, np.uint8)
-    f = px_per_mm * 16
-    th = max(1, round(RING_W_MM * px_per_mm))
-    for x, y, r in [(b.x_mm, b.y_mm, b.r_mm) for q in sheet.questions for b in q.choices] + [
-            (b.x_mm, b.y_mm, b.r_mm) for b in sheet.id_bubbles]:
-        cv2.circle(img, (round(x * f), round(y * f)), round((r - RING_W_MM / 2) * f), PRINT_GRAY, th,
-                   cv2.LINE_AA, 4)
-    return img
+    rings = [p for p in sheet_layout(sheet.raw) if isinstance(p, Ring)]
+    return render_layout(rings, sheet.page_w_mm, sheet.page_h_mm, px_per_mm)
 
 
 def _bandpass(img: GrayImage, px_per_mm: float) -> F32:

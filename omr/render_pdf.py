@@ -1,4 +1,8 @@
-"""Vector PDF of the answer sheet (reportlab), geometry identical to the raster.
+"""Vector PDF of the answer sheet (reportlab): the primitives of :mod:`omr.layout`.
+
+The raster (:func:`omr.template.render_sheet`) draws the same primitives, so the
+two agree by construction; ``tests/omr/test_render_pdf.py`` checks that the
+PDF, rasterised, puts its ink where the raster does.
 
 Examples:
     >>> import tempfile, pathlib
@@ -11,13 +15,17 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from omr.template import MARKER_HOLE_MM, MARKER_MM, PRINT_GRAY, RING_W_MM
+from omr.layout import FilledRect, Primitive, RectOutline, Ring, Text, sheet_layout
 
-__all__ = ["write_pdf"]
+__all__ = ["write_layout_pdf", "write_pdf"]
+
+HELVETICA_CAP_EM = 0.72
+"""Cap height of Helvetica as a fraction of its font size (the layout gives cap heights)."""
+GRAY_MAX = 255.0
 
 
 def write_pdf(meta: Mapping[str, Any], path: str | Path) -> Path:
@@ -30,75 +38,63 @@ def write_pdf(meta: Mapping[str, Any], path: str | Path) -> Path:
     Returns:
         The written path.
     """
+    size = meta["page"]["size"]
+    return write_layout_pdf(sheet_layout(meta), float(size["width"]), float(size["height"]), path,
+                            title=str(meta.get("title") or "Answer Sheet"))
+
+
+def write_layout_pdf(prims: Iterable[Primitive], w_mm: float, h_mm: float, path: str | Path, *,
+                     title: str = "Answer Sheet") -> Path:
+    """Write layout primitives as a one-page vector PDF of ``w_mm`` x ``h_mm``.
+
+    Args:
+        prims: Primitives from :func:`omr.layout.sheet_layout` (or a subset).
+        w_mm: Page width.
+        h_mm: Page height.
+        path: Output file.
+        title: The PDF's document title.
+
+    Returns:
+        The written path.
+    """
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
 
-    w_mm = float(meta["page"]["size"]["width"])
-    h_mm = float(meta["page"]["size"]["height"])
     out = Path(path)
     c = canvas.Canvas(str(out), pagesize=(w_mm * mm, h_mm * mm), invariant=1)
-    c.setTitle(str(meta.get("title") or "Answer Sheet"))
-    g = PRINT_GRAY / 255.0
-
-    def Y(y: float) -> float:  # noqa: N802 - mm (top-left frame) to pt (bottom-left)
+    c.setTitle(title)
+    def y_pt(y: float) -> float:  # mm (top-left frame) to pt (bottom-left)
         return (h_mm - y) * mm
 
-    for m in meta.get("markers") or []:
-        x, y, s = float(m["center"]["x"]), float(m["center"]["y"]), float(m["size"])
-        c.setFillGray(0)
-        c.rect((x - s / 2) * mm, Y(y + s / 2), s * mm, s * mm, stroke=0, fill=1)
-        if m.get("kind") == "hollow":
-            hs = MARKER_HOLE_MM * s / MARKER_MM
-            c.setFillGray(1)
-            c.rect((x - hs / 2) * mm, Y(y + hs / 2), hs * mm, hs * mm, stroke=0, fill=1)
-    c.setFillGray(0)
-    if meta.get("title"):
-        c.setFont("Helvetica-Bold", 4.0 / 0.72 * mm)
-        c.drawString(24 * mm, Y(15.5), str(meta["title"])[:60])
-    if meta.get("version") == "objective_v1" and meta.get("markers"):
-        c.setFont("Helvetica", 2.8 / 0.72 * mm)
-        c.drawString(165 * mm, Y(15.5), "Name")
-        c.rect(180 * mm, Y(16.0), 75 * mm, 0.3 * mm, stroke=0, fill=1)
-        c.setFillGray(90 / 255.0)
-        c.setFont("Helvetica", 2.0 / 0.72 * mm)
-        c.drawString(24 * mm, Y(24.0),
-                     "Fill one bubble per question completely with a dark pencil or pen.")
+    def draw(p: Primitive) -> None:
+        if isinstance(p, FilledRect):
+            c.setFillGray(p.gray / GRAY_MAX)
+            c.rect(p.x_mm * mm, y_pt(p.y_mm + p.h_mm), p.w_mm * mm, p.h_mm * mm, stroke=0, fill=1)
+        elif isinstance(p, RectOutline):  # the stroke is centred on the path: inset by half a line
+            half = p.line_mm / 2
+            c.setStrokeGray(p.gray / GRAY_MAX)
+            c.setLineWidth(p.line_mm * mm)
+            c.rect((p.x_mm + half) * mm, y_pt(p.y_mm + p.h_mm - half), (p.w_mm - p.line_mm) * mm,
+                   (p.h_mm - p.line_mm) * mm, stroke=1, fill=0)
+        elif isinstance(p, Ring):
+            c.setStrokeGray(p.gray / GRAY_MAX)
+            c.setLineWidth(p.line_mm * mm)
+            c.circle(p.x_mm * mm, y_pt(p.y_mm), p.r_mm * mm, stroke=1, fill=0)
+        else:
+            _text(p)
 
-    def bubble(x: float, y: float, r: float, label: str) -> None:
-        c.setStrokeGray(g)
-        c.setLineWidth(RING_W_MM * mm)
-        c.circle(x * mm, Y(y), (r - RING_W_MM / 2) * mm, stroke=1, fill=0)
-        c.setFillGray(g)
-        c.setFont("Helvetica", r * 0.75 / 0.72 * mm)
-        c.drawCentredString(x * mm, Y(y + r * 0.75 / 2), label)
+    def _text(t: Text) -> None:
+        c.setFillGray(t.gray / GRAY_MAX)
+        c.setFont("Helvetica-Bold" if t.bold else "Helvetica", t.cap_mm / HELVETICA_CAP_EM * mm)
+        if t.align == "center":  # (x, y) is the glyph-box centre: the baseline is half a cap lower
+            c.drawCentredString(t.x_mm * mm, y_pt(t.y_mm + t.cap_mm / 2), t.text)
+        elif t.align == "right":
+            c.drawRightString(t.x_mm * mm, y_pt(t.y_mm), t.text)
+        else:
+            c.drawString(t.x_mm * mm, y_pt(t.y_mm), t.text)
 
-    ident = meta.get("identifier") or {}
-    bubbles = ident.get("bubbles") or []
-    if bubbles:
-        xs = [float(b["center"]["x"]) for b in bubbles]
-        ys = [float(b["center"]["y"]) for b in bubbles]
-        r = max(float(b["r"]) for b in bubbles)
-        c.setFillGray(0)
-        c.setFont("Helvetica", 2.6 / 0.72 * mm)
-        c.drawString((min(xs) - r) * mm, Y(min(ys) - r - 9.0), "STUDENT ID")
-        box_y = min(ys) - r - 7.2
-        c.setStrokeGray(g)
-        c.setLineWidth(0.25 * mm)
-        for x in sorted(set(xs)):
-            c.rect((x - r - 0.3 + 0.125) * mm, Y(box_y + 5.6 - 0.125), (2 * r + 0.35) * mm, 5.35 * mm,
-                   stroke=1, fill=0)
-        for b in bubbles:
-            bubble(float(b["center"]["x"]), float(b["center"]["y"]), float(b["r"]), str(b["number"]))
-    for q in meta.get("questions") or []:
-        ch = q["choices"]
-        if not ch:
-            continue
-        c.setFillGray(0)
-        c.setFont("Helvetica", 2.6 / 0.72 * mm)
-        x0 = float(ch[0]["center"]["x"]) - float(ch[0]["r"]) - 1.2
-        c.drawRightString(x0 * mm, Y(float(ch[0]["center"]["y"]) + 1.3), str(q["question_number"]))
-        for ch_ in ch:
-            bubble(float(ch_["center"]["x"]), float(ch_["center"]["y"]), float(ch_["r"]), str(ch_["label"]))
+    for prim in prims:
+        draw(prim)
     c.showPage()
     c.save()
     return out

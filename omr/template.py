@@ -1,4 +1,9 @@
-"""The printed answer sheet: layout (meta), raster rendering and files.
+"""The answer-sheet template: its meta, its raster and its files.
+
+:func:`build_template` places the markers and bubbles (the meta);
+:func:`render_sheet` rasterises the primitives of :func:`omr.layout.sheet_layout`
+(the same list :func:`omr.render_pdf.write_pdf` draws as a vector PDF);
+:func:`write_sheet` writes both and the meta.
 
 The page is A4 landscape (297 x 210 mm). Layout, all in mm, origin top-left:
 
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +39,17 @@ import cv2
 import numpy as np
 
 from omr.errors import MetaError
+from omr.layout import (
+    MARKER_MM,
+    PAPER,
+    FilledRect,
+    Primitive,
+    RectOutline,
+    Ring,
+    Text,
+    sheet_layout,
+)
+from omr.render_pdf import write_pdf
 from omr.types import GrayImage
 
 __all__ = [
@@ -41,6 +57,7 @@ __all__ = [
     "PAGE_H_MM",
     "PAGE_W_MM",
     "build_template",
+    "render_layout",
     "render_sheet",
     "write_sheet",
 ]
@@ -48,9 +65,6 @@ __all__ = [
 PAGE_W_MM = 297.0
 PAGE_H_MM = 210.0
 BUBBLE_R_MM = 2.4
-RING_W_MM = 0.25
-MARKER_MM = 8.0
-MARKER_HOLE_MM = 3.6
 EDGE_MARKER_MM = 5.0
 MARKER_INSET_MM = 12.0
 
@@ -68,8 +82,9 @@ Q_CHOICE_PITCH_MM = 6.2
 Q_NUMBER_GAP_MM = 9.0
 Q_ROWS_MAX = 25
 
-INK = 0
-PRINT_GRAY = 70  # rings and labels are printed dark gray, fills are darker
+MM_PER_INCH = 25.4
+HERSHEY_CAP_PX = 22.0
+"""Cap height of OpenCV's Hershey simplex font at scale 1, px."""
 
 
 def _r2(v: float) -> float:
@@ -168,52 +183,83 @@ class _Canvas:
     def __init__(self, w_mm: float, h_mm: float, px_per_mm: float) -> None:
         self.s = px_per_mm
         self.img: GrayImage = np.full(
-            (round(h_mm * px_per_mm), round(w_mm * px_per_mm)), 255, np.uint8
+            (round(h_mm * px_per_mm), round(w_mm * px_per_mm)), PAPER, np.uint8
         )
 
     def _p(self, x_mm: float, y_mm: float) -> tuple[int, int]:
         f = self.s * (1 << self.SHIFT)
         return round(x_mm * f), round(y_mm * f)
 
-    def rect(self, x_mm: float, y_mm: float, w_mm: float, h_mm: float, gray: int, thick_mm: float = 0) -> None:
-        # pixel-exact filled rect; outline via 4 filled rects
+    def rect(self, x_mm: float, y_mm: float, w_mm: float, h_mm: float, gray: int) -> None:
+        """Pixel-exact filled rectangle (corners rounded to whole pixels)."""
         s = self.s
-        if thick_mm <= 0:
-            x0, y0 = round(x_mm * s), round(y_mm * s)
-            x1, y1 = round((x_mm + w_mm) * s), round((y_mm + h_mm) * s)
-            self.img[y0:y1, x0:x1] = gray
-            return
-        t = thick_mm
-        self.rect(x_mm, y_mm, w_mm, t, gray)
-        self.rect(x_mm, y_mm + h_mm - t, w_mm, t, gray)
-        self.rect(x_mm, y_mm, t, h_mm, gray)
-        self.rect(x_mm + w_mm - t, y_mm, t, h_mm, gray)
+        x0, y0 = round(x_mm * s), round(y_mm * s)
+        x1, y1 = round((x_mm + w_mm) * s), round((y_mm + h_mm) * s)
+        self.img[y0:y1, x0:x1] = gray
+
+    def outline(self, x_mm: float, y_mm: float, w_mm: float, h_mm: float, gray: int, t_mm: float) -> None:
+        """A rectangle's outline as four filled rectangles inside the box."""
+        self.rect(x_mm, y_mm, w_mm, t_mm, gray)
+        self.rect(x_mm, y_mm + h_mm - t_mm, w_mm, t_mm, gray)
+        self.rect(x_mm, y_mm, t_mm, h_mm, gray)
+        self.rect(x_mm + w_mm - t_mm, y_mm, t_mm, h_mm, gray)
 
     def circle(self, x_mm: float, y_mm: float, r_mm: float, gray: int, thick_mm: float) -> None:
         f = self.s * (1 << self.SHIFT)
         th = max(1, round(thick_mm * self.s))
         cv2.circle(self.img, self._p(x_mm, y_mm), round(r_mm * f), gray, th, cv2.LINE_AA, self.SHIFT)
 
-    def text(self, s: str, x_mm: float, y_mm: float, h_mm: float, gray: int, align: str = "left",
-             thick_mm: float | None = None) -> None:
-        """Draw ``s`` with its cap height ``h_mm``; (x, y) is the baseline point for
-        ``align="left"``, the baseline end for ``"right"`` and the glyph-box centre
-        for ``align="center"``."""
+    def text(self, t: Text) -> None:
+        """Draw ``t`` (Hershey simplex, cap height ``t.cap_mm``); see :class:`omr.layout.Text`."""
         font = cv2.FONT_HERSHEY_SIMPLEX
-        scale = h_mm * self.s / 22.0
-        th = max(1, round((thick_mm or h_mm * 0.13) * self.s))
-        (tw, tht), _ = cv2.getTextSize(s, font, scale, th)
-        x_px, y_px = x_mm * self.s, y_mm * self.s
-        if align == "center":
+        scale = t.cap_mm * self.s / HERSHEY_CAP_PX
+        th = max(1, round(t.stroke_mm * self.s))
+        (tw, tht), _ = cv2.getTextSize(t.text, font, scale, th)
+        x_px, y_px = t.x_mm * self.s, t.y_mm * self.s
+        if t.align == "center":
             x_px -= tw / 2
             y_px += tht / 2
-        elif align == "right":
+        elif t.align == "right":
             x_px -= tw
-        cv2.putText(self.img, s, (round(x_px), round(y_px)), font, scale, gray, th, cv2.LINE_AA)
+        cv2.putText(self.img, t.text, (round(x_px), round(y_px)), font, scale, t.gray, th, cv2.LINE_AA)
+
+    def draw(self, p: Primitive) -> None:
+        """Draw one layout primitive."""
+        if isinstance(p, FilledRect):
+            self.rect(p.x_mm, p.y_mm, p.w_mm, p.h_mm, p.gray)
+        elif isinstance(p, RectOutline):
+            self.outline(p.x_mm, p.y_mm, p.w_mm, p.h_mm, p.gray, p.line_mm)
+        elif isinstance(p, Ring):
+            self.circle(p.x_mm, p.y_mm, p.r_mm, p.gray, p.line_mm)
+        else:
+            self.text(p)
+
+
+def render_layout(prims: Iterable[Primitive], w_mm: float, h_mm: float, px_per_mm: float) -> GrayImage:
+    """Raster of layout primitives on white paper.
+
+    Args:
+        prims: Primitives from :func:`omr.layout.sheet_layout` (or a subset).
+        w_mm: Page width.
+        h_mm: Page height.
+        px_per_mm: Resolution; the image is ``(round(h_mm * px_per_mm), round(w_mm * px_per_mm))``.
+
+    Returns:
+        ``(H, W)`` uint8 page in the template frame.
+
+    Examples:
+        >>> img = render_layout([FilledRect(1.0, 1.0, 2.0, 1.0, 0)], 4.0, 3.0, 2.0)
+        >>> img.shape, (img == 0).sum(), img[2:4, 2:6].max()
+        ((6, 8), np.int64(8), np.uint8(0))
+    """
+    cv = _Canvas(w_mm, h_mm, px_per_mm)
+    for p in prims:
+        cv.draw(p)
+    return cv.img
 
 
 def render_sheet(meta: Mapping[str, Any], dpi: float = 200) -> GrayImage:
-    """Render the sheet described by ``meta`` as a grayscale raster.
+    """Render the sheet described by ``meta`` (its :func:`omr.layout.sheet_layout`) as a grayscale raster.
 
     Args:
         meta: A meta dict (``build_template`` output or any valid meta).
@@ -228,48 +274,7 @@ def render_sheet(meta: Mapping[str, Any], dpi: float = 200) -> GrayImage:
         ((827, 1169), 255, 0)
     """
     size = meta["page"]["size"]
-    ppm = dpi / 25.4
-    cv = _Canvas(float(size["width"]), float(size["height"]), ppm)
-    for m in meta.get("markers") or []:
-        x, y, s = float(m["center"]["x"]), float(m["center"]["y"]), float(m["size"])
-        cv.rect(x - s / 2, y - s / 2, s, s, INK)
-        if m.get("kind") == "hollow":
-            h = MARKER_HOLE_MM * s / MARKER_MM
-            cv.rect(x - h / 2, y - h / 2, h, h, 255)
-    title = meta.get("title")
-    if title:
-        cv.text(str(title)[:60], 24.0, 15.5, 4.0, INK, thick_mm=0.5)
-    if meta.get("version") == "objective_v1" and meta.get("markers"):
-        cv.text("Name", 165.0, 15.5, 2.8, INK)
-        cv.rect(180.0, 15.7, 95.0 - 20.0, 0.3, INK)
-        cv.text("Fill one bubble per question completely with a dark pencil or pen.", 24.0, 24.0, 2.0, 90)
-    ident = meta.get("identifier") or {}
-    bubbles = ident.get("bubbles") or []
-    if bubbles:
-        xs = [float(b["center"]["x"]) for b in bubbles]
-        ys = [float(b["center"]["y"]) for b in bubbles]
-        r = max(float(b["r"]) for b in bubbles)
-        cv.text("STUDENT ID", min(xs) - r, min(ys) - r - 9.0, 2.6, INK)
-        box_y = min(ys) - r - 7.2
-        for x in sorted(set(xs)):
-            cv.rect(x - r - 0.3, box_y, 2 * r + 0.6, 5.6, PRINT_GRAY, thick_mm=0.25)
-        for b in bubbles:
-            _bubble(cv, float(b["center"]["x"]), float(b["center"]["y"]), float(b["r"]), str(b["number"]))
-    for q in meta.get("questions") or []:
-        ch = q["choices"]
-        if not ch:
-            continue
-        x0 = float(ch[0]["center"]["x"]) - float(ch[0]["r"]) - 1.2
-        y0 = float(ch[0]["center"]["y"])
-        cv.text(str(q["question_number"]), x0, y0 + 1.3, 2.6, INK, align="right")
-        for c in ch:
-            _bubble(cv, float(c["center"]["x"]), float(c["center"]["y"]), float(c["r"]), str(c["label"]))
-    return cv.img
-
-
-def _bubble(cv: _Canvas, x: float, y: float, r: float, label: str) -> None:
-    cv.circle(x, y, r - RING_W_MM / 2, PRINT_GRAY, RING_W_MM)
-    cv.text(label, x, y, r * 0.75, PRINT_GRAY, align="center", thick_mm=0.22)
+    return render_layout(sheet_layout(meta), float(size["width"]), float(size["height"]), dpi / MM_PER_INCH)
 
 
 def write_sheet(meta: Mapping[str, Any], out_dir: str | Path, dpi: int = 200) -> dict[str, Path]:
@@ -290,8 +295,6 @@ def write_sheet(meta: Mapping[str, Any], out_dir: str | Path, dpi: int = 200) ->
         ...     sorted(p.name for p in paths.values())
         ['meta.json', 'sheet.pdf', 'sheet.png']
     """
-    from omr.render_pdf import write_pdf
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"pdf": out / "sheet.pdf", "png": out / "sheet.png", "meta": out / "meta.json"}

@@ -1,6 +1,8 @@
 import json
 
+import cv2
 import numpy as np
+import pypdfium2 as pdfium
 import pytest
 
 from omr.errors import MetaError
@@ -41,7 +43,11 @@ def test_render_size() -> None:
 
 
 def test_write_sheet(tmp_path) -> None:
-    paths = write_sheet(build_template(20, title="Quiz"), tmp_path, dpi=50)
-    assert paths["pdf"].read_bytes().startswith(b"%PDF")
-    assert json.loads(paths["meta"].read_text())["title"] == "Quiz"
-    assert paths["png"].stat().st_size > 1000
+    """The PNG is the raster render itself, the JSON the meta; the PDF is checked in test_render_pdf."""
+    meta = build_template(20, title="Quiz")
+    paths = write_sheet(meta, tmp_path, dpi=50)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["meta.json", "sheet.pdf", "sheet.png"]
+    png = cv2.imread(str(paths["png"]), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(png, render_sheet(meta, dpi=50))
+    assert json.loads(paths["meta"].read_text()) == meta
+    assert pdfium.PdfDocument(str(paths["pdf"]))[0].get_size() == pytest.approx((297 / 25.4 * 72, 210 / 25.4 * 72))
