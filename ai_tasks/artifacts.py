@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ai_tasks.errors import ArtifactMissingError, PermanentError, TransientError
+from ai_tasks.redact import redact_url
 
 __all__ = [
     "ArtifactStore",
@@ -352,11 +353,6 @@ def _redis_pool(url: str) -> Any:
         return pool
 
 
-def _redact_redis_url(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
-
-
 class RedisArtifactStore(_ArrayMixin):
     """Artifacts as Redis strings with a TTL (several machines).
 
@@ -376,7 +372,7 @@ class RedisArtifactStore(_ArrayMixin):
 
         self.ttl_s = _check_ttl(ttl_s)
         self.prefix = prefix
-        self._where = _redact_redis_url(url)
+        self._where = redact_url(url)
         self._client = redis.Redis(connection_pool=_redis_pool(url))
         self._errors: tuple[type[Exception], ...] = (
             redis.ConnectionError,

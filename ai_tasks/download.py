@@ -14,7 +14,7 @@ server that never answers. :func:`download_to_dir` refuses all of these:
 * size, connect, read and total wall-clock limits; partial files never stay.
 
 Query strings and userinfo of URLs never appear in messages or logs; see
-:func:`redact_url`.
+:func:`ai_tasks.redact.redact_url` (re-exported here).
 
 Examples:
     >>> policy = DownloadPolicy(max_bytes=1024, allow_http=True)
@@ -54,6 +54,7 @@ from urllib3.exceptions import (
 )
 
 from ai_tasks.errors import DownloadError, TransientDownloadError
+from ai_tasks.redact import redact_url
 
 __all__ = [
     "fetch_json",
@@ -151,34 +152,6 @@ def _parse_allow_entry(entry: str) -> IPNetwork | str:
     if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", text):
         raise ValueError(f"allowlist entry {entry!r} is not a host name, IP address or CIDR")
     return text.lower().rstrip(".")
-
-
-def redact_url(url: str) -> str:
-    """Return ``url`` without userinfo, query string and fragment.
-
-    Presigned URLs carry their signature in the query string: it is a
-    credential and must never reach a log, an error message or a result.
-
-    Args:
-        url: any URL, even a malformed one.
-
-    Returns:
-        ``scheme://host[:port]/path``, or ``"<unparseable url>"``.
-
-    Examples:
-        >>> redact_url("https://user:pw@s3.example.com:8443/k/page.png?sig=abc#frag")
-        'https://s3.example.com:8443/k/page.png'
-        >>> redact_url("file:///etc/passwd")
-        'file:///etc/passwd'
-        >>> redact_url("http://[::1")
-        '<unparseable url>'
-    """
-    try:
-        parts = urlsplit(url)
-        host = parts.netloc.rpartition("@")[2]
-    except ValueError:
-        return "<unparseable url>"
-    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def is_address_allowed(address: str, allowlist: tuple[str, ...] = ()) -> bool:

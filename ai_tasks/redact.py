@@ -7,7 +7,7 @@ Examples:
     >>> redact({"template_fetch": {"base_url": "https://api", "cookie": "sid=1", "bearer_token": "t"}})
     {'template_fetch': {'base_url': 'https://api', 'cookie': '***', 'bearer_token': '***'}}
     >>> redact({"download_url": "https://bucket/x.jpg?X-Amz-Signature=abc"})
-    {'download_url': 'https://bucket/x.jpg?***'}
+    {'download_url': 'https://bucket/x.jpg'}
     >>> redact(["a", {"api_key": "k"}])
     ['a', {'api_key': '***'}]
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 __all__ = ["MASK", "SECRET_KEY_RE", "is_secret_key", "redact", "redact_url", "redacted_repr", "strip_secrets"]
 
@@ -35,18 +36,40 @@ def is_secret_key(key: object) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """Hide userinfo and query of a URL (presigned URLs carry credentials there).
+    """Return ``url`` as ``scheme://host[:port]/path``: no userinfo, query or fragment.
+
+    The one URL redaction of the worker (downloads, the artifact store's
+    Redis URL, logs, Flower reprs, results all call this one). Presigned
+    URLs carry their signature in the query string and Redis URLs their
+    password in the userinfo: both are credentials and never reach a log,
+    an error message or a result.
+
+    Args:
+        url: any URL, even a malformed one.
+
+    Returns:
+        ``scheme://host[:port]/path``, or ``"<unparseable url>"``.
 
     Examples:
-        >>> redact_url("https://u:p@host/a.png?sig=1")
-        'https://***@host/a.png?***'
+        >>> redact_url("https://user:pw@s3.example.com:8443/k/page.png?sig=abc#frag")
+        'https://s3.example.com:8443/k/page.png'
+        >>> redact_url("redis://:hunter2@cache:6379/3")
+        'redis://cache:6379/3'
         >>> redact_url("https://host/a.png")
         'https://host/a.png'
+        >>> redact_url("http://[::1")
+        '<unparseable url>'
     """
-    out = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", r"\1***@", url)
-    if "?" in out:
-        out = out.split("?", 1)[0] + "?" + MASK
-    return out
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return "<unparseable url>"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def _looks_like_url(text: str) -> bool:
+    return "://" in text and ("?" in text or "@" in text or "#" in text)
 
 
 def redact(value: Any, _depth: int = 0) -> Any:
@@ -61,7 +84,7 @@ def redact(value: Any, _depth: int = 0) -> Any:
     if isinstance(value, list | tuple):
         items = [redact(v, _depth + 1) for v in value]
         return items if isinstance(value, list) else tuple(items)
-    if isinstance(value, str) and "://" in value and ("?" in value or "@" in value):
+    if isinstance(value, str) and _looks_like_url(value):
         return redact_url(value)
     return value
 
@@ -97,7 +120,7 @@ def redacted_repr(value: Any, maxlen: int = 1024, maxlevels: int = 6) -> str:
 
     Examples:
         >>> redacted_repr([{"download_url": "https://b/x.jpg?sig=1", "cookie": "sid=1"}])
-        "[{'download_url': 'https://b/x.jpg?***', 'cookie': '***'}]"
+        "[{'download_url': 'https://b/x.jpg', 'cookie': '***'}]"
         >>> redacted_repr({"a": list(range(1000))}, maxlen=30)
         "{'a': [0, 1, 2, 3, 4, 5, 6,..."
         >>> redacted_repr({"a": {"b": {"c": 1}}}, maxlevels=2)
@@ -138,7 +161,7 @@ def redacted_repr(value: Any, maxlen: int = 1024, maxlevels: int = 6) -> str:
                 walk(x, depth + 1)
             emit("]" if isinstance(v, list) else ("," if len(v) == 1 else "") + ")")
         elif isinstance(v, str):
-            text = redact_url(v) if "://" in v and ("?" in v or "@" in v) else v
+            text = redact_url(v) if _looks_like_url(v) else v
             emit(repr(text[: maxlen + 1]))
         elif v is None or isinstance(v, bool | int | float):
             emit(repr(v))

@@ -53,3 +53,17 @@ def test_redacted_repr_cost_is_bounded_by_its_length() -> None:
     huge = {"bubbles": list(range(100_000)), "later": Exploding()}
     text = redacted_repr([huge], maxlen=100)
     assert text.endswith("...") and len(text) == 100
+
+
+def test_one_url_redaction_everywhere() -> None:
+    """Downloads, the artifact store and logs share ai_tasks.redact.redact_url (issue 8, section 3)."""
+    import ai_tasks.artifacts
+    import ai_tasks.download
+    from ai_tasks.redact import redact_url
+
+    assert ai_tasks.download.redact_url is redact_url
+    assert not hasattr(ai_tasks.artifacts, "_redact_redis_url")
+    url = "https://u:PASS@b.example:8443/x.jpg?X-Amz-Signature=SIG#frag"
+    assert redact_url(url) == "https://b.example:8443/x.jpg"
+    assert redact({"u": url}) == {"u": "https://b.example:8443/x.jpg"}
+    assert "SIG" not in __import__("ai_tasks.redact").redact.redacted_repr([url])
