@@ -1,0 +1,385 @@
+"""Question segmentation by layout analysis (the ``opencv`` engine).
+
+How a page is read:
+
+1. A phone photo is flattened first (:mod:`vision.segment.rectify`); boxes
+   are mapped back to photo pixels at the end.
+2. Ink is found by a local (adaptive) threshold, which survives uneven light
+   where a global Otsu threshold loses whole regions; specks are dropped.
+3. Rules are split from text: page-wide horizontal rules (under the header,
+   above the footer) and tall vertical rules (column dividers) are page
+   furniture; shorter lines (passage frames, tables, figures) stay with their
+   question but are left out when finding text lines.
+4. Columns: a vertical band free of text near the middle of the page.
+5. Lines: runs of text rows in each column; header lines (above the header
+   rule) and the footer (page number, centred, at the bottom) are dropped.
+6. Anchors: lines whose first word sits on the column's left margin are
+   candidates; their first two words are read together in one Tesseract
+   call (:mod:`vision.segment.anchors`); ``1.``, ``2)``, ``[3]``, ``문제 4`` open
+   a question, ``[1~2]`` opens a shared passage, which joins the first
+   question of its range (the crop of that question can be answered alone).
+   The numbers are checked as a sequence, and a single misread between two
+   consistent neighbours is corrected.
+7. A question runs from its anchor (or its passage) to the line before the
+   next anchor in the same column; its box is the tight box of all its ink,
+   frames, figures and tables included.
+
+Frames:
+    Input ``image`` is ``uint8`` grayscale ``(H, W)`` or BGR ``(H, W, 3)`` in
+    page pixels; every box is ``(x, y, w, h)`` in those pixels. Tuning
+    constants are in units of the text height ``text_px`` (the median height
+    of a character), so the same rules hold at 150, 200 and 300 dpi.
+
+Examples:
+    >>> from vision.synth.exam import render_exam_page
+    >>> page = render_exam_page(1, columns=1, lang="en")
+    >>> found = segment_layout(page.image)
+    >>> [q.number for q in found] == [q.number for q in page.questions]
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.segment.anchors import Anchor, parse_anchor, read_anchor_texts
+from vision.segment.rectify import find_page_quad, map_box_back, rectify
+from vision.segment.types import QuestionBox
+
+__all__ = ["segment_layout"]
+
+GrayImage = npt.NDArray[np.uint8]
+Mask = npt.NDArray[np.bool_]
+
+#: Adaptive threshold window as a fraction of the page width (a few characters wide).
+THRESH_WINDOW = 0.025
+#: Adaptive threshold offset in grey levels: ink is this much darker than its neighbourhood.
+THRESH_OFFSET = 12
+#: Components smaller than this many pixels are noise (JPEG, sensor), not ink.
+SPECK_PX = 6
+#: A horizontal run at least this many text heights long is a rule, not a letter.
+HRULE_TEXT = 4.0
+#: A vertical run at least this many text heights tall is a rule (frame side, table, divider).
+VRULE_TEXT = 2.2
+#: Rules are followed this many pixels across their direction (a slanted rule steps sideways).
+RULE_SLANT_PX = 5
+#: A horizontal rule wider than this fraction of the page is page furniture (header/footer rule).
+PAGE_RULE_W = 0.55
+#: A vertical rule taller than this fraction of the page is a column divider.
+PAGE_RULE_H = 0.25
+#: The header rule is searched in this top fraction of the page, the footer rule in the bottom one.
+HEADER_BAND, FOOTER_BAND = 0.3, 0.2
+#: A footer line (page number) is this narrow (fraction of page width) ...
+FOOTER_MAX_W = 0.3
+#: ... centred within this fraction of the page width, and in the bottom band.
+FOOTER_CENTRE_TOL = 0.12
+#: The column gutter is searched between these fractions of the page width.
+GUTTER_SEARCH = (0.3, 0.7)
+#: A gutter is at least this many text heights wide.
+GUTTER_MIN_TEXT = 1.0
+#: Text rows separated by less than this many text heights belong to one line.
+LINE_JOIN_TEXT = 0.15
+#: A line starting within this many text heights of the column margin is an anchor candidate.
+MARGIN_TOL_TEXT = 0.5
+#: Words are separated by a blank run of at least this many text heights.
+WORD_GAP_TEXT = 0.4
+#: The anchor crop holds at most this many words and this many text heights of width.
+ANCHOR_WORDS, ANCHOR_MAX_W_TEXT = 2, 7.0
+#: Border of a flattened photo left out, as a fraction of its side (desk remnants at the edge).
+FLAT_BORDER = 0.015
+#: Pages are analysed at most this wide (a 300 dpi page is scaled down: same result, less work).
+WORK_WIDTH_PX = 1800
+#: Scores: a number read and in sequence, read but out of sequence, inferred from its neighbours.
+SCORE_READ, SCORE_ODD, SCORE_INFERRED = 0.95, 0.6, 0.5
+
+
+@dataclass
+class _Line:
+    y0: int
+    y1: int
+    x0: int
+    x1: int
+    column: int
+    anchor: Anchor | None = None
+    footer: bool = False
+
+
+def _gray(image: npt.NDArray[np.uint8]) -> GrayImage:
+    if image.ndim == 3:
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+    return image
+
+
+def _ink(gray: GrayImage, border_px: int = 0) -> Mask:
+    """Ink pixels; specks, and blobs touching or inside the ``border_px`` frame (desk remnants), dropped."""
+    window = max(15, int(gray.shape[1] * THRESH_WINDOW) | 1)
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, window, THRESH_OFFSET)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    x, y, w, h, area = (stats[:, i] for i in range(5))
+    H, W = gray.shape
+    keep = area >= SPECK_PX
+    if border_px:
+        touches = (x <= 0) | (y <= 0) | (x + w >= W) | (y + h >= H)
+        inside_frame = (x + w <= border_px) | (y + h <= border_px) | (x >= W - border_px) | (y >= H - border_px)
+        keep &= ~touches & ~inside_frame
+    keep[0] = False
+    mask: Mask = keep[labels]
+    return mask
+
+
+def _text_height(text: Mask) -> float:
+    n, _, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8), connectivity=8)
+    h = stats[1:, cv2.CC_STAT_HEIGHT]
+    w = stats[1:, cv2.CC_STAT_WIDTH]
+    ok = (h >= 6) & (h <= 120) & (w <= 3 * h) & (w >= 2)
+    if ok.sum() < 10:
+        return 20.0
+    return float(np.percentile(h[ok], 75))
+
+
+def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Half-open ``[start, end)`` runs of True."""
+    padded = np.concatenate([[False], flags, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _rules(ink: Mask, text_px: float) -> tuple[Mask, Mask, Mask]:
+    """Split ``ink`` into (horizontal rules, vertical rules, text).
+
+    The mask is first smeared across the rule's direction by :data:`RULE_SLANT_PX`
+    so that a rule a degree or two off axis (a flattened photo) stays one run.
+    """
+    u8 = ink.astype(np.uint8)
+    hk = cv2.getStructuringElement(cv2.MORPH_RECT, (max(8, int(HRULE_TEXT * text_px)), 1))
+    vk = cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(8, int(VRULE_TEXT * text_px))))
+    smear_v = cv2.dilate(u8, np.ones((RULE_SLANT_PX, 1), np.uint8))
+    smear_h = cv2.dilate(u8, np.ones((1, RULE_SLANT_PX), np.uint8))
+    hr = cv2.morphologyEx(smear_v, cv2.MORPH_OPEN, hk).astype(bool) & ink
+    vr = cv2.morphologyEx(smear_h, cv2.MORPH_OPEN, vk).astype(bool) & ink
+    return hr, vr, ink & ~hr & ~vr
+
+
+def _page_rules(hr: Mask, vr: Mask) -> tuple[list[tuple[int, int, int, int]], Mask]:
+    """Page-wide horizontal rules (boxes) and a mask of page furniture (those plus column dividers)."""
+    H, W = hr.shape
+    furniture = np.zeros_like(hr)
+    boxes: list[tuple[int, int, int, int]] = []
+    for mask, is_h in ((hr, True), (vr, False)):
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        for i in range(1, n):
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            if (is_h and w >= PAGE_RULE_W * W) or (not is_h and h >= PAGE_RULE_H * H):
+                furniture[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
+                if is_h:
+                    boxes.append((x, y, w, h))
+    return boxes, furniture
+
+
+def _columns(text: Mask, text_px: float, body: tuple[int, int]) -> list[tuple[int, int]]:
+    H, W = text.shape
+    profile = text[body[0] : body[1]].sum(axis=0)
+    lo, hi = int(GUTTER_SEARCH[0] * W), int(GUTTER_SEARCH[1] * W)
+    empty = profile[lo:hi] <= max(1, int(0.001 * (body[1] - body[0])))
+    best: tuple[int, int] | None = None
+    for a, b in _runs(empty):
+        if b - a >= GUTTER_MIN_TEXT * text_px and (best is None or b - a > best[1] - best[0]):
+            best = (a + lo, b + lo)
+    if best is None:
+        return [(0, W)]
+    mid = (best[0] + best[1]) // 2
+    return [(0, mid), (mid, W)]
+
+
+def _lines_in(text: Mask, x0: int, x1: int, body: tuple[int, int], text_px: float, column: int) -> list[_Line]:
+    band = text[body[0] : body[1], x0:x1]
+    rows: npt.NDArray[np.bool_] = np.asarray(band.any(axis=1))
+    runs = _runs(rows)
+    joined: list[list[int]] = []
+    for a, b in runs:
+        if joined and a - joined[-1][1] < LINE_JOIN_TEXT * text_px:
+            joined[-1][1] = b
+        else:
+            joined.append([a, b])
+    lines = []
+    for a, b in joined:
+        cols = np.flatnonzero(band[a:b].any(axis=0))
+        if b - a < 0.3 * text_px and cols.size < text_px:
+            continue  # a speck row
+        lines.append(_Line(a + body[0], b + body[0], int(cols[0]) + x0, int(cols[-1]) + 1 + x0, column))
+    return lines
+
+
+def _anchor_crop(gray: GrayImage, text: Mask, line: _Line, text_px: float) -> GrayImage:
+    """The first words of ``line`` from the grey page, contrast-stretched (black on white)."""
+    x_end = min(line.x1, line.x0 + int(ANCHOR_MAX_W_TEXT * text_px))
+    strip = text[line.y0 : line.y1, line.x0 : x_end]
+    cols: npt.NDArray[np.bool_] = np.asarray(strip.any(axis=0))
+    words = 0
+    end = strip.shape[1]
+    for a, b in _runs(~cols):
+        if a > 0 and b - a >= WORD_GAP_TEXT * text_px:
+            words += 1
+            if words == ANCHOR_WORDS:
+                end = a
+                break
+    pad = max(2, int(0.25 * text_px))
+    y0, y1 = max(0, line.y0 - pad), min(gray.shape[0], line.y1 + pad)
+    x0, x1 = max(0, line.x0 - pad), min(gray.shape[1], line.x0 + end + pad)
+    crop = gray[y0:y1, x0:x1].astype(np.float32)
+    lo, hi = np.percentile(crop, (1, 99))
+    stretched = np.clip((crop - lo) * (255.0 / max(hi - lo, 1.0)), 0, 255)
+    return np.asarray(stretched, dtype=np.uint8)
+
+
+def _is_footer(line: _Line, W: int, H: int) -> bool:
+    """A page number or footer: narrow, centred on the page, in the bottom band."""
+    centred = abs((line.x0 + line.x1) / 2 - W / 2) < FOOTER_CENTRE_TOL * W
+    return line.y0 > (1 - FOOTER_BAND) * H and centred and line.x1 - line.x0 < FOOTER_MAX_W * W
+
+
+def _is_text_line(line: _Line, text_px: float) -> bool:
+    """A line of text, by its size: not a speck, not a tall figure or rule remnant."""
+    h, w = line.y1 - line.y0, line.x1 - line.x0
+    return 0.5 * text_px <= h <= 2.5 * text_px and w >= 1.2 * text_px
+
+
+def _fix_sequence(anchors: list[_Line]) -> dict[int, float]:
+    """Correct lone misreads in the question numbers; return a score per anchor index."""
+    nums = [a.anchor.number if a.anchor else 0 for a in anchors]
+    scores: dict[int, float] = {}
+    for i, n in enumerate(nums):
+        prev_ok = i > 0 and nums[i - 1] == n - 1
+        next_ok = i + 1 < len(nums) and nums[i + 1] == n + 1
+        if prev_ok or next_ok or len(nums) == 1:
+            scores[i] = SCORE_READ
+            continue
+        if 0 < i < len(nums) - 1 and nums[i + 1] - nums[i - 1] == 2:
+            fixed = nums[i - 1] + 1
+            anchor = anchors[i].anchor
+            assert anchor is not None
+            anchors[i].anchor = Anchor(anchor.kind, fixed, fixed)
+            nums[i] = fixed
+            scores[i] = SCORE_INFERRED
+        else:
+            scores[i] = SCORE_ODD
+    return scores
+
+
+def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0) -> list[QuestionBox]:
+    H, W = gray.shape
+    ink = _ink(gray, border_px)
+    text_px = _text_height(ink)
+    hr, vr, text = _rules(ink, text_px)
+    rule_boxes, furniture = _page_rules(hr, vr)
+    full = ink & ~furniture
+    top, bottom = 0, H
+    for _x, y, _w, h in rule_boxes:
+        if y < HEADER_BAND * H:
+            top = max(top, y + h)
+        elif y > (1 - FOOTER_BAND) * H:
+            bottom = min(bottom, y)
+    columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10))
+    # Footer lines: narrow, centred, at the bottom of the page (read on the whole width).
+    for line in reversed(_lines_in(text, 0, W, (top, bottom), text_px, -1)):
+        if not _is_footer(line, W, H):
+            break
+        bottom = min(bottom, line.y0)
+    lines: list[_Line] = []
+    candidates: list[_Line] = []
+    for c, (x0, x1) in enumerate(columns):
+        col_lines = _lines_in(text, x0, x1, (top, bottom), text_px, c)
+        while col_lines and _is_footer(col_lines[-1], W, H):
+            col_lines.pop()
+        textual = [ln for ln in col_lines if _is_text_line(ln, text_px)]
+        lefts = sorted(ln.x0 for ln in textual)
+        # the margin is the leftmost edge shared by two lines (a lone speck or frame remnant is not)
+        tol = MARGIN_TOL_TEXT * text_px
+        margin = next((a for a, b in zip(lefts, lefts[1:], strict=False) if b - a <= tol), None)
+        if margin is None:
+            continue
+        for ln in textual:
+            if margin - tol <= ln.x0 <= margin + tol:
+                candidates.append(ln)
+        lines += col_lines
+    if read_numbers and candidates:
+        texts = read_anchor_texts([_anchor_crop(gray, text, ln, text_px) for ln in candidates], text_px)
+        for ln, t in zip(candidates, texts, strict=True):
+            ln.anchor = parse_anchor(t)
+    questions_at = [ln for ln in lines if ln.anchor is not None and ln.anchor.kind == "question"]
+    scores = _fix_sequence(questions_at)
+    score_of = {id(ln): scores[i] for i, ln in enumerate(questions_at)}
+
+    out: list[QuestionBox] = []
+    for c, (x0, x1) in enumerate(columns):
+        col = [ln for ln in lines if ln.column == c]
+        starts: list[tuple[int, _Line]] = []  # (first line index, anchor line)
+        pending: int | None = None
+        for i, ln in enumerate(col):
+            if ln.anchor is None:
+                continue
+            if ln.anchor.kind == "range":
+                pending = i
+            else:
+                starts.append((pending if pending is not None else i, ln))
+                pending = None
+        for k, (first, anchor_line) in enumerate(starts):
+            last = (starts[k + 1][0] if k + 1 < len(starts) else len(col)) - 1
+            if pending is not None and k == len(starts) - 1 and pending > first:
+                last = min(last, pending - 1)  # a passage at the column's foot opens the next column's question
+            y0, y1 = col[first].y0, col[last].y1
+            region = full[y0:y1, x0:x1]
+            ys = np.flatnonzero(region.any(axis=1))
+            xs = np.flatnonzero(region.any(axis=0))
+            if ys.size == 0:
+                continue
+            box = (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0]) + 1, int(ys[-1] - ys[0]) + 1)
+            number = anchor_line.anchor.number if anchor_line.anchor else None
+            out.append(QuestionBox(box, number, score_of.get(id(anchor_line), SCORE_ODD), c))
+    return out
+
+
+def segment_layout(image: npt.NDArray[np.uint8], *, read_numbers: bool = True) -> tuple[QuestionBox, ...]:
+    """Find the questions of one exam page by layout analysis.
+
+    Args:
+        image: the page, ``uint8`` grayscale ``(H, W)`` or BGR ``(H, W, 3)``;
+            a scan or a phone photo (flattened before analysis).
+        read_numbers: read anchors with Tesseract (``False`` finds nothing:
+            anchors are what separates questions; kept for tests of the geometry).
+
+    Returns:
+        The questions in reading order (column by column, top to bottom),
+        boxes in ``image`` pixels.
+
+    Raises:
+        vision.errors.EngineError: Tesseract is missing or failed.
+    """
+    gray = _gray(image)
+    H, W = gray.shape
+    quad = find_page_quad(gray)
+    H_back: npt.NDArray[np.float64] | None = None
+    flat = gray
+    border = 0.0
+    if quad is not None:
+        flat, H_back = rectify(gray, quad)
+        border = FLAT_BORDER * max(flat.shape)
+    scale = 1.0
+    if flat.shape[1] > WORK_WIDTH_PX:
+        scale = WORK_WIDTH_PX / flat.shape[1]
+        flat = np.asarray(cv2.resize(flat, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    found = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale))
+    out = []
+    for q in found:
+        x, y, w, h = q.box_xywh
+        if scale != 1.0:
+            x0, y0 = int(x / scale), int(y / scale)
+            x1, y1 = int(np.ceil((x + w) / scale)), int(np.ceil((y + h) / scale))
+            x, y, w, h = x0, y0, x1 - x0, y1 - y0
+        box = map_box_back((x, y, w, h), H_back, (W, H)) if H_back is not None else (x, y, w, h)
+        out.append(QuestionBox(box, q.number, q.score, q.column))
+    return tuple(out)

@@ -1,0 +1,97 @@
+"""Find the sheet of paper in a phone photo and flatten it (perspective undone).
+
+A phone photo shows the page as a bright quadrilateral on a darker desk.
+:func:`find_page_quad` finds that quadrilateral; :func:`rectify` warps it to an
+upright page and returns the homography back to the photo, so boxes found on
+the flat page map back to photo pixels (:func:`map_box_back`). A scan (no desk
+visible, or the page filling the frame) has no quad: it is used as is.
+
+Frames:
+    ``quad_xy`` is ``(4, 2)`` float32, photo pixels, ordered top-left,
+    top-right, bottom-right, bottom-left. ``H_back`` maps flat-page pixels to
+    photo pixels.
+
+Examples:
+    >>> import numpy as np
+    >>> photo = np.full((300, 200), 60, np.uint8)
+    >>> photo[30:270, 20:180] = 230
+    >>> quad = find_page_quad(photo)
+    >>> bool(np.abs(quad - [[20, 30], [179, 30], [179, 269], [20, 269]]).max() <= 3)
+    True
+    >>> find_page_quad(np.full((300, 200), 230, np.uint8)) is None
+    True
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["find_page_quad", "map_box_back", "rectify"]
+
+#: Side of the downscaled copy the page is searched on, in pixels (the outline needs no detail).
+SEARCH_SIDE_PX = 640
+#: The page must cover at least this fraction of the photo to be trusted.
+MIN_PAGE_AREA = 0.3
+#: A quad covering more than this fraction is the whole frame: a scan, nothing to undo.
+MAX_PAGE_AREA = 0.97
+#: Polygon approximation tolerances tried, as fractions of the outline's perimeter.
+APPROX_EPS = (0.01, 0.02, 0.03, 0.05)
+
+
+def _order(quad: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    s = quad.sum(axis=1)
+    d = np.diff(quad, axis=1).ravel()
+    return np.array([quad[np.argmin(s)], quad[np.argmin(d)], quad[np.argmax(s)], quad[np.argmax(d)]], np.float32)
+
+
+def find_page_quad(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
+    """The page's four corners in ``gray`` (``uint8`` ``(H, W)``), or ``None`` for a scan."""
+    h, w = gray.shape[:2]
+    scale = SEARCH_SIDE_PX / max(h, w)
+    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    outline = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(outline) / float(small.shape[0] * small.shape[1])
+    if not MIN_PAGE_AREA <= area <= MAX_PAGE_AREA:
+        return None
+    hull = cv2.convexHull(outline)
+    perimeter = cv2.arcLength(hull, True)
+    for eps in APPROX_EPS:
+        approx = cv2.approxPolyDP(hull, eps * perimeter, True)
+        if len(approx) == 4:
+            return _order(approx.reshape(4, 2).astype(np.float32) / scale)
+    return None
+
+
+def rectify(
+    image: npt.NDArray[np.uint8], quad_xy: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]:
+    """Warp the page inside ``quad_xy`` upright; return ``(flat, H_back)`` (flat -> photo)."""
+    tl, tr, br, bl = quad_xy
+    width = int(round(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = int(round(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    dst = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], np.float32)
+    H = cv2.getPerspectiveTransform(quad_xy.astype(np.float32), dst)
+    flat = cv2.warpPerspective(image, H, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(flat, dtype=np.uint8), np.linalg.inv(H).astype(np.float64)
+
+
+def map_box_back(
+    box_xywh: tuple[int, int, int, int], H_back: npt.NDArray[np.float64], size_wh: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """The photo box around the four mapped corners of a flat-page box, clipped to the photo."""
+    x, y, w, h = box_xywh
+    pts = np.array([[[x, y]], [[x + w, y]], [[x + w, y + h]], [[x, y + h]]], np.float64)
+    mapped = cv2.perspectiveTransform(pts, H_back).reshape(-1, 2)
+    x0 = int(np.clip(np.floor(mapped[:, 0].min()), 0, size_wh[0]))
+    y0 = int(np.clip(np.floor(mapped[:, 1].min()), 0, size_wh[1]))
+    x1 = int(np.clip(np.ceil(mapped[:, 0].max()), 0, size_wh[0]))
+    y1 = int(np.clip(np.ceil(mapped[:, 1].max()), 0, size_wh[1]))
+    return (x0, y0, x1 - x0, y1 - y0)
