@@ -1,8 +1,20 @@
-"""Job ``wrong_note`` (task ``ai.wrong_note``): wrong-answer note PDF.
+"""Job ``wrong_note`` (task ``ai.wrong_note``, queue ``cpu-vision``): a wrong-answer note PDF.
 
-Stub: the engine lands with its issue; until then the job answers a clear
-``not_implemented`` failure. Fill in the state fields, :func:`prepare` and
-:func:`run` following ``docs/architecture.md``.
+Payload: ``{enrollment_id, created_at, items: [{exam_id, exam_title?,
+question_id, answer, correct_answer?, question_text?}]}``, validated at the
+door by :func:`nlp.wrong_note.parse_note` (``wrong_note_empty``,
+``wrong_note_invalid``, ``wrong_note_too_large``). The PDF goes to the
+artifact store; the result is ``{pdf_key, pages, items, exams}``. See
+``docs/jobs/wrong_note.md``.
+
+Examples:
+    >>> from ai_tasks.contracts import AIJob
+    >>> ref = JobRef(id="1", type="wrong_note")
+    >>> prepare(AIJob.from_dict({"id": 1, "type": "wrong_note", "payload": {
+    ...     "enrollment_id": 7, "created_at": "2026-03-02", "items": []}}), ref)
+    Traceback (most recent call last):
+    ...
+    ai_tasks.errors.JobPayloadError: wrong_note_empty: the note has no items
 """
 
 from __future__ import annotations
@@ -12,37 +24,58 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.errors import NotImplementedJobError
+from ai_tasks.errors import JobPayloadError
 from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
 from ai_tasks.redact import strip_secrets
 from ai_tasks.routing import CPU_VISION
 
-__all__ = ["SPEC", "WrongNoteState", "prepare", "run"]
+__all__ = ["PDF_KIND", "SPEC", "WrongNoteState", "prepare", "run"]
+
+#: artifact kind of the PDF (its key ends in ``.pdf``).
+PDF_KIND = "pdf"
 
 
 @dataclass(frozen=True)
 class WrongNoteState:
-    """What crosses the broker for one ``wrong_note`` job."""
+    """What crosses the broker for one ``wrong_note`` job.
+
+    Args:
+        job: who the job is.
+        note: the validated, cleaned note in the payload's shape
+            (:meth:`nlp.wrong_note.WrongNote.to_dict`).
+    """
 
     job: JobRef
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    note: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job.to_dict(), "payload": dict(self.payload)}
+        return {"job": self.job.to_dict(), "note": dict(self.note)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> WrongNoteState:
-        return cls(job=JobRef.from_dict(data["job"]), payload=dict(data.get("payload") or {}))
+        return cls(job=JobRef.from_dict(data["job"]), note=dict(data.get("note") or {}))
 
 
 def prepare(job: AIJob, ref: JobRef) -> WrongNoteState:
     """Validate the payload at the door and build the first state (secrets stop here)."""
-    return WrongNoteState(job=ref, payload=strip_secrets(dict(job.payload)))
+    from nlp.errors import InputError
+    from nlp.wrong_note import parse_note
+
+    try:
+        note = parse_note(strip_secrets(dict(job.payload)))
+    except InputError as exc:
+        raise JobPayloadError(exc.reason_code, exc.message) from None
+    return WrongNoteState(job=ref, note=note.to_dict())
 
 
 def run(state: WrongNoteState, ctx: StepContext) -> dict[str, Any]:
-    """The whole job: not implemented in this release yet."""
-    raise NotImplementedJobError("not_implemented", "wrong_note is not implemented in this ai-worker release yet")
+    """Render the PDF, store it, return its key and counts."""
+    from ai_tasks.resources import artifact_store
+    from nlp.wrong_note import parse_note, render_note
+
+    rendered = render_note(parse_note(state.note))
+    key = artifact_store().put(rendered.pdf, kind=PDF_KIND)
+    return {"pdf_key": key, "pages": rendered.pages, "items": rendered.items, "exams": rendered.exams}
 
 
 SPEC = JobSpec(type="wrong_note", queue=CPU_VISION, state=WrongNoteState, prepare=prepare, steps=(Step("ai.wrong_note", run),))

@@ -23,6 +23,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -72,6 +73,21 @@ class WrongNote:
     enrollment_id: str
     created_at: str
     items: tuple[NoteItem, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The note as the payload shape, cleaned; :func:`parse_note` reads it back unchanged.
+
+        Examples:
+            >>> n = parse_note({"enrollment_id": 7, "created_at": "d", "items": [
+            ...     {"exam_id": 1, "question_id": 2, "answer": None}]})
+            >>> parse_note(n.to_dict()) == n
+            True
+        """
+        return {
+            "enrollment_id": self.enrollment_id,
+            "created_at": self.created_at,
+            "items": [dataclasses.asdict(item) for item in self.items],
+        }
 
     @property
     def exams(self) -> list[tuple[str, list[NoteItem]]]:
