@@ -120,7 +120,7 @@ def test_too_many_pages_is_refused_before_rendering(tmp_path: Path, meta10: dict
 
 
 def test_summary_statistics(meta10: dict[str, Any]) -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"file": "a", "page": "", "status": "ok", "review_needed": False, "q1": "1", "q2": "2"},
         {"file": "b", "page": 2, "status": "ok", "review_needed": True, "q1": "1|3?", "q2": ""},
         {"file": "c", "page": "", "status": "error", "reason_code": "alignment_failed"},
