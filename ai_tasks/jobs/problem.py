@@ -22,6 +22,7 @@ Examples:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext, reject_unknow
 from ai_tasks.redact import strip_secrets
 from ai_tasks.routing import LLM
 
-__all__ = ["PAYLOAD_FIELDS", "SPEC", "ProblemState", "client_config", "prepare", "run"]
+__all__ = ["PAYLOAD_FIELDS", "SPEC", "ProblemState", "chat_client", "client_config", "prepare", "run"]
 
 #: the payload fields this job reads (the legacy worker read only ocr_text).
 PAYLOAD_FIELDS = frozenset({"ocr_text"})
@@ -86,11 +87,32 @@ def client_config() -> Any:
     )
 
 
+# One chat client per worker process (built lazily, after the pool forks), as
+# artifact_store() keeps one store: building an openai client costs ~55 ms
+# (bench/problem_gen.py), more than the rest of our side of a call (~6 ms).
+# It is thread-safe, so every thread of a ``-P threads`` worker shares its
+# connection pool. A settings change (tests) builds a new one.
+_client_lock = threading.Lock()
+_client: Any = None
+
+
+def chat_client() -> Any:
+    """This process's :class:`nlp.problem.ChatClient` for the current settings."""
+    from nlp.problem import ChatClient
+
+    global _client
+    config = client_config()
+    with _client_lock:
+        if _client is None or _client.config != config:
+            _client = ChatClient(config)
+        return _client
+
+
 def run(state: ProblemState, ctx: StepContext) -> dict[str, Any]:
     """Generate the problem; library errors (with their reason codes) propagate to the task base."""
     from nlp.problem import generate_problem
 
-    problem = generate_problem(state.ocr_text, client_config=client_config())
+    problem = generate_problem(state.ocr_text, client_config=client_config(), client=chat_client())
     return problem.to_dict()
 
 
