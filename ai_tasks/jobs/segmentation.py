@@ -1,48 +1,181 @@
-"""Job ``question_segmentation`` (task ``ai.segment``): question segmentation of an exam page (OpenCV layout, YOLO on onnxruntime, auto).
+"""Job ``question_segmentation`` (task ``ai.segment``): find the questions of an exam page.
 
-Stub: the engine lands with its issue; until then the job answers a clear
-``not_implemented`` failure. Fill in the state fields, :func:`prepare` and
-:func:`run` following ``docs/architecture.md``.
+Payload (validated at the door):
+    ``download_url`` (required): presigned URL of a photo, scan or PDF.
+    ``engine``: ``opencv`` | ``yolo`` | ``auto`` (default: the worker's
+    ``QUESTION_SEGMENTATION_ENGINE``).
+    ``crops``: also store a PNG crop of each question (artifact keys in ``crop_keys``).
+    ``overlay``: also store a PNG of each page with the boxes drawn (``overlay_keys``).
+
+Result (the seed's ``boxes`` kept):
+    ``boxes``: ``[[x, y, w, h], ...]`` in page pixels, reading order (page,
+    then column, then top to bottom); ``questions``: ``[{box, number, score,
+    column, page}]`` in the same order; ``engine``; ``page``: ``{width,
+    height}`` of the first page; ``pages``: ``[{index, width, height, engine,
+    count}]``; ``crop_keys`` / ``overlay_keys`` when asked; ``timings_ms``.
+
+The algorithm lives in :mod:`vision.segment`; its errors (``model_missing``,
+``model_invalid``, ``model_output_shape``, ``image_invalid``, ``page_too_large``,
+...) carry their reason codes to the FAILED result.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.errors import NotImplementedJobError
-from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.jobs.base import (
+    JobRef,
+    JobSpec,
+    Step,
+    StepContext,
+    payload_bool,
+    payload_choice,
+    payload_str,
+    reject_unknown_fields,
+)
 from ai_tasks.redact import strip_secrets
 from ai_tasks.routing import CPU_VISION
 
-__all__ = ["SPEC", "SegmentationState", "prepare", "run"]
+__all__ = ["PAYLOAD_FIELDS", "SPEC", "SegmentationState", "prepare", "run"]
+
+#: The payload fields this job reads (the legacy worker read only download_url).
+PAYLOAD_FIELDS = frozenset({"download_url", "engine", "crops", "overlay"})
+#: Engines a payload may ask for.
+ENGINES = ("opencv", "yolo", "auto")
 
 
 @dataclass(frozen=True)
 class SegmentationState:
-    """What crosses the broker for one ``question_segmentation`` job."""
+    """What crosses the broker for one ``question_segmentation`` job.
+
+    Args:
+        job: who the job is.
+        download_url: presigned URL of the page (never logged with its query).
+        engine: ``opencv``, ``yolo`` or ``auto``.
+        crops: store a PNG crop per question.
+        overlay: store a PNG per page with the boxes drawn.
+    """
 
     job: JobRef
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    download_url: str
+    engine: str = "auto"
+    crops: bool = False
+    overlay: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job.to_dict(), "payload": dict(self.payload)}
+        return {
+            "job": self.job.to_dict(),
+            "download_url": self.download_url,
+            "engine": self.engine,
+            "crops": self.crops,
+            "overlay": self.overlay,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SegmentationState:
-        return cls(job=JobRef.from_dict(data["job"]), payload=dict(data.get("payload") or {}))
+        return cls(
+            job=JobRef.from_dict(data["job"]),
+            download_url=str(data["download_url"]),
+            engine=str(data.get("engine") or "auto"),
+            crops=bool(data.get("crops")),
+            overlay=bool(data.get("overlay")),
+        )
 
 
 def prepare(job: AIJob, ref: JobRef) -> SegmentationState:
     """Validate the payload at the door and build the first state (secrets stop here)."""
-    return SegmentationState(job=ref, payload=strip_secrets(dict(job.payload)))
+    from ai_tasks.settings import get_settings
+
+    payload = strip_secrets(dict(job.payload))
+    reject_unknown_fields(payload, PAYLOAD_FIELDS, job_type="question_segmentation")
+    url = payload_str(payload, "download_url", required=True, reason_code="download_url_missing")
+    default = get_settings().segmentation_engine.lower()
+    engine = payload_choice(payload, "engine", ENGINES, default if default in ENGINES else "auto")
+    return SegmentationState(
+        job=ref,
+        download_url=str(url),
+        engine=engine,
+        crops=payload_bool(payload, "crops"),
+        overlay=payload_bool(payload, "overlay"),
+    )
+
+
+def _png(image: Any) -> bytes:
+    import cv2
+
+    ok, buf = cv2.imencode(".png", image)
+    if not ok:  # pragma: no cover - encoding a valid uint8 array does not fail
+        raise RuntimeError("PNG encoding failed")
+    return bytes(buf)
 
 
 def run(state: SegmentationState, ctx: StepContext) -> dict[str, Any]:
-    """The whole job: not implemented in this release yet."""
-    raise NotImplementedJobError("not_implemented", "question_segmentation is not implemented in this ai-worker release yet")
+    """Download the page(s), segment each, store crops/overlays if asked; the result dict."""
+    from ai_tasks.download import download_to_dir, job_tmpdir
+    from ai_tasks.resources import artifact_store, download_policy
+    from ai_tasks.settings import get_settings
+    from vision.pages import load_pages
+    from vision.segment.engine import YoloConfig, segment_page
+    from vision.segment.overlay import draw_questions
+
+    s = get_settings()
+    yolo = YoloConfig(
+        model_path=s.yolo_model_path,
+        input_size=s.yolo_input_size,
+        conf_threshold=s.yolo_conf_threshold,
+        iou_threshold=s.yolo_iou_threshold,
+    )
+    timings = {"download": 0.0, "decode": 0.0, "segment": 0.0, "artifacts": 0.0}
+    questions: list[dict[str, Any]] = []
+    pages: list[dict[str, Any]] = []
+    crop_keys: list[str] = []
+    overlay_keys: list[str] = []
+    with job_tmpdir(s.tmp_dir, state.job.id) as tmp:
+        t0 = time.perf_counter()
+        path = download_to_dir(state.download_url, tmp, policy=download_policy(), filename="input")
+        timings["download"] += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for page in load_pages(path, max_pages=s.max_pages, max_pixels=s.max_pixels):
+            t1 = time.perf_counter()
+            timings["decode"] += t1 - t0
+            seg = segment_page(page.image, engine=state.engine, yolo=yolo)
+            t2 = time.perf_counter()
+            timings["segment"] += t2 - t1
+            width, height = seg.size_wh
+            pages.append({"index": page.index, "width": width, "height": height, "engine": seg.engine, "count": len(seg.questions)})
+            for q in seg.questions:
+                questions.append({**q.to_dict(), "page": page.index})
+                if state.crops:
+                    x, y, w, h = q.box_xywh
+                    crop_keys.append(artifact_store().put(_png(page.image[y : y + h, x : x + w]), kind="crop"))
+            if state.overlay:
+                overlay_keys.append(artifact_store().put(_png(draw_questions(page.image, seg.questions)), kind="overlay"))
+            timings["artifacts"] += time.perf_counter() - t2
+            ctx.progress(len(pages), max(len(pages), 1))
+            t0 = time.perf_counter()
+    result: dict[str, Any] = {
+        "boxes": [q["box"] for q in questions],
+        "questions": questions,
+        "engine": pages[0]["engine"] if pages else state.engine,
+        "page": {"width": pages[0]["width"], "height": pages[0]["height"]} if pages else None,
+        "pages": pages,
+        "timings_ms": {k: round(v * 1000, 1) for k, v in timings.items()},
+    }
+    if state.crops:
+        result["crop_keys"] = crop_keys
+    if state.overlay:
+        result["overlay_keys"] = overlay_keys
+    return result
 
 
-SPEC = JobSpec(type="question_segmentation", queue=CPU_VISION, state=SegmentationState, prepare=prepare, steps=(Step("ai.segment", run),))
+SPEC = JobSpec(
+    type="question_segmentation",
+    queue=CPU_VISION,
+    state=SegmentationState,
+    prepare=prepare,
+    steps=(Step("ai.segment", run),),
+)
