@@ -65,6 +65,8 @@ __all__ = [
     "grade_sheets",
     "list_images",
     "list_sheets",
+    "pdf_page_count",
+    "render_pdf_page",
     "row_from_result",
     "summarize",
     "write_csv",
@@ -150,7 +152,8 @@ def _png(gray: Any) -> bytes:
 # --- PDF ------------------------------------------------------------------------------
 
 
-def _pdf_page_count(data: bytes) -> int:
+def pdf_page_count(data: bytes) -> int:
+    """The number of pages of a PDF (``pdf_unreadable`` when it cannot be opened)."""
     import pypdfium2 as pdfium
 
     try:
@@ -213,7 +216,7 @@ def render_pdf_page(data: bytes, index: int, dpi: int = PDF_DPI) -> bytes:
 
 def _pdf_sheets(file: str, data: bytes, dpi: int) -> list[SheetRef]:
     try:
-        count = _pdf_page_count(data)
+        count = pdf_page_count(data)
     except BatchInputError as exc:
         return [SheetRef(file, None, _failing(exc))]
     if count == 0:

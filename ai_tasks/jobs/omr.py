@@ -18,12 +18,21 @@ functions in one task, ``ai.omr.grade``, handing the meta, the photo and the
 page over in memory instead of through the store (``ctx.hop`` is false), so
 the two paths cannot drift: same keys, same meanings, same result.
 
+A PDF (detected by its magic bytes in ``fetch``) is a stack of sheets: the
+result is ``{"pages": [...], "page_count": N, ...}`` with one OMR result (its
+``page`` number added) or ``{"page", "error": {reason_code, message}}`` per
+page. On both paths warp and identifier pass a document through and the
+answers step grades each page with the same three step functions, in
+memory, reporting progress per page; a bad page never fails the job.
+
 Payload (legacy-compatible): ``download_url`` (required), ``mode``
 (``auto``/``photo``/``scan``), one of ``template_meta`` (a meta dict),
 ``template_fetch`` + ``question_count`` (the API's meta endpoint) or legacy
 ``questions``; new: ``answer_key``, ``overlay`` (true: an annotated picture in
 the artifact store, its key in ``overlay_key``), ``pipeline``
-(``chain``/``single``).
+(``chain``/``single``), ``image_key`` (instead of ``download_url``: the
+photo already in the artifact store, as ``ai-worker omr grade-batch --broker``
+puts it there; the job consumes it).
 
 ``meta_used`` keeps its legacy meaning: the meta came from the API.
 ``meta_source`` says where it came from: ``payload``, ``api`` or
@@ -79,13 +88,15 @@ _META_PATH = "/api/v1/assets/omr/objective/meta/"
 #: Payload fields this job reads; anything else is refused at the door.
 PAYLOAD_FIELDS = frozenset({
     "download_url", "mode", "template_meta", "template_fetch", "question_count", "questions",
-    "answer_key", "overlay", "pipeline",
+    "answer_key", "overlay", "pipeline", "image_key",
 })
 #: Templates repeat across thousands of sheets: a warm process keeps this many parsed.
 META_CACHE_SIZE = 32
 #: A pool process keeps the last pages (and photos) it handled: the next step
 #: of a chain often lands on the same process and then skips the store read.
 LOCAL_BLOBS_SIZE = 4
+#: A class set in one PDF is tens of pages; past this it is not one class.
+MAX_DOCUMENT_PAGES = 500
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,7 @@ class OMRState:
     page_facts: Mapping[str, Any] | None = None
     identifier: Mapping[str, Any] | None = None
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    page_count: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"job": self.job.to_dict()}
@@ -187,7 +199,14 @@ def prepare(job: AIJob, ref: JobRef) -> OMRState:
     unknown = sorted(k for k in set(payload) - PAYLOAD_FIELDS if not is_secret_key(k))
     if unknown:
         raise JobPayloadError("payload_invalid", f"omr_grading payload has unknown field(s): {', '.join(unknown)}")
-    url = payload_str(payload, "download_url", required=True, reason_code="download_url_missing")
+    image_key = payload_str(payload, "image_key")
+    url = payload_str(payload, "download_url", required=image_key is None, reason_code="download_url_missing")
+    if image_key is not None:
+        from ai_tasks.artifacts import validate_key
+
+        if url is not None:
+            raise JobPayloadError("payload_invalid", "give download_url or image_key, not both")
+        validate_key(image_key)
     mode = payload_choice(payload, "mode", MODES, "auto")
     overlay = payload_bool(payload, "overlay")
     key = payload.get("answer_key")
@@ -197,7 +216,7 @@ def prepare(job: AIJob, ref: JobRef) -> OMRState:
         from omr.scoring import normalize_key
 
         normalize_key(key)  # a malformed key fails at the door, not after grading
-    state = OMRState(job=ref, mode=mode, download_url=url, answer_key=key, overlay=overlay)
+    state = OMRState(job=ref, mode=mode, download_url=url, answer_key=key, overlay=overlay, image_key=image_key)
     if payload.get("template_meta"):
         meta = payload["template_meta"]
         if not isinstance(meta, Mapping):
@@ -328,26 +347,75 @@ def fetch(state: OMRState, ctx: StepContext) -> OMRState:
         sheet = _validated(_fetch_template(state.template_fetch))
     else:
         raise JobPayloadError("meta_missing", "OMR state has no template")
-    if state.download_url is None:
+    if state.download_url is None and state.image_key is None:
         raise JobPayloadError("download_url_missing", "OMR state has no download_url")
-    with job_tmpdir(get_settings().tmp_dir, state.job.id) as tmp:
-        image = download_to_dir(state.download_url, tmp, policy=download_policy(), filename="image").read_bytes()
+    if state.download_url is None:
+        image = _get_blob(str(state.image_key))  # put there by the caller (grade-batch --broker)
+    else:
+        with job_tmpdir(get_settings().tmp_dir, state.job.id) as tmp:
+            image = download_to_dir(state.download_url, tmp, policy=download_policy(), filename="image").read_bytes()
     out = replace(
         state, download_url=None, template_meta=None, template_fetch=None, meta_hash=sheet.meta_hash,
+        page_count=_document_pages(image),
     )
     if ctx.hop:
         meta_key = artifact_store().put(json.dumps(sheet.raw).encode(), kind="meta")
-        out = replace(out, meta_key=meta_key, image_key=_put_blob(image, "image"))
+        image_key = state.image_key if state.download_url is None else _put_blob(image, "image")
+        out = replace(out, meta_key=meta_key, image_key=image_key)
     else:
         ctx.local.update(meta=sheet, image=image)
     return replace(out, timings_ms={**state.timings_ms, "fetch": _ms(t0)})
 
 
+def _document_pages(data: bytes) -> int | None:
+    """The page count of a PDF (a stack of sheets); ``None`` for a photo."""
+    from omr.batch import BatchInputError, pdf_page_count
+
+    if b"%PDF-" not in data[:1024]:
+        return None
+    count = pdf_page_count(data)
+    if count == 0:
+        raise BatchInputError("pdf_empty", "the PDF has no pages")
+    if count > MAX_DOCUMENT_PAGES:
+        raise BatchInputError("too_many_pages", f"the PDF has {count:,} pages, limit {MAX_DOCUMENT_PAGES:,}")
+    return count
+
+
+def _grade_document(state: OMRState, ctx: StepContext) -> dict[str, Any]:
+    """Grade every page of a PDF with the three step functions, in memory; one bad page is one error entry."""
+    from omr.batch import render_pdf_page
+
+    t0 = time.perf_counter()
+    meta = _meta(state, ctx)
+    pdf = ctx.local.pop("image") if "image" in ctx.local else _get_blob(str(state.image_key))
+    total = int(state.page_count or 0)
+    pages: list[dict[str, Any]] = []
+    for index in range(total):
+        sub = replace(state, page_count=None, image_key=None, meta_key=None, timings_ms={})
+        sub_ctx = StepContext(state.job, hop=False)
+        try:
+            sub_ctx.local.update(meta=meta, image=render_pdf_page(pdf, index))
+            page = answers(identifier(warp(sub, sub_ctx), sub_ctx), sub_ctx)
+            pages.append({"page": index + 1, **page})
+        except Exception as exc:
+            code = getattr(exc, "reason_code", None)
+            if not isinstance(code, str) or getattr(exc, "retryable", False):
+                raise  # a bug or a transient store error: the job fails (or retries), as for one photo
+            pages.append({"page": index + 1, "error": {"reason_code": code, "message": getattr(exc, "message", str(exc))}})
+        ctx.progress(index + 1, total, page=index + 1)
+    return {
+        "pages": pages, "page_count": total, "meta_used": state.meta_source == "api",
+        "meta_source": state.meta_source, "timings_ms": {**state.timings_ms, "answers": _ms(t0)},
+    }
+
+
 def warp(state: OMRState, ctx: StepContext) -> OMRState:
-    """Step 2: decode the photo and warp it to the template frame."""
+    """Step 2: decode the photo and warp it to the template frame (a PDF passes through)."""
     from omr.image import decode_image
     from omr.warp import warp_page
 
+    if state.page_count is not None:
+        return state
     t0 = time.perf_counter()
     meta = _meta(state, ctx)
     if ctx.hop:
@@ -382,10 +450,12 @@ def _page(state: OMRState, ctx: StepContext) -> WarpedPage:
 
 
 def identifier(state: OMRState, ctx: StepContext) -> OMRState:
-    """Step 3: read the 8-digit student id."""
+    """Step 3: read the 8-digit student id (a PDF passes through)."""
     from omr.answers import export_page_facts
     from omr.identifier import read_identifier
 
+    if state.page_count is not None:
+        return state
     t0 = time.perf_counter()
     page = _page(state, ctx)
     ident = read_identifier(page, _meta(state, ctx))
@@ -402,6 +472,8 @@ def answers(state: OMRState, ctx: StepContext) -> dict[str, Any]:
     from omr.grade import assemble_result
     from omr.overlay import render_overlay
 
+    if state.page_count is not None:
+        return _grade_document(state, ctx)
     t0 = time.perf_counter()
     meta = _meta(state, ctx)
     page = _page(state, ctx)
