@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     problem_cli.add_parser(sub)
     wrong_note_cli.add_parser(sub)
+    from ai_tasks.cli import segment as segment_cli
+
+    segment_cli.add_parser(sub)
     return parser
 
 
