@@ -1,0 +1,158 @@
+"""One page through Tesseract, done right: preprocess, circled numbers, columns, one OCR call.
+
+Steps (each module says why):
+
+1. :func:`vision.ocr.preprocess.prepare_page`: gray, deskew, text size, local
+   threshold for photos;
+2. :func:`vision.ocr.circled.find_circled`: ``①..⑨`` found and read, then
+   erased from the image Tesseract sees;
+3. :func:`vision.ocr.columns.find_columns`: reading regions (columns);
+4. the regions are stacked top to bottom in reading order on one canvas and
+   read by **one** Tesseract call (each call pays ~0.1 s of model loading);
+5. lines are cut back into their regions, circled numbers are put into the
+   line they sit on, and every box is mapped to page pixels.
+
+Examples:
+    >>> import numpy as np
+    >>> page = read_page(np.full((300, 400), 255, np.uint8))   # a blank page
+    >>> page.width, page.height, page.lines
+    (400, 300, ())
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from vision.ocr.circled import Circled, erase, find_circled
+from vision.ocr.columns import find_columns
+from vision.ocr.preprocess import Prepared, prepare_page
+from vision.ocr.tesseract import TesseractConfig, make_line, read_region
+from vision.ocr.types import BoxXYWH, OCRLine, OCRPage, OCRWord
+
+__all__ = ["PageOptions", "read_page"]
+
+#: white space between stacked regions, in glyph heights (Tesseract keeps them apart).
+STACK_GAP_GLYPHS = 2.0
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """Switches of the Tesseract page pipeline (all on by default; the bench turns them off one by one).
+
+    Args:
+        tesseract: how Tesseract is called.
+        binarize: ``None`` decides per page; ``True``/``False`` forces local thresholding.
+        deskew: undo the text's rotation.
+        circled: find ``①..⑨`` geometrically.
+        columns: split columns before OCR.
+    """
+
+    tesseract: TesseractConfig = TesseractConfig()
+    binarize: bool | None = None
+    deskew: bool = True
+    circled: bool = True
+    columns: bool = True
+
+
+def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -> OCRPage:
+    """OCR one page (``(H, W)`` gray or ``(H, W, 3)`` BGR uint8); boxes in its pixels."""
+    options = options or PageOptions()
+    prep = prepare_page(page, binarize=options.binarize, deskew=options.deskew)
+    pw, ph = prep.page_wh
+    if prep.glyph_px <= 0:
+        return OCRPage(width=pw, height=ph, lines=())
+    circles = find_circled(prep.ink) if options.circled else []
+    image = erase(prep.image, circles) if circles else prep.image
+    ink = erase(prep.ink, circles, value=0) if circles else prep.ink
+    regions = find_columns(ink, glyph_px=prep.glyph_px) if options.columns else [(0, 0, image.shape[1], image.shape[0])]
+    canvas, offsets = _stack(image, regions, gap_px=int(prep.glyph_px * STACK_GAP_GLYPHS))
+    dpi = max(70, round(options.tesseract.dpi * prep.scale)) if options.tesseract.dpi else 0
+    raw = read_region(canvas, replace(options.tesseract, dpi=dpi or options.tesseract.dpi))
+    per_region = _unstack(raw, regions, offsets)
+    per_region = _with_circled(per_region, regions, circles)
+    lines = [_to_page(line, prep) for region_lines in per_region for line in region_lines]
+    return OCRPage(width=pw, height=ph, lines=tuple(lines))
+
+
+def _stack(image: npt.NDArray[np.uint8], regions: list[BoxXYWH], *, gap_px: int) -> tuple[npt.NDArray[np.uint8], list[int]]:
+    """Regions one under the other on white; returns the canvas and each region's top in it."""
+    if len(regions) == 1 and regions[0] == (0, 0, image.shape[1], image.shape[0]):
+        return image, [0]
+    width = max(w for _, _, w, _ in regions)
+    height = sum(h for _, _, _, h in regions) + gap_px * (len(regions) + 1)
+    canvas = np.full((height, width), 255, dtype=np.uint8)
+    offsets: list[int] = []
+    y = gap_px
+    for x0, y0, w, h in regions:
+        canvas[y : y + h, :w] = image[y0 : y0 + h, x0 : x0 + w]
+        offsets.append(y)
+        y += h + gap_px
+    return canvas, offsets
+
+
+def _unstack(lines: list[OCRLine], regions: list[BoxXYWH], offsets: list[int]) -> list[list[OCRLine]]:
+    """Each canvas line back to its region, boxes in the prepared image's frame."""
+    out: list[list[OCRLine]] = [[] for _ in regions]
+    for line in lines:
+        words_by_region: dict[int, list[OCRWord]] = {}
+        for word in line.words:
+            cy = word.box[1] + word.box[3] / 2
+            k = max((i for i, top in enumerate(offsets) if top <= cy), default=0)
+            rx, ry = regions[k][0], regions[k][1]
+            x, y, w, h = word.box
+            words_by_region.setdefault(k, []).append(replace(word, box=(x + rx, y - offsets[k] + ry, w, h)))
+        for k, words in sorted(words_by_region.items()):
+            out[k].append(make_line(words))
+    return out
+
+
+def _with_circled(per_region: list[list[OCRLine]], regions: list[BoxXYWH], circles: list[Circled]) -> list[list[OCRLine]]:
+    """Put each circled number into the line it sits on (a new line when none)."""
+    out = [list(lines) for lines in per_region]
+    for c in circles:
+        x, y, w, h = c.box
+        cx, cy = x + w / 2, y + h / 2
+        k = next(
+            (i for i, (rx, ry, rw, rh) in enumerate(regions) if rx <= cx < rx + rw and ry <= cy < ry + rh), 0
+        )
+        word = OCRWord(text=c.char, confidence=c.score, box=c.box)
+        best, best_gap = -1, float("inf")
+        for i, line in enumerate(out[k]):
+            ly, lh = line.box[1], line.box[3]
+            gap = abs((ly + lh / 2) - cy)
+            if ly - h / 2 <= cy <= ly + lh + h / 2 and gap < best_gap:
+                best, best_gap = i, gap
+        if best >= 0:
+            out[k][best] = make_line([*out[k][best].words, word])
+        else:
+            out[k].append(make_line([word]))
+    for lines in out:
+        lines.sort(key=lambda line: (line.box[1], line.box[0]))
+    return _merge_same_row(out)
+
+
+def _merge_same_row(per_region: list[list[OCRLine]]) -> list[list[OCRLine]]:
+    """Lines of one region that overlap mostly in height are one line (a circled-only line beside text)."""
+    merged: list[list[OCRLine]] = []
+    for lines in per_region:
+        kept: list[OCRLine] = []
+        for line in lines:
+            if kept and _same_row(kept[-1].box, line.box):
+                kept[-1] = make_line([*kept[-1].words, *line.words])
+            else:
+                kept.append(line)
+        merged.append(kept)
+    return merged
+
+
+def _same_row(a: BoxXYWH, b: BoxXYWH) -> bool:
+    top, bottom = max(a[1], b[1]), min(a[1] + a[3], b[1] + b[3])
+    return bottom - top > 0.6 * min(a[3], b[3])
+
+
+def _to_page(line: OCRLine, prep: Prepared) -> OCRLine:
+    words = tuple(replace(w, box=prep.to_page_box(w.box)) for w in line.words)
+    return replace(line, box=prep.to_page_box(line.box), words=words)

@@ -1,0 +1,332 @@
+"""Page preprocessing before OCR: gray, deskew, text-size normalisation, binarisation.
+
+Each step is measured on the bench pages (``bench/ocr.py``); none is a guess:
+
+* **Deskew** by projection profile: the angle whose row sums of ink are the
+  most peaked is the text's baseline angle (searched coarse then fine on a
+  small copy, so it costs milliseconds).
+* **Scale** so that the median glyph height is near
+  :data:`TARGET_GLYPH_PX`: small text is upscaled (Tesseract's LSTM loses
+  characters below ~20 px), large text downscaled (same accuracy, less time).
+* **Binarise** with a local (adaptive Gaussian) threshold when the
+  background is uneven (phone photos: shadows and light gradients), where a
+  global Otsu threshold blackens the dark side of the page; clean scans keep
+  their gray levels (Tesseract thresholds them well itself).
+
+Frames:
+    :class:`Prepared` maps boxes from the prepared image back to the input
+    page's pixels (:meth:`Prepared.to_page_box`).
+
+Examples:
+    >>> import numpy as np
+    >>> page = np.full((400, 600), 255, np.uint8)
+    >>> for y in range(60, 340, 40): page[y:y + 30, 50:550:8] = 0
+    >>> prep = prepare_page(page)
+    >>> prep.angle_deg, prep.scale, prep.glyph_px, prep.to_page_box((10, 10, 20, 20))
+    (0.0, 1.0, 30.0, (10, 10, 20, 20))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.ocr.types import BoxXYWH
+
+__all__ = [
+    "Prepared",
+    "estimate_glyph_height_px",
+    "estimate_skew_deg",
+    "ink_mask",
+    "find_sheet_quad",
+    "prepare_page",
+    "to_gray",
+]
+
+GrayImage = npt.NDArray[np.uint8]
+
+#: line height (ascender to descender) Tesseract's LSTM reads best at: its
+#: line normaliser works at 36 px; 10.5 pt at 200 dpi (the bench's clean
+#: case) gives about 30 px lines.
+TARGET_GLYPH_PX = 30.0
+#: rescale only outside this band around the target (resampling blurs a little).
+SCALE_BAND = (0.6, 1.6)
+#: never upscale past this factor (a page of 6 px noise would become huge).
+MAX_UPSCALE = 3.0
+#: skew search: exam photos are within a few degrees of upright.
+MAX_SKEW_DEG = 6.0
+#: below this the rotation would cost more (resampling) than it fixes.
+MIN_SKEW_DEG = 0.15
+#: width of the small copy the skew search runs on.
+SKEW_WORK_WIDTH_PX = 900
+#: background unevenness (std of the blurred background / its mean) above
+#: which the page is treated as a photo and thresholded locally.
+UNEVEN_BACKGROUND = 0.06
+#: adaptive threshold: window in glyph heights, and offset below the local mean.
+ADAPTIVE_WINDOW_GLYPHS = 1.5
+ADAPTIVE_OFFSET = 12
+#: sheet finding: work width, the sheet's share of the photo, polygon
+#: tolerance (share of perimeter), and how much brighter than the desk it is.
+SHEET_WORK_WIDTH_PX = 600
+SHEET_AREA = (0.25, 0.95)
+SHEET_POLY_EPS = 0.02
+SHEET_CONTRAST = 25.0
+#: the flattened sheet loses this share of its size at each edge (the paper's
+#: edge and the desk's shadow are not text).
+SHEET_EDGE_TRIM = 0.006
+#: a row run shorter than this (px) is a rule line or speckle, not a text line.
+MIN_GLYPH_PX = 6
+#: strip width for the line-height runs: narrow enough that 3 degrees of skew
+#: shift a baseline by under a fifth of a 28 px line.
+SKEW_STRIP_PX = 100
+#: a row of a strip is inked when it holds at least this many ink pixels.
+MIN_ROW_INK_PX = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A page ready for OCR and the way back to the page's pixels.
+
+    Args:
+        image: ``(H, W)`` uint8 that the OCR engine reads (gray or 0/255).
+        ink: ``(H, W)`` uint8, 1 where there is ink, same frame as ``image``.
+        scale: prepared pixels per page pixel (after any page rectification).
+        angle_deg: rotation applied (counter-clockwise, about the image centre).
+        page_wh: the input page's ``(width, height)``.
+        binarized: whether ``image`` was locally thresholded.
+        glyph_px: median text line height in ``image`` pixels (0 when no text).
+        matrix: ``(3, 3)`` homography from input page pixels to ``image`` pixels
+            (rectification of a photographed sheet, scale, rotation).
+        rectified: whether a photographed sheet was found and flattened.
+    """
+
+    image: GrayImage
+    ink: GrayImage
+    scale: float
+    angle_deg: float
+    page_wh: tuple[int, int]
+    binarized: bool
+    glyph_px: float
+    matrix: npt.NDArray[np.float64]
+    rectified: bool = False
+
+    def to_page_box(self, box: BoxXYWH) -> BoxXYWH:
+        """Map an ``(x, y, w, h)`` box of :attr:`image` to the input page's pixels."""
+        x, y, w, h = box
+        corners = np.array([[[x, y], [x + w, y], [x, y + h], [x + w, y + h]]], dtype=np.float64)
+        corners = cv2.perspectiveTransform(corners, np.linalg.inv(self.matrix))[0]
+        pw, ph = self.page_wh
+        x0 = int(np.clip(math.floor(corners[:, 0].min()), 0, pw))
+        y0 = int(np.clip(math.floor(corners[:, 1].min()), 0, ph))
+        x1 = int(np.clip(math.ceil(corners[:, 0].max()), 0, pw))
+        y1 = int(np.clip(math.ceil(corners[:, 1].max()), 0, ph))
+        return (x0, y0, x1 - x0, y1 - y0)
+
+
+def to_gray(image: npt.NDArray[np.uint8]) -> GrayImage:
+    """``(H, W)`` or ``(H, W, 3)`` BGR uint8 to ``(H, W)`` gray.
+
+    Examples:
+        >>> to_gray(np.zeros((2, 3, 3), np.uint8)).shape
+        (2, 3)
+    """
+    if image.ndim == 2:
+        return image
+    return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+
+
+def ink_mask(gray: GrayImage, *, local: bool, glyph_px: float = TARGET_GLYPH_PX) -> GrayImage:
+    """1 where ``gray`` is ink: Otsu when ``local`` is false, adaptive Gaussian otherwise."""
+    if local:
+        gray = np.asarray(cv2.medianBlur(gray, 3), dtype=np.uint8)  # sensor noise would otherwise become speckle
+        window = max(15, int(glyph_px * ADAPTIVE_WINDOW_GLYPHS) | 1)
+        binary = cv2.adaptiveThreshold(gray, 1, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, window, ADAPTIVE_OFFSET)
+        return np.asarray(binary, dtype=np.uint8)
+    _, binary = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return np.asarray(binary, dtype=np.uint8)
+
+
+def background_unevenness(gray: GrayImage) -> float:
+    """Relative spread of the page's background brightness (0 for a flat scan).
+
+    The background is the gray image closed (ink removed) on a small copy.
+    """
+    small = _shrink(gray, 300)
+    background = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    background = cv2.GaussianBlur(background, (0, 0), 5)
+    mean = float(background.mean()) or 1.0
+    return float(background.std()) / mean
+
+
+def estimate_glyph_height_px(ink: GrayImage) -> float:
+    """Median height of the text lines in ``ink`` (0 when none), from row runs in narrow strips.
+
+    Each vertical strip (narrow, so a few degrees of skew do not merge lines)
+    is projected on its rows; a run of inked rows is one line's glyph height,
+    ascenders to descenders. Robust to broken glyphs and speckle, unlike
+    component heights.
+
+    Examples:
+        >>> m = np.zeros((200, 400), np.uint8)
+        >>> for y in (20, 70, 120): m[y:y + 22, 30:370:9] = 1
+        >>> estimate_glyph_height_px(m)
+        22.0
+    """
+    h, w = ink.shape
+    strips = max(1, w // max(1, SKEW_STRIP_PX))
+    runs: list[int] = []
+    for i in range(strips):
+        strip = ink[:, i * w // strips : (i + 1) * w // strips]
+        rows = np.count_nonzero(strip, axis=1) >= MIN_ROW_INK_PX
+        edges = np.diff(np.concatenate(([0], rows.astype(np.int8), [0])))
+        starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+        lengths = stops - starts
+        runs.extend(int(v) for v in lengths[(lengths >= MIN_GLYPH_PX) & (lengths <= h // 4)])
+    if not runs:
+        return 0.0
+    return float(np.median(runs))
+
+
+def estimate_skew_deg(ink: GrayImage) -> float:
+    """The text's baseline angle in degrees (counter-clockwise positive), within ±:data:`MAX_SKEW_DEG`.
+
+    Examples:
+        >>> m = np.zeros((300, 600), np.uint8)
+        >>> for y in range(40, 260, 30): m[y:y + 12, 50:550] = 1
+        >>> abs(estimate_skew_deg(m)) < 0.2
+        True
+    """
+    small = _shrink(ink * 255, SKEW_WORK_WIDTH_PX)
+    if int(small.max()) == 0:
+        return 0.0
+
+    def score(angle: float) -> float:
+        h, w = small.shape
+        rotated = cv2.warpAffine(small, _rotation_matrix(w, h, angle), (w, h), flags=cv2.INTER_NEAREST)
+        rows = rotated.sum(axis=1, dtype=np.float64)
+        return float(np.square(np.diff(rows)).sum())
+
+    coarse = np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + 1e-9, 0.5)
+    best = max(coarse, key=score)
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1)
+    return round(float(max(fine, key=score)), 2)
+
+
+def find_sheet_quad(gray: GrayImage) -> npt.NDArray[np.float32] | None:
+    """The corners (TL, TR, BR, BL; ``(4, 2)`` page pixels) of a bright sheet on a darker desk, or ``None``.
+
+    ``None`` when the image is the sheet (a scan) or no clear sheet is seen.
+
+    Examples:
+        >>> desk = np.full((400, 300), 70, np.uint8)
+        >>> _ = cv2.fillConvexPoly(desk, np.array([[40, 30], [260, 45], [250, 370], [30, 360]]), 230)
+        >>> corners = np.array([[40, 30], [260, 45], [250, 370], [30, 360]])
+        >>> bool(np.abs(find_sheet_quad(desk) - corners).max() <= 2)
+        True
+        >>> find_sheet_quad(np.full((400, 300), 230, np.uint8)) is None
+        True
+    """
+    h, w = gray.shape
+    f = min(1.0, SHEET_WORK_WIDTH_PX / w)
+    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else gray
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))  # text holes
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    sheet = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(sheet) / float(small.shape[0] * small.shape[1])
+    if not SHEET_AREA[0] <= area <= SHEET_AREA[1]:
+        return None
+    hull = cv2.convexHull(sheet)
+    quad = cv2.approxPolyDP(hull, SHEET_POLY_EPS * cv2.arcLength(hull, True), True)
+    if len(quad) != 4:
+        return None
+    inside = np.zeros_like(small)
+    cv2.fillConvexPoly(inside, quad.reshape(-1, 2), 1)
+    if float(small[inside > 0].mean()) - float(small[inside == 0].mean()) < SHEET_CONTRAST:
+        return None
+    pts = quad.reshape(4, 2).astype(np.float32) / f
+    s, d = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
+    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], dtype=np.float32)
+
+
+def prepare_page(page: npt.NDArray[np.uint8], *, binarize: bool | None = None, deskew: bool = True,
+                 rectify: bool = True) -> Prepared:
+    """Flatten, gray, deskew, scale and (for uneven pages) binarise one page.
+
+    Args:
+        page: ``(H, W)`` gray or ``(H, W, 3)`` BGR uint8, in page pixels.
+        binarize: force local thresholding on or off; ``None`` decides from
+            the background's unevenness (:data:`UNEVEN_BACKGROUND`).
+        deskew: estimate and undo the text's rotation.
+        rectify: find a photographed sheet on a desk and flatten its perspective.
+    """
+    gray = to_gray(page)
+    ph, pw = gray.shape
+    matrix = np.eye(3)
+    work = gray
+    quad = find_sheet_quad(gray) if rectify else None
+    if quad is not None:
+        sheet_h, flat = _flatten(quad)
+        matrix = sheet_h
+        work = np.asarray(cv2.warpPerspective(gray, sheet_h, flat, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+    uneven = background_unevenness(work) > UNEVEN_BACKGROUND
+    local = uneven if binarize is None else binarize
+    ink = ink_mask(work, local=local)
+    glyph = estimate_glyph_height_px(ink)
+    scale = 1.0
+    if glyph > 0:
+        ratio = TARGET_GLYPH_PX / glyph
+        if not SCALE_BAND[0] <= ratio <= SCALE_BAND[1]:
+            scale = min(ratio, MAX_UPSCALE)
+    angle = estimate_skew_deg(ink) if deskew and glyph > 0 else 0.0
+    if abs(angle) < MIN_SKEW_DEG:
+        angle = 0.0
+    if scale != 1.0:
+        h0, w0 = work.shape
+        interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+        work = np.asarray(cv2.resize(work, (max(1, round(w0 * scale)), max(1, round(h0 * scale))), interpolation=interp), dtype=np.uint8)
+        matrix = np.diag([scale, scale, 1.0]) @ matrix
+    if angle:
+        h1, w1 = work.shape
+        rotation = _rotation_matrix(w1, h1, angle)
+        work = np.asarray(cv2.warpAffine(work, rotation, (w1, h1), flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+        matrix = np.vstack([rotation, [0.0, 0.0, 1.0]]) @ matrix
+    if scale != 1.0 or angle:
+        ink = ink_mask(work, local=local, glyph_px=glyph * scale)
+    image = np.where(ink > 0, 0, 255).astype(np.uint8) if local else np.asarray(work, dtype=np.uint8)
+    return Prepared(
+        image=image, ink=ink, scale=scale, angle_deg=angle, page_wh=(pw, ph), binarized=local,
+        glyph_px=glyph * scale, matrix=matrix, rectified=quad is not None,
+    )
+
+
+def _flatten(quad: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
+    """Homography taking ``quad`` to an upright rectangle of its own size, edges trimmed."""
+    tl, tr, br, bl = quad
+    width = float(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    trim = SHEET_EDGE_TRIM * min(width, height)
+    target = np.array(
+        [[-trim, -trim], [width + trim, -trim], [width + trim, height + trim], [-trim, height + trim]], dtype=np.float32
+    )
+    homography = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    return np.asarray(homography, dtype=np.float64), (max(1, round(width)), max(1, round(height)))
+
+
+def _rotation_matrix(w: float, h: float, angle_deg: float) -> npt.NDArray[np.float64]:
+    return np.asarray(cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle_deg, 1.0), dtype=np.float64)
+
+
+def _shrink(image: GrayImage, width: int) -> GrayImage:
+    h, w = image.shape[:2]
+    if w <= width:
+        return image
+    f = width / w
+    return np.asarray(cv2.resize(image, (width, max(1, round(h * f))), interpolation=cv2.INTER_AREA), dtype=np.uint8)

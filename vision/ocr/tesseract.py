@@ -1,0 +1,156 @@
+"""Tesseract through pytesseract: one image region in, OCR lines out.
+
+Settings that matter, measured on the bench pages (``bench/ocr.py``):
+
+* ``OMP_THREAD_LIMIT=1``: Debian's Tesseract is built with OpenMP and, left
+  alone, spins up to 8 threads that fight each other on a busy worker (7-8x
+  slower for the same text). One thread per OCR process; scale with pool
+  processes instead.
+* ``--psm 6`` (one uniform block of text): columns are found before OCR
+  (:mod:`vision.ocr.columns`), so each region really is one block; the
+  default ``--psm 3`` re-segments and drops or reorders exam lines.
+* ``-l kor+eng``: ``kor`` alone turns English lines into garbage.
+* ``preserve_interword_spaces=1``: keeps Korean word spacing.
+
+Frames:
+    :func:`read_region` returns boxes in the pixels of the image it was
+    given; callers map them to page pixels.
+
+Examples:
+    >>> import numpy as np
+    >>> read_region(np.full((40, 200), 255, np.uint8))   # nothing to read
+    []
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from vision.errors import EngineError
+from vision.ocr.types import OCRLine, OCRWord
+
+__all__ = ["TesseractConfig", "read_region", "ensure_single_thread", "tesseract_version"]
+
+#: Tesseract answers -1 for rows that are blocks/paragraphs/lines, not words.
+NO_WORD_CONFIDENCE = -1.0
+#: Tesseract's confidences are percentages.
+PERCENT = 100.0
+
+
+@dataclass(frozen=True)
+class TesseractConfig:
+    """How Tesseract is called.
+
+    Args:
+        lang: traineddata names joined by ``+``.
+        psm: page segmentation mode (6: one uniform block).
+        timeout_s: kill Tesseract after this long on one region.
+        dpi: resolution passed to Tesseract (it sizes its noise filters by it).
+    """
+
+    lang: str = "kor+eng"
+    psm: int = 6
+    timeout_s: float = 60.0
+    dpi: int = 300
+
+    def args(self) -> str:
+        return f"--psm {int(self.psm)} --dpi {int(self.dpi)} -c preserve_interword_spaces=1"
+
+
+def ensure_single_thread() -> None:
+    """Make every Tesseract child process run one OpenMP thread (see module docstring).
+
+    Tesseract reads ``OMP_THREAD_LIMIT`` from its environment, which it
+    inherits from this process; an explicit value set by the operator wins.
+    """
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+def tesseract_version() -> str:
+    """The installed Tesseract's version, or raise ``tesseract_missing``."""
+    import pytesseract
+
+    try:
+        return str(pytesseract.get_tesseract_version())
+    except pytesseract.TesseractNotFoundError:
+        raise EngineError("tesseract_missing", "tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-kor)") from None
+
+
+def read_region(image: npt.NDArray[np.uint8], config: TesseractConfig | None = None) -> list[OCRLine]:
+    """OCR one region (``(H, W)`` gray or ``(H, W, 3)`` uint8) into lines in reading order.
+
+    Raises:
+        EngineError: ``tesseract_missing``, ``tesseract_language_missing``,
+            ``ocr_timeout`` or ``tesseract_failed`` (none is retryable: the
+            same image fails the same way again).
+    """
+    import pytesseract
+
+    config = config or TesseractConfig()
+    if image.size == 0 or int(image.min()) == int(image.max()):
+        return []  # a blank region: Tesseract would only spend time on it
+    ensure_single_thread()
+    try:
+        data = pytesseract.image_to_data(
+            image, lang=config.lang, config=config.args(), output_type=pytesseract.Output.DICT, timeout=config.timeout_s
+        )
+    except pytesseract.TesseractNotFoundError:
+        raise EngineError("tesseract_missing", "tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-kor)") from None
+    except pytesseract.TesseractError as exc:
+        message = str(exc.message if hasattr(exc, "message") else exc)
+        if "Failed loading language" in message or "Error opening data file" in message:
+            raise EngineError(
+                "tesseract_language_missing", f"tesseract language data missing for {config.lang!r} (apt-get install tesseract-ocr-kor)"
+            ) from None
+        raise EngineError("tesseract_failed", f"tesseract failed: {message[:300]}") from None
+    except RuntimeError as exc:  # pytesseract's timeout
+        raise EngineError("ocr_timeout", f"tesseract took longer than {config.timeout_s:g} s on one region ({exc})") from None
+    return lines_from_data(data)
+
+
+def lines_from_data(data: Mapping[str, Sequence[Any]]) -> list[OCRLine]:
+    """Group ``image_to_data`` rows into lines of words (boxes in the image's pixels).
+
+    Examples:
+        >>> rows = {"level": [4, 5, 5], "block_num": [1, 1, 1], "par_num": [1, 1, 1],
+        ...         "line_num": [1, 1, 1], "word_num": [0, 1, 2], "left": [0, 10, 60],
+        ...         "top": [5, 5, 6], "width": [90, 40, 30], "height": [20, 20, 18],
+        ...         "conf": [-1, 96, 90], "text": ["", "사과는", "red"]}
+        >>> [(line.text, round(line.confidence, 2), line.box) for line in lines_from_data(rows)]
+        [('사과는 red', 0.93, (10, 5, 80, 20))]
+    """
+    groups: dict[tuple[int, int, int], list[OCRWord]] = {}
+    for i, raw_text in enumerate(data["text"]):
+        text = str(raw_text or "").strip()
+        conf = float(data["conf"][i])
+        if not text or conf == NO_WORD_CONFIDENCE:
+            continue
+        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+        box = (int(data["left"][i]), int(data["top"][i]), int(data["width"][i]), int(data["height"][i]))
+        groups.setdefault(key, []).append(OCRWord(text=text, confidence=max(0.0, conf) / PERCENT, box=box))
+    return [make_line(words) for _, words in sorted(groups.items())]
+
+
+def make_line(words: Sequence[OCRWord]) -> OCRLine:
+    """A line of ``words`` (sorted left to right), its box the union of theirs.
+
+    Examples:
+        >>> make_line([OCRWord("b", 0.5, (50, 0, 10, 10)), OCRWord("a", 1.0, (0, 2, 10, 10))]).text
+        'a b'
+    """
+    ordered = sorted(words, key=lambda w: w.box[0])
+    x0 = min(w.box[0] for w in ordered)
+    y0 = min(w.box[1] for w in ordered)
+    x1 = max(w.box[0] + w.box[2] for w in ordered)
+    y1 = max(w.box[1] + w.box[3] for w in ordered)
+    chars = sum(len(w.text) for w in ordered) or 1
+    confidence = sum(w.confidence * len(w.text) for w in ordered) / chars
+    return OCRLine(
+        text=" ".join(w.text for w in ordered), confidence=confidence, box=(x0, y0, x1 - x0, y1 - y0), words=tuple(ordered)
+    )
