@@ -4,7 +4,7 @@ Sub-commands::
 
     omr template --questions N [--choices 4|5] --out DIR [--dpi 200] [--title T]
     omr grade IMAGE --meta META.json [--mode auto|photo|scan] [--key KEY.json] [--overlay OUT.png]
-    omr grade-batch DIR --meta META.json --out results.csv [--mode ...] [--key KEY.json]
+    omr grade-batch SOURCE --meta META.json --out results.csv [--mode ...] [--key KEY.json] [--broker]
 
 Results go to stdout as JSON; errors exit with code 2 and print
 ``{"reason_code": ..., "message": ...}`` on stderr. This module imports only
@@ -68,34 +68,9 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade_batch(args: argparse.Namespace) -> int:
-    from omr.batch import grade_folder, list_images
-    from omr.meta import load_meta
+    from ai_tasks.cli.omr_batch import run as run_batch
 
-    sheet = load_meta(_read_json(args.meta, "meta"))
-    key = _read_json(args.key, "key") if args.key else None
-    if not Path(args.dir).is_dir():
-        return _fail("input_not_found", f"{args.dir} is not a folder")
-    bar: Any = None
-    if sys.stderr.isatty():
-        try:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(list_images(args.dir)), unit="sheet", file=sys.stderr)
-        except ImportError:  # pragma: no cover - tqdm is in the vision extra
-            bar = None
-
-    def progress(done: int, total: int, path: Path) -> None:
-        if bar is not None:
-            bar.update(1)
-
-    try:
-        rows = grade_folder(args.dir, sheet, args.out, mode=args.mode, key=key, progress=progress)
-    finally:
-        if bar is not None:
-            bar.close()
-    errors = sum(1 for r in rows if r["status"] == "error")
-    print(json.dumps({"csv": str(args.out), "images": len(rows), "errors": errors}))
-    return 0
+    return run_batch(args, _read_json)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -126,12 +101,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--overlay", default=None, help="write an annotated PNG here")
     g.set_defaults(omr_handler=_cmd_grade)
 
-    b = sub.add_parser("grade-batch", help="grade a folder of images to CSV")
-    b.add_argument("dir")
-    b.add_argument("--meta", required=True)
-    b.add_argument("--out", required=True, help="CSV path")
-    b.add_argument("--mode", choices=("auto", "photo", "scan"), default="auto")
-    b.add_argument("--key", default=None)
+    from ai_tasks.cli.omr_batch import add_arguments as batch_arguments
+
+    b = sub.add_parser("grade-batch", help="grade a folder, PDF, TIFF or zip of sheets to CSV")
+    batch_arguments(b)
     b.set_defaults(omr_handler=_cmd_grade_batch)
     omr.set_defaults(func=run)
 
