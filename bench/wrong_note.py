@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -27,7 +28,7 @@ WORDS = ("다음 중 옳은 것은 함수 그래프 방정식 해 값 문장 의
          "which of the following is true ① ② ③ ④ ⑤ x² √2 ≤ π ∞ α+β=5").split()
 
 
-def note(n: int, seed: int) -> dict:  # type: ignore[type-arg]
+def note(n: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     items = [
         {"exam_id": i // 20 + 1, "exam_title": f"{i // 20 + 1}주차 테스트", "question_id": i % 20 + 1,
