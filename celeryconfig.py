@@ -79,13 +79,36 @@ MAX_DELIVERIES = _s.max_deliveries
 # One message at a time per process, so a long OMR job does not hold others hostage.
 worker_prefetch_multiplier = 1
 task_track_started = True
-# Redis redelivers an unacked message after visibility_timeout: it must exceed
-# the longest hard limit plus the longest retry wait (retried messages are
-# held unacked until their ETA), else a healthy job runs twice.
-_longest_hard_s = max(hard for _, hard in TASK_TIME_LIMITS_S.values())
-VISIBILITY_TIMEOUT_S = _longest_hard_s + RETRY_BACKOFF_MAX_S + 300
-broker_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+# Redis redelivers an unacked message once it is older than visibility_timeout.
+# A live worker renews the leases of the messages it holds (ai_tasks/broker.py,
+# every VISIBILITY_TIMEOUT_S / 6 s), so long jobs and retries waiting for their
+# ETA never expire, and the timeout only measures how long a *dead* worker's
+# messages wait: one short value serves every queue. A message comes back
+# within VISIBILITY_TIMEOUT_S + UNACKED_RESTORE_INTERVAL_S after its worker's
+# main process died or Redis lost it (docs/operations.md). RabbitMQ redelivers
+# as soon as the consumer's connection drops.
+VISIBILITY_TIMEOUT_S = 60
+#: How often a worker sweeps the unacked set (kombu's default is ~100 s).
+UNACKED_RESTORE_INTERVAL_S = 5
+broker_transport_options = {
+    "visibility_timeout": VISIBILITY_TIMEOUT_S,
+    "unacked_restore_interval": UNACKED_RESTORE_INTERVAL_S,
+    "unacked_restore_throttle": 1,
+}
 result_backend_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+# A broker or backend that is away (a restart) is waited for, not given up on:
+# publishes retry for about 25 s (a step that still cannot hand over requeues
+# its own message, ai_tasks/task.py), result writes for about 2 minutes.
+task_publish_retry = True
+task_publish_retry_policy = {"max_retries": 10, "interval_start": 0.5, "interval_step": 1.0, "interval_max": 3.0}
+result_backend_always_retry = True
+result_backend_max_retries = 30
+result_backend_max_sleep_between_retries_ms = 5000
+# Messages larger than this are refused before they are decoded, with a FAILED
+# result (payload_too_large): a legitimate job is a few kilobytes (ids, URLs, a
+# template of at most a few thousand bubbles); a 60 MB one made the worker's
+# main process grow by 700 MB for good. RabbitMQ: also set max_message_size.
+MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 result_expires = 7 * 24 * 3600
 # Not result_extended: it would copy task arguments (a legacy payload may
 # carry a cookie) into the result backend.

@@ -10,16 +10,53 @@ import logging
 from typing import Any
 
 from celery import Celery
-from celery.signals import before_task_publish, worker_init, worker_process_init
+from celery.signals import (
+    after_setup_logger,
+    before_task_publish,
+    celeryd_after_setup,
+    worker_init,
+    worker_process_init,
+)
 
-from ai_tasks.redact import redacted_repr
+from ai_tasks.broker import LeaseRenewal, consume_default_queue, guard_redis_restore
+from ai_tasks.redact import RedactingFilter, redacted_repr
 
 __all__ = ["app"]
 
 app = Celery("ai_tasks", task_cls="ai_tasks.task:AITask")
 app.config_from_object("celeryconfig")
+# Redis: a live worker renews the leases of the messages it holds (ai_tasks/broker.py).
+app.steps["consumer"].add(LeaseRenewal)
+# Redis: a restart must not kill the worker in kombu's restore (kombu#582).
+guard_redis_restore()
 
 log = logging.getLogger(__name__)
+
+#: Celery's loggers that print task arguments or return values.
+_CELERY_VALUE_LOGGERS = ("celery.app.trace", "celery.worker.strategy", "celery.worker.request")
+
+
+def _install_redacting_filters() -> None:
+    for name in _CELERY_VALUE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
+_install_redacting_filters()
+
+
+@after_setup_logger.connect
+def _redact_celery_logs(**_: Any) -> None:
+    """Return values and arguments that Celery logs lose their URL credentials."""
+    _install_redacting_filters()
+
+
+@celeryd_after_setup.connect
+def _consume_default_queue(sender: Any = None, instance: Any = None, **_: Any) -> None:
+    """A ``cpu-vision`` worker also runs what a default client sent to ``celery``."""
+    if instance is not None and consume_default_queue(instance.app):
+        log.info("also consuming Celery's default queue 'celery' (clients that set no queue)")
 
 
 @before_task_publish.connect

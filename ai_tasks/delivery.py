@@ -6,13 +6,26 @@ header. The token is a secret: it goes into that header and nowhere else
 (never an error message, a log line or a ``repr``), and redirects are not
 followed so it cannot be forwarded to another host.
 
+Delivery is at least once: a worker that dies between the POST and its ack
+runs the delivery again. Each POST therefore carries an idempotency key,
+the same for every delivery of one job submission (``Idempotency-Key``
+header and ``idempotency_key`` field, ``docs/api.md``), and a worker that
+can see a *delivered* marker in Redis (set only after a 2xx) skips the
+second POST. The marker is an optimisation, the key is the guarantee: when
+Redis cannot answer, the POST is sent anyway, so the only one is never
+dropped.
+
 Examples:
     >>> result_submission({"job_id": "j1", "status": "DONE", "result": {"score": 3}}, "42")
     {'job_id': 'j1', 'submission_id': 42, 'status': 'DONE', 'result': {'score': 3}, 'error': None}
+    >>> idempotency_key({"job_id": "j1", "status": "DONE"}, "5f0c")
+    'j1:5f0c'
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import socket
 from typing import Any
@@ -22,15 +35,83 @@ import requests
 
 from ai_tasks.errors import DeliveryError, DeliveryRejectedError, JobPayloadError
 
-__all__ = ["RESULT_PATH", "deliver_result", "result_submission"]
+__all__ = [
+    "DELIVERED_MARKER_TTL_S",
+    "IDEMPOTENCY_HEADER",
+    "RESULT_PATH",
+    "DeliveredMarker",
+    "deliver_result",
+    "idempotency_key",
+    "result_submission",
+]
 
 logger = logging.getLogger(__name__)
 
 RESULT_PATH = "/api/v1/internal/ai/job/result/"
 _RETRYABLE_4XX = frozenset({408, 429})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: How long a worker remembers a delivered result: longer than any redelivery
+#: of a finalize or deliver message (those come back within minutes).
+DELIVERED_MARKER_TTL_S = 7 * 24 * 3600
+_MARKER_PREFIX = "ai:delivered:"
 
 
-def result_submission(ai_result: dict[str, Any], source_id: Any) -> dict[str, Any]:
+def idempotency_key(ai_result: dict[str, Any], result_id: str | None) -> str:
+    """The key that names one job submission's result: ``<job_id>:<result_id>``.
+
+    ``result_id`` is the ``ai.job`` task id the API submitted the job with,
+    so every delivery of that submission (a redelivered finalize, a re-run
+    chain) carries the same key, whatever timings it measured. Without one
+    (in-process runs) the key is ``<job_id>:sha256:<hash of the result body>``.
+
+    Examples:
+        >>> idempotency_key({"job_id": 7, "status": "FAILED"}, None)[:9]
+        '7:sha256:'
+        >>> idempotency_key({"job_id": 7, "status": "FAILED"}, None) == idempotency_key(
+        ...     {"status": "FAILED", "job_id": 7}, None)
+        True
+    """
+    if result_id:
+        return f"{ai_result.get('job_id')}:{result_id}"
+    body = json.dumps(ai_result, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{ai_result.get('job_id')}:sha256:{hashlib.sha256(body.encode()).hexdigest()}"
+
+
+class DeliveredMarker:
+    """Remembers in Redis which idempotency keys were delivered (2xx), with a TTL.
+
+    Every method swallows Redis errors: a marker that cannot be read means
+    "not delivered yet" (POST again; the API dedupes by key), one that cannot
+    be written only costs a possible second POST.
+
+    Args:
+        redis_url: a Redis the workers share (the broker's or the result backend's).
+        ttl_s: how long a delivery is remembered.
+    """
+
+    def __init__(self, redis_url: str, ttl_s: int = DELIVERED_MARKER_TTL_S) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+        self.ttl_s = ttl_s
+
+    def delivered(self, key: str) -> bool:
+        """True when a 2xx for ``key`` is on record."""
+        try:
+            return bool(self._client.exists(_MARKER_PREFIX + key))
+        except Exception:
+            logger.warning("delivered marker unreadable; delivering anyway", exc_info=False)
+            return False
+
+    def mark(self, key: str) -> None:
+        """Record a 2xx for ``key`` (``SET NX EX``)."""
+        try:
+            self._client.set(_MARKER_PREFIX + key, "1", nx=True, ex=self.ttl_s)
+        except Exception:
+            logger.warning("delivered marker not written; a redelivery may POST again", exc_info=False)
+
+
+def result_submission(ai_result: dict[str, Any], source_id: Any, idempotency: str | None = None) -> dict[str, Any]:
     """Build the body the result endpoint expects from a result dict.
 
     Args:
@@ -38,9 +119,12 @@ def result_submission(ai_result: dict[str, Any], source_id: Any) -> dict[str, An
             optionally ``result`` and ``error``.
         source_id: the job's source id; it becomes ``submission_id`` when it
             is a string (or int) of ASCII digits, else ``None``.
+        idempotency: the result's idempotency key; when given it is added as
+            ``idempotency_key``.
 
     Returns:
-        ``{"job_id", "submission_id", "status", "result", "error"}``.
+        ``{"job_id", "submission_id", "status", "result", "error"}`` (and
+        ``"idempotency_key"``).
 
     Raises:
         JobPayloadError: ``result_invalid`` when ``job_id`` or ``status`` is missing.
@@ -57,21 +141,26 @@ def result_submission(ai_result: dict[str, Any], source_id: Any) -> dict[str, An
     if missing:
         raise JobPayloadError("result_invalid", f"result has no {', '.join(missing)}")
     text = "" if source_id is None or isinstance(source_id, bool) else str(source_id)
-    return {
+    body = {
         "job_id": ai_result["job_id"],
         "submission_id": int(text) if text.isascii() and text.isdigit() else None,
         "status": ai_result["status"],
         "result": ai_result.get("result"),
         "error": ai_result.get("error"),
     }
+    if idempotency:
+        body["idempotency_key"] = idempotency
+    return body
 
 
 def deliver_result(
-    api_base_url: str, token: str, payload: dict[str, Any], *, timeout_s: float = 10
+    api_base_url: str, token: str, payload: dict[str, Any], *, timeout_s: float = 10,
+    idempotency: str | None = None,
 ) -> None:
     """POST ``payload`` as JSON to ``{api_base_url}/api/v1/internal/ai/job/result/``.
 
-    Sends ``X-Worker-Token: <token>`` and ``X-Worker-Id: <hostname>``.
+    Sends ``X-Worker-Token: <token>``, ``X-Worker-Id: <hostname>`` and
+    ``Idempotency-Key`` when given.
     Redirects are not followed (the token would travel with them).
 
     Args:
@@ -79,6 +168,8 @@ def deliver_result(
         token: the worker token (secret).
         payload: the body, normally from :func:`result_submission`.
         timeout_s: connect and read timeout, each.
+        idempotency: the result's idempotency key (:func:`idempotency_key`),
+            sent as the ``Idempotency-Key`` header.
 
     Raises:
         DeliveryError: ``delivery_failed`` (transient, retry with backoff) on
@@ -107,6 +198,8 @@ def deliver_result(
         "X-Worker-Token": token,
         "X-Worker-Id": socket.gethostname() or "ai-worker",
     }
+    if idempotency:
+        headers[IDEMPOTENCY_HEADER] = idempotency
     job_id = payload.get("job_id")
     try:
         response = requests.post(

@@ -14,12 +14,23 @@ Examples:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["MASK", "SECRET_KEY_RE", "is_secret_key", "redact", "redact_url", "redacted_repr", "strip_secrets"]
+__all__ = [
+    "MASK",
+    "SECRET_KEY_RE",
+    "RedactingFilter",
+    "is_secret_key",
+    "redact",
+    "redact_text",
+    "redact_url",
+    "redacted_repr",
+    "strip_secrets",
+]
 
 MASK = "***"
 
@@ -70,6 +81,48 @@ def redact_url(url: str) -> str:
 
 def _looks_like_url(text: str) -> bool:
     return "://" in text and ("?" in text or "@" in text or "#" in text)
+
+
+#: A URL inside free text (a repr, a log message): up to a quote, a space or a bracket.
+_URL_IN_TEXT_RE = re.compile(r"""[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'"<>\\]+""")
+
+
+def redact_text(text: str) -> str:
+    """Redact every URL found inside ``text`` (a repr or a log message).
+
+    Examples:
+        >>> redact_text("{'download_url': 'https://b/x.jpg?sig=1', 'n': 2}")
+        "{'download_url': 'https://b/x.jpg', 'n': 2}"
+        >>> redact_text("no url here")
+        'no url here'
+    """
+    if "://" not in text:
+        return text
+    return _URL_IN_TEXT_RE.sub(lambda m: redact_url(m.group(0)) if _looks_like_url(m.group(0)) else m.group(0), text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts URLs in a record's message and string arguments.
+
+    Installed on Celery's own loggers (``celery.app.trace`` logs every task's
+    return value, ``celery.worker.strategy`` its arguments), so a value that
+    carries a presigned URL prints without its signature.
+
+    Examples:
+        >>> rec = logging.LogRecord("t", logging.INFO, "", 0, "got %(r)s", ({"r": "https://b/x?sig=1"},), None)
+        >>> RedactingFilter().filter(rec), rec.getMessage()
+        (True, 'got https://b/x')
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        args = record.args
+        if isinstance(args, Mapping):
+            record.args = {k: redact_text(v) if isinstance(v, str) else v for k, v in args.items()}
+        elif isinstance(args, tuple):
+            record.args = tuple(redact_text(v) if isinstance(v, str) else v for v in args)
+        return True
 
 
 def redact(value: Any, _depth: int = 0) -> Any:

@@ -1,13 +1,26 @@
 """The base class of every ai-worker task: retries, poison guard, one log line, redaction.
 
 Tasks stay thin: they unpack JSON arguments, call a pure library function,
-and return JSON. What is common to all of them lives here.
+and return JSON. What is common to all of them lives here, and so do the
+rules that keep a job from being lost (``docs/reliability.md``):
+
+* a chain step hands its result to the next step itself, retrying the
+  publish while the broker is away, and if it still cannot, the step's own
+  message is requeued (``Reject(requeue=True)``), never acked: no path acks
+  a step whose successor was not published;
+* a retry whose publish fails is requeued the same way (Celery would drop it);
+* a message bigger than ``celeryconfig.MAX_MESSAGE_BYTES`` is refused before
+  it is decoded, with a FAILED result, so it never bloats the worker's main
+  process;
+* expected failures (an error with a reason code) log one WARNING line
+  without a traceback; ``internal_error`` logs at ERROR with it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -15,17 +28,69 @@ from typing import Any
 import kombu.exceptions
 import redis.exceptions
 from celery import Task
-from celery.exceptions import Ignore, Retry
+from celery.exceptions import Ignore, Reject, Retry
 from celery.utils.time import get_exponential_backoff_interval
 from celery.worker.request import Request
 
-from ai_tasks.errors import PoisonMessageError, reason_code_of
+from ai_tasks.errors import AIWorkerError, PoisonMessageError, reason_code_of
 from ai_tasks.redact import redact, redacted_repr
 from ai_tasks.settings import get_settings
+from nlp.errors import NLPError
+from omr.errors import OMRError
+from vision.errors import VisionError
 
-__all__ = ["AITask", "JobStepTask", "RedactingRequest", "delivery_counter", "is_retryable", "job_fields"]
+__all__ = [
+    "AITask",
+    "EXPECTED_ERRORS",
+    "HAND_OVER_RETRY_POLICY",
+    "JobStepTask",
+    "RedactingRequest",
+    "delivery_counter",
+    "delivery_redis_url",
+    "is_retryable",
+    "job_fields",
+    "log_level_for",
+]
 
 log = logging.getLogger("ai_tasks.jobs")
+
+#: Errors that say what was wrong with the job (a reason code): Celery logs
+#: them as expected, without a traceback (``Task.throws``).
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (AIWorkerError, OMRError, VisionError, NLPError)
+#: How long a finished step keeps trying to publish its successor while the
+#: broker is away (about 25 s: inside every step's soft time limit) before its
+#: own message is requeued instead.
+HAND_OVER_RETRY_POLICY: dict[str, float | int] = {
+    "max_retries": 10, "interval_start": 0.5, "interval_step": 1.0, "interval_max": 3.0,
+}
+#: The poison counters outlive any redelivery cycle (they are a few bytes each).
+DELIVERY_COUNTER_TTL_S = 24 * 3600
+#: Where a job id is looked for in a refused (oversized) message: its first bytes.
+_OVERSIZED_HEAD_BYTES = 4096
+_JOB_ID_RE = re.compile(rb'^\s*\[\s*\[\s*\{[^{]*?"id"\s*:\s*"?([A-Za-z0-9_.:-]{1,128})')
+
+
+def log_level_for(outcome: str, reason_code: str | None) -> int:
+    """The level of a task's log line: failures with a reason code are WARNINGs, bugs ERRORs.
+
+    Examples:
+        >>> import logging
+        >>> [logging.getLevelName(log_level_for(*x)) for x in
+        ...  [("ok", None), ("failed", "image_unreadable"), ("failed", "internal_error"), ("requeued", None)]]
+        ['INFO', 'WARNING', 'ERROR', 'WARNING']
+    """
+    if outcome == "failed":
+        return logging.ERROR if reason_code in (None, "internal_error") else logging.WARNING
+    if outcome in ("requeued", "refused"):
+        return logging.WARNING
+    return logging.INFO
+
+
+def _outcome_of(retval: Any) -> tuple[str, str | None]:
+    """A task that returns a FAILED AIResult (the dispatcher at the door) failed, truthfully."""
+    if isinstance(retval, Mapping) and retval.get("status") == "FAILED" and isinstance(retval.get("error"), Mapping):
+        return "failed", str(retval["error"].get("reason_code") or "internal_error")
+    return "ok", None
 
 #: Broker/backend hiccups seen from inside a task: retried like our own transient errors.
 INFRA_TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -85,6 +150,15 @@ def job_fields(args: tuple[Any, ...]) -> tuple[str | None, str | None]:
 _counter: Any = None
 
 
+def delivery_redis_url() -> str | None:
+    """The Redis every worker shares for counters and markers: the broker's, else the backend's."""
+    s = get_settings()
+    return next(
+        (u for u in (s.broker_url, s.resolved_result_backend) if u and u.startswith(("redis://", "rediss://"))),
+        None,
+    )
+
+
 def delivery_counter() -> Any:
     """The process's DeliveryCounter, or None when no Redis holds counters."""
     global _counter
@@ -92,17 +166,11 @@ def delivery_counter() -> Any:
         from ai_tasks.poison import DeliveryCounter
 
         s = get_settings()
-        url = next(
-            (u for u in (s.broker_url, s.resolved_result_backend) if u and u.startswith(("redis://", "rediss://"))),
-            None,
-        )
+        url = delivery_redis_url()
         if url is None:
             _counter = False
         else:
-            from ai_tasks.celery import app
-
-            visibility_s = int(app.conf.broker_transport_options.get("visibility_timeout", 3600))
-            _counter = DeliveryCounter(url, s.max_deliveries, visibility_s * (s.max_deliveries + 1))
+            _counter = DeliveryCounter(url, s.max_deliveries, DELIVERY_COUNTER_TTL_S)
     return _counter or None
 
 
@@ -116,6 +184,7 @@ class AITask(Task):
     """
 
     Request = "ai_tasks.task:RedactingRequest"
+    throws = EXPECTED_ERRORS
 
     def retry_countdown(self, exc: BaseException) -> float:
         """Seconds before the next attempt: exponential backoff with jitter, at least ``retry_after_s``."""
@@ -136,7 +205,38 @@ class AITask(Task):
             return
         if self.max_retries is not None and int(req.retries or 0) >= self.max_retries:
             return  # out of retries: the error stands, with its reason code
-        raise self.retry(exc=exc, countdown=self.retry_countdown(exc))
+        try:
+            raise self.retry(exc=exc, countdown=self.retry_countdown(exc))
+        except Reject as rej:
+            # Celery rejects *without* requeue when it cannot publish the
+            # retry (broker away): the job would vanish. Requeue instead.
+            raise Reject(rej.reason, requeue=True) from None
+
+    def _hand_over(self, retval: Any) -> None:
+        """Publish the chain's next step now, or requeue this step's message.
+
+        Celery would publish it after this method returns and, if the broker
+        stays away past its callback retries, mark this step failed (the
+        errback cannot store that either) and ack it: the job is lost
+        (issue 12, fault 1). Here the publish is retried for about 25 s; if
+        the broker is still away, this step's message is requeued, not acked,
+        so the step runs again once the broker is back.
+        """
+        req = self.request
+        chain = req.chain
+        if not chain or req.is_eager or req.called_directly:
+            return
+        from celery import signature
+
+        nxt = signature(chain[-1], app=self.app)
+        try:
+            nxt.apply_async(
+                (retval,), chain=chain[:-1], parent_id=req.id, root_id=req.root_id,
+                retry=True, retry_policy=HAND_OVER_RETRY_POLICY,
+            )
+        except Exception as exc:
+            raise Reject(f"could not hand over to {nxt.task} ({type(exc).__name__}): requeued", requeue=True) from None
+        req.chain = None  # published: Celery must not publish it again
 
     def _guard_poison(self) -> None:
         req = self.request
@@ -166,18 +266,27 @@ class AITask(Task):
         outcome, code = "ok", None
         try:
             self._guard_poison()
-            return super().__call__(*args, **kwargs)
+            retval = super().__call__(*args, **kwargs)
+            self._hand_over(retval)
+            outcome, code = _outcome_of(retval)
+            return retval
         except Retry as exc:
             outcome, code = "retry", reason_code_of(exc.exc) if exc.exc else None
             raise
         except Ignore:
             outcome = "handed_over"  # the dispatcher started the job's steps; they store its result
             raise
+        except Reject:
+            outcome = "requeued"
+            raise
         except Exception as exc:
             try:
                 self._retry_if_retryable(exc)
             except Retry:
                 outcome, code = "retry", reason_code_of(exc)
+                raise
+            except Reject:
+                outcome, code = "requeued", reason_code_of(exc)
                 raise
             outcome, code = "failed", reason_code_of(exc)
             raise
@@ -199,7 +308,50 @@ class AITask(Task):
                 "outcome": outcome,
                 "reason_code": code,
             }
-            log.info(json.dumps(redact(record), separators=(",", ":")))
+            log.log(log_level_for(outcome, code), json.dumps(redact(record), separators=(",", ":")))
+
+    def start_strategy(self, app: Any, consumer: Any, **kwargs: Any) -> Any:
+        """Celery's message handler for this task, behind a size check done before decoding."""
+        handler = super().start_strategy(app, consumer, **kwargs)
+        limit = int(app.conf.get("MAX_MESSAGE_BYTES") or 0)
+        if limit <= 0:
+            return handler
+        task = self
+
+        def size_checked(message: Any, body: Any, ack: Any, reject: Any, callbacks: Any, **kw: Any) -> Any:
+            raw = message.body
+            size = len(raw) if isinstance(raw, bytes | str) else 0
+            if size > limit:
+                refuse_oversized(task, message, size, limit)
+                return None
+            return handler(message, body, ack, reject, callbacks, **kw)
+
+        return size_checked
+
+
+def refuse_oversized(task: Task, message: Any, size: int, limit: int) -> None:
+    """Fail a message too big to decode: a FAILED result under its task id, then ack it.
+
+    Runs in the worker's main process, on the raw bytes: the message is never
+    decoded, so it costs its size once and nothing stays behind.
+    """
+    from ai_tasks.contracts import AIResult
+
+    headers = message.headers or {}
+    task_id = headers.get("id")
+    raw = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+    found = _JOB_ID_RE.match(raw[:_OVERSIZED_HEAD_BYTES])
+    job_id = found.group(1).decode() if found else str(task_id or "unknown")
+    text = f"message is {size} bytes, limit {limit}: refused before decoding"
+    record = {"event": "job", "task": task.name, "task_id": task_id, "job_id": job_id,
+              "outcome": "refused", "reason_code": "payload_too_large", "size_bytes": size}
+    log.warning(json.dumps(record, separators=(",", ":")))
+    try:
+        if task_id:
+            result = AIResult.failed(job_id, "payload_too_large", text).to_dict()
+            task.backend.store_result(task_id, result, "SUCCESS")
+    finally:
+        message.ack()
 
 
 class JobStepTask(AITask):

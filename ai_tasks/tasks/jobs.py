@@ -7,12 +7,20 @@ registry (:mod:`ai_tasks.jobs`), then starts the job's steps followed by
 Both write the job's :class:`AIResult` (DONE or FAILED) under the
 *dispatcher's* task id, which itself stores nothing else: the API's
 ``AsyncResult(id).get()`` sees one contract, never a raw exception,
-whichever step ended the job.
+whichever step ended the job. Flower is told the dispatcher's part is done
+(a ``task-succeeded`` event naming the steps it started), so a dispatched
+job does not read ``STARTED`` forever there.
+
+Delivery (``ai.job.deliver``) POSTs the result with an idempotency key (the
+job id and the dispatcher's task id) and skips the POST when a delivered
+marker says a 2xx was already received for that key
+(:mod:`ai_tasks.delivery`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import chain, states
@@ -20,30 +28,37 @@ from celery.exceptions import Ignore
 
 from ai_tasks.celery import app
 from ai_tasks.contracts import AIResult
+from ai_tasks.errors import reason_code_of
 from ai_tasks.jobs import JOBS
 from ai_tasks.jobs.runner import build_signature, start_job
 from ai_tasks.routing import CPU_VISION
 from ai_tasks.settings import get_settings
-from ai_tasks.task import is_retryable
+from ai_tasks.task import delivery_redis_url, is_retryable
 
 __all__ = ["deliver", "dispatch", "failed", "finalize"]
 
 log = logging.getLogger(__name__)
 
 
-def _enqueue_delivery(result: dict[str, Any], job: dict[str, Any]) -> None:
+def _enqueue_delivery(result: dict[str, Any], job: dict[str, Any], result_id: str | None) -> None:
     s = get_settings()
     if not (s.api_base_url and s.internal_worker_token):
         return
     spec = JOBS.get(str(job.get("type")))
     queue = spec.queue if spec is not None else CPU_VISION
-    deliver.apply_async((result, job.get("source_id")), queue=queue)
+    deliver.apply_async((result, job.get("source_id")), {"result_id": result_id}, queue=queue)
+
+
+def _step_names(sig: Any) -> list[str]:
+    tasks = getattr(sig, "tasks", None)
+    return [t.task for t in tasks] if tasks else [sig.task]
 
 
 @app.task(name="ai.job", bind=True)
 def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Run a legacy AIJob dict; the result is an AIResult dict."""
     job_id = str(job.get("id")) if isinstance(job, dict) else "unknown"
+    started = time.monotonic()
     try:
         spec, state, pipeline = start_job(job, result_id=self.request.id)
         sig = build_signature(spec, state, pipeline)
@@ -51,14 +66,22 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         if is_retryable(exc) and self.request.retries < (self.max_retries or 0):
             raise  # AITask retries with backoff; the last attempt falls through to a FAILED result
         result = AIResult.from_exception(job_id, exc).to_dict()
-        _enqueue_delivery(result, {"id": job_id, "type": job.get("type") if isinstance(job, dict) else None})
+        job_type = job.get("type") if isinstance(job, dict) else None
+        _enqueue_delivery(result, {"id": job_id, "type": job_type}, self.request.id)
         return result
     job_info = state.job.to_dict()
     result_id = self.request.id
     whole = chain(sig, finalize.s(job=job_info, result_id=result_id).set(queue=spec.queue))
     whole.link_error(failed.s(job=job_info, result_id=result_id))
     whole.apply_async()
-    # The dispatcher's own id must only ever hold the final AIResult.
+    # The dispatcher's own id must only ever hold the final AIResult, so its
+    # return value is not stored (Ignore); Flower still learns it is done.
+    if self.request.id and not self.request.is_eager:
+        steps = " -> ".join(_step_names(sig))
+        self.send_event(
+            "task-succeeded", result=f"handed over: {steps} -> ai.job.finalize",
+            runtime=round(time.monotonic() - started, 4),
+        )
     raise Ignore()
 
 
@@ -68,7 +91,7 @@ def finalize(result: dict[str, Any], job: dict[str, Any], result_id: str | None 
     out = AIResult.done(job["id"], result).to_dict()
     if result_id:
         app.backend.store_result(result_id, out, states.SUCCESS)
-    _enqueue_delivery(out, job)
+    _enqueue_delivery(out, job, result_id)
     return out
 
 
@@ -81,16 +104,45 @@ def failed(request: Any, exc: BaseException, traceback: Any, job: dict[str, Any]
     """
     out = AIResult.from_exception(job["id"], exc).to_dict()
     app.backend.store_result(result_id, out, states.SUCCESS)
-    log.warning("job %s failed: %s", job.get("id"), out["error"]["reason_code"])
-    _enqueue_delivery(out, job)
+    code = reason_code_of(exc)
+    # a reason code is an expected outcome (a blurry photo); internal_error is a bug
+    level = logging.ERROR if code == "internal_error" else logging.WARNING
+    log.log(level, "job %s failed: %s", job.get("id"), code, exc_info=level == logging.ERROR)
+    _enqueue_delivery(out, job, result_id)
+
+
+_marker: Any = None
+
+
+def _delivered_marker() -> Any:
+    """The process's DeliveredMarker, or None when no Redis is shared by the workers."""
+    global _marker
+    if _marker is None:
+        from ai_tasks.delivery import DeliveredMarker
+
+        url = delivery_redis_url()
+        _marker = DeliveredMarker(url) if url else False
+    return _marker or None
 
 
 @app.task(name="ai.job.deliver")
-def deliver(result: dict[str, Any], source_id: str | None) -> None:
-    """POST an AIResult to the API's internal endpoint; retried with backoff on 5xx/timeouts."""
-    from ai_tasks.delivery import deliver_result, result_submission
+def deliver(result: dict[str, Any], source_id: str | None, result_id: str | None = None) -> None:
+    """POST an AIResult to the API's internal endpoint once; retried with backoff on 5xx/timeouts.
+
+    A redelivered finalize (or this task run twice) finds the delivered
+    marker and does not POST again; the marker is written only after a 2xx.
+    """
+    from ai_tasks.delivery import deliver_result, idempotency_key, result_submission
 
     s = get_settings()
     if not (s.api_base_url and s.internal_worker_token):
         return
-    deliver_result(s.api_base_url, s.internal_worker_token.reveal(), result_submission(result, source_id))
+    key = idempotency_key(result, result_id)
+    marker = _delivered_marker()
+    if marker is not None and marker.delivered(key):
+        log.info("result of job %s already delivered (%s): not posted again", result.get("job_id"), key)
+        return
+    body = result_submission(result, source_id, idempotency=key)
+    deliver_result(s.api_base_url, s.internal_worker_token.reveal(), body, idempotency=key)
+    if marker is not None:
+        marker.mark(key)

@@ -181,3 +181,55 @@ def test_result_submission_needs_job_id_and_status(result: dict[str, Any]) -> No
         result_submission(result, "1")
     assert isinstance(info.value, AIWorkerError)
     assert info.value.reason_code == "result_invalid"
+
+
+def test_idempotency_key_travels_as_header_and_field(server: LocalServer) -> None:
+    from ai_tasks.delivery import IDEMPOTENCY_HEADER, idempotency_key
+
+    server.route(RESULT_PATH, _http.status(200))
+    result = {"job_id": "job-1", "status": "DONE", "result": {"score": 17}, "error": None}
+    key = idempotency_key(result, "task-abc")
+    assert key == "job-1:task-abc"
+    deliver_result(server.base_url, TOKEN, result_submission(result, "1234", idempotency=key), idempotency=key)
+    (req,) = server.requests
+    assert req.headers[IDEMPOTENCY_HEADER] == key
+    assert json.loads(req.body)["idempotency_key"] == key
+
+
+def test_idempotency_key_without_result_id_is_a_content_hash() -> None:
+    from ai_tasks.delivery import idempotency_key
+
+    a = idempotency_key({"job_id": "j", "status": "DONE", "result": {"x": 1}}, None)
+    b = idempotency_key({"result": {"x": 1}, "status": "DONE", "job_id": "j"}, None)
+    c = idempotency_key({"job_id": "j", "status": "DONE", "result": {"x": 2}}, None)
+    assert a == b != c and a.startswith("j:sha256:")
+
+
+def test_delivered_marker_only_after_a_2xx_and_fails_open() -> None:
+    import uuid
+
+    import redis
+
+    from ai_tasks.delivery import DeliveredMarker
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/14").ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis not running")
+    key = f"job-x:{uuid.uuid4().hex}"
+    marker = DeliveredMarker("redis://127.0.0.1:6379/14", ttl_s=60)
+    assert not marker.delivered(key)
+    marker.mark(key)
+    assert marker.delivered(key)
+    assert 0 < redis.Redis.from_url("redis://127.0.0.1:6379/14").ttl("ai:delivered:" + key) <= 60
+    redis.Redis.from_url("redis://127.0.0.1:6379/14").delete("ai:delivered:" + key)
+    # an unreachable Redis never stops the POST: "not delivered" and no exception
+    down = DeliveredMarker(f"redis://127.0.0.1:{_free_port()}/0", ttl_s=60)
+    assert down.delivered(key) is False
+    down.mark(key)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -49,6 +49,8 @@ def test_reliability_settings() -> None:
     for name, lim in c.task_annotations.items():
         if "time_limit" in lim:
             assert lim["soft_time_limit"] < lim["time_limit"], name
+    # leases are renewed by live workers (ai_tasks/broker.py): a dead worker's
+    # message comes back within about twice the shortest hard limit
     vt = c.broker_transport_options["visibility_timeout"]
-    assert vt > max(hard) + celeryconfig.RETRY_BACKOFF_MAX_S
+    assert vt + c.broker_transport_options["unacked_restore_interval"] <= 2 * min(hard)
     assert c.worker_max_memory_per_child >= 100_000

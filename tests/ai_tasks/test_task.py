@@ -23,7 +23,7 @@ LEGACY_JOB = {
 
 def _request_for(args: list[object]) -> RedactingRequest:
     app.loader.import_default_modules()
-    body = (args, {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None})
+    body: tuple[object, ...] = (args, {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None})
     headers = {"id": "t1", "task": "ai.job", "argsrepr": repr(args), "kwargsrepr": "{}"}
     msg = Message(body=json.dumps(body), headers=headers, content_type="application/json", content_encoding="utf-8")
     return RedactingRequest(msg, app=app, task=app.tasks["ai.job"])
@@ -88,3 +88,101 @@ def test_poison_guard_counts_only_redeliveries(monkeypatch: pytest.MonkeyPatch) 
     letter = json.loads(probe.lindex(DEAD_LETTER_KEY, 0))  # type: ignore[arg-type]
     assert letter["task_id"] == task_id and letter["deliveries"] == 4 and letter["args"] == [{"cookie": "***"}]
     probe.flushdb()
+
+
+def test_expected_failures_log_a_warning_without_traceback_bugs_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12, fault 7: a blurry photo is not a crash in the logs."""
+    from ai_tasks.task import EXPECTED_ERRORS
+    from omr.errors import ImageError
+
+    app.loader.import_default_modules()
+    task = app.tasks["ai.job"]
+    assert issubclass(ImageError, EXPECTED_ERRORS)  # Celery logs these as expected: no traceback
+    with caplog.at_level(logging.INFO, logger="ai_tasks.jobs"):
+        out = task.apply(args=[{"id": "j1", "type": "teleport"}]).get()
+    assert out["status"] == "FAILED"
+    rec = [r for r in caplog.records if r.name == "ai_tasks.jobs"][-1]
+    assert json.loads(rec.getMessage())["outcome"] == "failed"  # the answer is FAILED: say so
+    assert rec.levelno == logging.WARNING and rec.exc_info is None
+
+
+def test_a_step_that_cannot_hand_over_is_requeued_not_acked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12, fault 1: the broker is away when a step's successor must be published."""
+    import kombu.exceptions
+    from celery.canvas import Signature
+    from celery.exceptions import Reject
+
+    app.loader.import_default_modules()
+
+    def refused(self, *a, **kw):
+        raise kombu.exceptions.OperationalError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(Signature, "apply_async", refused)
+    task = app.tasks["ai.job.finalize"]
+    nxt = app.signature("ai.job.deliver", args=(), queue="cpu-vision")
+    task.push_request(id="t-hand", retries=0, is_eager=False, called_directly=False, chain=[dict(nxt)],
+                      delivery_info={"routing_key": "cpu-vision", "redelivered": False})
+    try:
+        with pytest.raises(Reject) as err:
+            task._hand_over({"x": 1})
+        assert err.value.requeue is True
+        assert task.request.chain  # not marked as published
+    finally:
+        task.pop_request()
+
+
+def test_a_retry_that_cannot_be_published_is_requeued(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Celery rejects without requeue when the retry's publish fails: the job would vanish."""
+    import kombu.exceptions
+    from celery.canvas import Signature
+    from celery.exceptions import Reject
+
+    from ai_tasks.errors import TransientError
+
+    app.loader.import_default_modules()
+
+    def refused(self, *a, **kw):
+        raise kombu.exceptions.OperationalError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(Signature, "apply_async", refused)
+    task = app.tasks["ai.omr.fetch"]
+    task.push_request(id="t-retry", retries=0, is_eager=False, called_directly=False, args=[{}], kwargs={},
+                      delivery_info={"routing_key": "cpu-vision", "redelivered": False})
+    try:
+        with pytest.raises(Reject) as err:
+            task._retry_if_retryable(TransientError("upstream_unavailable", "503"))
+        assert err.value.requeue is True
+    finally:
+        task.pop_request()
+
+
+def test_refuse_oversized_answers_failed_and_acks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12, fault 6: the message is refused on its size, from the raw bytes, never decoded."""
+    from ai_tasks.task import refuse_oversized
+
+    app.loader.import_default_modules()
+    task = app.tasks["ai.job"]
+    stored: dict[str, object] = {}
+    monkeypatch.setattr(type(task.backend), "store_result",
+                        lambda self, tid, result, state, **kw: stored.update(tid=tid, result=result, state=state))
+    body = b'[[{"id": "big-1", "type": "omr_grading", "payload": {"template_meta": {"bubbles": [' + b"0," * 1000
+    acked: list[bool] = []
+
+    class Msg:
+        headers = {"id": "task-big", "task": "ai.job"}
+
+        def __init__(self) -> None:
+            self.body = body
+
+        def ack(self) -> None:
+            acked.append(True)
+
+        @property
+        def payload(self):
+            raise AssertionError("decoded")
+
+    refuse_oversized(task, Msg(), len(body), 100)
+    assert acked == [True]
+    assert stored["tid"] == "task-big" and stored["state"] == "SUCCESS"
+    result = stored["result"]
+    assert result["job_id"] == "big-1" and result["error"]["reason_code"] == "payload_too_large"  # type: ignore[index]

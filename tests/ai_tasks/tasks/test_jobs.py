@@ -17,9 +17,9 @@ def api() -> Iterator[LocalServer]:
         yield srv
 
 
-def _dispatch(job: dict) -> dict:  # type: ignore[type-arg]
+def _dispatch(job: dict) -> dict:
     app.loader.import_default_modules()
-    return app.tasks["ai.job"].apply(args=[job]).get()  # type: ignore[no-any-return]
+    return app.tasks["ai.job"].apply(args=[job]).get()
 
 
 def test_unknown_type_and_malformed_jobs_answer_failed() -> None:
@@ -41,3 +41,59 @@ def test_transient_template_fetch_is_retried_then_answered(api: LocalServer) -> 
     assert out["status"] == "FAILED" and out["error"]["reason_code"] == "download_http_5xx"
     attempts = [r for r in api.requests if r.path.startswith("/api/v1/assets/omr/objective/meta/")]
     assert len(attempts) == app.tasks["ai.job"].max_retries + 1
+
+
+def test_deliver_posts_once_per_submission_even_when_run_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12, fault 4: a redelivered deliver (or a re-run finalize) does not POST again."""
+    import json
+    import uuid
+
+    import redis
+
+    import ai_tasks.tasks.jobs as jobs_module
+    from ai_tasks.delivery import RESULT_PATH, DeliveredMarker
+    from ai_tasks.settings import Settings
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/14").ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis not running")
+    app.loader.import_default_modules()
+    with serve() as api:
+        api.route(RESULT_PATH, status(200))
+        settings = Settings.from_env({"API_BASE_URL": api.base_url, "INTERNAL_WORKER_TOKEN": "tok"})
+        monkeypatch.setattr(jobs_module, "get_settings", lambda: settings)
+        monkeypatch.setattr(jobs_module, "_marker", DeliveredMarker("redis://127.0.0.1:6379/14", ttl_s=60))
+        result = {"job_id": "j-1", "status": "DONE", "result": {"score": 1}, "error": None}
+        result_id = uuid.uuid4().hex
+        for _ in range(2):
+            app.tasks["ai.job.deliver"].apply(args=[result, "7"], kwargs={"result_id": result_id}).get()
+        posts = [r for r in api.requests if r.method == "POST"]
+    assert len(posts) == 1
+    assert posts[0].headers["Idempotency-Key"] == f"j-1:{result_id}"
+    assert json.loads(posts[0].body)["idempotency_key"] == f"j-1:{result_id}"
+    redis.Redis.from_url("redis://127.0.0.1:6379/14").delete(f"ai:delivered:j-1:{result_id}")
+
+
+def test_deliver_is_not_marked_when_the_api_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No marker without a 2xx: the retry (or a redelivery) still POSTs."""
+    import uuid
+
+    import ai_tasks.tasks.jobs as jobs_module
+    from ai_tasks.delivery import RESULT_PATH, DeliveredMarker
+    from ai_tasks.errors import DeliveryRejectedError
+    from ai_tasks.settings import Settings
+
+    app.loader.import_default_modules()
+    with serve() as api:
+        api.route(RESULT_PATH, status(400))
+        settings = Settings.from_env({"API_BASE_URL": api.base_url, "INTERNAL_WORKER_TOKEN": "tok"})
+        monkeypatch.setattr(jobs_module, "get_settings", lambda: settings)
+        marker = DeliveredMarker("redis://127.0.0.1:6379/14", ttl_s=60)
+        monkeypatch.setattr(jobs_module, "_marker", marker)
+        result_id = uuid.uuid4().hex
+        out = app.tasks["ai.job.deliver"].apply(
+            args=[{"job_id": "j-2", "status": "DONE"}, None], kwargs={"result_id": result_id}
+        )
+        assert isinstance(out.result, DeliveryRejectedError)
+    assert not marker.delivered(f"j-2:{result_id}")

@@ -1,0 +1,103 @@
+"""ai_tasks/broker.py against a real Redis (database 14): leases, the restore guard, the default queue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from kombu import Connection, Exchange, Producer, Queue
+
+from ai_tasks.broker import (
+    LEGACY_DEFAULT_QUEUE,
+    consume_default_queue,
+    guard_redis_restore,
+    renew_leases,
+)
+
+URL = "redis://127.0.0.1:6379/14"
+
+
+@pytest.fixture
+def held() -> Iterator[tuple[Any, Any, str]]:
+    """A Redis channel holding one delivered, unacked message; everything deleted after."""
+    try:
+        redis.Redis.from_url(URL).ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis not running on 127.0.0.1:6379")
+    name = f"t-broker-{uuid.uuid4().hex[:8]}"
+    conn = Connection(URL)
+    ch = conn.channel()
+    q = Queue(name, Exchange(name), name)
+    q(ch).declare()
+    Producer(ch).publish({"a": 1}, exchange=q.exchange, routing_key=name, declare=[q])
+    msg = q(ch).get(no_ack=False)
+    assert msg is not None
+    yield ch, msg, name
+    r = redis.Redis.from_url(URL)
+    r.delete(name, "unacked", "unacked_index", f"_kombu.binding.{name}")
+    conn.release()
+
+
+def test_renewal_restamps_held_messages_and_never_revives_acked_ones(held: tuple[Any, Any, str]) -> None:
+    ch, msg, _ = held
+    tag = msg.delivery_tag
+    r = redis.Redis.from_url(URL)
+    r.zadd(ch.unacked_index_key, {tag: 1.0})  # as if delivered long ago: due for restore
+    assert renew_leases(ch) == 1
+    assert (r.zscore(ch.unacked_index_key, tag) or 0) > 1e9  # stamped now: a live worker keeps it
+    msg.ack()
+    renew_leases(ch)
+    assert r.zscore(ch.unacked_index_key, tag) is None  # ZADD XX: an acked message stays acked
+
+
+def test_renewal_is_a_noop_without_a_redis_channel() -> None:
+    assert renew_leases(None) == 0
+    assert renew_leases(object()) == 0
+
+
+def test_restore_at_close_survives_a_released_connection(held: tuple[Any, Any, str]) -> None:
+    """kombu#582: the channel's connection is gone when it restores its unacked messages."""
+    ch, msg, _ = held
+    ch.connection.client = None  # what a Redis restart leaves behind
+    ch._pool = None
+    guard_redis_restore()
+    ch.qos.restore_unacked_once()  # was: AttributeError("'NoneType' object has no attribute 'hostname'")
+    # nothing lost: the message is still in the unacked hash for the sweep to restore
+    assert redis.Redis.from_url(URL).hexists("unacked", msg.delivery_tag)
+
+
+def test_guard_is_needed_without_it() -> None:
+    """The unguarded kombu restore raises: the guard is not dead code (fails once kombu fixes it)."""
+    from kombu.transport import redis as kombu_redis
+
+    guard_redis_restore()
+    original = kombu_redis.QoS.restore_unacked.__wrapped__  # type: ignore[attr-defined]
+    conn = Connection(URL)
+    ch = conn.channel()
+    ch.qos._delivered["x"] = None
+    ch.connection.client = None
+    ch._pool = None
+    with pytest.raises(AttributeError, match="hostname"):
+        original(ch.qos)
+    ch.qos._delivered.clear()
+
+
+def test_cpu_vision_workers_consume_the_default_queue() -> None:
+    from celery import Celery
+
+    from ai_tasks.routing import build_queues
+
+    app = Celery("t", set_as_current=False)
+    app.conf.task_queues = build_queues(amqp=False)
+    app.amqp.queues.select(["cpu-vision"])
+    assert consume_default_queue(app) is True
+    assert LEGACY_DEFAULT_QUEUE in app.amqp.queues.consume_from
+    assert consume_default_queue(app) is False  # once
+    llm = Celery("t2", set_as_current=False)
+    llm.conf.task_queues = build_queues(amqp=False)
+    llm.amqp.queues.select(["llm"])
+    assert consume_default_queue(llm) is False
+    assert LEGACY_DEFAULT_QUEUE not in llm.amqp.queues.consume_from
