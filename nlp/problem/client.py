@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -163,13 +164,29 @@ def _unavailable(code: str, message: str, wait_s: float | None) -> EngineUnavail
     return err
 
 
-def _error_text(exc: Any) -> str:
+_KEY_RE = re.compile(r"\b(sk|key|api)[-_][A-Za-z0-9_\-*]{6,}")
+
+
+def _error_text(exc: Any, secret: str = "") -> str:
+    """The server's error message, at most 300 characters, with anything key-like masked.
+
+    Servers echo the key they refused ("Incorrect API key provided: sk-...");
+    OpenAI masks most of it, a proxy may not. The message ends up in a result.
+
+    Examples:
+        >>> class E: body = {"error": {"message": "Incorrect API key provided: sk-abc123def456"}}
+        >>> _error_text(E())
+        'Incorrect API key provided: ***'
+    """
     body = getattr(exc, "body", None)
+    text = str(getattr(exc, "message", exc))
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and isinstance(inner.get("message"), str):
-            return str(inner["message"])[:300]
-    return str(getattr(exc, "message", exc))[:300]
+            text = str(inner["message"])
+    if secret:
+        text = text.replace(secret, "***")
+    return _KEY_RE.sub("***", text)[:300]
 
 
 def _error_code(exc: Any) -> str:
@@ -179,9 +196,9 @@ def _error_code(exc: Any) -> str:
     return str(code or "")
 
 
-def _map_status_error(exc: Any) -> Exception:
+def _map_status_error(exc: Any, secret: str = "") -> Exception:
     status = int(exc.status_code)
-    text = _error_text(exc)
+    text = _error_text(exc, secret)
     wait_s = retry_after_s(exc.response.headers)
     if status == 400 and any(w in text.lower() for w in _SCHEMA_WORDS):
         return ResponseFormatUnsupported("llm_schema_unsupported", f"400 from the LLM server: {text}")
@@ -252,6 +269,7 @@ class ChatClient:
         from openai import OpenAI
 
         self.config = config
+        self._secret = revealed
         self._client = OpenAI(
             api_key=revealed,
             base_url=config.base_url,
@@ -310,7 +328,7 @@ class ChatClient:
         except openai.APITimeoutError:
             raise _unavailable("llm_timeout", f"no reply within {cfg.timeout_s:g} s", None) from None
         except openai.APIStatusError as exc:
-            raise _map_status_error(exc) from None
+            raise _map_status_error(exc, self._secret) from None
         except openai.APIConnectionError as exc:
             raise _unavailable("llm_unavailable", f"cannot reach the LLM server: {exc.message}", None) from None
         except httpx2.TimeoutException:  # while reading the body

@@ -150,3 +150,11 @@ def test_nothing_listening_is_unavailable() -> None:
     with ChatClient(config("http://127.0.0.1:9/v1")) as client, pytest.raises(EngineUnavailableError) as info:
         client.complete(MESSAGES)
     assert info.value.reason_code == "llm_unavailable"
+
+
+@pytest.mark.parametrize("echo", ["Incorrect API key provided: sk-test-123", "bad key sk-live-abcdefgh1234 for org"])
+def test_an_echoed_key_is_masked_in_the_error(echo: str) -> None:
+    with pytest.raises(EngineError) as info:
+        call([error(401, echo)])
+    assert "sk-test-123" not in str(info.value) and "abcdefgh1234" not in str(info.value)
+    assert "***" in info.value.message
