@@ -20,6 +20,8 @@ Examples:
     Anchor(kind='question', number=4, last=4)
     >>> parse_anchor("[3] Find")
     Anchor(kind='question', number=3, last=3)
+    >>> parse_anchor("[31 다음"), parse_anchor("[11 Read")
+    (Anchor(kind='question', number=3, last=3), Anchor(kind='question', number=1, last=1))
     >>> parse_anchor("[1~2] 다음 글을")
     Anchor(kind='range', number=1, last=2)
     >>> parse_anchor("2배 한 값은") is None, parse_anchor("@ 3") is None
@@ -53,6 +55,7 @@ _DIGITS = r"([0-9lIO]{1,3})"
 _RANGE = re.compile(r"^[\[(|]?\s*" + _DIGITS + r"\s*[~\-∼〜_=]+\s*" + _DIGITS + r"\s*[\])|]?")
 _MUNJE = re.compile(r"^문\s*제\s*" + _DIGITS + r"(?![0-9])")
 _BRACKET = re.compile(r"^[\[(|{]\s*" + _DIGITS + r"\s*[\])|}]")
+_OPEN_ONLY = re.compile(r"^[\[(]\s*([0-9lIO]{2,4})(?![0-9])")
 _DOT = re.compile(r"^" + _DIGITS + r"\s*[.)\],:]")
 
 
@@ -81,6 +84,12 @@ def parse_anchor(text: str) -> Anchor | None:
         a, b = _to_int(m.group(1)), _to_int(m.group(2))
         if a is not None and b is not None and a < b <= a + 10:
             return Anchor("range", a, b)
+    m = _OPEN_ONLY.match(text)
+    if m and not _BRACKET.match(text) and len(m.group(1)) >= 2 and m.group(1)[-1] in "1lI":
+        # "[31" is "[3]" with its closing bracket read as a 1
+        n = _to_int(m.group(1)[:-1])
+        if n is not None:
+            return Anchor("question", n, n)
     for pattern in (_MUNJE, _BRACKET, _DOT):
         m = pattern.match(text)
         if m:

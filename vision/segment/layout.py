@@ -87,12 +87,18 @@ LINE_JOIN_TEXT = 0.15
 MARGIN_TOL_TEXT = 0.5
 #: Words are separated by a blank run of at least this many text heights.
 WORD_GAP_TEXT = 0.4
-#: The anchor crop holds at most this many words and this many text heights of width.
-ANCHOR_WORDS, ANCHOR_MAX_W_TEXT = 2, 7.0
+#: The anchor crop is at most this many text heights wide.
+ANCHOR_MAX_W_TEXT = 7.0
+#: A first word this wide (in text heights) may be ``문제``: its number, a word at most this wide, joins it.
+WIDE_WORD_TEXT, SHORT_WORD_TEXT = 1.6, 1.8
+#: A chunk narrower than this (text heights) is a lone digit; a next chunk this narrow continues its number.
+NARROW_TEXT, DIGITS_TEXT = 0.7, 1.3
 #: Border of a flattened photo left out, as a fraction of its side (desk remnants at the edge).
 FLAT_BORDER = 0.015
 #: Pages are analysed at most this wide (a 300 dpi page is scaled down: same result, less work).
 WORK_WIDTH_PX = 1800
+#: Anchors that must agree before the number sequence is trusted to correct the others.
+SEQ_MIN_SUPPORT = 3
 #: Scores: a number read and in sequence, read but out of sequence, inferred from its neighbours.
 SCORE_READ, SCORE_ODD, SCORE_INFERRED = 0.95, 0.6, 0.5
 
@@ -105,7 +111,7 @@ class _Line:
     x1: int
     column: int
     anchor: Anchor | None = None
-    footer: bool = False
+    gap_above: int = 0
 
 
 def _gray(image: npt.NDArray[np.uint8]) -> GrayImage:
@@ -164,20 +170,42 @@ def _rules(ink: Mask, text_px: float) -> tuple[Mask, Mask, Mask]:
     return hr, vr, ink & ~hr & ~vr
 
 
-def _page_rules(hr: Mask, vr: Mask) -> tuple[list[tuple[int, int, int, int]], Mask]:
-    """Page-wide horizontal rules (boxes) and a mask of page furniture (those plus column dividers)."""
+def _page_rules(hr: Mask, vr: Mask) -> tuple[int, int, Mask]:
+    """The body's top and bottom (below the header rule, above the footer rule) and the furniture mask.
+
+    Furniture is the header rule (the topmost page-wide rule in the header
+    band), the footer rule (the lowest one in the footer band) and column
+    dividers (tall vertical rules). Other page-wide rules, such as the frame
+    of a passage in a one-column page, stay: they belong to a question.
+    """
     H, W = hr.shape
     furniture = np.zeros_like(hr)
-    boxes: list[tuple[int, int, int, int]] = []
-    for mask, is_h in ((hr, True), (vr, False)):
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-        for i in range(1, n):
-            x, y, w, h = (int(v) for v in stats[i, :4])
-            if (is_h and w >= PAGE_RULE_W * W) or (not is_h and h >= PAGE_RULE_H * H):
-                furniture[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
-                if is_h:
-                    boxes.append((x, y, w, h))
-    return boxes, furniture
+    top, bottom = 0, H
+    header: tuple[int, int, int, int, int] | None = None
+    footer: tuple[int, int, int, int, int] | None = None
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(hr.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if w < PAGE_RULE_W * W:
+            continue
+        if y < HEADER_BAND * H and (header is None or y < header[1]):
+            header = (i, y, x, w, h)
+        if y > (1 - FOOTER_BAND) * H and (footer is None or y > footer[1]):
+            footer = (i, y, x, w, h)
+    for rule in (header, footer):
+        if rule is not None:
+            i, y, x, w, h = rule
+            furniture[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
+    if header is not None:
+        top = header[1] + header[4]
+    if footer is not None:
+        bottom = footer[1]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(vr.astype(np.uint8), connectivity=8)
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if h >= PAGE_RULE_H * H:
+            furniture[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
+    return top, bottom, furniture
 
 
 def _columns(text: Mask, text_px: float, body: tuple[int, int]) -> list[tuple[int, int]]:
@@ -205,28 +233,43 @@ def _lines_in(text: Mask, x0: int, x1: int, body: tuple[int, int], text_px: floa
             joined[-1][1] = b
         else:
             joined.append([a, b])
-    lines = []
+    lines: list[_Line] = []
     for a, b in joined:
         cols = np.flatnonzero(band[a:b].any(axis=0))
         if b - a < 0.3 * text_px and cols.size < text_px:
             continue  # a speck row
-        lines.append(_Line(a + body[0], b + body[0], int(cols[0]) + x0, int(cols[-1]) + 1 + x0, column))
+        gap = a + body[0] - lines[-1].y1 if lines else a
+        lines.append(_Line(a + body[0], b + body[0], int(cols[0]) + x0, int(cols[-1]) + 1 + x0, column, gap_above=gap))
     return lines
 
 
 def _anchor_crop(gray: GrayImage, text: Mask, line: _Line, text_px: float) -> GrayImage:
-    """The first words of ``line`` from the grey page, contrast-stretched (black on white)."""
+    """The anchor of ``line`` from the grey page, contrast-stretched (black on white).
+
+    The first word only (``1.``, ``[12]``, ``3)``), or the first two when the
+    first is wide and the second short (``문제 4``): the stem's words would
+    only give Tesseract's line model English to garble in a Korean read.
+    """
     x_end = min(line.x1, line.x0 + int(ANCHOR_MAX_W_TEXT * text_px))
     strip = text[line.y0 : line.y1, line.x0 : x_end]
     cols: npt.NDArray[np.bool_] = np.asarray(strip.any(axis=0))
-    words = 0
-    end = strip.shape[1]
-    for a, b in _runs(~cols):
-        if a > 0 and b - a >= WORD_GAP_TEXT * text_px:
-            words += 1
-            if words == ANCHOR_WORDS:
-                end = a
-                break
+    # chunks of ink split by word gaps; digits of one number may stand a word gap apart ("1 1.")
+    chunks = _runs(cols)
+    merged: list[tuple[int, int]] = []
+    for a, b in chunks:
+        if merged and a - merged[-1][1] < WORD_GAP_TEXT * text_px:
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    if not merged:
+        merged = [(0, strip.shape[1])]
+    width = [b - a for a, b in merged]
+    k = 0
+    if width[0] >= WIDE_WORD_TEXT * text_px and len(merged) > 1 and width[1] <= SHORT_WORD_TEXT * text_px:
+        k = 1  # "문제" and its number
+    while k + 1 < len(merged) and width[k] < NARROW_TEXT * text_px and width[k + 1] <= DIGITS_TEXT * text_px:
+        k += 1  # a lone digit followed by the rest of its number
+    end = merged[k][1]
     pad = max(2, int(0.25 * text_px))
     y0, y1 = max(0, line.y0 - pad), min(gray.shape[0], line.y1 + pad)
     x0, x1 = max(0, line.x0 - pad), min(gray.shape[1], line.x0 + end + pad)
@@ -248,26 +291,49 @@ def _is_text_line(line: _Line, text_px: float) -> bool:
     return 0.5 * text_px <= h <= 2.5 * text_px and w >= 1.2 * text_px
 
 
-def _fix_sequence(anchors: list[_Line]) -> dict[int, float]:
-    """Correct lone misreads in the question numbers; return a score per anchor index."""
-    nums = [a.anchor.number if a.anchor else 0 for a in anchors]
-    scores: dict[int, float] = {}
-    for i, n in enumerate(nums):
-        prev_ok = i > 0 and nums[i - 1] == n - 1
-        next_ok = i + 1 < len(nums) and nums[i + 1] == n + 1
-        if prev_ok or next_ok or len(nums) == 1:
-            scores[i] = SCORE_READ
+def _fix_sequence(anchors: list[_Line], unread: list[_Line]) -> dict[int, float]:
+    """Make the question numbers consecutive in reading order; return a score per line id.
+
+    Question numbers on one page run consecutively in reading order. The
+    offset ``number - position`` shared by most anchors is taken as the truth
+    when at least :data:`SEQ_MIN_SUPPORT` anchors agree on it: a number that
+    disagrees is a misread and is replaced; an unread margin line sitting
+    where exactly one number is missing (between two anchors two apart) gets
+    that number. ``anchors`` and ``unread`` are in reading order; ``anchors``
+    is updated in place and may grow.
+    """
+    scores = {id(a): SCORE_READ for a in anchors}
+    if len(anchors) < SEQ_MIN_SUPPORT:
+        return scores
+    # fill single holes from unread candidates (the one with the widest gap above wins)
+    order = {id(ln): i for i, ln in enumerate(sorted(anchors + unread, key=_reading_key))}
+    filled: list[_Line] = []
+    for a, b in zip(anchors, anchors[1:], strict=False):
+        assert a.anchor is not None and b.anchor is not None
+        if b.anchor.number - a.anchor.number != 2:
             continue
-        if 0 < i < len(nums) - 1 and nums[i + 1] - nums[i - 1] == 2:
-            fixed = nums[i - 1] + 1
-            anchor = anchors[i].anchor
-            assert anchor is not None
-            anchors[i].anchor = Anchor(anchor.kind, fixed, fixed)
-            nums[i] = fixed
-            scores[i] = SCORE_INFERRED
-        else:
-            scores[i] = SCORE_ODD
+        between = [u for u in unread if order[id(a)] < order[id(u)] < order[id(b)]]
+        if between:
+            pick = max(between, key=lambda u: u.gap_above)
+            pick.anchor = Anchor("question", a.anchor.number + 1, a.anchor.number + 1)
+            scores[id(pick)] = SCORE_INFERRED
+            filled.append(pick)
+    anchors[:] = sorted(anchors + filled, key=_reading_key)
+    offsets = [a.anchor.number - i for i, a in enumerate(anchors) if a.anchor is not None]
+    values, counts = np.unique(np.array(offsets), return_counts=True)
+    best = int(values[np.argmax(counts)])
+    if counts.max() < max(SEQ_MIN_SUPPORT, len(anchors) // 2 + 1):
+        return scores
+    for i, a in enumerate(anchors):
+        assert a.anchor is not None
+        if a.anchor.number != best + i:
+            a.anchor = Anchor("question", best + i, best + i)
+            scores[id(a)] = SCORE_INFERRED
     return scores
+
+
+def _reading_key(line: _Line) -> tuple[int, int]:
+    return (line.column, line.y0)
 
 
 def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0) -> list[QuestionBox]:
@@ -275,14 +341,8 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
     ink = _ink(gray, border_px)
     text_px = _text_height(ink)
     hr, vr, text = _rules(ink, text_px)
-    rule_boxes, furniture = _page_rules(hr, vr)
+    top, bottom, furniture = _page_rules(hr, vr)
     full = ink & ~furniture
-    top, bottom = 0, H
-    for _x, y, _w, h in rule_boxes:
-        if y < HEADER_BAND * H:
-            top = max(top, y + h)
-        elif y > (1 - FOOTER_BAND) * H:
-            bottom = min(bottom, y)
     columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10))
     # Footer lines: narrow, centred, at the bottom of the page (read on the whole width).
     for line in reversed(_lines_in(text, 0, W, (top, bottom), text_px, -1)):
@@ -296,12 +356,11 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         while col_lines and _is_footer(col_lines[-1], W, H):
             col_lines.pop()
         textual = [ln for ln in col_lines if _is_text_line(ln, text_px)]
-        lefts = sorted(ln.x0 for ln in textual)
-        # the margin is the leftmost edge shared by two lines (a lone speck or frame remnant is not)
-        tol = MARGIN_TOL_TEXT * text_px
-        margin = next((a for a, b in zip(lefts, lefts[1:], strict=False) if b - a <= tol), None)
-        if margin is None:
+        if not textual:
             continue
+        # the column's margin: its leftmost line of text (anchors hang left of everything else)
+        margin = min(ln.x0 for ln in textual)
+        tol = MARGIN_TOL_TEXT * text_px
         for ln in textual:
             if margin - tol <= ln.x0 <= margin + tol:
                 candidates.append(ln)
@@ -311,8 +370,8 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         for ln, t in zip(candidates, texts, strict=True):
             ln.anchor = parse_anchor(t)
     questions_at = [ln for ln in lines if ln.anchor is not None and ln.anchor.kind == "question"]
-    scores = _fix_sequence(questions_at)
-    score_of = {id(ln): scores[i] for i, ln in enumerate(questions_at)}
+    unread = [ln for ln in candidates if ln.anchor is None]
+    score_of = _fix_sequence(questions_at, unread)
 
     out: list[QuestionBox] = []
     for c, (x0, x1) in enumerate(columns):
