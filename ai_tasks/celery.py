@@ -6,10 +6,12 @@ Configured from ``celeryconfig.py`` (which reads the environment through
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
 from celery import Celery
+from celery.app.amqp import AMQP
 from celery.signals import (
     after_setup_logger,
     before_task_publish,
@@ -21,9 +23,29 @@ from celery.signals import (
 from ai_tasks.broker import LeaseRenewal, consume_default_queue, guard_redis_restore
 from ai_tasks.redact import RedactingFilter, redacted_repr
 
-__all__ = ["app"]
+__all__ = ["RedactingAMQP", "app"]
 
-app = Celery("ai_tasks", task_cls="ai_tasks.task:AITask")
+
+class RedactingAMQP(AMQP):
+    """Every message this app publishes carries redacted argument reprs.
+
+    They go into the message headers and into the ``task-sent`` event that
+    Flower shows; Celery would print the arguments as they are (the first
+    OMR step's carries the presigned download URL).
+    """
+
+    def as_task_v2(self, *args: Any, **kwargs: Any) -> Any:
+        # Celery passes most of these positionally: bind them to their names.
+        bound = inspect.signature(super().as_task_v2).bind(*args, **kwargs)
+        call = bound.arguments
+        if call.get("argsrepr") is None:
+            call["argsrepr"] = redacted_repr(list(call.get("args") or ()), maxlen=self.argsrepr_maxsize)
+        if call.get("kwargsrepr") is None:
+            call["kwargsrepr"] = redacted_repr(dict(call.get("kwargs") or {}), maxlen=self.kwargsrepr_maxsize)
+        return super().as_task_v2(*bound.args, **bound.kwargs)
+
+
+app = Celery("ai_tasks", task_cls="ai_tasks.task:AITask", amqp=RedactingAMQP)
 app.config_from_object("celeryconfig")
 # Redis: a live worker renews the leases of the messages it holds (ai_tasks/broker.py).
 app.steps["consumer"].add(LeaseRenewal)
