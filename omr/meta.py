@@ -77,7 +77,18 @@ def load_meta(data: Mapping[str, Any]) -> SheetMeta:
             many questions), ``meta_bubble_off_page``, ``meta_bubbles_overlap``,
             ``meta_absurd_size``.
 
+    A sheet without an ID grid leaves ``identifier`` out or says
+    ``{"digits": 0, "bubbles": []}``; ``id_digits`` is then 0.
+
     Examples:
+        >>> from omr.template import build_template
+        >>> no_id = {**build_template(5), "identifier": {"digits": 0, "bubbles": []}}
+        >>> load_meta(no_id).id_digits, load_meta(no_id).id_bubbles
+        (0, ())
+        >>> load_meta({**no_id, "identifier": {"digits": 8, "bubbles": []}})
+        Traceback (most recent call last):
+        ...
+        omr.errors.MetaError: meta_invalid: identifier says 8 digits but has 0 bubbles
         >>> load_meta({"version": "objective_v1"})
         Traceback (most recent call last):
         ...
@@ -120,7 +131,11 @@ def _build(raw: dict[str, Any]) -> SheetMeta:
         x, y = _pt(b["center"])
         id_bubbles.append(IdBubble(int(b["digit_index"]), int(b["number"]), x, y, float(b["r"])))
     digit_set = {b.digit_index for b in id_bubbles}
-    n_digits = int(ident.get("digits") or len(digit_set))
+    declared = ident.get("digits")
+    if declared is not None and (int(declared) == 0) != (not id_bubbles):
+        # "no ID grid" is said with digits 0 and no bubbles (or no identifier at all), never half of it
+        raise MetaError("meta_invalid", f"identifier says {declared} digits but has {len(id_bubbles)} bubbles")
+    n_digits = int(declared or len(digit_set))
     if id_bubbles and digit_set != set(range(1, n_digits + 1)):
         raise MetaError("meta_invalid", f"identifier digit_index must cover 1..{n_digits}, got {sorted(digit_set)}")
     seen_id: set[tuple[int, int]] = set()
