@@ -34,7 +34,7 @@ def files() -> Iterator[LocalServer]:
         yield srv
 
 
-def _job(job_id: str, url: str, **extra: object) -> dict:  # type: ignore[type-arg]
+def _job(job_id: str, url: str, **extra: object) -> dict:
     return {
         "id": job_id,
         "type": "omr_grading",
@@ -73,7 +73,7 @@ def test_no_secret_in_results_logs_or_events(workers: Workers, files: LocalServe
     for name in ("ai.omr.fetch", "ai.omr.warp", "ai.omr.identifier", "ai.omr.answers", "ai.job.finalize"):
         assert name in events, f"no event for {name}"
     stored = redis.Redis.from_url(REDIS_BACKEND)
-    backend = b" ".join(v for k in stored.scan_iter() if stored.type(k) == b"string" and (v := stored.get(k)))
+    backend = b" ".join(v for k in stored.scan_iter() if stored.type(k) == b"string" and isinstance(v := stored.get(k), bytes))
     for where, text in (("results", json.dumps(results)), ("worker log", logs), ("events", events),
                         ("result backend", backend.decode(errors="replace"))):
         for secret in (SIG, COOKIE, "X-Amz-Credential"):
