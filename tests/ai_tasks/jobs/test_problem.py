@@ -125,3 +125,11 @@ def test_failures_answer_failed_results_in_process(llm: ScriptedServer, script: 
 def test_empty_ocr_text_answers_failed_in_process() -> None:
     out = run_job_here({"ocr_text": ""})
     assert out["status"] == "FAILED" and out["error"]["reason_code"] == "ocr_text_missing"
+
+
+def test_warm_up_builds_the_shared_client(llm: ScriptedServer) -> None:
+    from ai_tasks.jobs import problem
+
+    problem.warm_up()
+    first = problem.chat_client()
+    assert problem.chat_client() is first and llm.calls == 0
