@@ -76,7 +76,9 @@ HEADER_BAND, FOOTER_BAND = 0.3, 0.2
 #: A footer line (page number) is this narrow (fraction of page width) ...
 FOOTER_MAX_W = 0.3
 #: ... centred within this fraction of the page width, and in the bottom band.
-FOOTER_CENTRE_TOL = 0.12
+FOOTER_CENTRE_TOL = 0.06
+#: ... and set apart from the line above by at least this many text heights.
+FOOTER_GAP_TEXT = 1.5
 #: The column gutter is searched between these fractions of the page width.
 GUTTER_SEARCH = (0.3, 0.7)
 #: A gutter is at least this many text heights wide.
@@ -85,14 +87,12 @@ GUTTER_MIN_TEXT = 1.0
 LINE_JOIN_TEXT = 0.15
 #: A line starting within this many text heights of the column margin is an anchor candidate.
 MARGIN_TOL_TEXT = 0.5
-#: Words are separated by a blank run of at least this many text heights.
-WORD_GAP_TEXT = 0.4
-#: The anchor crop is at most this many text heights wide.
-ANCHOR_MAX_W_TEXT = 7.0
-#: A first word this wide (in text heights) may be ``문제``: its number, a word at most this wide, joins it.
-WIDE_WORD_TEXT, SHORT_WORD_TEXT = 1.6, 1.8
-#: A chunk narrower than this (text heights) is a lone digit; a next chunk this narrow continues its number.
-NARROW_TEXT, DIGITS_TEXT = 0.7, 1.3
+#: The anchor is searched in this many text heights at the start of a line.
+ANCHOR_MAX_W_TEXT = 6.0
+#: Blank runs narrower than this (text heights) are inside a glyph or a word, not gaps.
+MIN_GAP_TEXT = 0.25
+#: The anchor ends at the first gap at least this share of the widest gap near the line start.
+ANCHOR_GAP_SHARE = 0.75
 #: Border of a flattened photo left out, as a fraction of its side (desk remnants at the edge).
 FLAT_BORDER = 0.015
 #: Pages are analysed at most this wide (a 300 dpi page is scaled down: same result, less work).
@@ -243,33 +243,33 @@ def _lines_in(text: Mask, x0: int, x1: int, body: tuple[int, int], text_px: floa
     return lines
 
 
-def _anchor_crop(gray: GrayImage, text: Mask, line: _Line, text_px: float) -> GrayImage:
-    """The anchor of ``line`` from the grey page, contrast-stretched (black on white).
+def _anchor_crops(gray: GrayImage, text: Mask, line: _Line, text_px: float) -> tuple[GrayImage, GrayImage]:
+    """Two crops of the start of ``line``: the anchor alone, and a longer one (black on white).
 
-    The first word only (``1.``, ``[12]``, ``3)``), or the first two when the
-    first is wide and the second short (``문제 4``): the stem's words would
-    only give Tesseract's line model English to garble in a Korean read.
+    The anchor ends at the first gap almost as wide as the widest gap near
+    the line's start: the blank between anchor and stem is the widest there
+    (the anchor is set apart), while the gaps inside ``[14~15]``, ``11.`` or
+    ``문제 4`` are narrower. Only the anchor is read: the stem's words would
+    give Tesseract's line model English to garble in a Korean read. The longer
+    crop, to the next such gap, catches what that rule cuts short: ``문제 12``
+    set with wide spaces, a range ``[15~16]`` followed by a single space.
     """
     x_end = min(line.x1, line.x0 + int(ANCHOR_MAX_W_TEXT * text_px))
     strip = text[line.y0 : line.y1, line.x0 : x_end]
     cols: npt.NDArray[np.bool_] = np.asarray(strip.any(axis=0))
-    # chunks of ink split by word gaps; digits of one number may stand a word gap apart ("1 1.")
-    chunks = _runs(cols)
-    merged: list[tuple[int, int]] = []
-    for a, b in chunks:
-        if merged and a - merged[-1][1] < WORD_GAP_TEXT * text_px:
-            merged[-1] = (merged[-1][0], b)
-        else:
-            merged.append((a, b))
-    if not merged:
-        merged = [(0, strip.shape[1])]
-    width = [b - a for a, b in merged]
-    k = 0
-    if width[0] >= WIDE_WORD_TEXT * text_px and len(merged) > 1 and width[1] <= SHORT_WORD_TEXT * text_px:
-        k = 1  # "문제" and its number
-    while k + 1 < len(merged) and width[k] < NARROW_TEXT * text_px and width[k + 1] <= DIGITS_TEXT * text_px:
-        k += 1  # a lone digit followed by the rest of its number
-    end = merged[k][1]
+    gaps = [(a, b) for a, b in _runs(~cols) if a > 0 and b < cols.size and b - a >= MIN_GAP_TEXT * text_px]
+    end = cols.size
+    if gaps:
+        widest = max(b - a for a, b in gaps)
+        wide = [a for a, b in gaps if b - a >= ANCHOR_GAP_SHARE * widest]
+        end = wide[0]
+        long_end = wide[1] if len(wide) > 1 else cols.size
+    else:
+        long_end = cols.size
+    return _crop(gray, line, end, text_px), _crop(gray, line, max(end, long_end), text_px)
+
+
+def _crop(gray: GrayImage, line: _Line, end: int, text_px: float) -> GrayImage:
     pad = max(2, int(0.25 * text_px))
     y0, y1 = max(0, line.y0 - pad), min(gray.shape[0], line.y1 + pad)
     x0, x1 = max(0, line.x0 - pad), min(gray.shape[1], line.x0 + end + pad)
@@ -279,10 +279,19 @@ def _anchor_crop(gray: GrayImage, text: Mask, line: _Line, text_px: float) -> Gr
     return np.asarray(stretched, dtype=np.uint8)
 
 
-def _is_footer(line: _Line, W: int, H: int) -> bool:
-    """A page number or footer: narrow, centred on the page, in the bottom band."""
+def _best_anchor(short: Anchor | None, long: Anchor | None) -> Anchor | None:
+    """A range read on either crop wins; else the anchor-only read; else the longer one."""
+    for a in (long, short):
+        if a is not None and a.kind == "range":
+            return a
+    return short or long
+
+
+def _is_footer(line: _Line, W: int, H: int, text_px: float) -> bool:
+    """A page number or footer: narrow, centred on the page, set apart, in the bottom band."""
     centred = abs((line.x0 + line.x1) / 2 - W / 2) < FOOTER_CENTRE_TOL * W
-    return line.y0 > (1 - FOOTER_BAND) * H and centred and line.x1 - line.x0 < FOOTER_MAX_W * W
+    apart = line.gap_above >= FOOTER_GAP_TEXT * text_px
+    return line.y0 > (1 - FOOTER_BAND) * H and centred and apart and line.x1 - line.x0 < FOOTER_MAX_W * W
 
 
 def _is_text_line(line: _Line, text_px: float) -> bool:
@@ -291,44 +300,51 @@ def _is_text_line(line: _Line, text_px: float) -> bool:
     return 0.5 * text_px <= h <= 2.5 * text_px and w >= 1.2 * text_px
 
 
+def _majority_fix(anchors: list[_Line], scores: dict[int, float]) -> None:
+    """Renumber anchors that disagree with the offset most anchors share (a strict majority)."""
+    offsets = np.array([a.anchor.number - i for i, a in enumerate(anchors) if a.anchor is not None])
+    values, counts = np.unique(offsets, return_counts=True)
+    if counts.max() < max(SEQ_MIN_SUPPORT, len(anchors) // 2 + 1):
+        return
+    best = int(values[np.argmax(counts)])
+    for i, a in enumerate(anchors):
+        if a.anchor is not None and a.anchor.number != best + i:
+            a.anchor = Anchor("question", best + i, best + i)
+            scores[id(a)] = SCORE_INFERRED
+
+
 def _fix_sequence(anchors: list[_Line], unread: list[_Line]) -> dict[int, float]:
     """Make the question numbers consecutive in reading order; return a score per line id.
 
-    Question numbers on one page run consecutively in reading order. The
-    offset ``number - position`` shared by most anchors is taken as the truth
-    when at least :data:`SEQ_MIN_SUPPORT` anchors agree on it: a number that
-    disagrees is a misread and is replaced; an unread margin line sitting
-    where exactly one number is missing (between two anchors two apart) gets
-    that number. ``anchors`` and ``unread`` are in reading order; ``anchors``
-    is updated in place and may grow.
+    Question numbers on one page run consecutively in reading order. Three
+    passes: (1) when a strict majority of anchors (at least
+    :data:`SEQ_MIN_SUPPORT`) share one offset ``number - position``, the
+    others are misreads and take the number their position gives; (2) where
+    ``k`` numbers are missing between two anchors, the ``k`` unread margin
+    lines between them with the widest blank above (questions are set apart)
+    take those numbers; (3) pass 1 again. ``anchors`` and ``unread`` are in
+    reading order; ``anchors`` is updated in place and may grow.
     """
     scores = {id(a): SCORE_READ for a in anchors}
     if len(anchors) < SEQ_MIN_SUPPORT:
         return scores
-    # fill single holes from unread candidates (the one with the widest gap above wins)
+    _majority_fix(anchors, scores)
     order = {id(ln): i for i, ln in enumerate(sorted(anchors + unread, key=_reading_key))}
     filled: list[_Line] = []
     for a, b in zip(anchors, anchors[1:], strict=False):
         assert a.anchor is not None and b.anchor is not None
-        if b.anchor.number - a.anchor.number != 2:
+        missing = b.anchor.number - a.anchor.number - 1
+        if missing <= 0:
             continue
         between = [u for u in unread if order[id(a)] < order[id(u)] < order[id(b)]]
-        if between:
-            pick = max(between, key=lambda u: u.gap_above)
-            pick.anchor = Anchor("question", a.anchor.number + 1, a.anchor.number + 1)
+        picks = sorted(sorted(between, key=lambda u: -u.gap_above)[:missing], key=_reading_key)
+        for k, pick in enumerate(picks):
+            n = a.anchor.number + 1 + k
+            pick.anchor = Anchor("question", n, n)
             scores[id(pick)] = SCORE_INFERRED
             filled.append(pick)
     anchors[:] = sorted(anchors + filled, key=_reading_key)
-    offsets = [a.anchor.number - i for i, a in enumerate(anchors) if a.anchor is not None]
-    values, counts = np.unique(np.array(offsets), return_counts=True)
-    best = int(values[np.argmax(counts)])
-    if counts.max() < max(SEQ_MIN_SUPPORT, len(anchors) // 2 + 1):
-        return scores
-    for i, a in enumerate(anchors):
-        assert a.anchor is not None
-        if a.anchor.number != best + i:
-            a.anchor = Anchor("question", best + i, best + i)
-            scores[id(a)] = SCORE_INFERRED
+    _majority_fix(anchors, scores)
     return scores
 
 
@@ -346,14 +362,14 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
     columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10))
     # Footer lines: narrow, centred, at the bottom of the page (read on the whole width).
     for line in reversed(_lines_in(text, 0, W, (top, bottom), text_px, -1)):
-        if not _is_footer(line, W, H):
+        if not _is_footer(line, W, H, text_px):
             break
         bottom = min(bottom, line.y0)
     lines: list[_Line] = []
     candidates: list[_Line] = []
     for c, (x0, x1) in enumerate(columns):
         col_lines = _lines_in(text, x0, x1, (top, bottom), text_px, c)
-        while col_lines and _is_footer(col_lines[-1], W, H):
+        while col_lines and _is_footer(col_lines[-1], W, H, text_px):
             col_lines.pop()
         textual = [ln for ln in col_lines if _is_text_line(ln, text_px)]
         if not textual:
@@ -366,9 +382,10 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
                 candidates.append(ln)
         lines += col_lines
     if read_numbers and candidates:
-        texts = read_anchor_texts([_anchor_crop(gray, text, ln, text_px) for ln in candidates], text_px)
-        for ln, t in zip(candidates, texts, strict=True):
-            ln.anchor = parse_anchor(t)
+        crops = [c for ln in candidates for c in _anchor_crops(gray, text, ln, text_px)]
+        texts = read_anchor_texts(crops, text_px)
+        for k, ln in enumerate(candidates):
+            ln.anchor = _best_anchor(parse_anchor(texts[2 * k]), parse_anchor(texts[2 * k + 1]))
     questions_at = [ln for ln in lines if ln.anchor is not None and ln.anchor.kind == "question"]
     unread = [ln for ln in candidates if ln.anchor is None]
     score_of = _fix_sequence(questions_at, unread)
