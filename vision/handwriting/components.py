@@ -59,7 +59,7 @@ def component_stats(
 ) -> Components:
     """Label ``ink`` (8-connected) and measure every component in one pass."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    flat_lab = labels.ravel()
+    flat_lab = np.asarray(labels, np.int64).ravel()
     on = np.flatnonzero(flat_lab)
     lab = flat_lab[on]
     vals = norm.ravel()[on]
@@ -72,9 +72,9 @@ def component_stats(
     if len(order):
         dark = vals[order][pick].astype(np.float64)
         dark[counts == 0] = 1.0
-    dist = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3).ravel()[on]
+    dist = np.asarray(cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3), np.float64).ravel()[on]
     half_width = np.zeros(n, np.float64)
-    np.maximum.at(half_width, lab, dist.astype(np.float64))
+    np.maximum.at(half_width, lab, dist)
     chroma_sum = np.bincount(lab, weights=chroma.ravel()[on], minlength=n)
     mean_chroma = chroma_sum / np.maximum(counts, 1)
     return Components(

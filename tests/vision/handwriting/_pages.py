@@ -44,7 +44,7 @@ def photo_of(page: npt.NDArray[np.uint8], seed: int = 0) -> npt.NDArray[np.uint8
     inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (w, h)) > 0
     out = np.where(inside[..., None], warped, desk).astype(np.float32)
     out *= np.linspace(1.0, 0.75, w, dtype=np.float32)[None, :, None]
-    out = cv2.GaussianBlur(out, (5, 5), 1.2) + rng.normal(0, 3, out.shape).astype(np.float32)
+    out = np.asarray(cv2.GaussianBlur(out, (5, 5), 1.2), np.float32) + rng.normal(0, 3, out.shape).astype(np.float32)
     ok, buf = cv2.imencode(".jpg", np.clip(out, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 85])
     assert ok
     return np.asarray(cv2.imdecode(buf, cv2.IMREAD_COLOR), np.uint8)
