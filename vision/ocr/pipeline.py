@@ -9,7 +9,8 @@ Steps (each module says why):
 3. :func:`vision.ocr.columns.find_columns`: reading regions (columns);
 4. the regions are stacked top to bottom in reading order on one canvas and
    read by **one** Tesseract call (each call pays ~0.1 s of model loading);
-5. lines are cut back into their regions, circled numbers are put into the
+5. lines are cut back into their regions; uncertain words get a second look
+   with one language at a time (:mod:`vision.ocr.reread`); circled numbers are put into the
    line they sit on, and every box is mapped to page pixels.
 
 Examples:
@@ -29,6 +30,7 @@ import numpy.typing as npt
 from vision.ocr.circled import Circled, erase, find_circled
 from vision.ocr.columns import find_columns
 from vision.ocr.preprocess import Prepared, prepare_page
+from vision.ocr.reread import reread_uncertain
 from vision.ocr.tesseract import TesseractConfig, make_line, read_region
 from vision.ocr.types import BoxXYWH, OCRLine, OCRPage, OCRWord
 
@@ -48,6 +50,7 @@ class PageOptions:
         deskew: undo the text's rotation.
         circled: find ``①..⑨`` geometrically.
         columns: split columns before OCR.
+        reread: read uncertain words again with one language at a time.
     """
 
     tesseract: TesseractConfig = TesseractConfig()
@@ -55,6 +58,7 @@ class PageOptions:
     deskew: bool = True
     circled: bool = True
     columns: bool = True
+    reread: bool = True
 
 
 def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -> OCRPage:
@@ -72,9 +76,19 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
     dpi = max(70, round(options.tesseract.dpi * prep.scale)) if options.tesseract.dpi else 0
     raw = read_region(canvas, replace(options.tesseract, dpi=dpi or options.tesseract.dpi))
     per_region = _unstack(raw, regions, offsets)
+    if options.reread:
+        per_region = _reread(image, per_region, prep.glyph_px, options.tesseract)
     per_region = _with_circled(per_region, regions, circles)
     lines = [_to_page(line, prep) for region_lines in per_region for line in region_lines]
     return OCRPage(width=pw, height=ph, lines=tuple(lines))
+
+
+def _reread(image: npt.NDArray[np.uint8], per_region: list[list[OCRLine]], glyph_px: float,
+            config: TesseractConfig) -> list[list[OCRLine]]:
+    """Second look at uncertain words across all regions at once (two Tesseract calls per page)."""
+    flat = [line for lines in per_region for line in lines]
+    fixed = iter(reread_uncertain(image, flat, glyph_px=glyph_px, config=config))
+    return [[next(fixed) for _ in lines] for lines in per_region]
 
 
 def _stack(image: npt.NDArray[np.uint8], regions: list[BoxXYWH], *, gap_px: int) -> tuple[npt.NDArray[np.uint8], list[int]]:

@@ -39,6 +39,9 @@ __all__ = ["TesseractConfig", "read_region", "ensure_single_thread", "tesseract_
 
 #: Tesseract answers -1 for rows that are blocks/paragraphs/lines, not words.
 NO_WORD_CONFIDENCE = -1.0
+#: a gap wider than this share of the line's median word height is a word space
+#: (Hangul syllables of one word sit ~0.05-0.1 em apart, words ~0.3 em).
+SPACE_GAP = 0.3
 #: Tesseract's confidences are percentages.
 PERCENT = 100.0
 
@@ -140,17 +143,27 @@ def lines_from_data(data: Mapping[str, Sequence[Any]]) -> list[OCRLine]:
 def make_line(words: Sequence[OCRWord]) -> OCRLine:
     """A line of ``words`` (sorted left to right), its box the union of theirs.
 
+    Words are joined with a space only where the gap between their boxes is
+    a word space (:data:`SPACE_GAP`), not by Tesseract's tokens: the ``kor``
+    model splits words into syllables, which would print as ``다 음 함 수 의``.
+
     Examples:
         >>> make_line([OCRWord("b", 0.5, (50, 0, 10, 10)), OCRWord("a", 1.0, (0, 2, 10, 10))]).text
         'a b'
+        >>> make_line([OCRWord("다", 0.9, (0, 0, 20, 20)), OCRWord("음", 0.9, (21, 0, 20, 20))]).text
+        '다음'
     """
     ordered = sorted(words, key=lambda w: w.box[0])
+    heights = sorted(w.box[3] for w in ordered)
+    space_px = SPACE_GAP * heights[len(heights) // 2]
+    text = ordered[0].text
+    for prev, word in zip(ordered, ordered[1:], strict=False):
+        gap = word.box[0] - (prev.box[0] + prev.box[2])
+        text += (" " if gap > space_px else "") + word.text
     x0 = min(w.box[0] for w in ordered)
     y0 = min(w.box[1] for w in ordered)
     x1 = max(w.box[0] + w.box[2] for w in ordered)
     y1 = max(w.box[1] + w.box[3] for w in ordered)
     chars = sum(len(w.text) for w in ordered) or 1
     confidence = sum(w.confidence * len(w.text) for w in ordered) / chars
-    return OCRLine(
-        text=" ".join(w.text for w in ordered), confidence=confidence, box=(x0, y0, x1 - x0, y1 - y0), words=tuple(ordered)
-    )
+    return OCRLine(text=text, confidence=confidence, box=(x0, y0, x1 - x0, y1 - y0), words=tuple(ordered))

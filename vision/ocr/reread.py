@@ -1,0 +1,140 @@
+"""A second look at the words Tesseract was unsure of, one language at a time.
+
+With ``-l kor+eng`` Tesseract picks, word by word, the language whose model
+scores better, and the ``fast`` models Debian ships often pick wrong: Korean
+words come out as Latin look-alikes (``빨갛다`` -> ``SSC``, ``을`` -> ``S``)
+and English words as digits (``apple`` -> ``80016``). Each such word is
+low-confidence or mixes Hangul with Latin letters, so those words are cut
+out, stacked on one canvas per language and read again with ``kor`` alone and
+``eng`` alone (two extra Tesseract calls per page, whatever the number of
+words); the reading with the best confidence wins, by a margin.
+
+Frames:
+    Word boxes are in the pixels of the image given; they do not change.
+
+Examples:
+    >>> needs_second_look(OCRWord("apple", 0.95, (0, 0, 10, 10)))
+    False
+    >>> needs_second_look(OCRWord("사과S", 0.95, (0, 0, 10, 10))), needs_second_look(OCRWord("80016", 0.6, (0, 0, 10, 10)))
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
+
+from vision.ocr.tesseract import TesseractConfig, make_line, read_region
+from vision.ocr.types import OCRLine, OCRWord
+
+__all__ = ["needs_second_look", "reread_uncertain"]
+
+#: words under this confidence get a second look (measured: most wrong
+#: kor+eng words score below 0.8, most right ones above).
+MIN_SURE = 0.8
+#: a single-language reading replaces the original only when this much surer.
+MIN_GAIN = 0.05
+#: padding around a word crop and the gap between stacked crops, in glyph heights.
+PAD_GLYPHS, GAP_GLYPHS = 0.2, 0.8
+#: a second reading may be at most this many times longer or shorter (+1 each).
+MAX_LENGTH_RATIO = 2.0
+#: languages of the second look.
+SECOND_LOOK_LANGS = ("kor", "eng")
+#: more words than this on one page (a degraded photo) are not re-read: the
+#: second look would cost more than the first.
+MAX_WORDS = 400
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def needs_second_look(word: OCRWord) -> bool:
+    """Low confidence, or Hangul and Latin letters in one word (print almost never does that)."""
+    return word.confidence < MIN_SURE or bool(_HANGUL.search(word.text) and _LATIN.search(word.text))
+
+
+def reread_uncertain(
+    image: npt.NDArray[np.uint8],
+    lines: list[OCRLine],
+    *,
+    glyph_px: float,
+    config: TesseractConfig,
+) -> list[OCRLine]:
+    """``lines`` with each uncertain word replaced by its surest single-language reading."""
+    if "+" not in config.lang:
+        return lines
+    slots = [(i, j) for i, line in enumerate(lines) for j, w in enumerate(line.words) if needs_second_look(w)]
+    if not slots or len(slots) > MAX_WORDS:
+        return lines
+    words = [lines[i].words[j] for i, j in slots]
+    canvas, tops = _stack_words(image, words, glyph_px)
+    best: list[OCRWord] = list(words)
+    for lang in SECOND_LOOK_LANGS:
+        readings = _assign(read_region(canvas, replace(config, lang=lang)), tops, len(words))
+        for k, (text, confidence) in enumerate(readings):
+            if not _plausible(lang, words[k].text, text):
+                continue
+            if confidence >= best[k].confidence + MIN_GAIN:
+                best[k] = replace(words[k], text=text, confidence=confidence)
+    out = [list(line.words) for line in lines]
+    for (i, j), word in zip(slots, best, strict=True):
+        out[i][j] = word
+    return [make_line(ws) if ws != list(line.words) else line for line, ws in zip(lines, out, strict=True)]
+
+
+def _plausible(lang: str, original: str, reading: str) -> bool:
+    """A ``kor`` reading must hold Hangul; an ``eng`` one may replace only a word without Hangul.
+
+    Examples:
+        >>> _plausible("kor", "SSC", "빨갛다"), _plausible("eng", "노랄다", "노2C+"), _plausible("eng", "80016", "apple")
+        (True, False, True)
+    """
+    if not reading or not MAX_LENGTH_RATIO ** -1 <= (len(reading) + 1) / (len(original) + 1) <= MAX_LENGTH_RATIO:
+        return False  # a reading of another length read something else (a neighbour in the crop)
+    if lang == "kor":
+        return bool(_HANGUL.search(reading))
+    if lang == "eng":
+        return not _HANGUL.search(original) and reading.isascii()
+    return True
+
+
+def _stack_words(image: npt.NDArray[np.uint8], words: list[OCRWord], glyph_px: float) -> tuple[npt.NDArray[np.uint8], list[int]]:
+    h_img, w_img = image.shape[:2]
+    pad = max(2, int(glyph_px * PAD_GLYPHS))
+    gap = max(4, int(glyph_px * GAP_GLYPHS))
+    crops = []
+    for w in words:
+        x, y, bw, bh = w.box
+        x0, y0 = max(0, x - pad), max(0, y - pad)
+        x1, y1 = min(w_img, x + bw + pad), min(h_img, y + bh + pad)
+        crops.append(image[y0:y1, x0:x1])
+    width = max(c.shape[1] for c in crops) + 2 * pad
+    height = sum(c.shape[0] for c in crops) + gap * (len(crops) + 1)
+    canvas = np.full((height, width), 255, dtype=np.uint8)
+    tops: list[int] = []
+    y = gap
+    for c in crops:
+        canvas[y : y + c.shape[0], pad : pad + c.shape[1]] = c
+        tops.append(y)
+        y += c.shape[0] + gap
+    return canvas, tops
+
+
+def _assign(lines: list[OCRLine], tops: list[int], count: int) -> list[tuple[str, float]]:
+    """Text and mean confidence read in each stacked slot (slot = the last top above a word's centre)."""
+    parts: list[list[OCRWord]] = [[] for _ in range(count)]
+    for line in lines:
+        for w in line.words:
+            cy = w.box[1] + w.box[3] / 2
+            k = max((i for i, top in enumerate(tops) if top <= cy), default=0)
+            parts[k].append(w)
+    out: list[tuple[str, float]] = []
+    for ws in parts:
+        ws.sort(key=lambda w: w.box[0])
+        text = "".join(w.text for w in ws)
+        chars = sum(len(w.text) for w in ws) or 1
+        out.append((text, sum(w.confidence * len(w.text) for w in ws) / chars if ws else 0.0))
+    return out
