@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ai_tasks.cli import segment as segment_cli
 
     segment_cli.add_parser(sub)
+    from ai_tasks.cli import ocr as ocr_cli
+
+    ocr_cli.add_parser(sub)
     return parser
 
 
