@@ -29,8 +29,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from omr.compiled import compile_sheet
+from omr.decide import DEFAULT_THRESHOLDS, Thresholds, decide_group, typical_fill
 from omr.errors import PageFactsError
-from omr.marks import DEFAULT_THRESHOLDS, Measures, Thresholds, decide_group, measure, typical_fill
+from omr.measure import Measures, Which, measure
 from omr.meta import as_sheet_meta
 from omr.types import SheetMeta
 from omr.warp import WarpedPage
@@ -47,19 +49,19 @@ def outside_photo(page: WarpedPage, pts_mm: list[tuple[float, float]], r_mm: flo
     return [cv2.pointPolygonTest(quad, (float(x), float(y)), True) < r_mm for x, y in pts_mm]
 
 
-def measured(page: WarpedPage, sheet: SheetMeta, which: str) -> Measures:
-    """:func:`omr.marks.measure` of ``page``, cached on the page (identifier and answers share it)."""
+def measured(page: WarpedPage, sheet: SheetMeta, which: Which) -> Measures:
+    """:func:`omr.measure.measure` of ``page``, cached on the page (identifier and answers share it)."""
     key = f"measure_{which}"
     hit = page.cache.get(key)
     if hit is None:
-        hit = page.cache[key] = measure(page.page, page.px_per_mm, sheet, which)
+        hit = page.cache[key] = measure(page.page, compile_sheet(sheet, page.px_per_mm), which)
     return hit
 
 
 def export_page_facts(page: WarpedPage) -> dict[str, Any]:
     """What has been measured on ``page`` so far, as JSON (for the next step of a chain).
 
-    Each :class:`~omr.marks.Measures` travels as one base64 string of its raw
+    Each :class:`~omr.measure.Measures` travels as one base64 string of its raw
     float32 bytes (fields x bubbles) and each field's dtype: exact (the counts
     are small integers), and about a third of the size of JSON floats, so the
     message between steps stays small and cheap to check.
@@ -71,7 +73,7 @@ def export_page_facts(page: WarpedPage) -> dict[str, Any]:
         >>> from omr.warp import WarpedPage
         >>> a = WarpedPage(np.zeros((2, 2), np.uint8), 6.0, {})
         >>> a.cache["typical_fill"] = 0.5
-        >>> a.cache["measure_answers"] = Measures(*[np.float32([0.1, 0.7])] * len(Measures._fields))
+        >>> a.cache["measure_answers"] = Measures._make([np.float32([0.1, 0.7])] * len(Measures._fields))
         >>> b = WarpedPage(np.zeros((2, 2), np.uint8), 6.0, {})
         >>> import_page_facts(b, export_page_facts(a))
         >>> b.cache["typical_fill"], b.cache["measure_answers"].fill.dtype, bool((b.cache["measure_answers"].peak == a.cache["measure_answers"].peak).all())
@@ -94,18 +96,37 @@ def export_page_facts(page: WarpedPage) -> dict[str, Any]:
 
 
 def import_page_facts(page: WarpedPage, facts: Mapping[str, Any]) -> None:
-    """Inverse of :func:`export_page_facts`: put the measurements back on ``page``."""
+    """Inverse of :func:`export_page_facts`: put the measurements back on ``page``.
+
+    Raises:
+        PageFactsError: ``page_facts_invalid`` when a measure table is malformed.
+
+    Examples:
+        >>> from omr.warp import WarpedPage
+        >>> page = WarpedPage(np.zeros((2, 2), np.uint8), 6.0, {})
+        >>> import_page_facts(page, {"measure_answers": {"measures_f4": "AAAA", "shape": [9, 5], "dtypes": []}})
+        Traceback (most recent call last):
+        ...
+        omr.errors.PageFactsError: page_facts_invalid: page facts 'measure_answers' are malformed (buffer size must be a multiple of element size)
+    """
     for key, value in facts.items():
         if isinstance(value, Mapping) and "measures_f4" in value:
-            rows, n = (int(v) for v in value["shape"])
-            if rows != len(Measures._fields):
-                raise PageFactsError(
-                    "page_facts_invalid", f"page facts {key!r}: {rows} measures, expected {len(Measures._fields)}"
-                )
-            table = np.frombuffer(base64.b64decode(value["measures_f4"]), dtype="<f4").reshape(rows, n)
-            page.cache[key] = Measures._make(row.astype(dt) for row, dt in zip(table, value["dtypes"], strict=True))
+            page.cache[key] = _measures_from_json(key, value)
         else:
             page.cache[key] = value
+
+
+def _measures_from_json(key: str, value: Mapping[str, Any]) -> Measures:
+    try:
+        rows, n = (int(v) for v in value["shape"])
+        if rows != len(Measures._fields):
+            raise PageFactsError(
+                "page_facts_invalid", f"page facts {key!r}: {rows} measures, expected {len(Measures._fields)}"
+            )
+        table = np.frombuffer(base64.b64decode(value["measures_f4"]), dtype="<f4").reshape(rows, n)
+        return Measures._make(row.astype(dt) for row, dt in zip(table, value["dtypes"], strict=True))
+    except (KeyError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+        raise PageFactsError("page_facts_invalid", f"page facts {key!r} are malformed ({exc})") from None
 
 
 def sheet_typical_fill(page: WarpedPage, meta: SheetMeta | Mapping[str, Any]) -> float:
@@ -139,30 +160,30 @@ def read_answers(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
     Returns:
         One dict per question in question order: ``question_id`` (int),
         ``detected`` (labels), ``marking`` (blank|single|multi), ``confidence``
-        in [0, 1], ``status`` and ``fills`` (label -> fill darkness, 0..1).
+        in [0, 1], ``status`` and ``fills`` (label -> fill darkness, 0..1);
+        a question with ``status`` ``error`` also has ``reason``
+        (``"outside_photo"``: its bubbles were not all photographed).
     """
     sheet = as_sheet_meta(meta)
-    fill, peak, cover, solid, gaps, ink, clear, room, on_label = measured(page, sheet, "answers")
+    every = measured(page, sheet, "answers")
     typical = sheet_typical_fill(page, sheet)
     out = []
     i = 0
     for q in sheet.questions:
         n = len(q.choices)
-        f, p, cv, so, gp, ik, cl, rm, lb = (fill[i:i + n], peak[i:i + n], cover[i:i + n], solid[i:i + n],
-                                            gaps[i:i + n], ink[i:i + n], clear[i:i + n], room[i:i + n],
-                                            on_label[i:i + n])
+        m = every.take(slice(i, i + n))
         i += n
         labels = [c.label for c in q.choices]
-        fills = {lab: round(float(v), 3) for lab, v in zip(labels, f, strict=True)}
+        fills = {lab: round(float(v), 3) for lab, v in zip(labels, m.fill, strict=True)}
         if any(outside_photo(page, [(c.x_mm, c.y_mm) for c in q.choices], q.choices[0].r_mm)):
             out.append({"question_id": q.number, "detected": [], "marking": "blank", "confidence": 0.0,
                         "status": "error", "fills": fills, "reason": "outside_photo"})
             continue
-        d = decide_group(f, p, typical, thresholds, cv, so, gp, ik, cl, rm, lb)
-        detected = [labels[j] for j in d["marked"]]
-        if not detected and d["status"] == "ambiguous":
-            detected = [labels[int(np.argmax(f))]]
+        d = decide_group(m, typical, thresholds)
+        detected = [labels[j] for j in d.marked]
+        if not detected and d.status == "ambiguous":
+            detected = [labels[int(np.argmax(m.fill))]]
         marking = "blank" if not detected else ("single" if len(detected) == 1 else "multi")
         out.append({"question_id": q.number, "detected": detected, "marking": marking,
-                    "confidence": d["confidence"], "status": d["status"], "fills": fills})
+                    "confidence": d.confidence, "status": d.status, "fills": fills})
     return out

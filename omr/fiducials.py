@@ -1,26 +1,32 @@
 """Fiducial markers: candidate detection and a geometric consistency search.
 
-Works on a small detection image (long side ~1200 px). Two stages:
+Works on the detection image (the photo shrunk by an integer factor to about
+1000 px, see :mod:`omr.warp`). Two stages:
 
 1. :func:`find_candidates`: adaptive threshold (local mean, so shadows and
-   uneven light cancel), then outer contours that are solid (area / convex
-   hull), square-ish (area / min-area rectangle, aspect) and have a clean
-   quiet zone (dark fraction of a band around the blob, via an integral
-   image). Each candidate has a centre, a size (sqrt of area) and a
-   ``hollow`` ratio (largest hole / area; the top-left marker has a hole).
-2. :func:`match_markers`: every ordered triple of candidates is hypothesised
-   as three consecutive page corners (TL-TR-BR, TR-BR-BL, ...); the affine map
-   of that triple predicts the other markers (the 4th corner, the mid-edge
-   ones), and a prediction is *supported* when a candidate of the expected
-   size lies near it. All hypotheses are evaluated at once with numpy (no
-   Python loop over combinations). The best-supported ones are refitted as
-   homographies from all their matches and re-matched with a tighter
-   tolerance. A thumb over one corner still leaves 3 corners + 2 edge
-   markers (5 points).
+   uneven light cancel; a pixel is dark ``DARK_OFFSET`` grey levels below it),
+   then outer contours that are solid (area / convex hull >= ``MIN_SOLIDITY``),
+   square-ish (area / minimum-area rectangle >= ``MIN_RECT_FILL``, aspect <=
+   2.5) and have a clean quiet zone (dark fraction of a band around the blob
+   <= ``QUIET_MAX_DARK``, from an integral image). Each candidate has a centre,
+   a size (sqrt of area), a ``hollow`` ratio (largest hole / area; the top-left
+   marker has a hole) and a quality; the best ``MAX_CANDIDATES`` are kept.
+   :func:`merge_candidates` adds those of a stricter pass (``STRICT_OFFSET``)
+   for a marker that merged with a shadow edge.
+2. :func:`match_markers`: every convex 4-subset of candidates, in each of its
+   4 cyclic orders, is mapped onto each *model quad* (the 4 corners, and the
+   left and right half-pages made of 2 corners + the 2 mid-edge markers) by an
+   exact homography (closed form, all hypotheses at once in numpy). Each
+   hypothesis predicts every marker's centre and size; a marker is
+   *supported* by a candidate within ``MATCH_TOL_SIDES`` of its side whose
+   size agrees (``MATCH_SIZE_RANGE``, after one common scale factor). The best
+   supported ones are refitted by least squares on all their matches and
+   re-matched until stable (:func:`_refit`, same tolerances). A thumb over one
+   corner still leaves a half-page quad + the far corners (5 markers).
 
 The page is symmetric under a 180 degree turn except for the hollow marker
-and the printed content, so each hypothesis also yields its 180 degree twin;
-the caller decides between them (hollow ratio, template correlation).
+and the printed content, so the caller scores each hypothesis and its half-turn
+twin against the template (:mod:`omr.thumbnail`).
 
 Examples:
     >>> from omr.template import build_template, render_sheet
@@ -53,13 +59,37 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 MAX_CANDIDATES = 14
+"""Candidates kept, best first (the search is O(n^4) in them: 14 -> 1001 quads)."""
 QUIET_MAX_DARK = 0.12
+"""A marker's quiet zone (the band ``QUIET_BAND_SIZES`` around it) is at most this dark."""
+QUIET_BAND_SIZES = (0.8, 1.15)
+"""The quiet-zone band, as half-widths in blob sizes (sqrt of area) around the centre."""
+MIN_MARKER_FRACTION = 220.0
+"""The smallest blob is 1/this of the image's long side (an 8 mm marker on a page filling a third of it)."""
+MAX_MARKER_FRACTION = 10.0
+"""The largest blob is 1/this of the long side."""
+MIN_RECT_FILL = 0.72
+"""A blob fills at least this much of its minimum-area rectangle (a square, not a blot)."""
+MIN_SOLIDITY = 0.88
+"""A blob's area over its convex hull's (no notches)."""
 DARK_OFFSET = 12
 """Grey levels below the local mean that count as dark (first pass)."""
 STRICT_OFFSET = 24
 """Second pass: a marker on a shadow edge touches the shadow side, darker than the
 local mean by ~DARK_OFFSET but far lighter than ink; twice the offset cuts it off."""
-MIN_PX_PER_MM = 0.05  # far below any page find_candidates admits (8 mm marker >= long side / 220 px)
+MIN_PX_PER_MM = 0.05
+"""A page map scaling less than this is degenerate (far below any page find_candidates admits:
+an 8 mm marker is >= long side / 220 px)."""
+MATCH_TOL_SIDES = 0.45
+"""A predicted marker is matched by a candidate within this many of its predicted sides..."""
+MATCH_TOL_MIN_PX = 2.0
+"""...or within this many detection px, whichever is larger (tiny markers)."""
+REL_SIZE_RANGE = (0.5, 2.0)
+"""Blob size over the size a hypothesis predicts, over its 4 quad markers (the threshold's
+blob is larger or smaller than the printed square, but not by more)."""
+MATCH_SIZE_RANGE = (0.72, 1.38)
+"""A candidate's size over the predicted marker size must lie in this open range
+(a 5 mm edge marker cannot stand in for an 8 mm corner one)."""
 
 
 @dataclass(frozen=True)
@@ -147,8 +177,8 @@ def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES, *, offset
     if hier_arr is None:
         return Candidates(*empty)
     hier = hier_arr[0].tolist()
-    min_area = (long_px / 220.0) ** 2  # an 8 mm marker on a page filling 1/3 of the frame
-    max_area = (long_px / 10.0) ** 2
+    min_area = (long_px / MIN_MARKER_FRACTION) ** 2
+    max_area = (long_px / MAX_MARKER_FRACTION) ** 2
     min_len = int(np.sqrt(min_area))
     xs, ys, sizes, hollows, fills = [], [], [], [], []
     for i, c in enumerate(contours):
@@ -164,10 +194,10 @@ def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES, *, offset
         if min(rw, rh) < 3 or max(rw, rh) / min(rw, rh) > 2.5:
             continue
         fill = a / (rw * rh)
-        if fill < 0.72:
+        if fill < MIN_RECT_FILL:
             continue
         hull_area = cv2.contourArea(cv2.convexHull(c))
-        if hull_area <= 0 or a / hull_area < 0.88:
+        if hull_area <= 0 or a / hull_area < MIN_SOLIDITY:
             continue
         hole = 0.0
         ch = hier[i][2]
@@ -184,11 +214,11 @@ def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES, *, offset
         return Candidates(*empty)
     cx, cy, size = np.array(xs), np.array(ys), np.array(sizes)
     integral = cv2.integral(bw)
-    s_out, a_out = _box_sums(integral, cx, cy, 1.15 * size)
-    s_in, a_in = _box_sums(integral, cx, cy, 0.8 * size)
+    s_out, a_out = _box_sums(integral, cx, cy, QUIET_BAND_SIZES[1] * size)
+    s_in, a_in = _box_sums(integral, cx, cy, QUIET_BAND_SIZES[0] * size)
     band = (s_out - s_in) / np.maximum(a_out - a_in, 1.0)
     ok = band <= QUIET_MAX_DARK
-    quality = (1.0 - band / QUIET_MAX_DARK) * 0.5 + np.clip((np.array(fills) - 0.72) / 0.25, 0, 1) * 0.5
+    quality = (1.0 - band / QUIET_MAX_DARK) * 0.5 + np.clip((np.array(fills) - MIN_RECT_FILL) / 0.25, 0, 1) * 0.5
     idx = np.flatnonzero(ok)
     idx = idx[np.argsort(-quality[idx] - 1e-4 * size[idx])][:max_count]
     return Candidates(np.stack([cx[idx], cy[idx]], 1), size[idx], np.array(hollows)[idx], quality[idx])
@@ -245,12 +275,28 @@ def _square_to_quad(p: F64) -> F64:
     return out
 
 
-def _match(pred: F64, exp_size: F64, cands: Candidates, tol: F64,
-           size_range: tuple[float, float] = (0.6, 1.6)) -> tuple[I64, F64]:
-    """Nearest size-compatible candidate per prediction; ``pred`` (h, m, 2), ``exp_size``/``tol`` (h, m)."""
+def _tolerance(scale: F64, side_mm: F64) -> F64:
+    """Match radius (px) of markers of side ``side_mm`` where the page map scales by ``scale`` px/mm."""
+    return np.asarray(np.maximum(MATCH_TOL_SIDES * scale * side_mm, MATCH_TOL_MIN_PX), np.float64)
+
+
+def _match(pred: F64, exp_size: F64, cands: Candidates, tol: F64) -> tuple[I64, F64]:
+    """Nearest size-compatible candidate per prediction, within ``tol``.
+
+    Args:
+        pred: ``(h, m, 2)`` predicted marker centres (h hypotheses, m markers), detection px.
+        exp_size: ``(h, m)`` expected candidate sizes (sqrt of area), px.
+        cands: The candidates.
+        tol: ``(h, m)`` match radius, px (:func:`_tolerance`).
+
+    Returns:
+        ``(j, dn)``: ``(h, m)`` candidate index per prediction (-1 when none is
+        within ``tol`` with a size ratio in ``MATCH_SIZE_RANGE``) and the
+        distance in units of ``tol``.
+    """
     d = np.linalg.norm(pred[:, :, None, :] - cands.xy[None, None, :, :], axis=3)  # (h, m, n)
     ratio = cands.size[None, None, :] / np.maximum(exp_size[:, :, None], 1e-6)
-    d = np.where((ratio > size_range[0]) & (ratio < size_range[1]), d, np.inf)
+    d = np.where((ratio > MATCH_SIZE_RANGE[0]) & (ratio < MATCH_SIZE_RANGE[1]), d, np.inf)
     j = np.argmin(d, axis=2)
     dmin = np.take_along_axis(d, j[:, :, None], axis=2)[:, :, 0] / tol
     j = np.where(dmin <= 1.0, j, -1)
@@ -342,8 +388,8 @@ def match_markers(cands: Candidates, sheet: SheetMeta, *, keep: int = 4) -> list
             pred = w[:, :, :2] / np.where(np.abs(wz) < 1e-9, 1e-9, wz)
             rel = np.median(cands.size[q] / (sc[:, mq] * msize[mq]), axis=1)
             exp = rel[:, None] * sc * msize
-            j, dn = _match(pred, exp, cands, np.maximum(0.45 * sc * msize, 2.0), (0.72, 1.38))
-            quad_ok = (j[:, mq] == q).all(axis=1) & (rel > 0.5) & (rel < 2.0)
+            j, dn = _match(pred, exp, cands, _tolerance(sc, msize))
+            quad_ok = (j[:, mq] == q).all(axis=1) & (rel > REL_SIZE_RANGE[0]) & (rel < REL_SIZE_RANGE[1])
             support = (j >= 0).sum(axis=1)
             srt = np.sort(np.where(j >= 0, j, -np.arange(1, j.shape[1] + 1)), axis=1)
             uniq = (np.diff(srt, axis=1) != 0).all(axis=1)
@@ -415,8 +461,7 @@ def _refit(j: I64, model: F64, msize: F64, cands: Candidates) -> Hypothesis | No
         if not (np.isfinite(sc).all() and (sc > MIN_PX_PER_MM).all()):
             return None
         rel = float(np.median(cands.size[j[sel]] / (sc[sel] * msize[sel])))
-        j2, dn2 = _match(pred[None], (rel * sc * msize)[None], cands, np.maximum(0.45 * sc * msize, 2.0)[None],
-                         (0.72, 1.38))
+        j2, dn2 = _match(pred[None], (rel * sc * msize)[None], cands, _tolerance(sc, msize)[None])
         j2, dn = j2[0], dn2[0]
         vals = j2[j2 >= 0]
         if len(set(vals.tolist())) != len(vals) or np.array_equal(j2, j):

@@ -36,7 +36,7 @@ from omr.scoring import score
 from omr.types import GrayImage, SheetMeta
 from omr.warp import WarpedPage, warp_page
 
-__all__ = ["RESULT_VERSION", "assemble_result", "grade_image"]
+__all__ = ["RESULT_VERSION", "assemble_result", "grade_image", "grade_image_with_page"]
 
 RESULT_VERSION = "v1"
 
@@ -64,8 +64,7 @@ def assemble_result(page: WarpedPage, identifier: dict[str, Any], answers: list[
 
 
 def grade_image(image: bytes | Path | str | GrayImage, meta: SheetMeta | Mapping[str, Any], *,
-                mode: str = "auto", key: Mapping[str, Any] | None = None,
-                return_page: bool = False) -> dict[str, Any]:
+                mode: str = "auto", key: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Grade one sheet image end to end.
 
     Args:
@@ -73,15 +72,33 @@ def grade_image(image: bytes | Path | str | GrayImage, meta: SheetMeta | Mapping
         meta: Sheet meta (dict or :class:`SheetMeta`).
         mode: ``"auto"``, ``"photo"`` or ``"scan"``.
         key: Optional answer key (see :mod:`omr.scoring`).
-        return_page: Also return the :class:`WarpedPage` under ``"_page"``
-            (not JSON; for overlays).
 
     Returns:
         The result contract: ``version, mode, aligned, alignment, identifier,
         answers, meta_used, review, timings_ms`` and ``score`` when ``key`` is set.
 
     Raises:
-        ImageError, AlignmentError, MetaError, KeyFormatError: with reason codes.
+        ImageError, AlignmentError, MetaError, KeyFormatError, OptionError: with reason codes.
+    """
+    return grade_image_with_page(image, meta, mode=mode, key=key)[0]
+
+
+def grade_image_with_page(image: bytes | Path | str | GrayImage, meta: SheetMeta | Mapping[str, Any], *,
+                          mode: str = "auto", key: Mapping[str, Any] | None = None
+                          ) -> tuple[dict[str, Any], WarpedPage]:
+    """:func:`grade_image`, and the warped page it read (for an overlay).
+
+    Returns:
+        ``(result, page)``: the result contract and the :class:`WarpedPage`.
+
+    Examples:
+        >>> import cv2
+        >>> from omr.template import build_template, render_sheet
+        >>> meta = build_template(10)
+        >>> png = cv2.imencode(".png", render_sheet(meta, dpi=150))[1].tobytes()
+        >>> result, page = grade_image_with_page(png, meta, mode="scan")
+        >>> page.page.shape, "_page" in result
+        ((1260, 1782), False)
     """
     t = {}
     t0 = time.perf_counter()
@@ -104,7 +121,4 @@ def grade_image(image: bytes | Path | str | GrayImage, meta: SheetMeta | Mapping
     t5 = time.perf_counter()
     t["answers"] = (t5 - t4) * 1e3
     t["total"] = (t5 - t0) * 1e3
-    result = assemble_result(page, ident, answers, mode=mode, key=key, timings_ms=t)
-    if return_page:
-        result["_page"] = page
-    return result
+    return assemble_result(page, ident, answers, mode=mode, key=key, timings_ms=t), page

@@ -1,6 +1,6 @@
 """Reading the 8-digit student-ID grid of a warped page.
 
-Per digit column the same mark rules as answers apply (see ``omr.marks``):
+Per digit column the same mark rules as answers apply (see ``omr.decide``):
 ``ok`` (one clear mark), ``blank``, ``multi`` or ``ambiguous``
 (``low_confidence`` folds into ``ambiguous`` here). ``identifier`` is set only
 when every digit is ``ok``; ``raw_identifier`` always has one character per
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from omr.answers import measured, outside_photo, sheet_typical_fill
-from omr.marks import DEFAULT_THRESHOLDS, Thresholds, decide_group
+from omr.decide import DEFAULT_THRESHOLDS, Thresholds, decide_group
 from omr.meta import as_sheet_meta
 from omr.types import SheetMeta
 from omr.warp import WarpedPage
@@ -45,7 +45,7 @@ def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
     sheet = as_sheet_meta(meta)
     if not sheet.id_bubbles:
         return {"identifier": None, "raw_identifier": "", "digits": [], "confidence": 0.0, "status": "error"}
-    fill, peak, cover, solid, gaps, ink, clear, room, on_label = measured(page, sheet, "identifier")
+    every = measured(page, sheet, "identifier")
     typical = sheet_typical_fill(page, sheet)
     by_digit: dict[int, list[int]] = {}
     for i, b in enumerate(sheet.id_bubbles):
@@ -56,20 +56,19 @@ def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
     for d in sorted(by_digit):
         idx = sorted(by_digit[d], key=lambda i: sheet.id_bubbles[i].number)
         nums = [sheet.id_bubbles[i].number for i in idx]
-        f, p, cv, so, gp, ik = fill[idx], peak[idx], cover[idx], solid[idx], gaps[idx], ink[idx]
-        cl, rm, lb = clear[idx], room[idx], on_label[idx]
-        fills = {str(n): round(float(v), 3) for n, v in zip(nums, f, strict=True)}
+        m = every.take(idx)
+        fills = {str(n): round(float(v), 3) for n, v in zip(nums, m.fill, strict=True)}
         bubbles = [sheet.id_bubbles[i] for i in idx]
         if any(outside_photo(page, [(b.x_mm, b.y_mm) for b in bubbles], bubbles[0].r_mm)):
             digits.append({"digit_index": d, "value": None, "status": "error", "confidence": 0.0, "fills": fills})
             chars.append("?")
             continue
-        r = decide_group(f, p, typical, thresholds, cv, so, gp, ik, cl, rm, lb)
-        confs.append(float(r["confidence"]))
-        status = "ambiguous" if r["status"] == "low_confidence" else r["status"]
-        value = nums[r["marked"][0]] if len(r["marked"]) == 1 else None
+        r = decide_group(m, typical, thresholds)
+        confs.append(float(r.confidence))
+        status = "ambiguous" if r.status == "low_confidence" else r.status
+        value = nums[r.marked[0]] if len(r.marked) == 1 else None
         digits.append({"digit_index": d, "value": value, "status": status,
-                       "confidence": r["confidence"], "fills": fills})
+                       "confidence": r.confidence, "fills": fills})
         chars.append(str(value) if value is not None and status == "ok"
                      else ("*" if status == "multi" else (str(value) if value is not None else "?")))
     statuses = [x["status"] for x in digits]

@@ -22,7 +22,8 @@ Examples:
     >>> page = render_sheet(sheet.raw, dpi=6 * 25.4)
     >>> shifted = np.asarray(cv2.warpAffine(page, np.float32([[1, 0, 3], [0, 1, -2]]),
     ...                      page.shape[::-1], borderValue=255), np.uint8)
-    >>> off = measure_offsets(shifted, sheet, 6.0)
+    >>> from omr.compiled import compile_sheet
+    >>> off = measure_offsets(shifted, compile_sheet(sheet, 6.0))
     >>> bool(np.allclose(np.median(off.d_mm[off.ok], axis=0), [0.5, -0.333], atol=0.05))
     True
 """
@@ -30,6 +31,7 @@ Examples:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -39,8 +41,11 @@ from omr.layout import Ring, sheet_layout
 from omr.template import render_layout
 from omr.types import GrayImage, SheetMeta
 
-__all__ = ["APPLY_MIN_MM", "SEARCH_MM", "Anchor", "Offsets", "ShiftField", "anchors", "fit_field",
-           "measure_offsets"]
+if TYPE_CHECKING:
+    from omr.compiled import CompiledSheet
+
+__all__ = ["APPLY_MIN_MM", "SEARCH_MM", "WORK_PX_PER_MM", "Anchor", "Offsets", "ShiftField", "anchors",
+           "fit_field", "measure_offsets", "ring_template", "work_shrink"]
 
 F64 = npt.NDArray[np.float64]
 F32 = npt.NDArray[np.float32]
@@ -60,7 +65,11 @@ WORK_PX_PER_MM = 3.0
 """Resolution the anchors are correlated at (the page is shrunk by an integer factor)."""
 CELL_W_MM = 32.0
 CELL_H_MM = 13.0
+"""Anchor blocks group the bubbles of one grid cell this size (~2 question rows, a 2 x 2 patch of ID cells)."""
 MARGIN_MM = 1.2
+"""An anchor's template patch reaches this far past its bubbles' rings."""
+MIN_ANCHOR_BUBBLES = 3
+"""A cell with fewer bubbles is no anchor (too little print to lock onto)."""
 
 
 @dataclass(frozen=True)
@@ -146,15 +155,12 @@ def _terms(u: F64, v: F64, degree: int) -> list[F64]:
     return [one, u + 0 * v, v + 0 * u, u * u + 0 * v, u * v, v * v + 0 * u]
 
 
-_ANCHORS: dict[str, list[Anchor]] = {}
-_TEMPLATES: dict[tuple[str, float, int], F32] = {}
-
-
 def anchors(sheet: SheetMeta) -> list[Anchor]:
     """Bubble blocks of ``sheet``: bubbles grouped by a ``CELL_W_MM x CELL_H_MM`` grid.
 
     Question bubbles and ID bubbles are grouped separately (a block never spans
-    the gap between the ID grid and the answers). Cached per ``meta_hash``.
+    the gap between the ID grid and the answers). Built once per template
+    (:class:`omr.compiled.CompiledSheet` keeps them).
 
     Examples:
         >>> from omr.meta import as_sheet_meta
@@ -162,9 +168,6 @@ def anchors(sheet: SheetMeta) -> list[Anchor]:
         >>> len(anchors(as_sheet_meta(build_template(20)))) >= 10
         True
     """
-    hit = _ANCHORS.get(sheet.meta_hash)
-    if hit is not None:
-        return hit
     groups: list[list[tuple[float, float, float]]] = [
         [(b.x_mm, b.y_mm, b.r_mm) for q in sheet.questions for b in q.choices],
         [(b.x_mm, b.y_mm, b.r_mm) for b in sheet.id_bubbles],
@@ -179,32 +182,37 @@ def anchors(sheet: SheetMeta) -> list[Anchor]:
         for i, (x, y, _r) in enumerate(pts):
             cells.setdefault((int((x - x0) // CELL_W_MM), int((y - y0) // CELL_H_MM)), []).append(i)
         for idx in cells.values():
-            if len(idx) < 3:
+            if len(idx) < MIN_ANCHOR_BUBBLES:
                 continue
             sub = arr[idx]
             r = float(sub[:, 2].max()) + MARGIN_MM
             box = (float(sub[:, 0].min()) - r, float(sub[:, 1].min()) - r,
                    float(sub[:, 0].max()) + r, float(sub[:, 1].max()) + r)
             out.append(Anchor(box, (float(sub[:, 0].mean()), float(sub[:, 1].mean()))))
-    if len(_ANCHORS) > 32:
-        _ANCHORS.clear()
-    _ANCHORS[sheet.meta_hash] = out
     return out
 
 
-def _template(sheet: SheetMeta, px_per_mm: float, shrink: int) -> F32:
-    """The bubble rings at ``px_per_mm``, shrunk by ``shrink`` (INTER_AREA), band-passed, cached."""
-    key = (sheet.meta_hash, px_per_mm, shrink)
-    hit = _TEMPLATES.get(key)
-    if hit is None:
-        if len(_TEMPLATES) > 16:
-            _TEMPLATES.clear()
-        img = _render_rings(sheet, px_per_mm)
-        if shrink > 1:
-            h, w = img.shape
-            img = np.asarray(cv2.resize(img, (w // shrink, h // shrink), interpolation=cv2.INTER_AREA), np.uint8)
-        hit = _TEMPLATES[key] = _bandpass(img, px_per_mm / shrink)
-    return hit
+def work_shrink(px_per_mm: float) -> int:
+    """The integer factor a page at ``px_per_mm`` is shrunk by to about ``WORK_PX_PER_MM``.
+
+    Examples:
+        >>> work_shrink(6.0), work_shrink(2.0)
+        (2, 1)
+    """
+    return max(1, int(round(px_per_mm / WORK_PX_PER_MM)))
+
+
+def ring_template(sheet: SheetMeta, px_per_mm: float) -> F32:
+    """The bubble rings at ``px_per_mm``, shrunk by :func:`work_shrink` (INTER_AREA), band-passed.
+
+    Built once per template and resolution (:class:`omr.compiled.CompiledSheet` keeps it).
+    """
+    shrink = work_shrink(px_per_mm)
+    img = _render_rings(sheet, px_per_mm)
+    if shrink > 1:
+        h, w = img.shape
+        img = np.asarray(cv2.resize(img, (w // shrink, h // shrink), interpolation=cv2.INTER_AREA), np.uint8)
+    return _bandpass(img, px_per_mm / shrink)
 
 
 def _render_rings(sheet: SheetMeta, px_per_mm: float) -> GrayImage:
@@ -233,25 +241,25 @@ def _subpixel(r: npt.NDArray[np.float32], iy: int, ix: int) -> tuple[float, floa
             vertex(float(r[iy - 1, ix]), float(r[iy, ix]), float(r[iy + 1, ix])))
 
 
-def measure_offsets(page: GrayImage, sheet: SheetMeta, px_per_mm: float) -> Offsets:
+def measure_offsets(page: GrayImage, compiled: CompiledSheet) -> Offsets:
     """Locate every anchor block of ``page`` (warped, template frame) around its expected place.
 
     Args:
-        page: ``(H, W)`` uint8 warped page at ``px_per_mm`` (correlated after an
-            integer shrink to about ``WORK_PX_PER_MM``).
-        sheet: The sheet meta.
-        px_per_mm: Resolution of ``page``.
+        page: ``(H, W)`` uint8 warped page at ``compiled.px_per_mm`` (correlated
+            after an integer shrink to about ``WORK_PX_PER_MM``).
+        compiled: The compiled sheet (anchors and ring template).
 
     Returns:
         The :class:`Offsets` (one row per :func:`anchors` entry).
     """
-    k = max(1, int(round(px_per_mm / WORK_PX_PER_MM)))
-    tmpl = _template(sheet, px_per_mm, k)
+    px_per_mm = compiled.px_per_mm
+    k = work_shrink(px_per_mm)
+    tmpl = compiled.ring_template
     if k > 1:  # the template went through the same shrink: same pixel-centre convention
         ph0, pw0 = page.shape
         page = np.asarray(cv2.resize(page, (pw0 // k, ph0 // k), interpolation=cv2.INTER_AREA), np.uint8)
         px_per_mm = px_per_mm / k
-    anch = anchors(sheet)
+    anch = compiled.anchors
     n = len(anch)
     ph, pw = page.shape
     search = int(round(SEARCH_MM * px_per_mm))

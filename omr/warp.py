@@ -1,23 +1,31 @@
 """Locate the sheet in an image and warp it into the template frame.
 
-Pipeline (all on a grayscale image, see ``docs/omr.md``):
+:func:`warp_page` runs these steps on a grayscale photo or scan (details and
+figures in ``docs/omr.md``, section "Warp"):
 
-1. *Candidates*: on a copy downscaled to <= 1400 px, an adaptive threshold
-   finds dark, square, isolated blobs (the fiducials have quiet zones).
-2. *Quad*: every 4-subset of the best candidates is scored against the page
-   geometry (convex, similar marker sizes, marker size vs. spacing, aspect).
-3. *Orientation*: for each of the 4 cyclic corner assignments the image is
-   warped to a 1.5 px/mm thumbnail and correlated (high-passed) with the
-   rendered template; the hollow top-left marker and the header make exactly
-   one assignment match. A low best correlation rejects the quad.
-4. *Refine*: every marker (corners + mid-edge) is re-located at full
-   resolution around its predicted position; the final transform is fitted
-   by least squares (homography for photos, affine for scans) and its RMS
-   residual in mm is ``fit_error_mm``.
-5. *Fallbacks*: the paper outline (largest bright quadrilateral), then (scan
-   mode) the image bounds. If nothing correlates: ``AlignmentError``.
+1. :func:`_detection_images`: the image shrunk by an integer factor to about
+   ``DETECT_LONG_PX`` (the *detection image*), and a smaller copy of it for
+   thumbnails.
+2. :func:`_fiducial_hypotheses`: marker candidates and the geometric search of
+   :mod:`omr.fiducials` give page homographies; each one and its half-turn
+   twin are scored by correlating a thumbnail with the template's
+   (:mod:`omr.thumbnail`); those at ``MIN_CORR`` or more are kept, best first.
+3. :func:`_first_consistent`: the best hypothesis whose markers, re-located at
+   full resolution (:func:`_relocate_markers`), fit the template within
+   ``MAX_MARKER_RMS_MM`` (least squares: homography, or affine for scans and
+   flat pages in ``auto``); a worse fit is a wrong page, and the next one is tried.
+4. :func:`_outline_hypotheses`: only when no marker hypothesis holds (legacy
+   metas without markers, a hidden page): the paper outline and, in ``scan``
+   mode, the image bounds, in their best-correlated orientation, checked the
+   same way. Nothing left: :class:`~omr.errors.AlignmentError`.
+5. One ``warpPerspective`` to ``px_per_mm`` (:func:`_warp_once`).
+6. :func:`_verify_and_correct`: printed ring blocks are located on that page
+   (:mod:`omr.refine`); a smooth residual shift is removed by resampling once
+   more from the source image, and the misalignment left is ``fit_error_mm``.
 
-The page is then warped *once* to ``px_per_mm`` (default 6).
+Frames: "image px" are pixels of ``gray``; "detection px" of the detection
+image; template mm as in the meta; "page px" of the warped page
+(``px_per_mm`` per mm).
 
 Examples:
     >>> import numpy as np
@@ -35,12 +43,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from omr.compiled import PX_PER_MM, CompiledSheet, compile_sheet
 from omr.errors import AlignmentError, ImageError, OptionError
 from omr.fiducials import (
     STRICT_OFFSET,
@@ -51,26 +60,137 @@ from omr.fiducials import (
 )
 from omr.meta import as_sheet_meta
 from omr.refine import APPLY_MIN_MM, SEARCH_MM, Offsets, ShiftField, fit_field, measure_offsets
+from omr.thumbnail import THUMB_SRC_LONG_PX, correlate, orient
 from omr.types import GrayImage, Marker, SheetMeta
 
-__all__ = ["PX_PER_MM", "WarpedPage", "warp_page"]
+__all__ = ["MODES", "PX_PER_MM", "WarpedPage", "warp_page"]
 
-PX_PER_MM = 6.0
+MODES = ("auto", "photo", "scan")
+"""``photo``: perspective; ``scan``: flat page (affine, may fall back to the image
+bounds); ``auto``: perspective, affine when the page is flat enough."""
 DETECT_LONG_PX = 1000
-THUMB_PX_PER_MM = 1.5
+"""Long side of the detection image: an 8 mm marker stays >= 20 px on a page filling a third of the frame."""
 MIN_CORR = 0.30
-MAX_MARKER_RMS_MM = 2.0  # a marker fit worse than this is a wrong page hypothesis, not a bent page
-THUMB_SRC_LONG_PX = 640
+"""A page hypothesis whose thumbnail correlates less with the template is not the sheet."""
+GOOD_CORR = 0.5
+"""A hypothesis correlating better than this with ``GOOD_SUPPORT`` markers ends the search."""
+GOOD_SUPPORT = 5
+MAX_MARKER_RMS_MM = 2.0
+"""A marker fit worse than this is a wrong page hypothesis, not a bent page."""
+AFFINE_RMS_MM = 0.25
+"""In ``auto`` mode, an affine fit of >= ``MIN_MARKERS_TRUSTED`` markers within this replaces the homography."""
+MIN_MARKERS_TRUSTED = 5
+"""With this many markers the marker residual says something (4 fit a homography exactly)."""
+OUTLIER_MM = 0.6
+"""A marker this far off the least-squares fit is dropped once (a thumb edge, a stain)."""
+UNREFINED_FIT_MM = 1.0
+"""``fit_error_mm`` assumed for a page found without any fitted marker (outline, image bounds)."""
+WINDOW_SIDES = 1.1
+"""A marker is searched within this many of its sides around its predicted centre..."""
+MIN_WINDOW_HALF_PX = 6.0
+"""...and never within less than this (a tiny marker in a low-resolution image)."""
+EXTENT_SIDES = (0.6, 1.6)
+"""A marker component's bounding box, in marker sides (a square turned 45 degrees is 1.41)."""
+MAX_AREA_SIDES2 = 1.5
+"""A marker component's area is at most this many side^2 (not merged with a shadow)."""
+MAX_OFFSET_SIDES = 0.5
+"""A marker component's centroid lies within this many sides of the prediction."""
+MIN_SOLID_DENSITY = 0.45
+"""A solid marker fills at least this much of its bounding box (the hollow one need not)."""
+PAPER_PCT, INK_PCT = 90, 5
+"""Percentiles of the marker window taken as paper and ink for the darkness-weighted centroid."""
+MIN_OUTLINE_AREA = 0.15
+"""The paper outline must cover this fraction of the detection image."""
+OUTLINE_EPS = (0.01, 0.02, 0.03, 0.05)
+"""Polygon simplification tolerances tried (fractions of the outline's perimeter) to find 4 corners."""
 REMAP_STEP_PX = 8
+"""The resampling map is computed every this many page px and upsampled (near-linear over a cell)."""
 MAX_SHIFT_MM = 3.0
+"""The correction field is clipped to this far from the bubbles (where nothing measured it)."""
 UNVERIFIED_FIT_MM = 0.9
+"""``fit_error_mm`` of a page whose ring blocks could not be measured and whose markers say nothing."""
+MIN_ANCHORS = 3
+MIN_ANCHORS_SHARE = 3
+"""A ring check needs ``MIN_ANCHORS`` blocks and at least 1 in ``MIN_ANCHORS_SHARE`` of them fitted."""
 REFINE_PASSES = 2
 ALIAS_SHIFT_MM = 2.9
 """A correction this large (the bubble pitch is 6.2-6.4 mm) cannot rule out a one-bubble slip."""
 ALIAS_FIT_MM = 1.0
+"""``fit_error_mm`` reported (at least) after such a correction: the review flags it."""
 SECOND_PASS_MM = 0.15
+"""Misalignment left after a correction that is worth a second pass."""
 
 F64 = npt.NDArray[np.float64]
+
+
+class Detection(NamedTuple):
+    """The images the page search works on.
+
+    Attributes:
+        small: The detection image (``gray`` shrunk by an integer factor).
+        to_image: 3x3 scaling, detection px -> image px.
+        tsrc: The thumbnail source (``small`` scaled by ``tf``).
+        tf: Scale of ``tsrc`` relative to ``small`` (<= 1).
+    """
+
+    small: GrayImage
+    to_image: F64
+    tsrc: GrayImage
+    tf: float
+
+
+class PageHypothesis(NamedTuple):
+    """A candidate page: ``correlation`` with the template, how it was found
+    (``"fiducials"``, ``"outline"``, ``"page_bounds"``) and its homography,
+    detection px -> template mm."""
+
+    correlation: float
+    method: str
+    h_small_to_mm: F64
+
+
+class MarkerHit(NamedTuple):
+    """A marker re-located in the image: its meta entry and its centre in image px."""
+
+    marker: Marker
+    x_px: float
+    y_px: float
+
+
+class MarkerFit(NamedTuple):
+    """Least-squares fit of re-located markers: image px -> mm, its RMS residual (mm), the markers used."""
+
+    h_img_to_mm: F64
+    rms_mm: float
+    used: list[MarkerHit]
+
+
+class ChosenPage(NamedTuple):
+    """The hypothesis the warp uses.
+
+    Attributes:
+        correlation: Thumbnail correlation with the template.
+        method: ``"fiducials"``, ``"outline"`` or ``"page_bounds"``.
+        h_img_to_mm: 3x3 homography, image px -> template mm.
+        markers: The markers it rests on (empty for outline / page bounds).
+        marker_rms_mm: Their RMS residual; NaN when no marker fit was possible.
+        model: ``"homography"`` or ``"affine"``.
+    """
+
+    correlation: float
+    method: str
+    h_img_to_mm: F64
+    markers: list[MarkerHit]
+    marker_rms_mm: float
+    model: str
+
+
+class Correction(NamedTuple):
+    """Outcome of the ring check: the page, its ``fit_error_mm`` and extra alignment keys."""
+
+    page: GrayImage
+    fit_error_mm: float
+    extra: dict[str, Any]
 
 
 @dataclass
@@ -83,9 +203,14 @@ class WarpedPage:
         px_per_mm: Resolution of ``page``.
         alignment: ``{"method": "fiducials"|"outline"|"page_bounds",
             "rotation": 0|90|180|270, "fit_error_mm": float, "model":
-            "homography"|"affine", "markers_found": int, "correlation": float}``.
+            "homography"|"affine", "markers_found": int, "correlation": float,
+            "marker_rms_mm": float}`` and, after the ring check, ``refined``,
+            ``anchors``, ``anchors_used`` (and ``ring_rms_mm``, ``max_shift_mm``
+            when measured); see ``docs/omr.md``.
         source_quad_mm: The source image's border mapped into the template
             frame (4 ``[x_mm, y_mm]``); bubbles outside it were not photographed.
+        cache: Measurements taken on this page (``omr.answers.measured``), so
+            the identifier and answer steps measure once.
     """
 
     page: GrayImage
@@ -118,74 +243,175 @@ class WarpedPage:
                    [list(p) for p in header.get("source_quad_mm") or []])
 
 
-_THUMBS: dict[str, F64] = {}
+def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
+              *, px_per_mm: float = PX_PER_MM, refine: bool = True) -> WarpedPage:
+    """Find the sheet in ``gray`` and warp it into the template frame.
 
+    Args:
+        gray: ``(H, W)`` uint8 grayscale photo or scan, any rotation.
+        meta: Sheet meta (dict or :class:`SheetMeta`).
+        mode: One of :data:`MODES`.
+        px_per_mm: Resolution of the output page.
+        refine: Verify the warp on the printed bubble blocks and correct smooth
+            residual shifts (:mod:`omr.refine`); ``fit_error_mm`` then is the
+            misalignment left after that correction.
 
-def _thumb_template(meta_hash: str, sheet: SheetMeta) -> F64:
-    hit = _THUMBS.get(meta_hash)
-    if hit is None:
-        from omr.template import render_sheet
+    Returns:
+        The :class:`WarpedPage`.
 
-        if len(_THUMBS) > 32:
-            _THUMBS.clear()
-        hit = _THUMBS[meta_hash] = _highpass(render_sheet(sheet.raw, dpi=THUMB_PX_PER_MM * 25.4))
-    return hit
-
-
-def _highpass(img: npt.NDArray[Any]) -> F64:
-    f = img.astype(np.float32)
-    hp = np.asarray(f - cv2.GaussianBlur(f, (0, 0), 6.0), np.float32)
-    hp = np.asarray(cv2.GaussianBlur(hp, (0, 0), 0.8), np.float32)
-    hp -= hp.mean()
-    n = float(np.sqrt((hp * hp).sum())) or 1.0
-    return (hp / n).astype(np.float64)
-
-
-def _cyclic(pts: list[tuple[float, float]]) -> list[int] | None:
-    """Indices of 4 points in clockwise order (image coords, y down), or None if not convex."""
-    cx = sum(p[0] for p in pts) / 4
-    cy = sum(p[1] for p in pts) / 4
-    order = sorted(range(4), key=lambda i: math.atan2(pts[i][1] - cy, pts[i][0] - cx))
-    for k in range(4):
-        a, b, c = (pts[order[(k + j) % 4]] for j in range(3))
-        cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
-        if cross <= 0:
-            return None
-    return order
-
-
-def _orient(tsrc: npt.NDArray[Any], tf: float, quad_px: list[tuple[float, float]], dst_mm: list[tuple[float, float]],
-            sheet: SheetMeta) -> tuple[float, int, F64]:
-    """Best cyclic assignment of ``quad_px`` (clockwise) to ``dst_mm`` (TL,TR,BR,BL).
-
-    ``tsrc`` is the detection image scaled by ``tf``; the returned homography maps
-    detection-image pixels to thumbnail pixels (``THUMB_PX_PER_MM``).
+    Raises:
+        AlignmentError: ``alignment_failed`` when no page can be found.
+        OptionError: ``mode_invalid`` for an unknown ``mode``.
+        ImageError: ``image_invalid`` when ``gray`` is not a 2-D uint8 array.
     """
-    tmpl = _thumb_template(sheet.meta_hash, sheet)
-    th, tw = tmpl.shape
-    s = THUMB_PX_PER_MM
-    dst = np.array(dst_mm, np.float32) * s
-    best = (-2.0, 0, np.eye(3))
-    for k in range(4):
-        src = np.array([quad_px[(i + k) % 4] for i in range(4)], np.float32)
-        hmat = cv2.getPerspectiveTransform(src, dst)
-        h_t = hmat @ np.diag([1.0 / tf, 1.0 / tf, 1.0])
-        thumb = cv2.warpPerspective(tsrc, h_t, (tw, th), flags=cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REPLICATE)
-        corr = float((_highpass(thumb) * tmpl).sum())
-        if corr > best[0]:
-            best = (corr, k, hmat.astype(np.float64))
-    return best
+    _check_inputs(gray, mode)
+    compiled = compile_sheet(as_sheet_meta(meta), px_per_mm)
+    det = _detection_images(gray)
+    chosen = _first_consistent(gray, _fiducial_hypotheses(det, compiled), compiled.sheet, det, mode)
+    if chosen is None:
+        chosen = _first_consistent(gray, _outline_hypotheses(det, compiled, mode), compiled.sheet, det, mode)
+    if chosen is None:
+        raise AlignmentError("alignment_failed",
+                             "could not find the answer sheet in the image (no fiducials or page outline matched)")
+    marker_err = chosen.marker_rms_mm if math.isfinite(chosen.marker_rms_mm) else UNREFINED_FIT_MM
+    page = _warp_once(gray, chosen.h_img_to_mm, compiled)
+    fixed = Correction(page, marker_err, {})
+    if refine:
+        trusted = marker_err if len(chosen.markers) >= MIN_MARKERS_TRUSTED else None
+        fixed = _verify_and_correct(gray, page, chosen.h_img_to_mm, compiled, trusted)
+    return WarpedPage(fixed.page, px_per_mm, _alignment(chosen, marker_err, fixed),
+                      _source_quad_mm(gray, chosen.h_img_to_mm))
 
 
-def _correlate(tsrc: npt.NDArray[Any], tf: float, h_small_to_mm: F64, sheet: SheetMeta) -> float:
-    """Normalised high-pass correlation of the page warped by ``h_small_to_mm`` with the template."""
-    tmpl = _thumb_template(sheet.meta_hash, sheet)
-    th, tw = tmpl.shape
-    s = THUMB_PX_PER_MM
-    h_t = np.diag([s, s, 1.0]) @ h_small_to_mm @ np.diag([1.0 / tf, 1.0 / tf, 1.0])
-    thumb = cv2.warpPerspective(tsrc, h_t, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return float((_highpass(thumb) * tmpl).sum())
+def _check_inputs(gray: GrayImage, mode: str) -> None:
+    if mode not in MODES:
+        raise OptionError("mode_invalid", f"mode must be auto, photo or scan, got {mode!r}")
+    if not isinstance(gray, np.ndarray) or gray.ndim != 2 or gray.dtype != np.uint8:
+        raise ImageError("image_invalid", "expected a 2-D uint8 grayscale image")
+
+
+def _detection_images(gray: GrayImage) -> Detection:
+    gh, gw = gray.shape
+    k = max(1, round(max(gh, gw) / DETECT_LONG_PX))  # integer factor: INTER_AREA's fast path
+    f = 1.0 / k
+    small = cv2.resize(gray, (gw // k, gh // k), interpolation=cv2.INTER_AREA) if k > 1 else gray
+    to_image = np.diag([1.0 / f, 1.0 / f, 1.0]) if f < 1 else np.eye(3)
+    tf = min(1.0, THUMB_SRC_LONG_PX / max(small.shape))
+    tsrc = cv2.resize(small, None, fx=tf, fy=tf, interpolation=cv2.INTER_AREA) if tf < 1 else small
+    return Detection(np.asarray(small, np.uint8), to_image, np.asarray(tsrc, np.uint8), tf)
+
+
+def _fiducial_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHypothesis]:
+    """Marker-based page hypotheses correlating at ``MIN_CORR`` or more, best first."""
+    sheet = compiled.sheet
+    options: list[PageHypothesis] = []
+    if len(sheet.markers) < 4:
+        return options
+    half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
+    cands = find_candidates(det.small)
+    hyps = match_markers(cands, sheet)
+    if not hyps or hyps[0].support < len(sheet.markers):
+        # a marker on a shadow edge merges with the shadow side: look again, stricter
+        more = merge_candidates(cands, find_candidates(det.small, offset=STRICT_OFFSET))
+        if len(more.xy) > len(cands.xy) or not np.array_equal(more.xy, cands.xy):
+            hyps2 = match_markers(more, sheet)
+            if hyps2 and (not hyps or hyps2[0].support > hyps[0].support):
+                hyps = hyps2
+    for hyp in hyps:
+        # the geometry is symmetric under a half turn: the hollow marker and the
+        # printed content (template correlation) pick the orientation
+        for h_mm in (hyp.h_mm_to_img, hyp.h_mm_to_img @ half_turn):
+            h_small_to_mm = np.linalg.inv(h_mm)
+            corr = correlate(det.tsrc, det.tf, h_small_to_mm, compiled.thumbnail)
+            if corr >= MIN_CORR:
+                options.append(PageHypothesis(corr, "fiducials", h_small_to_mm))
+        if options and max(o.correlation for o in options) > GOOD_CORR and hyp.support >= GOOD_SUPPORT:
+            break
+    options.sort(key=lambda o: -o.correlation)
+    return options
+
+
+def _outline_hypotheses(det: Detection, compiled: CompiledSheet, mode: str) -> list[PageHypothesis]:
+    """The paper outline and (``scan`` mode) the image bounds, best orientation each, best first."""
+    sheet = compiled.sheet
+    tried: list[tuple[str, list[tuple[float, float]]]] = []
+    outline = _outline_quad(det.small)
+    if outline is not None:
+        tried.append(("outline", outline))
+    if mode == "scan":
+        sh, sw = det.small.shape
+        tried.append(("page_bounds", [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)]))
+    page_corners = [(0.0, 0.0), (sheet.page_w_mm, 0.0), (sheet.page_w_mm, sheet.page_h_mm), (0.0, sheet.page_h_mm)]
+    out: list[PageHypothesis] = []
+    for method, quad in tried:
+        corr, h_small_to_mm = orient(det.tsrc, det.tf, quad, page_corners, compiled.thumbnail)
+        if corr >= MIN_CORR:
+            out.append(PageHypothesis(corr, method, h_small_to_mm))
+    out.sort(key=lambda o: -o.correlation)
+    return out
+
+
+def _first_consistent(gray: GrayImage, options: list[PageHypothesis], sheet: SheetMeta, det: Detection,
+                      mode: str) -> ChosenPage | None:
+    """The best-correlated page hypothesis whose markers, re-located at full
+    resolution, fit the template (RMS <= ``MAX_MARKER_RMS_MM``).
+
+    In ``auto`` mode, >= ``MIN_MARKERS_TRUSTED`` markers fitting an affine map
+    within ``AFFINE_RMS_MM`` switch to it. A hypothesis with too few or
+    collinear markers keeps its detection fit, unverified (``marker_rms_mm``
+    NaN). None when every hypothesis re-locates markers that contradict it.
+    """
+    model = "affine" if mode == "scan" else "homography"
+    for corr, method, h_small_to_mm in options:
+        h_img_to_mm = h_small_to_mm @ np.linalg.inv(det.to_image)
+        found = _relocate_markers(gray, h_img_to_mm, sheet)
+        fit = _fit(found, model)
+        if fit is not None and len(found) < len(sheet.markers):
+            found2 = _relocate_markers(gray, fit.h_img_to_mm, sheet)
+            fit2 = _fit(found2, model)
+            if fit2 is not None and len(found2) > len(found):
+                found, fit = found2, fit2
+        if fit is None:
+            return ChosenPage(corr, method, h_img_to_mm, found, float("nan"), model)
+        if fit.rms_mm > MAX_MARKER_RMS_MM:
+            continue
+        if mode == "auto" and len(fit.used) >= MIN_MARKERS_TRUSTED:
+            aff = _fit(fit.used, "affine")
+            if aff is not None and aff.rms_mm < AFFINE_RMS_MM and len(aff.used) == len(fit.used):
+                return ChosenPage(corr, method, aff.h_img_to_mm, fit.used, aff.rms_mm, "affine")
+        return ChosenPage(corr, method, fit.h_img_to_mm, fit.used, fit.rms_mm, model)
+    return None
+
+
+def _warp_once(gray: GrayImage, h_img_to_mm: F64, compiled: CompiledSheet) -> GrayImage:
+    """``gray`` warped into the template frame at ``compiled.px_per_mm`` (paper white outside the photo)."""
+    px_per_mm, sheet = compiled.px_per_mm, compiled.sheet
+    out_w, out_h = round(sheet.page_w_mm * px_per_mm), round(sheet.page_h_mm * px_per_mm)
+    m_out = np.diag([px_per_mm, px_per_mm, 1.0]) @ h_img_to_mm
+    return np.asarray(cv2.warpPerspective(gray, m_out, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                                          borderMode=cv2.BORDER_CONSTANT, borderValue=255), np.uint8)
+
+
+def _alignment(chosen: ChosenPage, marker_err: float, fixed: Correction) -> dict[str, Any]:
+    """The ``alignment`` dict of the result (keys in ``docs/omr.md``)."""
+    return {
+        "method": chosen.method,
+        "rotation": _rotation(chosen.h_img_to_mm),
+        "fit_error_mm": round(fixed.fit_error_mm, 3),
+        "model": chosen.model,
+        "markers_found": len(chosen.markers),
+        "correlation": round(chosen.correlation, 3),
+        "marker_rms_mm": round(marker_err, 3),
+        **fixed.extra,
+    }
+
+
+def _source_quad_mm(gray: GrayImage, h_img_to_mm: F64) -> list[list[float]]:
+    """The image border in template mm (bubbles outside it were not photographed)."""
+    gh, gw = gray.shape
+    src_quad = np.array([[[0.0, 0.0], [gw - 1.0, 0.0], [gw - 1.0, gh - 1.0], [0.0, gh - 1.0]]])
+    quad_mm = cv2.perspectiveTransform(src_quad, h_img_to_mm)[0]
+    return [[round(float(x), 2), round(float(y), 2)] for x, y in quad_mm]
 
 
 def _rotation(h_img_to_mm: F64) -> int:
@@ -195,12 +421,14 @@ def _rotation(h_img_to_mm: F64) -> int:
     return int(round(ang / 90.0)) % 4 * 90
 
 
-def _refine_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list[tuple[Marker, float, float]]:
+def _relocate_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list[MarkerHit]:
     """Re-locate every marker around its predicted position at full resolution.
 
-    Otsu inside a window ~2 marker sides wide picks the dark component nearest
-    the prediction; its centre is the darkness-weighted centroid over the
-    component grown by 2 px (sub-pixel, symmetric for the hollow marker).
+    Otsu inside a window ``2 * WINDOW_SIDES`` marker sides wide picks the dark
+    component nearest the prediction whose extent and area fit a marker; its
+    centre is the darkness-weighted centroid over the component grown by 2 px
+    (sub-pixel, symmetric for the hollow marker). Markers outside the image or
+    not found are left out.
     """
     inv = np.linalg.inv(h_img_to_mm)
     found = []
@@ -211,7 +439,7 @@ def _refine_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list
         pts = cv2.perspectiveTransform(np.array([[[m.x_mm, m.y_mm], *ring]], np.float64), inv)[0]
         cx, cy = pts[0]
         side = float(np.linalg.norm(pts[1:] - pts[0], axis=1).mean()) * math.sqrt(2.0)
-        half = max(1.1 * side, 6.0)
+        half = max(WINDOW_SIDES * side, MIN_WINDOW_HALF_PX)
         x0, y0 = int(cx - half), int(cy - half)
         x1, y1 = int(cx + half) + 1, int(cy + half) + 1
         if x0 < 0 or y0 < 0 or x1 > gw or y1 > gh:
@@ -226,29 +454,29 @@ def _refine_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> list
         dens = stats[1:, cv2.CC_STAT_AREA] / np.maximum(stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT], 1)
         d = np.hypot(cents[1:, 0] + x0 - cx, cents[1:, 1] + y0 - cy)
         area = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
-        # the box of a square turned by up to 45 degrees is up to sqrt(2) sides wide
-        ok = (ext >= 0.6 * side) & (ext <= 1.6 * side) & (area <= 1.5 * side * side) & (d <= 0.5 * side)
+        ok = ((ext >= EXTENT_SIDES[0] * side) & (ext <= EXTENT_SIDES[1] * side)
+              & (area <= MAX_AREA_SIDES2 * side * side) & (d <= MAX_OFFSET_SIDES * side))
         if m.kind != "hollow":
-            ok &= dens >= 0.45
+            ok &= dens >= MIN_SOLID_DENSITY
         if not ok.any():
             continue
         i = 1 + int(np.argmin(np.where(ok, d, np.inf)))
         mask = cv2.dilate((lab == i).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        paper, ink = np.percentile(blur, [90, 5])
+        paper, ink = np.percentile(blur, [PAPER_PCT, INK_PCT])
         wgt = np.clip((paper - win.astype(np.float32)) / max(paper - ink, 1.0), 0.0, 1.0) * mask
         tot = float(wgt.sum())
         if tot <= 0:
             continue
         ys, xs = np.mgrid[0:win.shape[0], 0:win.shape[1]]
-        found.append((m, float(x0 + (wgt * xs).sum() / tot), float(y0 + (wgt * ys).sum() / tot)))
+        found.append(MarkerHit(m, float(x0 + (wgt * xs).sum() / tot), float(y0 + (wgt * ys).sum() / tot)))
     return found
 
 
-def _fit(found: list[tuple[Marker, float, float]], model: str
-         ) -> tuple[F64, float, list[tuple[Marker, float, float]]] | None:
-    """Least-squares fit image px -> mm; one gross outlier (> 0.6 mm) is dropped when >= 5 markers.
+def _fit(found: list[MarkerHit], model: str) -> MarkerFit | None:
+    """Least-squares fit image px -> mm; one gross outlier (> ``OUTLIER_MM``) is
+    dropped when there are more markers than the model needs.
 
-    Returns ``(h_img_to_mm, rms_residual_mm, markers_used)``.
+    None when too few markers, or markers that cannot pin ``model``.
     """
     found = list(found)
     need = 4 if model == "homography" else 3
@@ -271,15 +499,16 @@ def _fit(found: list[tuple[Marker, float, float]], model: str
         proj = cv2.perspectiveTransform(src[None], hmat)[0]
         res = np.sqrt(((proj - dst) ** 2).sum(axis=1))
         worst = int(np.argmax(res))
-        if len(found) > need and res[worst] > 0.6:
+        if len(found) > need and res[worst] > OUTLIER_MM:
             found.pop(worst)
             continue
         break
     err = float(np.sqrt((res ** 2).mean()))
-    return hmat.astype(np.float64), err, found
+    return MarkerFit(hmat.astype(np.float64), err, found)
 
 
 def _outline_quad(small: npt.NDArray[Any]) -> list[tuple[float, float]] | None:
+    """The paper outline as 4 clockwise corners (detection px): the largest bright region, if a quadrilateral."""
     blur = cv2.GaussianBlur(small, (5, 5), 0)
     _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
@@ -287,17 +516,30 @@ def _outline_quad(small: npt.NDArray[Any]) -> list[tuple[float, float]] | None:
     if not contours:
         return None
     c = max(contours, key=cv2.contourArea)
-    if cv2.contourArea(c) < 0.15 * small.shape[0] * small.shape[1]:
+    if cv2.contourArea(c) < MIN_OUTLINE_AREA * small.shape[0] * small.shape[1]:
         return None
     hull = cv2.convexHull(c)
     peri = cv2.arcLength(hull, True)
-    for eps in (0.01, 0.02, 0.03, 0.05):
+    for eps in OUTLINE_EPS:
         approx = cv2.approxPolyDP(hull, eps * peri, True)
         if len(approx) == 4:
             pts = [(float(p[0][0]), float(p[0][1])) for p in approx]
             order = _cyclic(pts)
             return None if order is None else [pts[i] for i in order]
     return None
+
+
+def _cyclic(pts: list[tuple[float, float]]) -> list[int] | None:
+    """Indices of 4 points in clockwise order (image coords, y down), or None if not convex."""
+    cx = sum(p[0] for p in pts) / 4
+    cy = sum(p[1] for p in pts) / 4
+    order = sorted(range(4), key=lambda i: math.atan2(pts[i][1] - cy, pts[i][0] - cx))
+    for k in range(4):
+        a, b, c = (pts[order[(k + j) % 4]] for j in range(3))
+        cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
+        if cross <= 0:
+            return None
+    return order
 
 
 def _remap(gray: GrayImage, h_img_to_mm: F64, fields: list[ShiftField], px_per_mm: float,
@@ -336,43 +578,44 @@ def _misalignment_mm(off: Offsets) -> float:
     return float(np.sqrt((d ** 2).mean())) if len(d) else float("nan")
 
 
-def _verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, sheet: SheetMeta,
-                        px_per_mm: float, marker_err: float | None
-                        ) -> tuple[GrayImage, float, dict[str, Any]]:
+def _verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, compiled: CompiledSheet,
+                        marker_err: float | None) -> Correction:
     """Check the warp on the printed bubble blocks, remove smooth residual shifts.
 
-    Returns ``(page, fit_error_mm, extra alignment keys)``. ``fit_error_mm`` is
+    Returns the :class:`Correction`. Its ``fit_error_mm`` is
     the RMS misalignment of the anchor blocks measured on the page returned
     (after the correction, when one was applied): the misalignment the readers
     see. Without enough measurable anchors (fewer than a third, or 3) it is the
-    marker residual (>= 5 markers) or ``UNVERIFIED_FIT_MM``.
+    marker residual (given with >= ``MIN_MARKERS_TRUSTED`` markers) or
+    ``UNVERIFIED_FIT_MM``.
     """
-    off = measure_offsets(page, sheet, px_per_mm)
+    px_per_mm = compiled.px_per_mm
+    off = measure_offsets(page, compiled)
     n = len(off.ok)
     fit = fit_field(off) if n else None
     used_n = 0 if fit is None else int(fit[2].sum())
-    if fit is None or used_n < max(3, n // 3):
+    if fit is None or used_n < max(MIN_ANCHORS, n // MIN_ANCHORS_SHARE):
         err = marker_err if marker_err is not None else UNVERIFIED_FIT_MM
-        return page, err, {"refined": False, "anchors": n, "anchors_used": used_n}
+        return Correction(page, err, {"refined": False, "anchors": n, "anchors_used": used_n})
     sfield, _res, used = fit
     before = _misalignment_mm(off)
     shift = float(np.hypot(*sfield(off.center_mm[used, 0], off.center_mm[used, 1])).max())
     extra: dict[str, Any] = {"refined": False, "anchors": n, "anchors_used": used_n,
                              "ring_rms_mm": round(before, 3), "max_shift_mm": round(shift, 3)}
     if shift < APPLY_MIN_MM:
-        return page, before, extra
+        return Correction(page, before, extra)
     fields = [sfield]
     best = (before, page, 0)
     for _ in range(REFINE_PASSES):
         fixed = _remap(gray, h_img_to_mm, fields, px_per_mm, (page.shape[1], page.shape[0]))
-        off = measure_offsets(fixed, sheet, px_per_mm)
+        off = measure_offsets(fixed, compiled)
         after = _misalignment_mm(off)
         if not after < best[0]:  # no better (also when nothing is measurable now)
             break
         best = (after, fixed, len(fields))
         extra["refined"] = True
         fit = fit_field(off) if after > SECOND_PASS_MM else None
-        if fit is None or int(fit[2].sum()) < max(3, n // 3):
+        if fit is None or int(fit[2].sum()) < max(MIN_ANCHORS, n // MIN_ANCHORS_SHARE):
             break
         fields.insert(0, fit[0])
     err, page, applied = best
@@ -386,148 +629,4 @@ def _verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, shee
         extra["max_shift_mm"] = round(total, 3)
         if total > ALIAS_SHIFT_MM:  # near half the bubble pitch: may have locked onto the neighbour
             err = max(err, ALIAS_FIT_MM)
-    return page, err, extra
-
-
-def _first_consistent(gray: GrayImage, options: list[tuple[float, str, F64]], sheet: SheetMeta, model: str,
-                      scale_up: F64, try_affine: bool) -> tuple[float, str, F64, list[tuple[Marker, float, float]], float, str] | None:
-    """The best-correlated page hypothesis whose markers, re-located at full
-    resolution, fit the template (RMS <= ``MAX_MARKER_RMS_MM``).
-
-    ``options`` are ``(correlation, method, detection px -> mm)``, best first;
-    with ``try_affine`` (``auto`` mode) >= 5 markers fitting an affine map
-    within 0.25 mm switch to it.
-    Returns ``(correlation, method, h_img_to_mm, markers_used, marker_rms_mm, model)``;
-    the RMS is NaN when no marker could be fitted (outline / page bounds only).
-    None when every hypothesis re-locates markers that contradict it.
-    """
-    for corr, method, h_small_to_mm in options:
-        h_img_to_mm = h_small_to_mm @ np.linalg.inv(scale_up)
-        found = _refine_markers(gray, h_img_to_mm, sheet)
-        fit = _fit(found, model)
-        if fit is not None and len(found) < len(sheet.markers):
-            found2 = _refine_markers(gray, fit[0], sheet)
-            fit2 = _fit(found2, model)
-            if fit2 is not None and len(found2) > len(found):
-                found, fit = found2, fit2
-        if fit is None:  # too few or collinear markers: keep the detection fit, unverified
-            return corr, method, h_img_to_mm, found, float("nan"), model
-        h_fit, err, used = fit
-        if err > MAX_MARKER_RMS_MM:
-            continue
-        fit_model = model
-        if try_affine and len(used) >= 5:
-            aff = _fit(used, "affine")
-            if aff is not None and aff[1] < 0.25 and len(aff[2]) == len(used):
-                h_fit, err, fit_model = aff[0], aff[1], "affine"
-        return corr, method, h_fit, used, err, fit_model
-    return None
-
-
-def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
-              *, px_per_mm: float = PX_PER_MM, refine: bool = True) -> WarpedPage:
-    """Find the sheet in ``gray`` and warp it into the template frame.
-
-    Args:
-        gray: ``(H, W)`` uint8 grayscale photo or scan, any rotation.
-        meta: Sheet meta (dict or :class:`SheetMeta`).
-        mode: ``"photo"`` (perspective), ``"scan"`` (flat page, affine model,
-            may fall back to the image bounds) or ``"auto"`` (perspective fit;
-            affine when the page is flat enough).
-        px_per_mm: Resolution of the output page.
-        refine: Verify the warp on the printed bubble blocks and correct smooth
-            residual shifts (:mod:`omr.refine`); ``fit_error_mm`` then is the
-            misalignment left after that correction.
-
-    Returns:
-        The :class:`WarpedPage`.
-
-    Raises:
-        AlignmentError: ``alignment_failed`` when no page can be found.
-        OptionError: ``mode_invalid`` for an unknown ``mode``.
-        ImageError: ``image_invalid`` when ``gray`` is not a 2-D uint8 array.
-    """
-    if mode not in ("auto", "photo", "scan"):
-        raise OptionError("mode_invalid", f"mode must be auto, photo or scan, got {mode!r}")
-    sheet = as_sheet_meta(meta)
-    if not isinstance(gray, np.ndarray) or gray.ndim != 2 or gray.dtype != np.uint8:
-        raise ImageError("image_invalid", "expected a 2-D uint8 grayscale image")
-    gh, gw = gray.shape
-    k = max(1, round(max(gh, gw) / DETECT_LONG_PX))  # integer factor: INTER_AREA's fast path
-    f = 1.0 / k
-    small = cv2.resize(gray, (gw // k, gh // k), interpolation=cv2.INTER_AREA) if k > 1 else gray
-    scale_up = np.diag([1.0 / f, 1.0 / f, 1.0]) if f < 1 else np.eye(3)
-
-    tf = min(1.0, THUMB_SRC_LONG_PX / max(small.shape))
-    tsrc = cv2.resize(small, None, fx=tf, fy=tf, interpolation=cv2.INTER_AREA) if tf < 1 else small
-    options: list[tuple[float, str, F64]] = []  # (correlation, method, detection px -> mm)
-    if len(sheet.markers) >= 4:
-        half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
-        small_u8 = np.asarray(small, np.uint8)
-        cands = find_candidates(small_u8)
-        hyps = match_markers(cands, sheet)
-        if not hyps or hyps[0].support < len(sheet.markers):
-            # a marker on a shadow edge merges with the shadow side: look again, stricter
-            more = merge_candidates(cands, find_candidates(small_u8, offset=STRICT_OFFSET))
-            if len(more.xy) > len(cands.xy) or not np.array_equal(more.xy, cands.xy):
-                hyps2 = match_markers(more, sheet)
-                if hyps2 and (not hyps or hyps2[0].support > hyps[0].support):
-                    hyps = hyps2
-        for hyp in hyps:
-            # the geometry is symmetric under a half turn: the hollow marker and the
-            # printed content (template correlation) pick the orientation
-            for h_mm in (hyp.h_mm_to_img, hyp.h_mm_to_img @ half_turn):
-                h_small_to_mm = np.linalg.inv(h_mm)
-                corr = _correlate(tsrc, tf, h_small_to_mm, sheet)
-                if corr >= MIN_CORR:
-                    options.append((corr, "fiducials", h_small_to_mm))
-            if options and max(o[0] for o in options) > 0.5 and hyp.support >= 5:
-                break
-    options.sort(key=lambda o: -o[0])
-    model = "affine" if mode == "scan" else "homography"
-    chosen = _first_consistent(gray, options, sheet, model, scale_up, mode == "auto")
-    if chosen is None:
-        outlines: list[tuple[float, str, F64]] = []
-        tried: list[tuple[str, list[tuple[float, float]]]] = []
-        outline = _outline_quad(small)
-        if outline is not None:
-            tried.append(("outline", outline))
-        if mode == "scan":
-            sh, sw = small.shape
-            tried.append(("page_bounds", [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)]))
-        page_corners = [(0.0, 0.0), (sheet.page_w_mm, 0.0), (sheet.page_w_mm, sheet.page_h_mm),
-                        (0.0, sheet.page_h_mm)]
-        for method, quad in tried:
-            corr, _k, hmat_thumb = _orient(tsrc, tf, quad, page_corners, sheet)
-            if corr >= MIN_CORR:
-                to_mm = np.diag([1 / THUMB_PX_PER_MM, 1 / THUMB_PX_PER_MM, 1.0])
-                outlines.append((corr, method, to_mm @ hmat_thumb))
-        outlines.sort(key=lambda o: -o[0])
-        chosen = _first_consistent(gray, outlines, sheet, model, scale_up, mode == "auto")
-    if chosen is None:
-        raise AlignmentError("alignment_failed", "could not find the answer sheet in the image (no fiducials or page outline matched)")
-    corr, method, h_img_to_mm, found, fit_err, model = chosen
-    if not math.isfinite(fit_err):
-        fit_err = 1.0  # unrefined (outline/page bounds only): assume ~1 mm
-    out_w, out_h = round(sheet.page_w_mm * px_per_mm), round(sheet.page_h_mm * px_per_mm)
-    m_out = np.diag([px_per_mm, px_per_mm, 1.0]) @ h_img_to_mm
-    page: GrayImage = np.asarray(cv2.warpPerspective(gray, m_out, (out_w, out_h), flags=cv2.INTER_LINEAR,
-                                                     borderMode=cv2.BORDER_CONSTANT, borderValue=255), np.uint8)
-    marker_err = fit_err
-    check: dict[str, Any] = {}
-    if refine:
-        page, fit_err, check = _verify_and_correct(gray, page, h_img_to_mm, sheet, px_per_mm,
-                                                   marker_err if len(found) >= 5 else None)
-    src_quad = np.array([[[0.0, 0.0], [gw - 1.0, 0.0], [gw - 1.0, gh - 1.0], [0.0, gh - 1.0]]])
-    quad_mm = cv2.perspectiveTransform(src_quad, h_img_to_mm)[0]
-    alignment = {
-        "method": method,
-        "rotation": _rotation(h_img_to_mm),
-        "fit_error_mm": round(fit_err, 3),
-        "model": model,
-        "markers_found": len(found),
-        "correlation": round(corr, 3),
-        "marker_rms_mm": round(marker_err, 3),
-        **check,
-    }
-    return WarpedPage(page, px_per_mm, alignment, [[round(float(x), 2), round(float(y), 2)] for x, y in quad_mm])
+    return Correction(page, err, extra)

@@ -52,15 +52,14 @@ def _cmd_template(args: argparse.Namespace) -> int:
 def _cmd_grade(args: argparse.Namespace) -> int:
     import cv2
 
-    from omr.grade import grade_image
+    from omr.grade import grade_image_with_page
     from omr.meta import load_meta
     from omr.overlay import render_overlay
 
     sheet = load_meta(_read_json(args.meta, "meta"))
     key = _read_json(args.key, "key") if args.key else None
-    result = grade_image(Path(args.image), sheet, mode=args.mode, key=key, return_page=bool(args.overlay))
-    page = result.pop("_page", None)
-    if args.overlay and page is not None:
+    result, page = grade_image_with_page(Path(args.image), sheet, mode=args.mode, key=key)
+    if args.overlay:
         if not cv2.imwrite(str(args.overlay), render_overlay(page, result, sheet)):
             raise OMRError("overlay_unwritable", f"cannot write overlay {args.overlay}")
     print(json.dumps(result, indent=1))

@@ -2,12 +2,24 @@
 
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 
 from omr.answers import read_answers
-from omr.template import render_sheet
+from omr.template import build_template, render_sheet
 from omr.warp import WarpedPage, warp_page
+from tests.omr._draw import (
+    Draw,
+    S,
+    centre,
+    draw_dot_on_label,
+    draw_erased,
+    draw_fill,
+    draw_half,
+    draw_tick,
+    draw_x,
+)
 
 
 def _read(meta: dict[str, Any], page: np.ndarray, photo_factory: Any = None) -> list[dict[str, Any]]:
@@ -33,7 +45,7 @@ def test_ok_single_marks_photo(meta10, sheet_factory, photo_factory) -> None:
 def test_pencil_light_marks(meta10, sheet_factory, photo_factory) -> None:
     answers = {q: ["3"] for q in range(1, 11)}
     res = _read(meta10, sheet_factory(meta10, answers, None, gray=140), photo_factory)
-    assert all(a["detected"] == ["3"] and a["status"] in ("ok", "low_confidence") for a in res)
+    assert [(a["status"], a["detected"]) for a in res] == [("ok", ["3"])] * 10
 
 
 def test_multi(meta10, sheet_factory) -> None:
@@ -61,15 +73,6 @@ def test_ambiguous_tiny_fill(meta10) -> None:
     assert res[1]["status"] == "ambiguous"
 
 
-def test_low_confidence_just_above_bar() -> None:
-    from omr.marks import DEFAULT_THRESHOLDS as th
-    from omr.marks import decide_group
-
-    f = np.array([0.01, th.mark_min + th.margin / 2, 0.0, 0.02], np.float32)
-    d = decide_group(f, f, typical=0.2)
-    assert d["status"] == "low_confidence" and d["marked"] == [1]
-
-
 def test_erased_residue_and_stray_marks_do_not_count(meta10) -> None:
     import cv2
 
@@ -95,22 +98,19 @@ def test_crossed_out_is_flagged(meta10) -> None:
     x, y, r = c["center"]["x"] * s, c["center"]["y"] * s, c["r"] * 1.1 * s
     cv2.line(page, (round(x - r), round(y - r)), (round(x + r), round(y + r)), 20, 3)
     cv2.line(page, (round(x - r), round(y + r)), (round(x + r), round(y - r)), 20, 3)
-    assert _read(meta10, page)[6]["status"] in ("multi", "ambiguous")
+    got = _read(meta10, page)[6]
+    assert (got["status"], got["detected"]) == ("multi", ["1", "4"])
 
 
 def test_error_outside_photo(meta10) -> None:
+    """Only the top 60 mm of the page was photographed: questions 5-10 (rows at y >= 59.2 mm) are errors."""
     page = render_sheet(meta10, dpi=150)
     wp = warp_page(page, meta10, "scan")
-    cut = WarpedPage(wp.page, wp.px_per_mm, wp.alignment, [[150, 0], [297, 0], [297, 210], [150, 210]])
+    cut = WarpedPage(wp.page, wp.px_per_mm, wp.alignment, [[0, 0], [297, 0], [297, 60], [0, 60]])
     res = read_answers(cut, meta10)
-    assert res[0]["status"] == "error"
-
-
-@pytest.mark.parametrize("status", ["ok", "blank", "multi", "ambiguous", "low_confidence", "error"])
-def test_status_vocabulary(status: str) -> None:
-    from omr import answers
-
-    assert status in (answers.__doc__ or "")
+    assert [a["status"] for a in res] == ["blank"] * 4 + ["error"] * 6
+    assert res[4] == {"question_id": 5, "detected": [], "marking": "blank", "confidence": 0.0, "status": "error",
+                      "fills": {"1": 0.001, "2": 0.0, "3": 0.0, "4": 0.0, "5": 0.0}, "reason": "outside_photo"}
 
 
 def _strokes_page(meta: dict[str, Any], draw: dict[tuple[int, str], str], dpi: int = 300,
@@ -156,7 +156,7 @@ def test_hatched_fill_inside_a_traced_circle_is_a_mark(meta10) -> None:
     """Zigzag hatching leaves slivers, not the clear wedges of an X: it is a fill."""
     from dataclasses import replace
 
-    from omr.marks import DEFAULT_THRESHOLDS
+    from omr.decide import DEFAULT_THRESHOLDS
 
     page = _strokes_page(meta10, {(3, "2"): "hatch", (6, "4"): "hatch"}, step_mm=0.65)
     wp = warp_page(page, meta10, "scan")
@@ -179,7 +179,7 @@ def test_dot_on_the_printed_number_is_flagged(meta10) -> None:
     """A small dot on the label, spread thin by blur, is questionable, never a clean blank."""
     from dataclasses import replace
 
-    from omr.marks import DEFAULT_THRESHOLDS
+    from omr.decide import DEFAULT_THRESHOLDS
 
     page = _strokes_page(meta10, {(4, "2"): "dot"}, blur_px=2.5, dot_r=0.2, dot_gray=60)
     wp = warp_page(page, meta10, "scan")
@@ -187,3 +187,45 @@ def test_dot_on_the_printed_number_is_flagged(meta10) -> None:
     # the label's own darkness is what catches it (the disc measures see almost nothing)
     no_label_rule = replace(DEFAULT_THRESHOLDS, label_ink=9.0)
     assert read_answers(wp, meta10, thresholds=no_label_rule)[3]["status"] == "blank"
+
+
+@pytest.mark.parametrize(
+    ("draws", "status", "detected"),
+    [
+        ([], "blank", []),
+        ([(draw_fill, "2")], "ok", ["2"]),
+        ([(draw_half, "4")], "ok", ["4"]),  # partial fill: one solid region, one empty side
+        ([(draw_x, "3")], "ambiguous", ["3"]),  # X over an empty bubble: flagged, never ok
+        ([(draw_tick, "1")], "ambiguous", ["1"]),  # a tick in the bubble
+        ([(draw_dot_on_label, "2")], "ambiguous", ["2"]),  # small mark on the number: flagged, never blank
+        ([(draw_erased, "3")], "blank", []),  # erased residue is not a mark
+        ([(draw_x, "1"), (draw_fill, "5")], "ambiguous", None),  # crossed out, new answer: review
+        ([(draw_fill, "1"), (draw_x, "1"), (draw_fill, "5")], "multi", ["1", "5"]),  # X over a filled bubble
+    ],
+)
+def test_drawn_marks(draws: list[tuple[Draw, str]], status: str, detected: list[str] | None) -> None:
+    meta = build_template(5)
+    page = render_sheet(meta, dpi=S * 25.4)
+    for draw, label in draws:
+        draw(page, *centre(meta, 2, label))
+    res = read_answers(WarpedPage(page, S, {}), meta)
+    assert res[1]["status"] == status, res[1]
+    if detected is not None:
+        assert res[1]["detected"] == detected
+    assert all(a["status"] == "blank" for i, a in enumerate(res) if i != 1)
+
+
+def _sloppy_light(page: np.ndarray, x: int, y: int, r: float) -> None:
+    # light pencil (absorbs 35%) overflowing the ring on most sides, blurred
+    mask = np.zeros_like(page)
+    cv2.circle(mask, (x + round(0.15 * r), y), round(r * 1.4), 255, -1)
+    page[mask > 0] = (page[mask > 0] * 0.65).astype(np.uint8)
+    page[:] = cv2.GaussianBlur(page, (0, 0), 2.0)
+
+
+def test_sloppy_light_fill_overflowing_the_ring_is_ok() -> None:
+    meta = build_template(5)
+    page = render_sheet(meta, dpi=S * 25.4)
+    _sloppy_light(page, *centre(meta, 2, "3"))
+    res = read_answers(WarpedPage(page, S, {}), meta)
+    assert res[1]["status"] == "ok" and res[1]["detected"] == ["3"], res[1]

@@ -7,6 +7,7 @@ import pytest
 
 from omr.errors import AlignmentError, ImageError
 from omr.grade import grade_image
+from omr.template import render_sheet
 
 SAMPLES = Path(__file__).resolve().parents[2] / "omr" / "samples"
 
@@ -39,3 +40,11 @@ def test_errors(meta10) -> None:
     desk = cv2.resize(rng.integers(0, 255, (40, 60), dtype=np.uint8), (1500, 1000))
     with pytest.raises(AlignmentError):
         grade_image(desk, meta10)
+
+
+def test_blank_sheet_reads_blank(meta10) -> None:
+    png = cv2.imencode(".png", render_sheet(meta10, dpi=150))[1].tobytes()
+    r = grade_image(png, meta10, mode="scan")
+    assert [(a["status"], a["detected"]) for a in r["answers"]] == [("blank", [])] * 10
+    assert (r["identifier"]["status"], r["identifier"]["raw_identifier"]) == ("blank", "????????")
+    assert r["review"] == {"needed": True, "reasons": ["identifier_blank"]}

@@ -1,12 +1,12 @@
-from omr.grade import grade_image
+from omr.grade import grade_image_with_page
 from omr.overlay import render_overlay
 from omr.template import render_sheet
 
 
 def test_overlay_marks_colours(meta10, sheet_factory) -> None:
     page = sheet_factory(meta10, {1: ["2"], 2: ["1", "3"]}, "12345678")
-    r = grade_image(page, meta10, mode="scan", return_page=True)
-    img = render_overlay(r.pop("_page"), r, meta10)
+    r, wp = grade_image_with_page(page, meta10, mode="scan")
+    img = render_overlay(wp, r, meta10)
     assert img.shape == (1260, 1782, 3)
     # red drawn for the multi question, green for the ok one
     assert ((img[:, :, 2] > 200) & (img[:, :, 1] < 60)).any()
@@ -14,5 +14,5 @@ def test_overlay_marks_colours(meta10, sheet_factory) -> None:
 
 
 def test_overlay_blank(meta10) -> None:
-    r = grade_image(render_sheet(meta10, dpi=150), meta10, mode="scan", return_page=True)
-    assert render_overlay(r.pop("_page"), r, meta10).dtype.name == "uint8"
+    r, wp = grade_image_with_page(render_sheet(meta10, dpi=150), meta10, mode="scan")
+    assert render_overlay(wp, r, meta10).dtype.name == "uint8"

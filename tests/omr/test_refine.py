@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from omr.compiled import compile_sheet
 from omr.meta import as_sheet_meta
 from omr.refine import Offsets, anchors, fit_field, measure_offsets
 from omr.template import build_template, render_sheet
@@ -63,13 +64,13 @@ def test_bend_between_four_markers_is_measured_and_corrected(meta10) -> None:
     sheet = as_sheet_meta(meta10)
     raw = warp_page(bent, meta10, "photo", refine=False)
     assert raw.alignment["markers_found"] == 4 and raw.alignment["fit_error_mm"] < 0.05  # blind to the bend
-    before = measure_offsets(raw.page, sheet, PX_PER_MM)
+    before = measure_offsets(raw.page, compile_sheet(sheet, PX_PER_MM))
     assert np.abs(before.d_mm[before.ok]).max() > 0.6
     wp = warp_page(bent, meta10, "photo")
     assert wp.alignment["refined"] is True
     assert wp.alignment["ring_rms_mm"] > 0.4
     assert wp.alignment["fit_error_mm"] < 0.15
-    after = measure_offsets(wp.page, sheet, PX_PER_MM)
+    after = measure_offsets(wp.page, compile_sheet(sheet, PX_PER_MM))
     assert np.abs(after.d_mm[after.ok]).max() < 0.2
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from omr.errors import AlignmentError, OptionError
 from omr.template import render_sheet
-from omr.warp import WarpedPage, warp_page
+from omr.warp import PX_PER_MM, WarpedPage, warp_page
 
 
 @pytest.mark.parametrize("rotation", [0, 90, 180, 270])
@@ -90,7 +90,7 @@ def test_absurd_marker_fit_tries_next_then_fails(meta10, sheet_factory, photo_fa
     def absurd_first(found, model):  # type: ignore[no-untyped-def]
         out = real_fit(found, model)
         calls["n"] += 1
-        return None if out is None else (out[0], 123.0 if calls["n"] <= limit else out[1], out[2])
+        return None if out is None else out._replace(rms_mm=123.0) if calls["n"] <= limit else out
 
     monkeypatch.setattr(warp_mod, "_fit", absurd_first)
     limit = 2  # the first hypothesis (its fit and refit) is absurd, the half-turn twin is tried next
@@ -99,3 +99,38 @@ def test_absurd_marker_fit_tries_next_then_fails(meta10, sheet_factory, photo_fa
     calls["n"], limit = 0, 10**6  # every fit absurd
     with pytest.raises(AlignmentError):
         warp_page(gray, meta10, "photo")
+
+
+@pytest.mark.parametrize("corner", ["tl", "tr", "br", "bl"])
+def test_hidden_corner_marker(meta10, sheet_factory, photo_factory, corner: str) -> None:
+    """A thumb over one corner marker: 3 corners + 2 mid-edge markers still pin the page."""
+    page = sheet_factory(meta10, {1: ["2"], 3: ["4"]}, "12345678").copy()
+    m = next(m for m in meta10["markers"] if m["id"] == corner)
+    ppm = page.shape[1] / 297.0
+    x, y, s = m["center"]["x"] * ppm, m["center"]["y"] * ppm, 6.0 * ppm
+    cv2.circle(page, (round(x), round(y)), round(s), 255, -1)
+    gray = photo_factory(page, rotation=90, seed=3)
+    wp = warp_page(gray, meta10, "photo")
+    assert wp.alignment["rotation"] == 90
+    assert wp.alignment["markers_found"] == 5
+    assert wp.alignment["fit_error_mm"] < 0.5
+    assert wp.page.shape == (round(210 * PX_PER_MM), round(297 * PX_PER_MM))
+
+
+def test_marker_on_a_shadow_edge_with_a_hidden_corner(meta10, sheet_factory, photo_factory) -> None:
+    """bl under a thumb and a soft shadow edge through bc: at the first threshold the
+    shadow side merges with bc (not square), leaving tl, tc, tr, br (3 collinear); the
+    stricter second pass separates bc, so the right half-page + tl pin the page."""
+    page = sheet_factory(meta10, {1: ["2"], 3: ["4"]}, "12345678").copy()
+    ppm = page.shape[1] / 297.0
+    ms = {m["id"]: m for m in meta10["markers"]}
+    bl, bc = ms["bl"]["center"], ms["bc"]["center"]
+    cv2.circle(page, (round(bl["x"] * ppm), round(bl["y"] * ppm)), round(6.0 * ppm), 255, -1)
+    shadow = np.zeros(page.shape, np.float32)
+    shadow[round(120 * ppm):, round(bc["x"] * ppm):] = 1.0
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 3.0 * ppm)  # penumbra ~3 mm
+    page = (page * (1.0 - 0.5 * shadow)).astype(np.uint8)
+    wp = warp_page(photo_factory(page, rotation=90, seed=3), meta10, "photo")
+    assert wp.alignment["rotation"] == 90
+    assert wp.alignment["markers_found"] == 5
+    assert wp.alignment["fit_error_mm"] < 0.5

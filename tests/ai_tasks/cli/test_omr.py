@@ -7,7 +7,7 @@ import cv2
 from ai_tasks.cli.omr import main, register
 from omr.template import build_template, render_sheet
 
-SAMPLES = Path(__file__).resolve().parents[2] / "omr" / "samples"
+SAMPLES = Path(__file__).resolve().parents[3] / "omr" / "samples"
 
 
 def test_register_adds_omr() -> None:

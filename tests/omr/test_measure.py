@@ -1,0 +1,71 @@
+"""``omr.measure`` on marks drawn at 6 px/mm: every field of the measured bubble, exactly.
+
+The drawings are deterministic (no noise), so the values are pinned to 3
+decimals; they document what each measure sees in each kind of mark.
+"""
+
+import numpy as np
+import pytest
+
+from omr.compiled import compile_sheet
+from omr.measure import Measures, bubble_masks, measure
+from omr.meta import as_sheet_meta, meta_from_legacy_questions
+from omr.template import build_template, render_sheet
+from tests.omr._draw import (
+    Draw,
+    S,
+    centre,
+    draw_dot_on_label,
+    draw_erased,
+    draw_fill,
+    draw_half,
+    draw_tick,
+    draw_x,
+)
+
+FIELDS = ("fill", "peak", "cover", "solid", "gaps", "ink", "clear", "clear_room_mm", "label_ink")
+
+
+def test_degenerate_sheet_without_id_grid_measures_no_id_bubbles() -> None:
+    qs = [{"question_id": 1, "choices": [{"label": lab, "center": {"x": x, "y": 50}, "r": 2.4}
+                                         for lab, x in (("1", 100), ("2", 107))]}]
+    sheet = meta_from_legacy_questions(qs)
+    page = render_sheet(sheet.raw, dpi=S * 25.4)
+    m = measure(page, compile_sheet(sheet, S), "identifier")
+    assert all(len(f) == 0 for f in m)
+    assert m.gaps.dtype == np.intp
+
+
+@pytest.mark.parametrize(("draw", "expected"), [
+    (None, (0.0, 0.0, 0.0, 0.0, 1, 0.0, 1.0, 1.667, 0.0)),
+    (draw_fill, (0.765, 0.765, 1.0, 1.0, 0, 0.971, 0.0, 0.0, 0.538)),
+    (draw_half, (0.485, 0.725, 0.668, 0.637, 1, 0.659, 0.332, 0.5, 0.409)),  # one solid region, one clear side
+    (draw_x, (0.338, 0.843, 0.387, 0.043, 4, 0.516, 0.613, 0.5, 0.538)),  # thin strokes, four wedges
+    (draw_tick, (0.3, 0.843, 0.387, 0.082, 2, 0.424, 0.613, 0.5, 0.332)),
+    (draw_dot_on_label, (0.02, 0.0, 0.051, 0.039, 1, 0.192, 0.949, 1.667, 0.214)),  # seen on the label
+    (draw_erased, (0.051, 0.051, 0.0, 0.0, 1, 0.0, 1.0, 1.667, 0.022)),  # faint everywhere, no ink
+])
+def test_measures_of_one_drawn_mark(draw: Draw | None, expected: tuple[float, ...]) -> None:
+    meta = build_template(5)
+    page = render_sheet(meta, dpi=S * 25.4)
+    if draw is not None:
+        draw(page, *centre(meta, 2, "3"))
+    every = measure(page, compile_sheet(as_sheet_meta(meta), S), "answers")
+    assert isinstance(every, Measures) and every.fill.shape == (25,)
+    got = every.take(slice(7, 8))  # question 2, choice "3"
+    assert {k: round(float(getattr(got, k)[0]), 3) for k in FIELDS} == dict(zip(FIELDS, expected, strict=True))
+    others = every.take(np.r_[0:7, 8:25])
+    assert float(others.fill.max()) < 0.02 and float(others.cover.max()) == 0.0
+
+
+def test_bubble_masks_follow_the_meta_order() -> None:
+    sheet = as_sheet_meta(build_template(3, choices=4))
+    printed = render_sheet(sheet.raw, dpi=S * 25.4)
+    m = bubble_masks(sheet, printed, S, "answers")
+    first = sheet.questions[0].choices[0]
+    assert m.centers_px.shape == (12, 2)
+    assert m.centers_px[0].tolist() == [round(first.x_mm * S), round(first.y_mm * S)]
+    assert m.label_group.tolist() == [0, 1, 2, 3] * 3
+    assert m.keep.shape == m.flat_inner.shape and not m.keep.all()  # the printed labels are left out
+    ident = bubble_masks(sheet, printed, S, "identifier")
+    assert ident.centers_px.shape == (80, 2)
