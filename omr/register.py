@@ -1,0 +1,497 @@
+"""Alignment from the meta alone: register the printed bubbles to the meta's bubble centres.
+
+A sheet printed by somebody else carries no fiducials of ours, and does not
+look like the thumbnail our template code renders; the meta's bubble centres
+are all the worker knows about it. This module finds the page from them:
+
+1. *Rings*: on a copy downscaled to <= ``DETECT_LONG_PX``, an adaptive
+   threshold finds dark blobs; each blob's centre and its short side
+   (``cv2.minAreaRect``: an oval's short side is the meta's ``2 r``). Empty
+   rings and filled bubbles both count; a scribble or a glyph has the wrong
+   size and is left over.
+2. *Hypotheses*: each gives an initial image <-> template map, in each of
+   the four orientations (0/90/180/270):
+
+   * ``outline``: the paper's outline (largest bright quadrilateral), when
+     it stands out from a contrasting background;
+   * ``page_bounds``: the whole image, when the page fills it (scanners,
+     scanner apps);
+   * ``bubble_grid``: the rings alone: the scale from their size, the angle
+     from the directions to their nearest neighbours, the translation from
+     a vote over every (ring, meta bubble) pair. It works when the paper
+     edge is cut off or lies on white.
+
+3. *Fit*: each hypothesis projects the meta's bubbles, matches each to the
+   nearest ring within ``MATCH_PITCH`` of the bubble pitch, and refits a
+   homography (photos) or an affine map (scans) on the matches with RANSAC,
+   three times with a shrinking window. The hypothesis that matches the
+   most bubbles wins, then the lowest residual.
+4. *Refuse rather than guess*: fewer than ``MIN_MATCHED`` of the bubbles
+   matched, a ring residual over ``MAX_FIT_MM``, or two orientations that
+   match about as well (a symmetric grid with no other cue) raise
+   :class:`~omr.errors.AlignmentError` ``alignment_failed``.
+
+``fit_error_mm`` is the RMS distance, in mm on the template, between the
+matched rings' centres and the meta's bubble centres.
+
+Frames:
+    Image pixels ``(x, y)``: origin top-left, x right, y down. Template
+    millimetres ``(x_mm, y_mm)`` as in the meta. ``h_img_to_mm`` maps image
+    pixels (full resolution) to template mm.
+
+Examples:
+    >>> import numpy as np, cv2
+    >>> from omr.template import build_template, render_sheet
+    >>> meta = {**build_template(20), "markers": []}
+    >>> page = render_sheet(build_template(20), dpi=100)
+    >>> reg = register(page, meta, mode="scan")
+    >>> reg.rotation, reg.fit_error_mm < 0.3, reg.matched == reg.expected
+    (0, True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from omr.errors import AlignmentError
+from omr.meta import as_sheet_meta
+from omr.types import GrayImage, SheetMeta
+
+__all__ = ["Registration", "find_rings", "page_from_meta", "register", "warp_registered"]
+
+F64 = npt.NDArray[np.float64]
+
+#: Rings are found on a copy this long: a 2 mm bubble on A4 is still ~13 px across.
+DETECT_LONG_PX = 1600
+#: Adaptive threshold window (px on the detection copy) and offset (grey levels below the local mean).
+THRESH_BLOCK_PX = 31
+THRESH_OFFSET = 10
+#: A blob is a ring candidate when its short side is this many px or more (noise below).
+MIN_RING_PX = 5
+#: Its long side may be this many times its short side (the meta's ovals are ~2:1).
+MAX_RING_ASPECT = 2.6
+#: Two blob centres closer than this fraction of the short side are one ring (outer and inner contour).
+SAME_RING = 0.5
+#: Rings within this factor of the most common size are bubbles; the rest is text, lines, scribbles.
+SIZE_TOLERANCE = 1.35
+#: A meta bubble matches a ring within this fraction of the bubble pitch (first pass; then halved twice).
+MATCH_PITCH = 0.45
+#: Refuse unless this fraction of the meta's bubbles is matched.
+MIN_MATCHED = 0.6
+#: ... and at least this many (a homography needs 4; a handful could match by chance).
+MIN_MATCHED_COUNT = 8
+#: Refuse when the matched rings sit further than this (RMS, mm) from the meta's centres.
+MAX_FIT_MM = 0.8
+#: Two orientations matching within this fraction of each other cannot be told apart by the bubbles.
+AMBIGUOUS = 0.8
+#: ... then the paper's edges decide: the page corners of one orientation must land within this (mm,
+#: worst corner: a photo often cuts a corner or a curled edge) of the outline or the image bounds ...
+EDGE_AGREE_MM = 15.0
+#: ... and those of every other orientation this much further away (mm).
+EDGE_MARGIN_MM = 15.0
+#: The paper outline must cover this fraction of the image to be a page, not a label.
+MIN_OUTLINE_AREA = 0.15
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Where the meta's page lies in the image.
+
+    Args:
+        h_img_to_mm: ``(3, 3)`` float64, full-resolution image px -> template mm.
+        method: ``outline``, ``page_bounds`` or ``bubble_grid``: the hypothesis that won.
+        rotation: 0/90/180/270, the page's turn in the image (clockwise).
+        fit_error_mm: RMS residual of the matched rings, mm on the template.
+        matched: meta bubbles matched to a ring.
+        expected: meta bubbles (answers and ID grid).
+        model: ``homography`` or ``affine``.
+    """
+
+    h_img_to_mm: F64
+    method: str
+    rotation: int
+    fit_error_mm: float
+    matched: int
+    expected: int
+    model: str
+
+
+def _bubble_centres(sheet: SheetMeta) -> tuple[F64, float]:
+    """All bubble centres ``(N, 2)`` in mm and the median bubble radius in mm."""
+    pts = [(c.x_mm, c.y_mm, c.r_mm) for q in sheet.questions for c in q.choices]
+    pts += [(b.x_mm, b.y_mm, b.r_mm) for b in sheet.id_bubbles]
+    arr = np.array(pts, np.float64)
+    return arr[:, :2], float(np.median(arr[:, 2]))
+
+
+def _pitch(xy: F64) -> float:
+    """Median nearest-neighbour distance of a point set."""
+    if len(xy) < 2:
+        return 1.0
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    np.fill_diagonal(d, np.inf)
+    return float(np.median(d.min(axis=1)))
+
+
+def find_rings(small: GrayImage) -> tuple[F64, F64]:
+    """Dark blob centres ``(N, 2)`` and short sides ``(N,)`` in ``small``'s pixels.
+
+    Examples:
+        >>> img = np.full((100, 100), 255, np.uint8)
+        >>> _ = cv2.circle(img, (30, 40), 8, 0, 2); _ = cv2.circle(img, (70, 40), 8, 0, -1)
+        >>> xy, size = find_rings(img)
+        >>> sorted((round(x), round(y)) for x, y in xy), bool((size > 14).all())
+        ([(30, 40), (70, 40)], True)
+    """
+    bw = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                               THRESH_BLOCK_PX, THRESH_OFFSET)
+    contours, _ = cv2.findContours(bw, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    xy: list[tuple[float, float]] = []
+    size: list[float] = []
+    for c in contours:
+        if len(c) < 5:
+            continue
+        (cx, cy), (w, h), _ang = cv2.minAreaRect(c)
+        short, long_ = min(w, h), max(w, h)
+        if short < MIN_RING_PX or long_ > MAX_RING_ASPECT * short:
+            continue
+        xy.append((cx, cy))
+        size.append(short)
+    if not xy:
+        return np.zeros((0, 2)), np.zeros(0)
+    pts, sz = np.array(xy, np.float64), np.array(size, np.float64)
+    keep = np.ones(len(pts), bool)
+    order = np.argsort(-sz)  # the outer contour of a ring wins over its inner one
+    for i in order:
+        if not keep[i]:
+            continue
+        close = np.hypot(*(pts - pts[i]).T) < SAME_RING * sz[i]
+        close[i] = False
+        keep &= ~close
+    return pts[keep], sz[keep]
+
+
+def _bubble_rings(xy: F64, size: F64, r_mm: float) -> tuple[F64, float]:
+    """The rings of the most common size (the bubbles) and the implied px per mm."""
+    if len(size) == 0:
+        return xy, 0.0
+    logs = np.log(size)
+    width = math.log(SIZE_TOLERANCE)
+    counts = [int((np.abs(logs - v) <= width).sum()) for v in logs]
+    mode = float(np.exp(np.median(logs[np.abs(logs - logs[int(np.argmax(counts))]) <= width])))
+    sel = np.abs(logs - math.log(mode)) <= width
+    return xy[sel], mode / (2.0 * r_mm)
+
+
+def _grid_angle(xy: F64) -> float:
+    """Dominant direction (radians, modulo 90 degrees) of the nearest-neighbour steps."""
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    np.fill_diagonal(d, np.inf)
+    j = d.argmin(axis=1)
+    v = xy[j] - xy
+    a = np.arctan2(v[:, 1], v[:, 0])
+    return float(np.angle(np.exp(4j * a).sum()) / 4.0)
+
+
+def _similarity(scale: float, angle: float, t: tuple[float, float]) -> F64:
+    c, s = math.cos(angle) * scale, math.sin(angle) * scale
+    return np.array([[c, -s, t[0]], [s, c, t[1]], [0.0, 0.0, 1.0]])
+
+
+def _vote_translation(rings: F64, mm: F64, a: F64, pitch_px: float, extent_px: float) -> tuple[float, float] | None:
+    """The translation most (ring, bubble) pairs agree on, for the linear part ``a`` (mm -> px).
+
+    Every pair votes for ``ring - a @ bubble`` in cells of a quarter pitch
+    (one ``bincount``); translations that would put the page more than two
+    image lengths away are not counted.
+    """
+    proj = mm @ a[:2, :2].T
+    t = (rings[:, None, :] - proj[None, :, :]).reshape(-1, 2)
+    cell = 0.25 * pitch_px
+    lo = -2.0 * extent_px
+    n = int(math.ceil(5.0 * extent_px / cell))
+    keys = np.floor((t - lo) / cell).astype(np.int64)
+    inside = ((keys >= 0) & (keys < n)).all(axis=1)
+    if not inside.any():
+        return None
+    flat = keys[inside, 0] * n + keys[inside, 1]
+    votes = np.bincount(flat, minlength=n * n)
+    best = int(np.argmax(votes))
+    sel = flat == best
+    ts = t[inside][sel]
+    return float(np.median(ts[:, 0])), float(np.median(ts[:, 1]))
+
+
+class _NearestRing:
+    """Nearest ring to any pixel of the detection copy in O(1): one distance transform with labels."""
+
+    def __init__(self, rings: F64, shape_hw: tuple[int, int]) -> None:
+        h, w = shape_hw
+        self.margin = 8
+        seeds = np.full((h + 2 * self.margin, w + 2 * self.margin), 255, np.uint8)
+        ij = np.round(rings).astype(np.int64) + self.margin
+        ij[:, 0] = np.clip(ij[:, 0], 0, seeds.shape[1] - 1)
+        ij[:, 1] = np.clip(ij[:, 1], 0, seeds.shape[0] - 1)
+        seeds[ij[:, 1], ij[:, 0]] = 0
+        self.dist, labels = cv2.distanceTransformWithLabels(seeds, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
+        lut = np.full(int(labels.max()) + 1, -1, np.int64)
+        lut[labels[ij[:, 1], ij[:, 0]]] = np.arange(len(rings))
+        self.index = lut[labels]
+        self.rings = rings
+
+    def query(self, pts: F64) -> tuple[npt.NDArray[np.int64], F64]:
+        """Index of the nearest ring and the distance to it (inf off the copy)."""
+        h, w = self.index.shape
+        x = np.round(pts[:, 0]).astype(np.int64) + self.margin
+        y = np.round(pts[:, 1]).astype(np.int64) + self.margin
+        on = (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        j = np.full(len(pts), -1, np.int64)
+        j[on] = self.index[y[on], x[on]]
+        d = np.full(len(pts), np.inf)
+        ok = j >= 0
+        d[ok] = np.hypot(*(self.rings[j[ok]] - pts[ok]).T)
+        return j, d
+
+
+def _refine(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float, model: str) -> tuple[F64, F64, F64] | None:
+    """Match projected bubbles to rings and refit, three times; returns ``(H mm->px, mm_used, px_used)``."""
+    hmat = h_mm_to_px
+    used_mm = used_px = np.zeros((0, 2))
+    for frac in (MATCH_PITCH, MATCH_PITCH / 2, MATCH_PITCH / 4):
+        proj = cv2.perspectiveTransform(mm[None], hmat)[0]
+        j, d = near.query(proj)
+        ok = d <= frac * pitch_px
+        # one ring answers one bubble
+        _, first = np.unique(j[ok], return_index=True)
+        idx = np.flatnonzero(ok)[first]
+        if len(idx) < max(4, MIN_MATCHED_COUNT // 2):
+            return None
+        used_mm, used_px = mm[idx], near.rings[j[idx]]
+        if model == "affine":
+            a, _ = cv2.estimateAffine2D(used_mm, used_px, method=cv2.RANSAC, ransacReprojThreshold=0.2 * pitch_px)
+            if a is None:
+                return None
+            hmat = np.vstack([a, [0.0, 0.0, 1.0]])
+        else:
+            hm, _ = cv2.findHomography(used_mm, used_px, cv2.RANSAC, 0.2 * pitch_px)
+            if hm is None:
+                return None
+            hmat = np.asarray(hm, np.float64)
+    return np.asarray(hmat, np.float64), used_mm, used_px
+
+
+def _grid_steps(mm: F64) -> list[tuple[float, float]]:
+    """One bubble step along each grid direction of the meta (the eight neighbouring placements), mm."""
+    d = np.hypot(mm[:, None, 0] - mm[None, :, 0], mm[:, None, 1] - mm[None, :, 1])
+    np.fill_diagonal(d, np.inf)
+    v = mm[d.argmin(axis=1)] - mm
+    horiz = np.abs(v[:, 0]) >= np.abs(v[:, 1])
+    sx = float(np.median(np.abs(v[horiz, 0]))) if horiz.any() else 0.0
+    vert = mm[:, None, 1] - mm[None, :, 1]
+    same_col = (np.abs(mm[:, None, 0] - mm[None, :, 0]) < 0.5) & (np.abs(vert) > 0.5)
+    sy = float(np.median(np.abs(vert[same_col]))) if same_col.any() else sx
+    return [(dx * sx, dy * sy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
+
+
+def _shift(dx_mm: float, dy_mm: float) -> F64:
+    return np.array([[1.0, 0.0, dx_mm], [0.0, 1.0, dy_mm], [0.0, 0.0, 1.0]])
+
+
+def _count(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float) -> int:
+    """Meta bubbles within a quarter pitch of a ring under ``h_mm_to_px``."""
+    _j, d = near.query(cv2.perspectiveTransform(mm[None], h_mm_to_px)[0])
+    return int((d <= MATCH_PITCH / 2 * pitch_px).sum())
+
+
+def _outline_quad(small: GrayImage) -> list[tuple[float, float]] | None:
+    """The largest bright quadrilateral (paper on a darker background), clockwise from any corner."""
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+    contours, _ = cv2.findContours(bw, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    if cv2.contourArea(c) < MIN_OUTLINE_AREA * small.shape[0] * small.shape[1]:
+        return None
+    hull = cv2.convexHull(c)
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.01, 0.02, 0.03, 0.05):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            pts = approx[:, 0, :].astype(np.float64)
+            centre = pts.mean(axis=0)
+            order = np.argsort(np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0]))
+            return [(float(pts[i, 0]), float(pts[i, 1])) for i in order]
+    return None
+
+
+def _quad_hypotheses(quad: list[tuple[float, float]], sheet: SheetMeta) -> list[tuple[int, F64]]:
+    """The page corners (TL, TR, BR, BL in mm) assigned to ``quad`` in each of the 4 cyclic ways."""
+    w, h = sheet.page_w_mm, sheet.page_h_mm
+    dst = np.array([(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)], np.float32)
+    out = []
+    for k in range(4):
+        src = np.array([quad[(i + k) % 4] for i in range(4)], np.float32)
+        out.append((k, cv2.getPerspectiveTransform(dst, src).astype(np.float64)))
+    return out
+
+
+def _rotation(h_img_to_mm: F64) -> int:
+    inv = np.linalg.inv(h_img_to_mm)
+    p = cv2.perspectiveTransform(np.array([[[0.0, 0.0], [100.0, 0.0]]]), inv)[0]
+    ang = math.degrees(math.atan2(p[1][1] - p[0][1], p[1][0] - p[0][0]))
+    return int(round(ang / 90.0)) % 4 * 90
+
+
+def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str = "auto") -> Registration:
+    """Locate the meta's page in ``gray`` from its printed bubbles alone.
+
+    Args:
+        gray: ``(H, W)`` uint8 photo or scan, any rotation.
+        meta: the sheet meta; its markers are not used.
+        mode: ``scan`` fits an affine map, ``photo``/``auto`` a homography.
+
+    Raises:
+        AlignmentError: ``alignment_failed`` when too few bubbles match, the
+            fit is poor, or the orientation cannot be told.
+    """
+    sheet = as_sheet_meta(meta)
+    mm, r_mm = _bubble_centres(sheet)
+    gh, gw = gray.shape
+    k = max(1.0, max(gh, gw) / DETECT_LONG_PX)
+    small = cv2.resize(gray, (round(gw / k), round(gh / k)), interpolation=cv2.INTER_AREA) if k > 1 else gray
+    small = np.asarray(small, np.uint8)
+    all_xy, all_size = find_rings(small)
+    rings, px_per_mm = _bubble_rings(all_xy, all_size, r_mm)
+    pitch_mm = _pitch(mm)
+    model = "affine" if mode == "scan" else "homography"
+    if len(rings) < MIN_MATCHED_COUNT:
+        raise AlignmentError("alignment_failed", f"found {len(rings)} bubble rings; the meta has {len(mm)} bubbles")
+    hyps: list[tuple[str, F64]] = []
+    quad = _outline_quad(small)
+    if quad is not None:
+        hyps += [("outline", h) for _, h in _quad_hypotheses(quad, sheet)]
+    sh, sw = small.shape
+    bounds = [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)]
+    hyps += [("page_bounds", h) for _, h in _quad_hypotheses(bounds, sheet)]
+    if px_per_mm > 0:
+        angle = _grid_angle(rings)
+        for turn in range(4):
+            a = _similarity(px_per_mm, angle + turn * math.pi / 2, (0.0, 0.0))
+            t = _vote_translation(rings, mm, a, pitch_mm * px_per_mm, float(max(sh, sw)))
+            if t is not None:
+                hyps.append(("bubble_grid", _similarity(px_per_mm, angle + turn * math.pi / 2, t)))
+    results: list[tuple[int, float, str, F64]] = []
+    near = _NearestRing(rings, (sh, sw))
+    steps = _grid_steps(mm)
+    for method, h_mm_to_small in hyps:
+        pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
+        fit = _refine(near, mm, h_mm_to_small, pitch_px, model)
+        if fit is None:
+            continue
+        # a regular grid also matches one row or column off: try the neighbouring placements
+        shifted = max(((_count(near, mm, fit[0] @ _shift(dx, dy), pitch_px), dx, dy) for dx, dy in steps),
+                      key=lambda c: c[0])
+        if shifted[0] > len(fit[1]):
+            fit = _refine(near, mm, fit[0] @ _shift(shifted[1], shifted[2]), pitch_px, model) or fit
+        hmat, used_mm, used_px = fit
+        back = cv2.perspectiveTransform(used_px[None], np.linalg.inv(hmat))[0]
+        err = float(np.sqrt(((back - used_mm) ** 2).sum(axis=1).mean()))
+        results.append((len(used_mm), err, method, hmat))
+    if not results:
+        raise AlignmentError("alignment_failed", "no placement of the meta's bubbles matches the printed rings")
+    scale = np.diag([k, k, 1.0])
+    best: dict[int, tuple[int, float, str, F64]] = {}
+    for r in sorted(results, key=lambda r: (-r[0], r[1])):
+        best.setdefault(_rotation(np.asarray(np.linalg.inv(scale @ r[3]), np.float64)), r)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
+    rot, (n, err, method, h_mm_to_small) = ranked[0]
+    if n < max(MIN_MATCHED_COUNT, MIN_MATCHED * len(mm)):
+        raise AlignmentError("alignment_failed", f"only {n} of {len(mm)} bubbles match a printed ring")
+    tied = [(r, v) for r, v in ranked if v[0] >= AMBIGUOUS * n]
+    if len(tied) > 1:
+        # a symmetric bubble layout: the paper's edges (outline, or the image bounds of a scan) decide
+        quads = [q for q in (quad, bounds) if q is not None]
+        edges = sorted((_edge_error_mm(v[3], quads, sheet), i) for i, (_r, v) in enumerate(tied))
+        if not (edges[0][0] <= EDGE_AGREE_MM and edges[1][0] >= edges[0][0] + EDGE_MARGIN_MM):
+            turns = " and ".join(str(r) for r, _ in tied)
+            raise AlignmentError("alignment_failed", f"the bubble layout fits {turns} degrees and the paper's edges "
+                                 "do not tell them apart: orientation unknown")
+        rot, (n, err, method, h_mm_to_small) = tied[edges[0][1]]
+    if err > MAX_FIT_MM:
+        raise AlignmentError("alignment_failed", f"the printed bubbles fit the meta to {err:.2f} mm RMS (limit {MAX_FIT_MM})")
+    if _half_turn_symmetric(mm, pitch_mm):
+        # the bubbles alone match as well turned half way: only the paper's edges can tell
+        twin = h_mm_to_small @ _half_turn(mm)
+        quads = [q for q in (quad, bounds) if q is not None]
+        mine, other = _edge_error_mm(h_mm_to_small, quads, sheet), _edge_error_mm(twin, quads, sheet)
+        if not (mine <= EDGE_AGREE_MM and other >= mine + EDGE_MARGIN_MM):
+            raise AlignmentError("alignment_failed", "the bubble layout is symmetric under a half turn and the paper's "
+                                 "edges do not tell the two orientations apart")
+    h_img_to_mm = np.asarray(np.linalg.inv(scale @ h_mm_to_small), np.float64)
+    return Registration(h_img_to_mm, method, rot, round(err, 3), n, len(mm), model)
+
+
+def _half_turn(mm: F64) -> F64:
+    """The half turn (mm -> mm) about the centre of the bubbles' bounding box."""
+    cx, cy = (mm.min(axis=0) + mm.max(axis=0)) / 2.0
+    return np.array([[-1.0, 0.0, 2.0 * cx], [0.0, -1.0, 2.0 * cy], [0.0, 0.0, 1.0]])
+
+
+def _half_turn_symmetric(mm: F64, pitch_mm: float) -> bool:
+    """True when turning the bubble layout half way lands (nearly) every bubble on another one."""
+    turned = cv2.perspectiveTransform(mm[None], _half_turn(mm))[0]
+    d = np.hypot(turned[:, None, 0] - mm[None, :, 0], turned[:, None, 1] - mm[None, :, 1]).min(axis=1)
+    return bool((d <= MATCH_PITCH / 2 * pitch_mm).mean() >= AMBIGUOUS)
+
+
+def _edge_error_mm(h_mm_to_px: F64, quads: list[list[tuple[float, float]]], sheet: SheetMeta) -> float:
+    """How far (mm, worst corner) the page's corners land from the nearest of ``quads`` (any cyclic order)."""
+    w, h = sheet.page_w_mm, sheet.page_h_mm
+    corners = cv2.perspectiveTransform(np.array([[(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]]), h_mm_to_px)[0]
+    px_per_mm = math.sqrt(abs(np.linalg.det(h_mm_to_px[:2, :2])))
+    out = math.inf
+    for q in quads:
+        arr = np.array(q, np.float64)
+        for shift in range(4):
+            d = np.hypot(*(np.roll(arr, shift, axis=0) - corners).T).max() / px_per_mm
+            out = min(out, float(d))
+    return out
+
+
+def warp_registered(gray: GrayImage, reg: Registration, sheet: SheetMeta, px_per_mm: float) -> GrayImage:
+    """Warp ``gray`` into the template frame at ``px_per_mm`` (white outside the photo)."""
+    out_w, out_h = round(sheet.page_w_mm * px_per_mm), round(sheet.page_h_mm * px_per_mm)
+    m_out = np.diag([px_per_mm, px_per_mm, 1.0]) @ reg.h_img_to_mm
+    return np.asarray(cv2.warpPerspective(gray, m_out, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                                          borderMode=cv2.BORDER_CONSTANT, borderValue=255), np.uint8)
+
+
+def page_from_meta(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
+                   *, px_per_mm: float = 6.0) -> Any:
+    """:func:`register` then warp: an :class:`omr.warp.WarpedPage` the readers can use.
+
+    ``alignment`` carries ``method`` (``outline``/``page_bounds``/``bubble_grid``),
+    ``rotation``, ``fit_error_mm`` (the rings' RMS residual), ``model``,
+    ``markers_found`` (0), ``rings_matched`` and ``rings_expected``.
+    """
+    from omr.warp import WarpedPage
+
+    sheet = as_sheet_meta(meta)
+    reg = register(gray, sheet, mode=mode)
+    page = warp_registered(gray, reg, sheet, px_per_mm)
+    gh, gw = gray.shape
+    quad = cv2.perspectiveTransform(
+        np.array([[[0.0, 0.0], [gw - 1.0, 0.0], [gw - 1.0, gh - 1.0], [0.0, gh - 1.0]]]), reg.h_img_to_mm)[0]
+    alignment = {"method": reg.method, "rotation": reg.rotation, "fit_error_mm": reg.fit_error_mm,
+                 "model": reg.model, "markers_found": 0, "rings_matched": reg.matched,
+                 "rings_expected": reg.expected}
+    return WarpedPage(page, px_per_mm, alignment, [[round(float(x), 2), round(float(y), 2)] for x, y in quad])
