@@ -115,7 +115,7 @@ def _vector(data: Any) -> Vector | None:
     return np.frombuffer(data, dtype="<f4").astype(np.float32)
 
 
-_cache: EmbeddingCache | None = None
+_cache: tuple[tuple[str, int, int], EmbeddingCache] | None = None
 
 
 def embed_cache() -> EmbeddingCache:
@@ -123,16 +123,19 @@ def embed_cache() -> EmbeddingCache:
 
     The cache lives beside the results (``CELERY_RESULT_BACKEND``, by default the
     local Redis), bounded by ``AI_WORKER_EMBED_CACHE_TTL_S`` and
-    ``AI_WORKER_EMBED_CACHE_MAX_ITEMS``.
+    ``AI_WORKER_EMBED_CACHE_MAX_ITEMS``. A settings change (tests) opens a new one.
     """
     global _cache
-    if _cache is None:
-        from ai_tasks.settings import get_settings
+    from ai_tasks.settings import get_settings
 
-        s = get_settings()
-        url = s.resolved_result_backend
+    s = get_settings()
+    config = (s.resolved_result_backend, s.embed_cache_ttl_s, s.embed_cache_max_items)
+    if _cache is None or _cache[0] != config:
+        url, ttl_s, max_items = config
+        cache: EmbeddingCache
         if url.startswith(("redis://", "rediss://", "unix://")):
-            _cache = RedisEmbeddingCache(url, ttl_s=s.embed_cache_ttl_s, max_items=s.embed_cache_max_items)
+            cache = RedisEmbeddingCache(url, ttl_s=ttl_s, max_items=max_items)
         else:
-            _cache = MemoryEmbeddingCache(min(s.embed_cache_max_items, _MEMORY_ITEMS))
-    return _cache
+            cache = MemoryEmbeddingCache(min(max_items, _MEMORY_ITEMS))
+        _cache = (config, cache)
+    return _cache[1]

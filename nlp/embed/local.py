@@ -187,7 +187,7 @@ class TorchEmbedder:
         self.model = model
         self.cache_id = f"{model}+torch"
         self.device = device
-        self.dimensions = int(st.get_sentence_embedding_dimension())
+        self.dimensions = int(embedding_dimension(st))
 
     def encode(self, texts: Sequence[str]) -> Matrix:
         if not texts:
@@ -197,6 +197,12 @@ class TorchEmbedder:
             show_progress_bar=False,
         )
         return normalize_rows(out)
+
+
+def embedding_dimension(st: Any) -> int:
+    """A SentenceTransformer's vector length (the method was renamed in sentence-transformers 6)."""
+    getter = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+    return int(getter())
 
 
 def _cuda_available() -> bool:

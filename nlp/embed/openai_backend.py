@@ -174,7 +174,7 @@ class OpenAIEmbedder:
             except openai.APIConnectionError as exc:
                 wait_s = None
                 error = EngineUnavailableError("openai_unavailable", f"cannot reach the server: {exc}")
-            except openai.APIResponseValidationError as exc:
+            except (openai.APIResponseValidationError, ValueError) as exc:  # ValueError: JSON that does not parse
                 raise OutputError("openai_bad_response", f"reply is not an embeddings list: {exc}"[:300]) from None
             error.retry_after_s = wait_s  # read by the task's retry countdown
             if attempt == MAX_ATTEMPTS or (wait_s is not None and wait_s > MAX_INLINE_WAIT_S):
