@@ -96,7 +96,7 @@ class SheetMeta:
         questions: Questions ordered by number.
         title: Optional header title.
         raw: The JSON-able meta dict this was built from.
-        meta_hash: Stable hash of ``raw`` (cache key for per-template masks).
+        meta_hash: Stable hash of ``raw`` (the key of :func:`omr.compiled.compile_sheet`'s cache).
     """
 
     page_w_mm: float

@@ -19,7 +19,7 @@ figures in ``docs/omr.md``, section "Warp"):
    mode, the image bounds, in their best-correlated orientation, checked the
    same way. Nothing left: :class:`~omr.errors.AlignmentError`.
 5. One ``warpPerspective`` to ``px_per_mm`` (:func:`_warp_once`).
-6. :func:`_verify_and_correct`: printed ring blocks are located on that page
+6. :func:`omr.refine.verify_and_correct`: printed ring blocks are located on that page
    (:mod:`omr.refine`); a smooth residual shift is removed by resampling once
    more from the source image, and the misalignment left is ``fit_error_mm``.
 
@@ -59,7 +59,7 @@ from omr.fiducials import (
     underdetermined,
 )
 from omr.meta import as_sheet_meta
-from omr.refine import APPLY_MIN_MM, SEARCH_MM, Offsets, ShiftField, fit_field, measure_offsets
+from omr.refine import Correction, verify_and_correct
 from omr.thumbnail import THUMB_SRC_LONG_PX, correlate, orient
 from omr.types import GrayImage, Marker, SheetMeta
 
@@ -103,22 +103,6 @@ MIN_OUTLINE_AREA = 0.15
 """The paper outline must cover this fraction of the detection image."""
 OUTLINE_EPS = (0.01, 0.02, 0.03, 0.05)
 """Polygon simplification tolerances tried (fractions of the outline's perimeter) to find 4 corners."""
-REMAP_STEP_PX = 8
-"""The resampling map is computed every this many page px and upsampled (near-linear over a cell)."""
-MAX_SHIFT_MM = 3.0
-"""The correction field is clipped to this far from the bubbles (where nothing measured it)."""
-UNVERIFIED_FIT_MM = 0.9
-"""``fit_error_mm`` of a page whose ring blocks could not be measured and whose markers say nothing."""
-MIN_ANCHORS = 3
-MIN_ANCHORS_SHARE = 3
-"""A ring check needs ``MIN_ANCHORS`` blocks and at least 1 in ``MIN_ANCHORS_SHARE`` of them fitted."""
-REFINE_PASSES = 2
-ALIAS_SHIFT_MM = 2.9
-"""A correction this large (the bubble pitch is 6.2-6.4 mm) cannot rule out a one-bubble slip."""
-ALIAS_FIT_MM = 1.0
-"""``fit_error_mm`` reported (at least) after such a correction: the review flags it."""
-SECOND_PASS_MM = 0.15
-"""Misalignment left after a correction that is worth a second pass."""
 
 F64 = npt.NDArray[np.float64]
 
@@ -183,14 +167,6 @@ class ChosenPage(NamedTuple):
     markers: list[MarkerHit]
     marker_rms_mm: float
     model: str
-
-
-class Correction(NamedTuple):
-    """Outcome of the ring check: the page, its ``fit_error_mm`` and extra alignment keys."""
-
-    page: GrayImage
-    fit_error_mm: float
-    extra: dict[str, Any]
 
 
 @dataclass
@@ -278,7 +254,7 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
     fixed = Correction(page, marker_err, {})
     if refine:
         trusted = marker_err if len(chosen.markers) >= MIN_MARKERS_TRUSTED else None
-        fixed = _verify_and_correct(gray, page, chosen.h_img_to_mm, compiled, trusted)
+        fixed = verify_and_correct(gray, page, chosen.h_img_to_mm, compiled, trusted)
     return WarpedPage(fixed.page, px_per_mm, _alignment(chosen, marker_err, fixed),
                       _source_quad_mm(gray, chosen.h_img_to_mm))
 
@@ -540,93 +516,3 @@ def _cyclic(pts: list[tuple[float, float]]) -> list[int] | None:
         if cross <= 0:
             return None
     return order
-
-
-def _remap(gray: GrayImage, h_img_to_mm: F64, fields: list[ShiftField], px_per_mm: float,
-           out_wh: tuple[int, int]) -> GrayImage:
-    """Resample the page from ``gray`` through ``H^-1(p + d(p))`` (one interpolation).
-
-    ``fields`` are applied last-measured first: ``[d2, d1]`` maps ``p`` to
-    ``q = p + d2(p)``, then to ``q + d1(q)``.
-
-    The source map is computed on a coarse grid (every ``REMAP_STEP_PX`` page px,
-    at the sample positions ``cv2.resize`` interpolates from) and upsampled
-    bilinearly: both the homography and the smooth field are near-linear over
-    a cell, so the error is far below a pixel.
-    """
-    out_w, out_h = out_wh
-    step = REMAP_STEP_PX
-    nx, ny = -(-out_w // step), -(-out_h // step)
-    xs = ((np.arange(nx) + 0.5) * step - 0.5) / px_per_mm
-    ys = ((np.arange(ny) + 0.5) * step - 0.5) / px_per_mm
-    xm, ym = np.meshgrid(xs, ys)
-    for f in fields:
-        dx, dy = f(xm, ym)
-        lim = np.minimum(1.0, MAX_SHIFT_MM / np.maximum(np.hypot(dx, dy), 1e-9))  # tame it far from the bubbles
-        xm, ym = xm + dx * lim, ym + dy * lim
-    pts = np.stack([xm, ym], axis=-1).reshape(1, -1, 2)
-    src = cv2.perspectiveTransform(pts, np.linalg.inv(h_img_to_mm))[0].reshape(ny, nx, 2).astype(np.float32)
-    big = np.ascontiguousarray(cv2.resize(src, (nx * step, ny * step), interpolation=cv2.INTER_LINEAR)[:out_h, :out_w])
-    map1, map2 = cv2.convertMaps(big, np.empty((0, 0), np.float32), cv2.CV_16SC2)
-    return np.asarray(cv2.remap(gray, map1, map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                                borderValue=255), np.uint8)
-
-
-def _misalignment_mm(off: Offsets) -> float:
-    """RMS anchor misalignment: trusted anchors by their offset, anchors on the window edge at ``SEARCH_MM``."""
-    d = np.concatenate([np.hypot(*off.d_mm[off.ok].T), np.full(int(off.clipped.sum()), SEARCH_MM)])
-    return float(np.sqrt((d ** 2).mean())) if len(d) else float("nan")
-
-
-def _verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, compiled: CompiledSheet,
-                        marker_err: float | None) -> Correction:
-    """Check the warp on the printed bubble blocks, remove smooth residual shifts.
-
-    Returns the :class:`Correction`. Its ``fit_error_mm`` is
-    the RMS misalignment of the anchor blocks measured on the page returned
-    (after the correction, when one was applied): the misalignment the readers
-    see. Without enough measurable anchors (fewer than a third, or 3) it is the
-    marker residual (given with >= ``MIN_MARKERS_TRUSTED`` markers) or
-    ``UNVERIFIED_FIT_MM``.
-    """
-    px_per_mm = compiled.px_per_mm
-    off = measure_offsets(page, compiled)
-    n = len(off.ok)
-    fit = fit_field(off) if n else None
-    used_n = 0 if fit is None else int(fit[2].sum())
-    if fit is None or used_n < max(MIN_ANCHORS, n // MIN_ANCHORS_SHARE):
-        err = marker_err if marker_err is not None else UNVERIFIED_FIT_MM
-        return Correction(page, err, {"refined": False, "anchors": n, "anchors_used": used_n})
-    sfield, _res, used = fit
-    before = _misalignment_mm(off)
-    shift = float(np.hypot(*sfield(off.center_mm[used, 0], off.center_mm[used, 1])).max())
-    extra: dict[str, Any] = {"refined": False, "anchors": n, "anchors_used": used_n,
-                             "ring_rms_mm": round(before, 3), "max_shift_mm": round(shift, 3)}
-    if shift < APPLY_MIN_MM:
-        return Correction(page, before, extra)
-    fields = [sfield]
-    best = (before, page, 0)
-    for _ in range(REFINE_PASSES):
-        fixed = _remap(gray, h_img_to_mm, fields, px_per_mm, (page.shape[1], page.shape[0]))
-        off = measure_offsets(fixed, compiled)
-        after = _misalignment_mm(off)
-        if not after < best[0]:  # no better (also when nothing is measurable now)
-            break
-        best = (after, fixed, len(fields))
-        extra["refined"] = True
-        fit = fit_field(off) if after > SECOND_PASS_MM else None
-        if fit is None or int(fit[2].sum()) < max(MIN_ANCHORS, n // MIN_ANCHORS_SHARE):
-            break
-        fields.insert(0, fit[0])
-    err, page, applied = best
-    if applied:
-        cx, cy = off.center_mm[:, 0].copy(), off.center_mm[:, 1].copy()
-        x, y = cx, cy
-        for f in fields[len(fields) - applied:]:
-            dx, dy = f(x, y)
-            x, y = x + dx, y + dy
-        total = float(np.hypot(x - cx, y - cy).max())
-        extra["max_shift_mm"] = round(total, 3)
-        if total > ALIAS_SHIFT_MM:  # near half the bubble pitch: may have locked onto the neighbour
-            err = max(err, ALIAS_FIT_MM)
-    return Correction(page, err, extra)
