@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ai_tasks.cli import ocr as ocr_cli
 
     ocr_cli.add_parser(sub)
+    from ai_tasks.cli import embed as embed_cli
+
+    embed_cli.add_parser(sub)
     return parser
 
 
