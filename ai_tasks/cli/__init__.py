@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     from ai_tasks.cli import embed as embed_cli
 
     embed_cli.add_parser(sub)
+    from ai_tasks.cli import handwriting as handwriting_cli
+    from ai_tasks.cli import video as video_cli
+
+    handwriting_cli.add_parser(sub)
+    video_cli.add_parser(sub)
     return parser
 
 

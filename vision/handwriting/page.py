@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["page_mask", "page_quad"]
+__all__ = ["locate_page", "page_mask", "page_quad"]
 
 #: the page is searched on a copy this long (px): its outline needs no detail.
 SEARCH_LONG_SIDE_PX = 400
@@ -45,6 +45,12 @@ SCAN_FRACTION = 0.97
 
 def page_quad(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
     """The page's convex outline ``(N, 2)`` float32 in frame pixels, or ``None`` (no page / a scan)."""
+    return locate_page(image)[1]
+
+
+def locate_page(image: npt.NDArray[np.uint8]) -> tuple[str, npt.NDArray[np.float32] | None]:
+    """``("page", hull)``: a page on a background; ``("full", None)``: paper fills the frame;
+    ``("none", None)``: no paper in sight (a desk, a hand, the ceiling)."""
     h, w = image.shape[:2]
     scale = min(1.0, SEARCH_LONG_SIDE_PX / max(h, w))
     small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
@@ -59,17 +65,19 @@ def page_quad(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
     bright = np.asarray(cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))), np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
     if n <= 1:
-        return None
+        return "none", None
     best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     area = float(stats[best, cv2.CC_STAT_AREA]) / (small.shape[0] * small.shape[1])
-    if area < MIN_PAGE_FRACTION or area >= SCAN_FRACTION:
-        return None
+    if area < MIN_PAGE_FRACTION:
+        return "none", None
+    if area >= SCAN_FRACTION:
+        return "full", None
     contours, _ = cv2.findContours((labels == best).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     hull = cv2.convexHull(max(contours, key=cv2.contourArea)).reshape(-1, 2).astype(np.float32)
     if cv2.contourArea(hull) / (small.shape[0] * small.shape[1]) >= SCAN_FRACTION:
-        return None
-    out: npt.NDArray[np.float32] = hull / np.float32(scale)
-    return out
+        return "full", None
+    out: npt.NDArray[np.float32] = (hull / np.float32(scale)).astype(np.float32)
+    return "page", out
 
 
 def page_mask(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
