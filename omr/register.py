@@ -77,12 +77,17 @@ THRESH_OFFSET = 10
 MIN_RING_PX = 5
 #: Its long side may be this many times its short side (the meta's ovals are ~2:1).
 MAX_RING_ASPECT = 2.6
-#: Two blob centres closer than this fraction of the short side are one ring (outer and inner contour).
+#: Two blob centres closer than this fraction of the short side are one ring (outer and inner contour) ...
 SAME_RING = 0.5
+#: ... when the inner one is at least 1/this of the outer: a ring's hole or the letter printed in it,
+#: not the rings inside a block's frame (those are 1/5 of it or smaller).
+INSIDE_RATIO = 4.0
 #: Rings within this factor of the most common size are bubbles; the rest is text, lines, scribbles.
 SIZE_TOLERANCE = 1.35
 #: A meta bubble matches a ring within this fraction of the bubble pitch (first pass; then halved twice).
 MATCH_PITCH = 0.45
+#: Blobs up to this many bubble diameters can answer a bubble when matching (rings, labels in them).
+MAX_CANDIDATE = 2.2
 #: Refuse unless this fraction of the meta's bubbles is matched.
 MIN_MATCHED = 0.6
 #: ... and at least this many (a homography needs 4; a handful could match by chance).
@@ -172,22 +177,36 @@ def find_rings(small: GrayImage) -> tuple[F64, F64]:
     for i in order:
         if not keep[i]:
             continue
-        close = np.hypot(*(pts - pts[i]).T) < SAME_RING * sz[i]
+        # the ring's inner contour, or a letter printed inside it; a block's frame around rings is not
+        close = (np.hypot(*(pts - pts[i]).T) < SAME_RING * sz[i]) & (sz * INSIDE_RATIO >= sz[i])
         close[i] = False
         keep &= ~close
     return pts[keep], sz[keep]
 
 
-def _bubble_rings(xy: F64, size: F64, r_mm: float) -> tuple[F64, float]:
-    """The rings of the most common size (the bubbles) and the implied px per mm."""
+def _bubble_rings(xy: F64, size: F64, r_mm: float, pitch_mm: float) -> tuple[F64, float]:
+    """The rings that are the bubbles, and the implied px per mm.
+
+    Blobs are grouped by size (within ``SIZE_TOLERANCE``); the bubbles are the
+    group whose size and spacing agree with the meta: its short side gives
+    px/mm (``2 r``), and its members' nearest-neighbour distance must then be
+    about one bubble pitch. Text and scribbles are many but do not agree.
+    """
     if len(size) == 0:
         return xy, 0.0
     logs = np.log(size)
     width = math.log(SIZE_TOLERANCE)
-    counts = [int((np.abs(logs - v) <= width).sum()) for v in logs]
-    mode = float(np.exp(np.median(logs[np.abs(logs - logs[int(np.argmax(counts))]) <= width])))
-    sel = np.abs(logs - math.log(mode)) <= width
-    return xy[sel], mode / (2.0 * r_mm)
+    best: tuple[float, F64, float] = (math.inf, xy[:0], 0.0)
+    for centre in np.unique(np.round(logs / (width / 2))) * (width / 2):
+        sel = np.abs(logs - centre) <= width
+        if sel.sum() < MIN_MATCHED_COUNT:
+            continue
+        px_per_mm = float(np.exp(np.median(logs[sel]))) / (2.0 * r_mm)
+        spacing = _pitch(xy[sel]) / (pitch_mm * px_per_mm)
+        miss = abs(math.log(spacing)) - 0.05 * math.log(int(sel.sum()))  # ties: the bigger group
+        if miss < best[0]:
+            best = (miss, xy[sel], px_per_mm)
+    return best[1], best[2]
 
 
 def _grid_angle(xy: F64) -> float:
@@ -370,8 +389,8 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     small = cv2.resize(gray, (round(gw / k), round(gh / k)), interpolation=cv2.INTER_AREA) if k > 1 else gray
     small = np.asarray(small, np.uint8)
     all_xy, all_size = find_rings(small)
-    rings, px_per_mm = _bubble_rings(all_xy, all_size, r_mm)
     pitch_mm = _pitch(mm)
+    rings, px_per_mm = _bubble_rings(all_xy, all_size, r_mm, pitch_mm)
     model = "affine" if mode == "scan" else "homography"
     if len(rings) < MIN_MATCHED_COUNT:
         raise AlignmentError("alignment_failed", f"found {len(rings)} bubble rings; the meta has {len(mm)} bubbles")
@@ -390,7 +409,10 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
             if t is not None:
                 hyps.append(("bubble_grid", _similarity(px_per_mm, angle + turn * math.pi / 2, t)))
     results: list[tuple[int, float, str, F64]] = []
-    near = _NearestRing(rings, (sh, sw))
+    # every blob up to twice a bubble's size may answer a bubble: the ring itself, or the label printed
+    # inside it (same centre); the size group alone misses rings split by their labels
+    cands = all_xy[all_size <= MAX_CANDIDATE * 2.0 * r_mm * px_per_mm] if px_per_mm > 0 else all_xy
+    near = _NearestRing(cands, (sh, sw))
     steps = _grid_steps(mm)
     for method, h_mm_to_small in hyps:
         pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
