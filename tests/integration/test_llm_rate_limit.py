@@ -63,8 +63,8 @@ def test_rate_limit_spaces_calls_on_a_threads_worker(workers: Workers, llm_serve
 
     # Warm-up: the first job in a worker pays importing openai and building the
     # client (~1-2 s on a busy box), which would bunch the calls behind it.
-    llm_server.extend([completion(json.dumps(GOOD))])
-    warm = {"id": f"warm-{uuid.uuid4().hex[:6]}", "type": "problem_generation", "payload": {"ocr_text": "1+1=?"}}
+    llm_server.expect("warm-up", [completion(json.dumps(GOOD))])
+    warm = {"id": f"warm-{uuid.uuid4().hex[:6]}", "type": "problem_generation", "payload": {"ocr_text": "1+1=? warm-up"}}
     assert workers.client.send_task("ai.job", args=[warm]).get(timeout=90)["status"] == "DONE"
 
     llm_server.extend([stamped] * JOBS)

@@ -91,11 +91,18 @@ def _job(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     return {"id": f"{kind}-{uuid.uuid4().hex[:8]}", "type": kind, "payload": payload}
 
 
+def _key() -> str:
+    """A marker put in a job's OCR text: the server answers that job from its own script."""
+    return f"case-{uuid.uuid4().hex[:10]}"
+
+
 def test_llm_worker_on_threads_overlaps_calls(running: Workers, llm_server: ScriptedServer) -> None:
     gauge = _InFlight()
-    llm_server.extend([_slow(completion(json.dumps(GOOD)), gauge) for _ in range(LLM_THREADS)])
-    sent = [running.client.send_task("ai.job", args=[_job("problem_generation", {"ocr_text": f"2+3=? #{i}"})])
-            for i in range(LLM_THREADS)]
+    keys = [_key() for _ in range(LLM_THREADS)]
+    for key in keys:
+        llm_server.expect(key, [_slow(completion(json.dumps(GOOD)), gauge)])
+    sent = [running.client.send_task("ai.job", args=[_job("problem_generation", {"ocr_text": f"2+3=? {key}"})])
+            for key in keys]
     outs = [r.get(timeout=90) for r in sent]
     assert all(o["status"] == "DONE" for o in outs), outs
     assert outs[0]["result"]["answer"] == "5" and outs[0]["result"]["usage"]["calls"] == 1
@@ -103,11 +110,11 @@ def test_llm_worker_on_threads_overlaps_calls(running: Workers, llm_server: Scri
 
 
 def test_rate_limited_call_is_retried_after_retry_after(running: Workers, llm_server: ScriptedServer) -> None:
-    before = llm_server.calls
-    llm_server.extend([error(429, "slow down", headers={"Retry-After": "1"}), completion(json.dumps(GOOD))])
-    out = running.client.send_task("ai.job", args=[_job("problem_generation", {"ocr_text": "2+3=?"})]).get(timeout=90)
+    key = _key()
+    llm_server.expect(key, [error(429, "slow down", headers={"Retry-After": "1"}), completion(json.dumps(GOOD))])
+    out = running.client.send_task("ai.job", args=[_job("problem_generation", {"ocr_text": f"2+3=? {key}"})]).get(timeout=90)
     assert out["status"] == "DONE", out
-    assert llm_server.calls - before == 2
+    assert llm_server.calls_with(key) == 2
 
 
 @pytest.mark.parametrize(
@@ -121,12 +128,17 @@ def test_rate_limited_call_is_retried_after_retry_after(running: Workers, llm_se
 )
 def test_bad_llm_input_fails_and_the_worker_lives(running: Workers, llm_server: ScriptedServer,
                                                   payload: dict[str, Any], script: list[Any], code: str) -> None:
-    llm_server.extend(script)
+    key = _key()
+    llm_server.expect(key, script)
+    if payload["ocr_text"]:
+        payload = {"ocr_text": f"{payload['ocr_text']} {key}"}
     out = running.client.send_task("ai.job", args=[_job("problem_generation", payload)]).get(timeout=90)
     assert out["status"] == "FAILED" and out["error"]["reason_code"] == code, out
-    llm_server.extend([completion(json.dumps(GOOD))])
-    again = running.client.send_task("ai.job", args=[_job("problem_generation", {"ocr_text": "2+3=?"})]).get(timeout=90)
-    assert again["status"] == "DONE"
+    assert llm_server.calls_with(key) == len(script)  # permanent errors: no retry
+    again_key = _key()
+    llm_server.expect(again_key, [completion(json.dumps(GOOD))])
+    again = running.client.send_task("ai.job", args=[_job("problem_generation", {"ocr_text": f"2+3=? {again_key}"})])
+    assert again.get(timeout=90)["status"] == "DONE"
 
 
 def test_wrong_note_pdf_lands_in_the_artifact_store(running: Workers) -> None:
@@ -141,8 +153,9 @@ def test_wrong_note_pdf_lands_in_the_artifact_store(running: Workers) -> None:
 
 
 def test_submit_cli_runs_both_jobs(running: Workers, llm_server: ScriptedServer) -> None:
-    llm_server.extend([completion(json.dumps(GOOD))])
-    for kind, payload in (("problem_generation", {"ocr_text": "2+3=?"}), ("wrong_note", NOTE)):
+    key = _key()
+    llm_server.expect(key, [completion(json.dumps(GOOD))])
+    for kind, payload in (("problem_generation", {"ocr_text": f"2+3=? {key}"}), ("wrong_note", NOTE)):
         done = subprocess.run([sys.executable, "-m", "ai_tasks.cli", "submit", kind, "--payload", json.dumps(payload)],
                               capture_output=True, text=True, env=running.env, cwd=ROOT, timeout=90)
         assert done.returncode == 0, done.stderr

@@ -39,7 +39,7 @@ def test_a_plain_reply_gives_content_usage_and_model() -> None:
     with scripted_server([completion('{"a": 1}', model="served-model", usage=(12, 3))]) as srv:
         with ChatClient(config(srv.base_url)) as client:
             reply = client.complete(MESSAGES)
-        sent = srv.server.requests[0]
+        sent = srv.requests[0]
     assert reply.content == '{"a": 1}'
     assert reply.usage.to_dict() == {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15, "calls": 1}
     assert reply.model == "served-model"
