@@ -59,6 +59,10 @@ task_annotations["ai.job.finalize"] = {"ignore_result": True, "track_started": F
 # Exponential backoff 2, 4, 8 ... s with full jitter, capped; Retry-After wins
 # when an engine sends one. The same policy for every task.
 RETRY_BACKOFF_MAX_S = _s.retry_backoff_max_s
+# The llm queue calls a rate-limited provider: Celery's rate limit is per
+# worker, so set the provider's requests per minute / number of llm workers.
+if _s.llm_rate_limit:
+    task_annotations["ai.problem.generate"]["rate_limit"] = _s.llm_rate_limit
 task_annotations["*"] = {
     "max_retries": _s.max_retries,
     "retry_backoff": 2,

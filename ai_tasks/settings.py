@@ -129,6 +129,7 @@ _AI_WORKER_VARS: dict[str, tuple[str, Any]] = {
     "AI_WORKER_EMBED_CACHE_TTL_S": ("embed_cache_ttl_s", int),
     "AI_WORKER_EMBED_CACHE_MAX_ITEMS": ("embed_cache_max_items", int),
     "AI_WORKER_LLM_TIMEOUT_S": ("llm_timeout_s", float),
+    "AI_WORKER_LLM_RATE_LIMIT": ("llm_rate_limit", str),
 }
 
 # Names without the AI_WORKER_ prefix that we also read (kept from the seed).
@@ -214,6 +215,7 @@ class Settings:
     embed_cache_ttl_s: int = 7 * 24 * 3600
     embed_cache_max_items: int = 200_000
     llm_timeout_s: float = 60.0
+    llm_rate_limit: str | None = None  # Celery rate limit per llm worker, e.g. "60/m"
 
     def __post_init__(self) -> None:
         checks = [
