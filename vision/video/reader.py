@@ -239,6 +239,8 @@ def open_video(path: str | Path, limits: VideoLimits) -> VideoReader:
         raise VideoError("video_invalid", f"not a readable video: {exc}") from None
     try:
         if not container.streams.video:
+            if len(container.streams) == 0:  # demuxers drop a track without samples: zero frames
+                raise VideoError("video_empty", "the video has no frames (an empty container)")
             raise VideoError("video_invalid", "the file has no video stream")
         stream = container.streams.video[0]
         ctx = stream.codec_context

@@ -30,6 +30,7 @@ __all__ = ["VideoTruth", "write_homework_video"]
 
 #: the phone's time base (90 kHz, as MP4 muxers of phones write).
 TIME_BASE = Fraction(1, 90_000)
+MPEG4_TIME_BASE = Fraction(1, 30_000)
 #: BGR colours: dark desk, paper, print, pencil, skin.
 DESK_BGR = (45, 55, 70)
 PAPER_BGR = (235, 238, 240)
@@ -115,8 +116,10 @@ def write_homework_video(
     options = {"g": str(gop_frames), "preset": "ultrafast"} if codec == "libx264" else {"g": str(gop_frames)}
     stream: Any = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1000), options=options)
     stream.width, stream.height, stream.pix_fmt = stored_w, stored_h, "yuv420p"
-    stream.time_base = TIME_BASE
-    stream.codec_context.time_base = TIME_BASE  # pts are exact 90 kHz ticks, also for a variable rate
+    # pts are exact ticks, also for a variable rate (MPEG-4 part 2 allows 16-bit denominators only)
+    tb = MPEG4_TIME_BASE if codec == "mpeg4" else TIME_BASE
+    stream.time_base = tb
+    stream.codec_context.time_base = tb
     if rotation:
         stream.set_display_rotation((-rotation) % 360)
     t, n, next_stroke = 0.0, 0, 0.0
@@ -144,8 +147,8 @@ def write_homework_video(
             truth.append((float(int(t)), float((ink > 127).sum()) / page_area))
         stored = np.ascontiguousarray(np.rot90(frame, k=rotation // 90)) if rotation else frame
         vf = av.VideoFrame.from_ndarray(stored, format="bgr24")
-        vf.pts = int(round(t / TIME_BASE))
-        vf.time_base = TIME_BASE
+        vf.pts = int(round(t / tb))
+        vf.time_base = tb
         for packet in stream.encode(vf):
             out.mux(packet)
         n += 1
