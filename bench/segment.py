@@ -144,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--engine", default="opencv")
     ap.add_argument("--no-legacy", action="store_true")
+    ap.add_argument("--verbose", action="store_true", help="print each page with a miss")
     ap.add_argument("--save-failures", type=Path, default=None, help="write overlays of pages with an F1@0.75 below 1")
     args = ap.parse_args(argv)
     methods: dict[str, Callable[[np.ndarray], list[tuple[Box, int | None]]]] = {f"ours ({args.engine})": ours(args.engine)}
@@ -165,9 +166,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     pred = fn(image)
                     dt = time.perf_counter() - t0
                     tally = tallies.setdefault((name, kind, columns), Tally())
-                    before = tally.tp75
+                    before, right_before = tally.tp75, tally.numbers_right
                     tally.add(truth, pred, dt)
-                    if args.save_failures and name.startswith("ours") and (tally.tp75 - before < len(truth) or len(pred) != len(truth)):
+                    wrong = tally.tp75 - before < len(truth) or len(pred) != len(truth) or tally.numbers_right - right_before < len(truth)
+                    if args.verbose and wrong and name.startswith("ours"):
+                        print(f"  {kind} {columns}-col seed {seed}: truth {[n for _, n in truth]} got {[n for _, n in pred]}")
+                    if args.save_failures and name.startswith("ours") and wrong:
                         args.save_failures.mkdir(parents=True, exist_ok=True)
                         vis = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
                         for b, n in truth:

@@ -18,10 +18,14 @@ Examples:
     Anchor(kind='question', number=12, last=12)
     >>> parse_anchor("문제 4 Which of")
     Anchor(kind='question', number=4, last=4)
+    >>> parse_anchor("그 제 9"), parse_anchor("때 11")
+    (Anchor(kind='question', number=9, last=9), Anchor(kind='question', number=11, last=11))
     >>> parse_anchor("[3] Find")
     Anchor(kind='question', number=3, last=3)
     >>> parse_anchor("[31 다음"), parse_anchor("[11 Read")
     (Anchor(kind='question', number=3, last=3), Anchor(kind='question', number=1, last=1))
+    >>> parse_anchor("[8~91 8600")
+    Anchor(kind='range', number=8, last=9)
     >>> parse_anchor("[1~2] 다음 글을")
     Anchor(kind='range', number=1, last=2)
     >>> parse_anchor("2배 한 값은") is None, parse_anchor("@ 3") is None
@@ -44,6 +48,8 @@ __all__ = ["Anchor", "parse_anchor", "read_anchor_texts"]
 
 #: Largest question number we accept (exams run to ~50; a misread "1234" is not a number).
 MAX_QUESTION_NUMBER = 200
+#: Longest passage range ``[a~b]`` accepted (b - a).
+MAX_RANGE = 10
 #: Cap height Tesseract reads best at, in pixels; crops are scaled to it.
 TARGET_TEXT_PX = 34
 #: White space between stacked crops, as a multiple of the text height (keeps lines apart).
@@ -53,7 +59,8 @@ TESSERACT_TIMEOUT_S = 20.0
 
 _DIGITS = r"([0-9lIO]{1,3})"
 _RANGE = re.compile(r"^[\[(|]?\s*" + _DIGITS + r"\s*[~\-∼〜_=]+\s*" + _DIGITS + r"\s*[\])|]?")
-_MUNJE = re.compile(r"^문\s*제\s*" + _DIGITS + r"(?![0-9])")
+# "문제 N"; Tesseract's kor model reads a small bold 문제 as "그 제", "0\" 제" or one glyph "때"/"떼"
+_MUNJE = re.compile(r"^(?:\S{0,2}\s*제|[때떼])\s*" + _DIGITS + r"(?![0-9])")
 _BRACKET = re.compile(r"^[\[(|{]\s*" + _DIGITS + r"\s*[\])|}]")
 _OPEN_ONLY = re.compile(r"^[\[(]\s*([0-9lIO]{2,4})(?![0-9])")
 _DOT = re.compile(r"^" + _DIGITS + r"\s*[.)\],:]")
@@ -81,9 +88,12 @@ def parse_anchor(text: str) -> Anchor | None:
     text = text.strip()
     m = _RANGE.match(text)
     if m and text[0] in "[(|":
-        a, b = _to_int(m.group(1)), _to_int(m.group(2))
-        if a is not None and b is not None and a < b <= a + 10:
-            return Anchor("range", a, b)
+        a = _to_int(m.group(1))
+        # "[8~91" is "[8~9]" with its closing bracket read as a 1
+        for digits in (m.group(2), m.group(2)[:-1]):
+            b = _to_int(digits) if digits else None
+            if a is not None and b is not None and a < b <= a + MAX_RANGE:
+                return Anchor("range", a, b)
     m = _OPEN_ONLY.match(text)
     if m and not _BRACKET.match(text) and len(m.group(1)) >= 2 and m.group(1)[-1] in "1lI":
         # "[31" is "[3]" with its closing bracket read as a 1

@@ -40,6 +40,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import cv2
@@ -97,6 +98,8 @@ ANCHOR_GAP_SHARE = 0.75
 FLAT_BORDER = 0.015
 #: Pages are analysed at most this wide (a 300 dpi page is scaled down: same result, less work).
 WORK_WIDTH_PX = 1800
+#: A guessed passage range is set apart from the line above by this many text heights (a line gap is ~0.6).
+RANGE_GAP_TEXT = 1.2
 #: Anchors that must agree before the number sequence is trusted to correct the others.
 SEQ_MIN_SUPPORT = 3
 #: Scores: a number read and in sequence, read but out of sequence, inferred from its neighbours.
@@ -112,6 +115,7 @@ class _Line:
     column: int
     anchor: Anchor | None = None
     gap_above: int = 0
+    options: tuple[int, ...] = ()
 
 
 def _gray(image: npt.NDArray[np.uint8]) -> GrayImage:
@@ -279,12 +283,43 @@ def _crop(gray: GrayImage, line: _Line, end: int, text_px: float) -> GrayImage:
     return np.asarray(stretched, dtype=np.uint8)
 
 
-def _best_anchor(short: Anchor | None, long: Anchor | None) -> Anchor | None:
-    """A range read on either crop wins; else the anchor-only read; else the longer one."""
+def _guess_ranges(candidates: list[_Line], texts: list[str], text_px: float) -> None:
+    """Unread lines opening with ``[`` and a digit open a passage, unless the page numbers ``[n]``.
+
+    A range such as ``[11~12]`` misread as ``[1 내`` parses as nothing; on a
+    page whose questions are not bracketed, a bracket at the margin, set
+    apart from the line above as questions are, can only be a passage's range.
+    """
+    reads = list(zip(candidates, texts[0::2], texts[1::2], strict=True))
+    asked = [t.lstrip() for ln, t, _ in reads if ln.anchor is not None and ln.anchor.kind == "question"]
+    if sum(t.startswith(("[", "(")) for t in asked) * 2 > len(asked):
+        return
+    for ln, short, long in reads:
+        apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
+        if ln.anchor is None and apart and (_OPENS_RANGE.match(short) or _OPENS_RANGE.match(long)):
+            ln.anchor = Anchor("range", 0, 0)
+
+
+_OPENS_RANGE = re.compile(r"^\s*\[\s*[0-9]")
+
+
+def _best_anchor(short: Anchor | None, long: Anchor | None) -> tuple[Anchor | None, tuple[int, ...]]:
+    """The anchor two reads of one line give, and every question number they offer.
+
+    A range read on either crop wins. For a question, both numbers stay as
+    options for the sequence check; the first guess is the anchor-only read,
+    unless it holds the longer read's number plus a stray digit (``[14]`` for
+    ``[4]``: a tight crop turns the bracket's edge into a 1).
+    """
     for a in (long, short):
         if a is not None and a.kind == "range":
-            return a
-    return short or long
+            return a, ()
+    options = tuple(dict.fromkeys(a.number for a in (short, long) if a is not None))
+    if short is None or long is None:
+        return short or long, options
+    if short.number != long.number and str(long.number) in str(short.number):
+        return long, options
+    return short, options
 
 
 def _is_footer(line: _Line, W: int, H: int, text_px: float) -> bool:
@@ -300,17 +335,35 @@ def _is_text_line(line: _Line, text_px: float) -> bool:
     return 0.5 * text_px <= h <= 2.5 * text_px and w >= 1.2 * text_px
 
 
+def _agrees(line: _Line, number: int) -> bool:
+    """``number`` is one of the line's reads, or hides in one (``112`` read for ``12``)."""
+    return any(n == number or str(number) in str(n) for n in line.options)
+
+
 def _majority_fix(anchors: list[_Line], scores: dict[int, float]) -> None:
-    """Renumber anchors that disagree with the offset most anchors share (a strict majority)."""
-    offsets = np.array([a.anchor.number - i for i, a in enumerate(anchors) if a.anchor is not None])
-    values, counts = np.unique(offsets, return_counts=True)
-    if counts.max() < max(SEQ_MIN_SUPPORT, len(anchors) // 2 + 1):
-        return
-    best = int(values[np.argmax(counts)])
+    """Renumber anchors by the offset ``number - position`` most of their reads vote for.
+
+    Each anchor spreads one vote over its reads. When the winning offset
+    holds a strict majority (and at least :data:`SEQ_MIN_SUPPORT` votes),
+    every anchor takes the number its position gives; one none of whose reads
+    agree is scored as inferred.
+    """
+    votes: dict[int, float] = {}
     for i, a in enumerate(anchors):
-        if a.anchor is not None and a.anchor.number != best + i:
-            a.anchor = Anchor("question", best + i, best + i)
-            scores[id(a)] = SCORE_INFERRED
+        options = a.options or ((a.anchor.number,) if a.anchor else ())
+        for n in options:
+            votes[n - i] = votes.get(n - i, 0.0) + 1.0 / len(options)
+    if not votes:
+        return
+    best, support = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+    if support < max(SEQ_MIN_SUPPORT, len(anchors) / 2 + 0.01):
+        return
+    for i, a in enumerate(anchors):
+        n = best + i
+        if a.anchor is None or a.anchor.number != n:
+            a.anchor = Anchor("question", n, n)
+            if not _agrees(a, n):
+                scores[id(a)] = SCORE_INFERRED
 
 
 def _fix_sequence(anchors: list[_Line], unread: list[_Line]) -> dict[int, float]:
@@ -385,7 +438,8 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         crops = [c for ln in candidates for c in _anchor_crops(gray, text, ln, text_px)]
         texts = read_anchor_texts(crops, text_px)
         for k, ln in enumerate(candidates):
-            ln.anchor = _best_anchor(parse_anchor(texts[2 * k]), parse_anchor(texts[2 * k + 1]))
+            ln.anchor, ln.options = _best_anchor(parse_anchor(texts[2 * k]), parse_anchor(texts[2 * k + 1]))
+        _guess_ranges(candidates, texts, text_px)
     questions_at = [ln for ln in lines if ln.anchor is not None and ln.anchor.kind == "question"]
     unread = [ln for ln in candidates if ln.anchor is None]
     score_of = _fix_sequence(questions_at, unread)

@@ -24,6 +24,8 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +40,8 @@ MIN_PAGE_AREA = 0.3
 MAX_PAGE_AREA = 0.97
 #: Polygon approximation tolerances tried, as fractions of the outline's perimeter.
 APPROX_EPS = (0.01, 0.02, 0.03, 0.05)
+#: Canny thresholds on the blurred small copy: the paper's edge, not the text's.
+CANNY_LOW, CANNY_HIGH = 20, 60
 
 
 def _order(quad: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -46,28 +50,43 @@ def _order(quad: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return np.array([quad[np.argmin(s)], quad[np.argmin(d)], quad[np.argmax(s)], quad[np.argmax(d)]], np.float32)
 
 
+def _quad_of(mask: npt.NDArray[Any]) -> tuple[npt.NDArray[np.float32], float] | None:
+    """The four corners of the largest blob of ``mask`` and its area fraction, if it is a page-sized quad."""
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = cv2.convexHull(max(contours, key=lambda c: cv2.contourArea(cv2.convexHull(c))))
+    area = cv2.contourArea(hull) / float(mask.shape[0] * mask.shape[1])
+    if not MIN_PAGE_AREA <= area <= MAX_PAGE_AREA:
+        return None
+    perimeter = cv2.arcLength(hull, True)
+    for eps in APPROX_EPS:
+        approx = cv2.approxPolyDP(hull, eps * perimeter, True)
+        if len(approx) == 4:
+            return approx.reshape(4, 2).astype(np.float32), area
+    return None
+
+
 def find_page_quad(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
-    """The page's four corners in ``gray`` (``uint8`` ``(H, W)``), or ``None`` for a scan."""
+    """The page's four corners in ``gray`` (``uint8`` ``(H, W)``), or ``None`` for a scan.
+
+    Two outlines are tried on a small copy: the bright region (Otsu), which
+    uneven light can cut in two, and the closed edge map (Canny), which a
+    low-contrast desk can break; the larger page-sized quad wins.
+    """
     h, w = gray.shape[:2]
     scale = SEARCH_SIDE_PX / max(h, w)
     small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (5, 5), 0)
     _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
+    bright = np.asarray(cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8)), dtype=np.uint8)
+    edges = cv2.Canny(small, CANNY_LOW, CANNY_HIGH)
+    edges = np.asarray(cv2.dilate(edges, np.ones((3, 3), np.uint8)), dtype=np.uint8)
+    found = [q for q in (_quad_of(bright), _quad_of(edges)) if q is not None]
+    if not found:
         return None
-    outline = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(outline) / float(small.shape[0] * small.shape[1])
-    if not MIN_PAGE_AREA <= area <= MAX_PAGE_AREA:
-        return None
-    hull = cv2.convexHull(outline)
-    perimeter = cv2.arcLength(hull, True)
-    for eps in APPROX_EPS:
-        approx = cv2.approxPolyDP(hull, eps * perimeter, True)
-        if len(approx) == 4:
-            return _order(approx.reshape(4, 2).astype(np.float32) / scale)
-    return None
+    quad, _area = max(found, key=lambda q: q[1])
+    return _order(quad / scale)
 
 
 def rectify(
