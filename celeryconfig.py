@@ -94,10 +94,14 @@ task_track_started = True
 VISIBILITY_TIMEOUT_S = 60
 #: How often a worker sweeps the unacked set (kombu's default is ~100 s).
 UNACKED_RESTORE_INTERVAL_S = 5
+#: A sweep holds a Redis mutex for milliseconds; a worker killed while holding
+#: it would block every sweep for kombu's default 300 s.
+UNACKED_MUTEX_EXPIRE_S = 15
 broker_transport_options = {
     "visibility_timeout": VISIBILITY_TIMEOUT_S,
     "unacked_restore_interval": UNACKED_RESTORE_INTERVAL_S,
     "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": UNACKED_MUTEX_EXPIRE_S,
 }
 result_backend_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
 # A broker or backend that is away (a restart) is waited for, not given up on:

@@ -52,3 +52,26 @@ def test_every_env_var_in_compose_is_a_known_setting() -> None:
         names |= {k for k in (s.get("environment") or {}) if k.startswith("AI_WORKER_")}
     env = {n: "redis://x/2" for n in names}
     Settings.from_env(env)  # raises on an unknown AI_WORKER_ name
+
+
+def test_redis_persists_and_every_service_restarts() -> None:
+    """Issue 12, faults 3 and 10: a Redis restart keeps queued jobs and results; exited services come back."""
+    services = _compose()["services"]
+    cmd = services["redis"]["command"]
+    assert cmd[cmd.index("--appendonly") + 1] == "yes"
+    assert "--save" not in cmd or cmd[cmd.index("--save") + 1] != ""
+    assert any(v.endswith(":/data") for v in services["redis"]["volumes"])
+    for name, service in services.items():
+        assert service.get("restart") == "unless-stopped", name
+
+
+def test_flower_is_not_open_to_the_network() -> None:
+    """Issue 12, fault 9: loopback only, and flowerconfig.py guards /metrics and /healthcheck."""
+    flower = _compose()["services"]["flower"]
+    assert all(str(p).startswith("127.0.0.1:") for p in flower["ports"])
+    assert "flowerconfig.py" in (ROOT / "Dockerfile").read_text()
+    import flowerconfig  # noqa: F401
+    from flower.views import monitor
+
+    for handler in (monitor.Metrics, monitor.Healthcheck):
+        assert getattr(handler.get, "__wrapped__", None) is not None
