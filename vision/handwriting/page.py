@@ -53,7 +53,8 @@ def locate_page(image: npt.NDArray[np.uint8]) -> tuple[str, npt.NDArray[np.float
     ``("none", None)``: no paper in sight (a desk, a hand, the ceiling)."""
     h, w = image.shape[:2]
     scale = min(1.0, SEARCH_LONG_SIDE_PX / max(h, w))
-    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    # bilinear is enough for an outline (and 3x cheaper than area averaging on a 960 px frame)
+    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_LINEAR)
     if small.ndim == 2:
         value, sat = small, np.zeros_like(small)
     else:

@@ -48,7 +48,7 @@ from vision.video.types import FrameResult, ProgressPoint, VideoAnalysis, VideoL
 __all__ = ["HAS_WRITING_MIN", "PageTracker", "analyze_video"]
 
 #: the page rectangle's long side (px): pencil strokes stay ~1-2 px, the maths stays cheap.
-PAGE_LONG_SIDE_PX = 640
+PAGE_LONG_SIDE_PX = 512
 #: a frame "has writing" when this share of the visible page is ink (the seed used 5 % of
 #: dark pixels over the whole frame, desk included).
 HAS_WRITING_MIN = 0.01
@@ -134,15 +134,19 @@ class PageTracker:
 
     @staticmethod
     def _occlusion(rect: npt.NDArray[np.uint8], ink: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
-        ycc = cv2.cvtColor(rect, cv2.COLOR_BGR2YCrCb)
-        y, cr, cb = ycc[..., 0], ycc[..., 1], ycc[..., 2]
-        skin = (cr >= SKIN_CR[0]) & (cr <= SKIN_CR[1]) & (cb >= SKIN_CB[0]) & (cb <= SKIN_CB[1]) & (y >= SKIN_MIN_Y)
-        k = OCCLUDER_MIN_THICKNESS_PX
-        thick = np.asarray(cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN,
-                                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))), np.uint8) > 0
-        m = 2 * OCCLUDER_MARGIN_PX + 1
-        grown = cv2.dilate((skin | thick).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (m, m)))
-        out: npt.NDArray[np.bool_] = np.asarray(grown) > 0
+        """Skin and thick dark blobs, grown by a margin; found at half resolution (blobs are big)."""
+        rh, rw = rect.shape[:2]
+        half = (max(1, rw // 2), max(1, rh // 2))
+        small = np.asarray(cv2.resize(rect, half, interpolation=cv2.INTER_AREA), np.uint8)
+        ycc = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2YCrCb), np.uint8)
+        skin = cv2.inRange(ycc, (SKIN_MIN_Y, SKIN_CR[0], SKIN_CB[0]), (255, SKIN_CR[1], SKIN_CB[1]))
+        ink_small = np.asarray(cv2.resize(ink.view(np.uint8) * np.uint8(255), half, interpolation=cv2.INTER_AREA))
+        k = max(3, OCCLUDER_MIN_THICKNESS_PX // 2)
+        thick = cv2.morphologyEx(np.asarray(ink_small > 127, np.uint8) * np.uint8(255), cv2.MORPH_OPEN,
+                                 cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+        m = OCCLUDER_MARGIN_PX + 1
+        grown = cv2.dilate(cv2.bitwise_or(skin, thick), cv2.getStructuringElement(cv2.MORPH_RECT, (m, m)))
+        out: npt.NDArray[np.bool_] = np.asarray(cv2.resize(grown, (rw, rh), interpolation=cv2.INTER_NEAREST)) > 0
         return out
 
     def add(self, index: int, time_s: float, image: npt.NDArray[np.uint8]) -> FrameResult:
