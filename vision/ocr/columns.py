@@ -50,13 +50,14 @@ MIN_GUTTER_GLYPHS = 0.8
 SLAB_GLYPHS = 0.5
 #: a vertical run this many glyph heights long is a rule, not text.
 RULE_GLYPHS = 4.0
-#: column text starts within this many glyph heights of the gutter (a page
-#: border or a short line far away does not make a column).
+#: the right column's text starts within this many glyph heights of the gutter
+#: (lines are flush left; a short line's end far from the next text is not a gutter).
 COLUMN_REACH_GLYPHS = 5.0
 #: gutter candidates need this share of the best candidate's support.
 GUTTER_SUPPORT = 0.8
-#: a two-column segment needs this many good slabs (about four text lines).
-MIN_SPLIT_SLABS = 8
+#: a two-column segment needs this many good slabs (about eight text lines on both
+#: sides; a row of widely spaced choices ① 5   ② 8 ... must not look like columns).
+MIN_SPLIT_SLABS = 16
 
 
 def find_columns(ink: GrayImage, *, glyph_px: float) -> list[BoxXYWH]:
@@ -75,9 +76,8 @@ def find_columns(ink: GrayImage, *, glyph_px: float) -> list[BoxXYWH]:
     near = cv2.dilate(inked.astype(np.uint8), np.ones((1, 2 * half + 1), np.uint8)) > 0
     reach = max(half + 1, int(glyph_px * COLUMN_REACH_GLYPHS))
     grown = cv2.dilate(inked.astype(np.uint8), np.ones((1, reach), np.uint8), anchor=(0, 0)) > 0
-    left = np.zeros_like(inked)  # ink within ``reach`` to the left of x
-    left[:, reach - 1 :] = grown[:, : w - reach + 1]
-    right = grown  # anchored left: ink within ``reach`` to the right of x
+    left = np.cumsum(inked, axis=1) > 0  # any ink to the left of x (a column's right edge is ragged)
+    right = grown  # anchored left: ink within ``reach`` to the right of x (a column starts flush)
     lo, hi = int(w * GUTTER_SEARCH[0]), int(w * GUTTER_SEARCH[1])
     if hi - lo < 1 or lo - half < 0 or hi + half >= w:
         return whole

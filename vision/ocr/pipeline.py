@@ -6,7 +6,9 @@ Steps (each module says why):
    threshold for photos;
 2. :func:`vision.ocr.circled.find_circled`: ``①..⑨`` found and read, then
    erased from the image Tesseract sees;
-3. :func:`vision.ocr.columns.find_columns`: reading regions (columns);
+3. :func:`vision.ocr.preprocess.find_rules`: table borders, frames and
+   underlines erased (Tesseract reads them as ``|``, ``[``, ``_``);
+   :func:`vision.ocr.columns.find_columns`: reading regions (columns);
 4. the regions are stacked top to bottom in reading order on one canvas and
    read by **one** Tesseract call (each call pays ~0.1 s of model loading);
 5. lines are cut back into their regions; uncertain words get a second look
@@ -29,7 +31,7 @@ import numpy.typing as npt
 
 from vision.ocr.circled import Circled, erase, find_circled
 from vision.ocr.columns import find_columns
-from vision.ocr.preprocess import Prepared, prepare_page
+from vision.ocr.preprocess import Prepared, find_rules, prepare_page
 from vision.ocr.reread import reread_uncertain
 from vision.ocr.tesseract import TesseractConfig, make_line, read_region
 from vision.ocr.types import BoxXYWH, OCRLine, OCRPage, OCRWord
@@ -51,6 +53,7 @@ class PageOptions:
         circled: find ``①..⑨`` geometrically.
         columns: split columns before OCR.
         reread: read uncertain words again with one language at a time.
+        rules: erase ruled lines (table borders, frames, underlines) before OCR.
     """
 
     tesseract: TesseractConfig = TesseractConfig()
@@ -59,6 +62,7 @@ class PageOptions:
     circled: bool = True
     columns: bool = True
     reread: bool = True
+    rules: bool = True
 
 
 def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -> OCRPage:
@@ -71,7 +75,11 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
     circles = find_circled(prep.ink) if options.circled else []
     image = erase(prep.image, circles) if circles else prep.image
     ink = erase(prep.ink, circles, value=0) if circles else prep.ink
+    # columns see the horizontal rules (a header rule spans the gutter: it
+    # separates a full-width header from the columns); Tesseract does not
     regions = find_columns(ink, glyph_px=prep.glyph_px) if options.columns else [(0, 0, image.shape[1], image.shape[0])]
+    if options.rules:
+        image = np.where(find_rules(ink, prep.glyph_px) > 0, np.uint8(255), image).astype(np.uint8)
     canvas, offsets = _stack(image, regions, gap_px=int(prep.glyph_px * STACK_GAP_GLYPHS))
     dpi = max(70, round(options.tesseract.dpi * prep.scale)) if options.tesseract.dpi else 0
     raw = read_region(canvas, replace(options.tesseract, dpi=dpi or options.tesseract.dpi))

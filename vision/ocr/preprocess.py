@@ -42,6 +42,7 @@ __all__ = [
     "estimate_glyph_height_px",
     "estimate_skew_deg",
     "ink_mask",
+    "find_rules",
     "find_sheet_quad",
     "prepare_page",
     "to_gray",
@@ -78,6 +79,10 @@ SHEET_CONTRAST = 25.0
 #: the flattened sheet loses this share of its size at each edge (the paper's
 #: edge and the desk's shadow are not text).
 SHEET_EDGE_TRIM = 0.006
+#: ruled lines: a horizontal ink run this many glyph heights long, a vertical
+#: one this tall (a bracket or ``|`` is about one glyph; a table cell border 1.5+).
+RULE_H_GLYPHS = 3.0
+RULE_V_GLYPHS = 1.6
 #: a row run shorter than this (px) is a rule line or speckle, not a text line.
 MIN_GLYPH_PX = 6
 #: strip width for the line-height runs: narrow enough that 3 degrees of skew
@@ -305,6 +310,29 @@ def prepare_page(page: npt.NDArray[np.uint8], *, binarize: bool | None = None, d
         image=image, ink=ink, scale=scale, angle_deg=angle, page_wh=(pw, ph), binarized=local,
         glyph_px=glyph * scale, matrix=matrix, rectified=quad is not None,
     )
+
+
+def find_rules(ink: GrayImage, glyph_px: float) -> GrayImage:
+    """1 on ruled lines: table borders, frames, underlines and column rules (not text strokes).
+
+    A horizontal run of ink longer than :data:`RULE_H_GLYPHS` glyph heights
+    or a vertical one taller than :data:`RULE_V_GLYPHS` is a drawn line: no
+    Hangul, Latin or digit stroke is that long. Tesseract reads such lines
+    as ``|``, ``[``, ``_`` or merges them into the neighbouring letters.
+
+    Examples:
+        >>> m = np.zeros((60, 200), np.uint8); m[30, 10:190] = 1; m[5:25, 50] = 1
+        >>> r = find_rules(m, glyph_px=20.0)
+        >>> int(r[30].sum()), int(r[5:25, 50].sum())
+        (180, 0)
+    """
+    if glyph_px <= 0:
+        return np.zeros_like(ink)
+    h_len = max(3, int(glyph_px * RULE_H_GLYPHS))
+    v_len = max(3, int(glyph_px * RULE_V_GLYPHS))
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, h_len), np.uint8))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((v_len, 1), np.uint8))
+    return np.asarray((horizontal | vertical) > 0, dtype=np.uint8)
 
 
 def _flatten(quad: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:

@@ -108,9 +108,10 @@ def _stack_words(image: npt.NDArray[np.uint8], words: list[OCRWord], glyph_px: f
     crops = []
     for w in words:
         x, y, bw, bh = w.box
-        x0, y0 = max(0, x - pad), max(0, y - pad)
-        x1, y1 = min(w_img, x + bw + pad), min(h_img, y + bh + pad)
-        crops.append(image[y0:y1, x0:x1])
+        # exactly the word's columns (a neighbour's edge in the crop gets read
+        # as part of the word); rows padded, the sides padded with paper below
+        y0, y1 = max(0, y - pad), min(h_img, y + bh + pad)
+        crops.append(image[y0:y1, max(0, x) : min(w_img, x + bw)])
     width = max(c.shape[1] for c in crops) + 2 * pad
     height = sum(c.shape[0] for c in crops) + gap * (len(crops) + 1)
     canvas = np.full((height, width), 255, dtype=np.uint8)
