@@ -330,8 +330,8 @@ def find_rules(ink: GrayImage, glyph_px: float) -> GrayImage:
         return np.zeros_like(ink)
     h_len = max(3, int(glyph_px * RULE_H_GLYPHS))
     v_len = max(3, int(glyph_px * RULE_V_GLYPHS))
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, h_len), np.uint8))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((v_len, 1), np.uint8))
+    horizontal = np.asarray(cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, h_len), np.uint8)), dtype=np.uint8)
+    vertical = np.asarray(cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((v_len, 1), np.uint8)), dtype=np.uint8)
     return np.asarray((horizontal | vertical) > 0, dtype=np.uint8)
 
 
