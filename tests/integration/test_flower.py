@@ -37,11 +37,15 @@ def test_flower_shows_tasks_with_redacted_arguments(workers: Workers, tmp_path) 
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"{base}/healthcheck", timeout=1).ok:
+                if requests.get(f"{base}/healthcheck", timeout=1).status_code in (200, 401):
                     break
             except requests.ConnectionError:
                 time.sleep(0.3)
         assert requests.get(f"{base}/api/tasks", timeout=5).status_code == 401  # basic auth is on
+        # issue 12, fault 9: /metrics and /healthcheck too (flowerconfig.py)
+        for path in ("/metrics", "/healthcheck"):
+            assert requests.get(f"{base}{path}", timeout=5).status_code == 401, path
+            assert requests.get(f"{base}{path}", auth=("ops", "pw"), timeout=5).status_code == 200, path
         time.sleep(1.0)  # let Flower subscribe to events before the job is sent
         job = {
             "id": "flower-1",
