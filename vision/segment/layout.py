@@ -340,13 +340,11 @@ def _agrees(line: _Line, number: int) -> bool:
     return any(n == number or str(number) in str(n) for n in line.options)
 
 
-def _majority_fix(anchors: list[_Line], scores: dict[int, float]) -> None:
-    """Renumber anchors by the offset ``number - position`` most of their reads vote for.
+def _best_offset(anchors: list[_Line]) -> int | None:
+    """The offset ``number - position`` most reads vote for, when it holds a strict majority.
 
-    Each anchor spreads one vote over its reads. When the winning offset
-    holds a strict majority (and at least :data:`SEQ_MIN_SUPPORT` votes),
-    every anchor takes the number its position gives; one none of whose reads
-    agree is scored as inferred.
+    Each anchor spreads one vote over its reads; the winner needs at least
+    :data:`SEQ_MIN_SUPPORT` votes and more than half of them.
     """
     votes: dict[int, float] = {}
     for i, a in enumerate(anchors):
@@ -354,9 +352,15 @@ def _majority_fix(anchors: list[_Line], scores: dict[int, float]) -> None:
         for n in options:
             votes[n - i] = votes.get(n - i, 0.0) + 1.0 / len(options)
     if not votes:
-        return
+        return None
     best, support = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
-    if support < max(SEQ_MIN_SUPPORT, len(anchors) / 2 + 0.01):
+    return best if support >= max(SEQ_MIN_SUPPORT, len(anchors) / 2 + 0.01) else None
+
+
+def _majority_fix(anchors: list[_Line], scores: dict[int, float]) -> None:
+    """Renumber every anchor by the majority offset; one none of whose reads agree is scored as inferred."""
+    best = _best_offset(anchors)
+    if best is None:
         return
     for i, a in enumerate(anchors):
         n = best + i
@@ -366,11 +370,32 @@ def _majority_fix(anchors: list[_Line], scores: dict[int, float]) -> None:
                 scores[id(a)] = SCORE_INFERRED
 
 
-def _fix_sequence(anchors: list[_Line], unread: list[_Line]) -> dict[int, float]:
+def _demote_strays(anchors: list[_Line], unread: list[_Line], text_px: float) -> None:
+    """Drop anchors that disagree with the majority and sit close under the line above.
+
+    A continuation line misread as a number (``Read`` as ``8.``) breaks the
+    sequence and has only a line gap above it; a real question is set apart.
+    """
+    for _ in range(2):
+        best = _best_offset(anchors)
+        if best is None:
+            return
+        strays = [a for i, a in enumerate(anchors) if not _agrees(a, best + i) and a.gap_above < RANGE_GAP_TEXT * text_px]
+        if not strays:
+            return
+        for a in strays:
+            anchors.remove(a)
+            a.anchor, a.options = None, ()
+            unread.append(a)
+        unread.sort(key=_reading_key)
+
+
+def _fix_sequence(anchors: list[_Line], unread: list[_Line], text_px: float) -> dict[int, float]:
     """Make the question numbers consecutive in reading order; return a score per line id.
 
-    Question numbers on one page run consecutively in reading order. Three
-    passes: (1) when a strict majority of anchors (at least
+    Question numbers on one page run consecutively in reading order. First
+    anchors that break the sequence without being set apart are dropped
+    (:func:`_demote_strays`); then three passes: (1) when a strict majority of anchors (at least
     :data:`SEQ_MIN_SUPPORT`) share one offset ``number - position``, the
     others are misreads and take the number their position gives; (2) where
     ``k`` numbers are missing between two anchors, the ``k`` unread margin
@@ -381,6 +406,7 @@ def _fix_sequence(anchors: list[_Line], unread: list[_Line]) -> dict[int, float]
     scores = {id(a): SCORE_READ for a in anchors}
     if len(anchors) < SEQ_MIN_SUPPORT:
         return scores
+    _demote_strays(anchors, unread, text_px)
     _majority_fix(anchors, scores)
     order = {id(ln): i for i, ln in enumerate(sorted(anchors + unread, key=_reading_key))}
     filled: list[_Line] = []
@@ -442,7 +468,7 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         _guess_ranges(candidates, texts, text_px)
     questions_at = [ln for ln in lines if ln.anchor is not None and ln.anchor.kind == "question"]
     unread = [ln for ln in candidates if ln.anchor is None]
-    score_of = _fix_sequence(questions_at, unread)
+    score_of = _fix_sequence(questions_at, unread, text_px)
 
     out: list[QuestionBox] = []
     for c, (x0, x1) in enumerate(columns):
