@@ -46,7 +46,7 @@ from omr.types import GrayImage, SheetMeta
 if TYPE_CHECKING:
     from omr.compiled import CompiledSheet
 
-__all__ = ["APPLY_MIN_MM", "SEARCH_MM", "WORK_PX_PER_MM", "Anchor", "Correction", "Offsets", "ShiftField", "anchors",
+__all__ = ["APPLY_MIN_MM", "SEARCH_MM", "WORK_PX_PER_MM", "Anchor", "Correction", "Offsets", "FieldFit", "ShiftField", "anchors",
            "fit_field", "measure_offsets", "ring_template", "verify_and_correct", "work_shrink"]
 
 F64 = npt.NDArray[np.float64]
@@ -308,7 +308,21 @@ def measure_offsets(page: GrayImage, compiled: CompiledSheet) -> Offsets:
     return Offsets(cen, d, score, ok, clipped)
 
 
-def fit_field(off: Offsets) -> tuple[ShiftField, F64, npt.NDArray[np.bool_]] | None:
+class FieldFit(NamedTuple):
+    """A :class:`ShiftField` fitted to anchor offsets.
+
+    Attributes:
+        field: The smooth offset field.
+        residual_mm: ``(N,)`` distance of each anchor's offset from the field, mm.
+        used: ``(N,)`` bool, the anchors the field was fitted to.
+    """
+
+    field: ShiftField
+    residual_mm: F64
+    used: npt.NDArray[np.bool_]
+
+
+def fit_field(off: Offsets) -> FieldFit | None:
     """Fit a smooth :class:`ShiftField` to the trusted anchor offsets.
 
     Quadratic with >= 10 trusted anchors spread over both axes, affine with
@@ -318,7 +332,7 @@ def fit_field(off: Offsets) -> tuple[ShiftField, F64, npt.NDArray[np.bool_]] | N
     is followed too.
 
     Returns:
-        ``(field, residual_mm (N,), used (N,) bool)`` or None with no trusted anchor.
+        The :class:`FieldFit`, or None with no trusted anchor.
 
     Examples:
         >>> c = np.array([[0.0, 0], [100, 0], [0, 100], [100, 100], [50, 50]])
@@ -354,7 +368,7 @@ def fit_field(off: Offsets) -> tuple[ShiftField, F64, npt.NDArray[np.bool_]] | N
         resid = off.d_mm - t @ sfield.coef
         sfield = ShiftField(sfield.coef, sfield.degree, (cx, cy), scale, c[used].copy(), resid[used].copy())
         res = np.hypot(*(off.d_mm - np.stack(sfield(c[:, 0], c[:, 1]), axis=1)).T)
-    return sfield, res, used
+    return FieldFit(sfield, res, used)
 
 
 class Correction(NamedTuple):
@@ -423,11 +437,11 @@ def verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, compi
     off = measure_offsets(page, compiled)
     n = len(off.ok)
     fit = fit_field(off) if n else None
-    used_n = 0 if fit is None else int(fit[2].sum())
+    used_n = 0 if fit is None else int(fit.used.sum())
     if fit is None or used_n < max(MIN_ANCHORS, n // MIN_ANCHORS_SHARE):
         err = marker_err if marker_err is not None else UNVERIFIED_FIT_MM
         return Correction(page, err, {"refined": False, "anchors": n, "anchors_used": used_n})
-    sfield, _res, used = fit
+    sfield, used = fit.field, fit.used
     before = _misalignment_mm(off)
     shift = float(np.hypot(*sfield(off.center_mm[used, 0], off.center_mm[used, 1])).max())
     extra: dict[str, Any] = {"refined": False, "anchors": n, "anchors_used": used_n,
@@ -445,9 +459,9 @@ def verify_and_correct(gray: GrayImage, page: GrayImage, h_img_to_mm: F64, compi
         best = (after, fixed, len(fields))
         extra["refined"] = True
         fit = fit_field(off) if after > SECOND_PASS_MM else None
-        if fit is None or int(fit[2].sum()) < max(MIN_ANCHORS, n // MIN_ANCHORS_SHARE):
+        if fit is None or int(fit.used.sum()) < max(MIN_ANCHORS, n // MIN_ANCHORS_SHARE):
             break
-        fields.insert(0, fit[0])
+        fields.insert(0, fit.field)
     err, page, applied = best
     if applied:
         cx, cy = off.center_mm[:, 0].copy(), off.center_mm[:, 1].copy()
