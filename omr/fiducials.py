@@ -52,8 +52,21 @@ import numpy.typing as npt
 
 from omr.types import GrayImage, Marker, SheetMeta
 
-__all__ = ["Candidates", "Hypothesis", "corner_markers", "find_candidates", "match_markers", "merge_candidates",
-           "underdetermined"]
+__all__ = [
+    "DARK_OFFSET",
+    "MATCH_SIZE_RANGE",
+    "MATCH_TOL_MIN_PX",
+    "MATCH_TOL_SIDES",
+    "MAX_CANDIDATES",
+    "STRICT_OFFSET",
+    "Candidates",
+    "Hypothesis",
+    "corner_markers",
+    "find_candidates",
+    "match_markers",
+    "merge_candidates",
+    "underdetermined",
+]
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
