@@ -114,6 +114,7 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=36)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scans", action="store_true", help="also score the written pages as clean scans")
+    parser.add_argument("--verbose", action="store_true", help="one line per page")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     conds = ["photo, reference", "photo, features", "photo, legacy"]
@@ -136,6 +137,9 @@ def main() -> int:
                 score = analyze_handwriting(img, blank if method == "reference" else None).writing_score
             secs[cond].append(time.perf_counter() - t0)
             rows[cond].append((score, truth, tool))
+        if args.verbose:
+            print(f"  page {seed}: {tool or 'printed-only':<12} true ink {truth:.5f}  "
+                  + "  ".join(f"{c} {rows[c][-1][0]:.3f}" for c in conds), flush=True)
     n_written = sum(1 for _, t, _ in rows[conds[0]] if t > 0)
     print(f"handwriting bench: {args.pages} pages ({n_written} written, {args.pages - n_written} printed-only), seed {args.seed}")
     for cond in conds:
