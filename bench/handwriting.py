@@ -85,15 +85,15 @@ def auroc(pos: list[float], neg: list[float]) -> float:
     return float(((p > n).sum() + 0.5 * (p == n).sum()) / (p.size * n.size))
 
 
-def make_page(seed: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], float, str]:
-    """(blank gray page, written BGR page, true ink fraction, tool) for one seed."""
+def make_page(seed: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], float, str, float]:
+    """(blank gray page, written BGR page, true ink fraction, tool, true calculation share) for one seed."""
     rng = np.random.default_rng([seed, 77])
     lang: Literal["ko", "en", "mixed"] = ("ko", "en", "mixed")[seed % 3]
     page = render_exam_page(seed, columns=1 + seed % 2, lang=lang, dpi=200)
     blank = np.asarray(page.image if page.image.ndim == 2 else cv2.cvtColor(page.image, cv2.COLOR_BGR2GRAY), np.uint8)
     units = 0 if rng.random() < PRINTED_ONLY_SHARE else int(rng.integers(1, MAX_UNITS + 1))
     written = add_handwriting(np.asarray(cv2.cvtColor(blank, cv2.COLOR_GRAY2BGR), np.uint8), seed, units=units)
-    return blank, written.image, written.ink_fraction, written.tool
+    return blank, written.image, written.ink_fraction, written.tool, written.calc_fraction
 
 
 def _report(name: str, rows: list[tuple[float, float, str]]) -> None:
@@ -122,9 +122,10 @@ def main() -> int:
         conds += ["scan, reference", "scan, features", "scan, legacy"]
     rows: dict[str, list[tuple[float, float, str]]] = {c: [] for c in conds}
     secs: dict[str, list[float]] = {c: [] for c in conds}
+    calc: dict[str, list[tuple[float, float]]] = {c: [] for c in conds}
     for i in range(args.pages):
         seed = args.seed * 1000 + i
-        blank, written, truth, tool = make_page(seed)
+        blank, written, truth, tool, calc_truth = make_page(seed)
         photo, _ = to_photo(written, seed)
         images = {"photo": photo, "scan": written}
         for cond in conds:
@@ -134,7 +135,10 @@ def main() -> int:
             if method == "legacy":
                 score = legacy_score(img)
             else:
-                score = analyze_handwriting(img, blank if method == "reference" else None).writing_score
+                res = analyze_handwriting(img, blank if method == "reference" else None)
+                score = res.writing_score
+                if truth > 0:
+                    calc[cond].append((res.calculation_score, calc_truth))
             secs[cond].append(time.perf_counter() - t0)
             rows[cond].append((score, truth, tool))
         if args.verbose:
@@ -144,7 +148,11 @@ def main() -> int:
     print(f"handwriting bench: {args.pages} pages ({n_written} written, {args.pages - n_written} printed-only), seed {args.seed}")
     for cond in conds:
         _report(cond, rows[cond])
-        print(f"  {'':<22} {np.median(secs[cond]):.2f} s per page (median, one core)")
+        extra = ""
+        if calc[cond]:
+            rho = spearman([c for c, _ in calc[cond]], [t for _, t in calc[cond]])
+            extra = f"; calculation_score vs true calculation share: Spearman {rho:.3f}"
+        print(f"  {'':<22} {np.median(secs[cond]):.2f} s per page (median, one core){extra}")
     return 0
 
 
