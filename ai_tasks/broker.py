@@ -14,14 +14,15 @@ wired by :mod:`ai_tasks.celery`:
   worker never expires, however long its task runs, and a dead worker's
   messages come back after one short timeout. RabbitMQ needs none of this:
   it redelivers as soon as the consumer's connection drops.
-* **A guard on kombu's restore at channel close** (:func:`guard_redis_restore`).
-  When Redis restarts, kombu may restore unacked messages on a channel
-  whose connection is already gone and raise
-  ``AttributeError: 'NoneType' object has no attribute 'hostname'`` out of
-  ``QoS.restore_unacked_once``, which kills the worker (the same failure as
-  https://github.com/celery/kombu/issues/582, still present in kombu 5.7.0).
-  Nothing is lost if that restore is skipped: the messages stay in Redis's
-  ``unacked`` hash and the sweep puts them back after the visibility timeout.
+* **A guard on kombu's closed Redis channels** (:func:`guard_redis_restore`).
+  When Redis restarts, kombu may restore unacked messages (or ack a task
+  that finished meanwhile) on a channel whose connection is already gone and
+  raise ``AttributeError: 'NoneType' object has no attribute 'hostname'``
+  (or ``'client'``) out of the event loop, which kills the worker (the same
+  failure as https://github.com/celery/kombu/issues/582, still present in
+  kombu 5.7.0). Nothing is lost if that restore or ack is skipped: the
+  messages stay in Redis's ``unacked`` hash and the sweep puts them back
+  after the visibility timeout.
 * **Celery's default queue** (:data:`LEGACY_DEFAULT_QUEUE`). A client with
   default settings sends ``ai.job`` to the queue ``celery``; ``cpu-vision``
   workers consume it too (:func:`consume_default_queue`), so such a job runs
@@ -125,27 +126,44 @@ class LeaseRenewal(bootsteps.StartStopStep):
 _GUARDED = False
 
 
+def _connection_gone(qos: Any) -> bool:
+    channel = getattr(qos, "channel", None)
+    connection = getattr(channel, "connection", None)
+    return connection is None or getattr(connection, "client", None) is None
+
+
 def guard_redis_restore() -> None:
-    """Keep kombu's restore-at-close from killing the worker when the connection is gone.
+    """Keep kombu from killing the worker when it touches a channel whose connection is gone.
 
     Upstream: https://github.com/celery/kombu/issues/582 (``'NoneType' object has
-    no attribute 'hostname'`` from ``_connparams`` when a channel whose
-    connection was released restores its unacked messages); seen here after a
-    Redis restart with kombu 5.7.0. The skipped messages stay in the
-    ``unacked`` hash; ``restore_visible`` puts them back after the visibility
-    timeout. Idempotent.
+    no attribute 'hostname'`` from ``_connparams``). After a Redis restart,
+    kombu 5.7.0 still uses the old channel twice: to restore its unacked
+    messages when it closes (``QoS.restore_unacked_once``), and to ack a task
+    that finished after the connection dropped (``Message.ack_log_error``,
+    which only catches connection errors: ``'NoneType' object has no attribute
+    'client'``). Either raised out of the event loop as an "Unrecoverable
+    error" and the worker exited. Both are harmless to skip: the message
+    stays in Redis's ``unacked`` hash and the sweep puts it back after the
+    visibility timeout (an ack that is lost means the job runs again: at
+    least once). Only errors on a channel whose connection is gone are
+    swallowed; any other AttributeError still raises. Idempotent.
     """
     global _GUARDED
     if _GUARDED:
         return
     from kombu.transport import redis as kombu_redis
 
-    original = kombu_redis.QoS.restore_unacked
+    qos_cls = kombu_redis.QoS
+    original_restore = qos_cls.restore_unacked
+    original_ack = qos_cls.ack
+    original_reject = qos_cls.reject
 
     def restore_unacked(self: Any, client: Any = None) -> Any:
         try:
-            return original(self, client)
+            return original_restore(self, client)
         except AttributeError as exc:
+            if not _connection_gone(self):
+                raise
             log.warning(
                 "could not restore %d unacked message(s) at channel close (%s; kombu#582): "
                 "they stay in Redis and come back after the visibility timeout",
@@ -154,8 +172,30 @@ def guard_redis_restore() -> None:
             self._delivered.clear()
             return None
 
-    restore_unacked.__wrapped__ = original  # type: ignore[attr-defined]
-    kombu_redis.QoS.restore_unacked = restore_unacked  # type: ignore[method-assign]
+    def ack(self: Any, delivery_tag: Any) -> None:
+        try:
+            original_ack(self, delivery_tag)
+        except AttributeError as exc:
+            if not _connection_gone(self):
+                raise
+            log.warning("ack of %s lost with its connection (%s; kombu#582): the job comes back after the "
+                        "visibility timeout and runs again", delivery_tag, exc)
+
+    def reject(self: Any, delivery_tag: Any, requeue: bool = False) -> None:
+        try:
+            original_reject(self, delivery_tag, requeue=requeue)
+        except AttributeError as exc:
+            if not _connection_gone(self):
+                raise
+            log.warning("reject of %s lost with its connection (%s; kombu#582): the job comes back after the "
+                        "visibility timeout", delivery_tag, exc)
+
+    restore_unacked.__wrapped__ = original_restore  # type: ignore[attr-defined]
+    ack.__wrapped__ = original_ack  # type: ignore[attr-defined]
+    reject.__wrapped__ = original_reject  # type: ignore[attr-defined]
+    qos_cls.restore_unacked = restore_unacked  # type: ignore[method-assign]
+    qos_cls.ack = ack  # type: ignore[method-assign]
+    qos_cls.reject = reject  # type: ignore[method-assign]
     _GUARDED = True
 
 

@@ -101,3 +101,28 @@ def test_cpu_vision_workers_consume_the_default_queue() -> None:
     llm.amqp.queues.select(["llm"])
     assert consume_default_queue(llm) is False
     assert LEGACY_DEFAULT_QUEUE not in llm.amqp.queues.consume_from
+
+
+def test_ack_on_a_released_connection_does_not_kill_the_worker(held: tuple[Any, Any, str]) -> None:
+    """kombu#582, second face: a task finishing after Redis went away acks on the dead channel."""
+    ch, msg, _ = held
+    ch.connection.client = None
+    ch._pool = None
+    guard_redis_restore()
+    msg.ack_log_error(None, ())  # was: AttributeError("'NoneType' object has no attribute 'client'")
+    assert redis.Redis.from_url(URL).hexists("unacked", msg.delivery_tag)  # restored later by the sweep
+    ch.qos._delivered.clear()
+
+
+def test_other_attribute_errors_still_raise(held: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from kombu.transport import redis as kombu_redis
+
+    ch, msg, _ = held
+    guard_redis_restore()
+
+    def broken(self: Any, tag: Any, pipe: Any = None) -> Any:
+        raise AttributeError("a real bug")
+
+    monkeypatch.setattr(kombu_redis.QoS, "_remove_from_indices", broken)
+    with pytest.raises(AttributeError, match="a real bug"):
+        ch.qos.ack(msg.delivery_tag)
