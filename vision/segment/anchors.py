@@ -18,8 +18,8 @@ Examples:
     Anchor(kind='question', number=12, last=12)
     >>> parse_anchor("문제 4 Which of")
     Anchor(kind='question', number=4, last=4)
-    >>> parse_anchor("그 제 9"), parse_anchor("때 11")
-    (Anchor(kind='question', number=9, last=9), Anchor(kind='question', number=11, last=11))
+    >>> parse_anchor("그 제 9"), parse_anchor("때 11"), parse_anchor("문제 1 7")
+    (Anchor(kind='question', number=9, last=9), Anchor(kind='question', number=11, last=11), Anchor(kind='question', number=17, last=17))
     >>> parse_anchor("[3] Find")
     Anchor(kind='question', number=3, last=3)
     >>> parse_anchor("[31 다음"), parse_anchor("[11 Read")
@@ -60,7 +60,7 @@ TESSERACT_TIMEOUT_S = 20.0
 _DIGITS = r"([0-9lIO]{1,3})"
 _RANGE = re.compile(r"^[\[(|]?\s*" + _DIGITS + r"\s*[~\-∼〜_=]+\s*" + _DIGITS + r"\s*[\])|]?")
 # "문제 N"; Tesseract's kor model reads a small bold 문제 as "그 제", "0\" 제" or one glyph "때"/"떼"
-_MUNJE = re.compile(r"^(?:\S{0,2}\s*제|[때떼])\s*" + _DIGITS + r"(?![0-9])")
+_MUNJE = re.compile(r"^(?:\S{0,2}\s*제|[때떼])\s*([0-9lIO](?: ?[0-9lIO]){0,2})(?![0-9])")
 _BRACKET = re.compile(r"^[\[(|{]\s*" + _DIGITS + r"\s*[\])|}]")
 _OPEN_ONLY = re.compile(r"^[\[(]\s*([0-9lIO]{2,4})(?![0-9])")
 _DOT = re.compile(r"^" + _DIGITS + r"\s*[.)\],:]")
@@ -76,7 +76,7 @@ class Anchor:
 
 
 def _to_int(text: str) -> int | None:
-    digits = text.translate(str.maketrans("lIO", "110"))
+    digits = text.replace(" ", "").translate(str.maketrans("lIO", "110"))
     if not digits.isdigit():
         return None
     value = int(digits)

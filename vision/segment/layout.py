@@ -18,8 +18,11 @@ How a page is read:
    call (:mod:`vision.segment.anchors`); ``1.``, ``2)``, ``[3]``, ``문제 4`` open
    a question, ``[1~2]`` opens a shared passage, which joins the first
    question of its range (the crop of that question can be answered alone).
-   The numbers are checked as a sequence, and a single misread between two
-   consistent neighbours is corrected.
+   Each line is read on three crops; which lines open questions, and their
+   numbers, is then chosen as one consecutive sequence that best agrees with
+   the reads (:mod:`vision.segment.sequence`): misreads are corrected, an
+   unread anchor set apart fills a gap, a continuation line misread as a
+   number is left out.
 7. A question runs from its anchor (or its passage) to the line before the
    next anchor in the same column; its box is the tight box of all its ink,
    frames, figures and tables included.
@@ -47,8 +50,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from vision.segment.anchors import Anchor, parse_anchor, read_anchor_texts
+from vision.segment.anchors import MAX_QUESTION_NUMBER, Anchor, parse_anchor, read_anchor_texts
 from vision.segment.rectify import find_page_quad, map_box_back, rectify
+from vision.segment.sequence import Candidate, assign_numbers
 from vision.segment.types import QuestionBox
 
 __all__ = ["segment_layout"]
@@ -80,8 +84,16 @@ FOOTER_MAX_W = 0.3
 FOOTER_CENTRE_TOL = 0.06
 #: ... and set apart from the line above by at least this many text heights.
 FOOTER_GAP_TEXT = 1.5
-#: The column gutter is searched between these fractions of the page width.
+#: The column gutter is searched between these fractions of the page width ...
 GUTTER_SEARCH = (0.3, 0.7)
+#: ... and must reach within this fraction of the page width of its centre (columns are symmetric).
+GUTTER_CENTRE_TOL = 0.05
+#: Two lines share a row when they overlap this much of the shorter one's height.
+ROW_OVERLAP = 0.8
+#: A "gutter" whose right-hand lines share their row with a left-hand line this often is inside one column.
+ROW_SHARED = 0.85
+#: A gutter column may hold ink on this fraction of the body's rows (a title run across it).
+GUTTER_INK_ROWS = 0.02
 #: A gutter is at least this many text heights wide.
 GUTTER_MIN_TEXT = 1.0
 #: Text rows separated by less than this many text heights belong to one line.
@@ -92,6 +104,8 @@ MARGIN_TOL_TEXT = 0.5
 ANCHOR_MAX_W_TEXT = 6.0
 #: Blank runs narrower than this (text heights) are inside a glyph or a word, not gaps.
 MIN_GAP_TEXT = 0.25
+#: Crops read per candidate line (anchor alone, one word more, to the next wide gap).
+N_READS = 3
 #: The anchor ends at the first gap at least this share of the widest gap near the line start.
 ANCHOR_GAP_SHARE = 0.75
 #: Border of a flattened photo left out, as a fraction of its side (desk remnants at the edge).
@@ -100,8 +114,6 @@ FLAT_BORDER = 0.015
 WORK_WIDTH_PX = 1800
 #: A guessed passage range is set apart from the line above by this many text heights (a line gap is ~0.6).
 RANGE_GAP_TEXT = 1.2
-#: Anchors that must agree before the number sequence is trusted to correct the others.
-SEQ_MIN_SUPPORT = 3
 #: Scores: a number read and in sequence, read but out of sequence, inferred from its neighbours.
 SCORE_READ, SCORE_ODD, SCORE_INFERRED = 0.95, 0.6, 0.5
 
@@ -216,15 +228,29 @@ def _columns(text: Mask, text_px: float, body: tuple[int, int]) -> list[tuple[in
     H, W = text.shape
     profile = text[body[0] : body[1]].sum(axis=0)
     lo, hi = int(GUTTER_SEARCH[0] * W), int(GUTTER_SEARCH[1] * W)
-    empty = profile[lo:hi] <= max(1, int(0.001 * (body[1] - body[0])))
+    empty = profile[lo:hi] <= max(1, int(GUTTER_INK_ROWS * (body[1] - body[0])))
+    centre = (int((0.5 - GUTTER_CENTRE_TOL) * W), int((0.5 + GUTTER_CENTRE_TOL) * W))
     best: tuple[int, int] | None = None
     for a, b in _runs(empty):
-        if b - a >= GUTTER_MIN_TEXT * text_px and (best is None or b - a > best[1] - best[0]):
-            best = (a + lo, b + lo)
+        a, b = a + lo, b + lo
+        wide = b - a >= GUTTER_MIN_TEXT * text_px
+        if wide and a < centre[1] and b > centre[0] and (best is None or b - a > best[1] - best[0]):
+            best = (a, b)
     if best is None:
         return [(0, W)]
     mid = (best[0] + best[1]) // 2
+    # One column of short rows (choices set in a row of five) also leaves a blank band mid-page,
+    # but then every line on its right shares its row with a line on its left.
+    left = _lines_in(text, 0, mid, body, text_px, 0)
+    right = _lines_in(text, mid, W, body, text_px, 1)
+    if right and sum(any(_same_row(r, ln) for ln in left) for r in right) >= ROW_SHARED * len(right):
+        return [(0, W)]
     return [(0, mid), (mid, W)]
+
+
+def _same_row(a: _Line, b: _Line) -> bool:
+    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return overlap >= ROW_OVERLAP * min(a.y1 - a.y0, b.y1 - b.y0)
 
 
 def _lines_in(text: Mask, x0: int, x1: int, body: tuple[int, int], text_px: float, column: int) -> list[_Line]:
@@ -247,16 +273,17 @@ def _lines_in(text: Mask, x0: int, x1: int, body: tuple[int, int], text_px: floa
     return lines
 
 
-def _anchor_crops(gray: GrayImage, text: Mask, line: _Line, text_px: float) -> tuple[GrayImage, GrayImage]:
-    """Two crops of the start of ``line``: the anchor alone, and a longer one (black on white).
+def _anchor_crops(gray: GrayImage, text: Mask, line: _Line, text_px: float) -> list[GrayImage]:
+    """:data:`N_READS` crops of the start of ``line``: the anchor alone, one word more, and longer.
 
     The anchor ends at the first gap almost as wide as the widest gap near
     the line's start: the blank between anchor and stem is the widest there
     (the anchor is set apart), while the gaps inside ``[14~15]``, ``11.`` or
     ``문제 4`` are narrower. Only the anchor is read: the stem's words would
-    give Tesseract's line model English to garble in a Korean read. The longer
-    crop, to the next such gap, catches what that rule cuts short: ``문제 12``
-    set with wide spaces, a range ``[15~16]`` followed by a single space.
+    give Tesseract's line model English to garble in a Korean read. The two
+    longer crops, to the next gap and to the next wide gap, catch what that
+    rule cuts short: ``문제 12`` set with wide spaces, a range ``[15~16]``
+    followed by a single space.
     """
     x_end = min(line.x1, line.x0 + int(ANCHOR_MAX_W_TEXT * text_px))
     strip = text[line.y0 : line.y1, line.x0 : x_end]
@@ -267,10 +294,11 @@ def _anchor_crops(gray: GrayImage, text: Mask, line: _Line, text_px: float) -> t
         widest = max(b - a for a, b in gaps)
         wide = [a for a, b in gaps if b - a >= ANCHOR_GAP_SHARE * widest]
         end = wide[0]
+        mid_end = next((a for a, _b in gaps if a > end), cols.size)
         long_end = wide[1] if len(wide) > 1 else cols.size
     else:
-        long_end = cols.size
-    return _crop(gray, line, end, text_px), _crop(gray, line, max(end, long_end), text_px)
+        mid_end = long_end = cols.size
+    return [_crop(gray, line, e, text_px) for e in (end, mid_end, max(mid_end, long_end))]
 
 
 def _crop(gray: GrayImage, line: _Line, end: int, text_px: float) -> GrayImage:
@@ -283,43 +311,64 @@ def _crop(gray: GrayImage, line: _Line, end: int, text_px: float) -> GrayImage:
     return np.asarray(stretched, dtype=np.uint8)
 
 
-def _guess_ranges(candidates: list[_Line], texts: list[str], text_px: float) -> None:
+def _guess_ranges(candidates: list[_Line], reads: list[list[str]], text_px: float) -> None:
     """Unread lines opening with ``[`` and a digit open a passage, unless the page numbers ``[n]``.
 
     A range such as ``[11~12]`` misread as ``[1 내`` parses as nothing; on a
     page whose questions are not bracketed, a bracket at the margin, set
     apart from the line above as questions are, can only be a passage's range.
     """
-    reads = list(zip(candidates, texts[0::2], texts[1::2], strict=True))
-    asked = [t.lstrip() for ln, t, _ in reads if ln.anchor is not None and ln.anchor.kind == "question"]
+    asked = [r[0].lstrip() for ln, r in zip(candidates, reads, strict=True) if ln.anchor is not None and ln.anchor.kind == "question"]
     if sum(t.startswith(("[", "(")) for t in asked) * 2 > len(asked):
         return
-    for ln, short, long in reads:
+    for ln, r in zip(candidates, reads, strict=True):
         apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
-        if ln.anchor is None and apart and (_OPENS_RANGE.match(short) or _OPENS_RANGE.match(long)):
+        if ln.anchor is None and apart and any(_OPENS_RANGE.match(t) for t in r):
             ln.anchor = Anchor("range", 0, 0)
 
 
 _OPENS_RANGE = re.compile(r"^\s*\[\s*[0-9]")
 
 
-def _best_anchor(short: Anchor | None, long: Anchor | None) -> tuple[Anchor | None, tuple[int, ...]]:
-    """The anchor two reads of one line give, and every question number they offer.
+def _munje_split(reads: list[str]) -> Anchor | None:
+    """``문제`` read alone on the anchor crop and a number ending the next crop: ``문제 N``.
 
-    A range read on either crop wins. For a question, both numbers stay as
-    options for the sequence check; the first guess is the anchor-only read,
-    unless it holds the longer read's number plus a stray digit (``[14]`` for
-    ``[4]``: a tight crop turns the bracket's edge into a 1).
+    Tesseract reads a lone ``문제`` well but often garbles it beside its
+    number (``므 삐 12``); the number at the end of the next crop survives.
     """
-    for a in (long, short):
+    if not _MUNJE_ALONE.match(reads[0].strip()):
+        return None
+    m = _ENDS_WITH_NUMBER.search(reads[1])
+    if m is None:
+        return None
+    n = int(m.group(1).replace(" ", ""))
+    return Anchor("question", n, n) if 0 < n <= MAX_QUESTION_NUMBER else None
+
+
+_MUNJE_ALONE = re.compile(r"^\S?\s*제\s*\S?$")
+_ENDS_WITH_NUMBER = re.compile(r"(?<![0-9])([0-9](?: ?[0-9]){0,2})\s*$")
+
+
+def _best_anchor(reads: list[Anchor | None]) -> tuple[Anchor | None, tuple[int, ...]]:
+    """The anchor the reads of one line give (shortest crop first), and every number they offer.
+
+    A range read on any crop wins (the longest first). For a question, every
+    number read stays an option for the sequence check; the first guess is
+    the shortest crop's, unless it holds another read's number plus a stray
+    digit (``[14]`` for ``[4]``: a tight crop turns the bracket's edge into a 1).
+    """
+    for a in reversed(reads):
         if a is not None and a.kind == "range":
             return a, ()
-    options = tuple(dict.fromkeys(a.number for a in (short, long) if a is not None))
-    if short is None or long is None:
-        return short or long, options
-    if short.number != long.number and str(long.number) in str(short.number):
-        return long, options
-    return short, options
+    found = [a for a in reads if a is not None]
+    if not found:
+        return None, ()
+    options = tuple(dict.fromkeys(a.number for a in found))
+    first = found[0]
+    for a in found[1:]:
+        if a.number != first.number and str(a.number) in str(first.number):
+            return a, options
+    return first, options
 
 
 def _is_footer(line: _Line, W: int, H: int, text_px: float) -> bool:
@@ -335,95 +384,20 @@ def _is_text_line(line: _Line, text_px: float) -> bool:
     return 0.5 * text_px <= h <= 2.5 * text_px and w >= 1.2 * text_px
 
 
-def _agrees(line: _Line, number: int) -> bool:
-    """``number`` is one of the line's reads, or hides in one (``112`` read for ``12``)."""
-    return any(n == number or str(number) in str(n) for n in line.options)
+def _number_questions(candidates: list[_Line], text_px: float) -> dict[int, float]:
+    """Decide which candidates open questions and their numbers (:mod:`vision.segment.sequence`).
 
-
-def _best_offset(anchors: list[_Line]) -> int | None:
-    """The offset ``number - position`` most reads vote for, when it holds a strict majority.
-
-    Each anchor spreads one vote over its reads; the winner needs at least
-    :data:`SEQ_MIN_SUPPORT` votes and more than half of them.
+    Range lines stay as they are. Returns a score per opening line id.
     """
-    votes: dict[int, float] = {}
-    for i, a in enumerate(anchors):
-        options = a.options or ((a.anchor.number,) if a.anchor else ())
-        for n in options:
-            votes[n - i] = votes.get(n - i, 0.0) + 1.0 / len(options)
-    if not votes:
-        return None
-    best, support = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
-    return best if support >= max(SEQ_MIN_SUPPORT, len(anchors) / 2 + 0.01) else None
-
-
-def _majority_fix(anchors: list[_Line], scores: dict[int, float]) -> None:
-    """Renumber every anchor by the majority offset; one none of whose reads agree is scored as inferred."""
-    best = _best_offset(anchors)
-    if best is None:
-        return
-    for i, a in enumerate(anchors):
-        n = best + i
-        if a.anchor is None or a.anchor.number != n:
-            a.anchor = Anchor("question", n, n)
-            if not _agrees(a, n):
-                scores[id(a)] = SCORE_INFERRED
-
-
-def _demote_strays(anchors: list[_Line], unread: list[_Line], text_px: float) -> None:
-    """Drop anchors that disagree with the majority and sit close under the line above.
-
-    A continuation line misread as a number (``Read`` as ``8.``) breaks the
-    sequence and has only a line gap above it; a real question is set apart.
-    """
-    for _ in range(2):
-        best = _best_offset(anchors)
-        if best is None:
-            return
-        strays = [a for i, a in enumerate(anchors) if not _agrees(a, best + i) and a.gap_above < RANGE_GAP_TEXT * text_px]
-        if not strays:
-            return
-        for a in strays:
-            anchors.remove(a)
-            a.anchor, a.options = None, ()
-            unread.append(a)
-        unread.sort(key=_reading_key)
-
-
-def _fix_sequence(anchors: list[_Line], unread: list[_Line], text_px: float) -> dict[int, float]:
-    """Make the question numbers consecutive in reading order; return a score per line id.
-
-    Question numbers on one page run consecutively in reading order. First
-    anchors that break the sequence without being set apart are dropped
-    (:func:`_demote_strays`); then three passes: (1) when a strict majority of anchors (at least
-    :data:`SEQ_MIN_SUPPORT`) share one offset ``number - position``, the
-    others are misreads and take the number their position gives; (2) where
-    ``k`` numbers are missing between two anchors, the ``k`` unread margin
-    lines between them with the widest blank above (questions are set apart)
-    take those numbers; (3) pass 1 again. ``anchors`` and ``unread`` are in
-    reading order; ``anchors`` is updated in place and may grow.
-    """
-    scores = {id(a): SCORE_READ for a in anchors}
-    if len(anchors) < SEQ_MIN_SUPPORT:
-        return scores
-    _demote_strays(anchors, unread, text_px)
-    _majority_fix(anchors, scores)
-    order = {id(ln): i for i, ln in enumerate(sorted(anchors + unread, key=_reading_key))}
-    filled: list[_Line] = []
-    for a, b in zip(anchors, anchors[1:], strict=False):
-        assert a.anchor is not None and b.anchor is not None
-        missing = b.anchor.number - a.anchor.number - 1
-        if missing <= 0:
+    seq = [ln for ln in candidates if ln.anchor is None or ln.anchor.kind == "question"]
+    assigned = assign_numbers([Candidate(ln.options, ln.gap_above >= RANGE_GAP_TEXT * text_px) for ln in seq])
+    scores: dict[int, float] = {}
+    for ln, a in zip(seq, assigned, strict=True):
+        if a is None:
+            ln.anchor = None
             continue
-        between = [u for u in unread if order[id(a)] < order[id(u)] < order[id(b)]]
-        picks = sorted(sorted(between, key=lambda u: -u.gap_above)[:missing], key=_reading_key)
-        for k, pick in enumerate(picks):
-            n = a.anchor.number + 1 + k
-            pick.anchor = Anchor("question", n, n)
-            scores[id(pick)] = SCORE_INFERRED
-            filled.append(pick)
-    anchors[:] = sorted(anchors + filled, key=_reading_key)
-    _majority_fix(anchors, scores)
+        ln.anchor = Anchor("question", a.number, a.number)
+        scores[id(ln)] = SCORE_READ if a.exact else SCORE_INFERRED
     return scores
 
 
@@ -463,12 +437,11 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
     if read_numbers and candidates:
         crops = [c for ln in candidates for c in _anchor_crops(gray, text, ln, text_px)]
         texts = read_anchor_texts(crops, text_px)
-        for k, ln in enumerate(candidates):
-            ln.anchor, ln.options = _best_anchor(parse_anchor(texts[2 * k]), parse_anchor(texts[2 * k + 1]))
-        _guess_ranges(candidates, texts, text_px)
-    questions_at = [ln for ln in lines if ln.anchor is not None and ln.anchor.kind == "question"]
-    unread = [ln for ln in candidates if ln.anchor is None]
-    score_of = _fix_sequence(questions_at, unread, text_px)
+        reads = [texts[N_READS * k : N_READS * (k + 1)] for k in range(len(candidates))]
+        for ln, r in zip(candidates, reads, strict=True):
+            ln.anchor, ln.options = _best_anchor([parse_anchor(t) for t in r] + [_munje_split(r)])
+        _guess_ranges(candidates, reads, text_px)
+    score_of = _number_questions(candidates, text_px)
 
     out: list[QuestionBox] = []
     for c, (x0, x1) in enumerate(columns):

@@ -325,8 +325,11 @@ def _compose_passage_head(
     """The ``[first~last]`` instruction and a framed passage."""
     block = _Block()
     instruction, sentences = pick_passage(rng, lang)
-    block.ops.append(_text_op([(0, f"[{first}~{last}] {instruction}", st.anchor)], 0))
-    y = st.pitch + st.pitch // 4
+    y = 0
+    for i, line in enumerate(_wrap(f"[{first}~{last}] {instruction}", st.anchor, width)):
+        block.ops.append(_text_op([(0 if i == 0 else st.em, line, st.anchor)], y))
+        y += st.pitch
+    y += st.pitch // 4
     pad = st.em // 2
     lines = _wrap(" ".join(sentences), st.body, width - 2 * pad - st.em)
     top = y
