@@ -83,6 +83,9 @@ SHEET_EDGE_TRIM = 0.006
 #: one this tall (a bracket or ``|`` is about one glyph; a table cell border 1.5+).
 RULE_H_GLYPHS = 3.0
 RULE_V_GLYPHS = 1.6
+#: gaps up to this many glyph heights in a photographed vertical rule are
+#: bridged (text lines lie farther apart than that).
+RULE_GAP_GLYPHS = 0.12
 #: a row run shorter than this (px) is a rule line or speckle, not a text line.
 MIN_GLYPH_PX = 6
 #: strip width for the line-height runs: narrow enough that 3 degrees of skew
@@ -328,11 +331,18 @@ def find_rules(ink: GrayImage, glyph_px: float) -> GrayImage:
     """
     if glyph_px <= 0:
         return np.zeros_like(ink)
-    h_len = max(3, int(glyph_px * RULE_H_GLYPHS))
-    v_len = max(3, int(glyph_px * RULE_V_GLYPHS))
+    h_len = max(3, int(glyph_px * RULE_H_GLYPHS)) | 1  # odd kernels: even ones shift the result a pixel
+    v_len = max(3, int(glyph_px * RULE_V_GLYPHS)) | 1
+    # photographed vertical rules break into dashes after thresholding: bridge
+    # small gaps first (vertically only: bridging along a text line would
+    # turn words into "rules")
+    bridge = max(1, int(glyph_px * RULE_GAP_GLYPHS)) | 1
+    v_closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((bridge, 1), np.uint8))
     horizontal = np.asarray(cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, h_len), np.uint8)), dtype=np.uint8)
-    vertical = np.asarray(cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((v_len, 1), np.uint8)), dtype=np.uint8)
-    return np.asarray((horizontal | vertical) > 0, dtype=np.uint8)
+    vertical = np.asarray(cv2.morphologyEx(v_closed, cv2.MORPH_OPEN, np.ones((v_len, 1), np.uint8)), dtype=np.uint8)
+    rules = np.asarray((horizontal | vertical) > 0, dtype=np.uint8)
+    # and cover their soft edges (one pixel each side)
+    return np.asarray(cv2.dilate(rules, np.ones((3, 3), np.uint8)) & (ink | rules), dtype=np.uint8)
 
 
 def _flatten(quad: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
