@@ -104,6 +104,8 @@ MARGIN_TOL_TEXT = 0.5
 ANCHOR_MAX_W_TEXT = 6.0
 #: Blank runs narrower than this (text heights) are inside a glyph or a word, not gaps.
 MIN_GAP_TEXT = 0.25
+#: At most this many margin lines are read (two columns of ~60 lines; noise must not cost minutes).
+MAX_CANDIDATES = 120
 #: Crops read per candidate line (anchor alone, one word more, to the next wide gap).
 N_READS = 3
 #: The anchor ends at the first gap at least this share of the widest gap near the line start.
@@ -434,6 +436,7 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
             if margin - tol <= ln.x0 <= margin + tol:
                 candidates.append(ln)
         lines += col_lines
+    candidates = candidates[:MAX_CANDIDATES]
     if read_numbers and candidates:
         crops = [c for ln in candidates for c in _anchor_crops(gray, text, ln, text_px)]
         texts = read_anchor_texts(crops, text_px)
