@@ -332,19 +332,21 @@ def _guess_ranges(candidates: list[_Line], reads: list[list[str]], text_px: floa
 _OPENS_RANGE = re.compile(r"^\s*\[\s*[0-9]")
 
 
-def _munje_split(reads: list[str]) -> Anchor | None:
-    """``문제`` read alone on the anchor crop and a number ending the next crop: ``문제 N``.
+def _munje_split(reads: list[str]) -> list[Anchor | None]:
+    """``문제`` read alone on the anchor crop and a number ending a longer crop: ``문제 N``.
 
     Tesseract reads a lone ``문제`` well but often garbles it beside its
     number (``므 삐 12``); the number at the end of the next crop survives.
     """
     if not _MUNJE_ALONE.match(reads[0].strip()):
-        return None
-    m = _ENDS_WITH_NUMBER.search(reads[1])
-    if m is None:
-        return None
-    n = int(m.group(1).replace(" ", ""))
-    return Anchor("question", n, n) if 0 < n <= MAX_QUESTION_NUMBER else None
+        return []
+    found: list[Anchor | None] = []
+    for longer in reads[1:]:
+        m = _ENDS_WITH_NUMBER.search(longer)
+        n = int(m.group(1).replace(" ", "")) if m else 0
+        if 0 < n <= MAX_QUESTION_NUMBER:
+            found.append(Anchor("question", n, n))
+    return found
 
 
 _MUNJE_ALONE = re.compile(r"^\S?\s*제\s*\S?$")
@@ -442,7 +444,7 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         texts = read_anchor_texts(crops, text_px)
         reads = [texts[N_READS * k : N_READS * (k + 1)] for k in range(len(candidates))]
         for ln, r in zip(candidates, reads, strict=True):
-            ln.anchor, ln.options = _best_anchor([parse_anchor(t) for t in r] + [_munje_split(r)])
+            ln.anchor, ln.options = _best_anchor([parse_anchor(t) for t in r] + _munje_split(r))
         _guess_ranges(candidates, reads, text_px)
     score_of = _number_questions(candidates, text_px)
 

@@ -40,8 +40,8 @@ __all__ = ["Assigned", "Candidate", "assign_numbers"]
 
 #: Score of opening a question whose number was read exactly.
 READ_EXACT = 3.0
-#: ... whose number hides inside the read (a stray digit: ``[14]`` for ``[4]``).
-READ_INSIDE = 2.0
+#: ... whose number hides inside the read (a stray digit: ``[14]`` for ``[4]``); weak, as 14 may be 14.
+READ_INSIDE = 1.0
 #: ... that was read as another number (a misread the sequence corrects).
 READ_OTHER = -1.0
 #: ... that was not read, set apart from the line above (a question's spacing).
