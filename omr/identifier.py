@@ -27,7 +27,10 @@ from omr.meta import as_sheet_meta
 from omr.types import SheetMeta
 from omr.warp import WarpedPage
 
-__all__ = ["read_identifier"]
+__all__ = ["NOT_ON_SHEET", "read_identifier"]
+
+#: The status of a sheet whose meta has no ID grid: ``identifier`` is null and nothing is wrong.
+NOT_ON_SHEET = "not_on_sheet"
 
 
 def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
@@ -40,11 +43,11 @@ def read_identifier(page: WarpedPage, meta: SheetMeta | Mapping[str, Any], *,
         "status": "ok"|"blank"|"multi"|"ambiguous"|"error"}``. The rolled-up
         status is ``ok`` only when all digits are ok; otherwise the worst digit
         status (error > multi > ambiguous > blank). A sheet without an ID grid
-        gives status ``error`` with no digits.
+        gives status ``not_on_sheet`` (:data:`NOT_ON_SHEET`), ``identifier`` None and no digits.
     """
     sheet = as_sheet_meta(meta)
     if not sheet.id_bubbles:
-        return {"identifier": None, "raw_identifier": "", "digits": [], "confidence": 0.0, "status": "error"}
+        return {"identifier": None, "raw_identifier": "", "digits": [], "confidence": 0.0, "status": NOT_ON_SHEET}
     every = measured(page, sheet, "identifier")
     typical = sheet_typical_fill(page, sheet)
     by_digit: dict[int, list[int]] = {}

@@ -3,7 +3,9 @@
 Reasons (stable strings): ``alignment_fit_error`` (marker fit residual above
 ``MAX_FIT_ERROR_MM``), ``alignment_unrefined`` (page found by its outline or the
 image bounds and fewer than 4 markers re-located), ``question_<n>_<status>`` for every question not ``ok`` /
-``blank``, ``identifier_<status>`` when the ID is not ``ok``.
+``blank``, ``identifier_<status>`` when the ID is not ``ok`` (a sheet with no
+ID grid, ``not_on_sheet``, is not a reason). A page registered on its printed
+bubbles (:mod:`omr.register`: ``rings_matched``) is verified, not unrefined.
 
 Examples:
     >>> review({"method": "fiducials", "fit_error_mm": 0.2},
@@ -30,9 +32,10 @@ def review(alignment: Mapping[str, Any], identifier: Mapping[str, Any] | None,
     reasons = []
     if float(alignment.get("fit_error_mm") or 0.0) > MAX_FIT_ERROR_MM:
         reasons.append("alignment_fit_error")
-    if alignment.get("method") not in (None, "fiducials") and int(alignment.get("markers_found") or 0) < 4:
+    verified = int(alignment.get("markers_found") or 0) >= 4 or bool(alignment.get("rings_matched"))
+    if alignment.get("method") not in (None, "fiducials") and not verified:
         reasons.append("alignment_unrefined")
-    if identifier is not None and identifier.get("status") != "ok":
+    if identifier is not None and identifier.get("status") not in ("ok", "not_on_sheet"):
         reasons.append(f"identifier_{identifier.get('status')}")
     for a in answers:
         if a.get("status") in FLAG_STATUSES:

@@ -17,7 +17,12 @@ figures in ``docs/omr.md``, section "Warp"):
 4. :func:`_outline_hypotheses`: only when no marker hypothesis holds (legacy
    metas without markers, a hidden page): the paper outline and, in ``scan``
    mode, the image bounds, in their best-correlated orientation, checked the
-   same way. Nothing left: :class:`~omr.errors.AlignmentError`.
+   same way.
+4b. :func:`_from_bubbles`: no markers in the meta, or none matched (a sheet
+   somebody else printed): :func:`omr.register.register` finds the page from the meta's
+   bubble centres alone (outline, whole image or the printed bubble grid,
+   verified on the rings; no refine pass). Nothing left:
+   :class:`~omr.errors.AlignmentError`.
 5. One ``warpPerspective`` to ``px_per_mm`` (:func:`_warp_once`).
 6. :func:`omr.refine.verify_and_correct`: printed ring blocks are located on that page
    (:mod:`omr.refine`); a smooth residual shift is removed by resampling once
@@ -60,6 +65,7 @@ from omr.fiducials import (
 )
 from omr.meta import as_sheet_meta
 from omr.refine import Correction, verify_and_correct
+from omr.register import register
 from omr.thumbnail import THUMB_SRC_LONG_PX, correlate, orient
 from omr.types import GrayImage, Marker, SheetMeta
 
@@ -243,9 +249,12 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
     _check_inputs(gray, mode)
     compiled = compile_sheet(as_sheet_meta(meta), px_per_mm)
     det = _detection_images(gray)
-    chosen = _first_consistent(gray, _fiducial_hypotheses(det, compiled), compiled.sheet, det, mode)
+    fiducial = _fiducial_hypotheses(det, compiled)
+    chosen = _first_consistent(gray, fiducial, compiled.sheet, det, mode)
     if chosen is None:
         chosen = _first_consistent(gray, _outline_hypotheses(det, compiled, mode), compiled.sheet, det, mode)
+    if chosen is None and not fiducial:  # no markers in the meta, or none matched
+        return _from_bubbles(gray, compiled, mode)
     if chosen is None:
         raise AlignmentError("alignment_failed",
                              "could not find the answer sheet in the image (no fiducials or page outline matched)")
@@ -257,6 +266,20 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
         fixed = verify_and_correct(gray, page, chosen.h_img_to_mm, compiled, trusted)
     return WarpedPage(fixed.page, px_per_mm, _alignment(chosen, marker_err, fixed),
                       _source_quad_mm(gray, chosen.h_img_to_mm))
+
+
+def _from_bubbles(gray: GrayImage, compiled: CompiledSheet, mode: str) -> WarpedPage:
+    """The page from the meta's bubbles alone (:mod:`omr.register`), when nothing of ours matched."""
+    try:
+        reg = register(gray, compiled.sheet, mode=mode)
+    except AlignmentError as exc:
+        raise AlignmentError("alignment_failed", "could not find the answer sheet in the image (no fiducials or "
+                             f"page outline matched; from the bubbles alone: {exc.message})") from None
+    alignment = {"method": reg.method, "rotation": reg.rotation, "fit_error_mm": reg.fit_error_mm,
+                 "model": reg.model, "markers_found": 0, "rings_matched": reg.matched,
+                 "rings_expected": reg.expected}
+    return WarpedPage(_warp_once(gray, reg.h_img_to_mm, compiled), compiled.px_per_mm, alignment,
+                      _source_quad_mm(gray, reg.h_img_to_mm))
 
 
 def _check_inputs(gray: GrayImage, mode: str) -> None:

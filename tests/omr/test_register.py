@@ -70,3 +70,23 @@ def test_symmetric_layout_without_paper_edges_is_refused_not_guessed() -> None:
     with pytest.raises(AlignmentError) as info:
         register(decode_image(REAL / "rbaron_rotated.png"), meta)
     assert info.value.reason_code == "alignment_failed" and "orientation" in info.value.message
+
+
+def test_grade_image_falls_back_to_the_bubbles_and_says_the_id_is_not_on_the_sheet() -> None:
+    """warp_page calls omr.register when the meta has no markers; a meta with no ID grid is not a review reason."""
+    from omr.grade import grade_image
+
+    meta = json.loads((REAL / "erfan_meta.json").read_text())
+    result = grade_image(REAL / "erfan_photo_1400.jpg", meta)
+    assert result["alignment"]["method"] in ("outline", "page_bounds", "bubble_grid")
+    assert result["alignment"]["rings_matched"] >= 0.8 * result["alignment"]["rings_expected"]
+    assert result["identifier"]["identifier"] is None and result["identifier"]["status"] == "not_on_sheet"
+    assert not any(r.startswith(("identifier_", "alignment_")) for r in result["review"]["reasons"])
+
+
+def test_a_blank_page_is_still_refused_with_the_fallback() -> None:
+    """No marker matched, so the bubbles are tried: none printed, refused."""
+    from omr.grade import grade_image
+
+    with pytest.raises(AlignmentError):
+        grade_image(np.full((900, 1200), 235, np.uint8), build_template(10), mode="photo")
