@@ -342,7 +342,8 @@ def find_rules(ink: GrayImage, glyph_px: float) -> GrayImage:
     vertical = np.asarray(cv2.morphologyEx(v_closed, cv2.MORPH_OPEN, np.ones((v_len, 1), np.uint8)), dtype=np.uint8)
     rules = np.asarray((horizontal | vertical) > 0, dtype=np.uint8)
     # and cover their soft edges (one pixel each side)
-    return np.asarray(cv2.dilate(rules, np.ones((3, 3), np.uint8)) & (ink | rules), dtype=np.uint8)
+    grown = np.asarray(cv2.dilate(rules, np.ones((3, 3), np.uint8)), dtype=np.uint8)
+    return np.asarray(grown & (ink | rules), dtype=np.uint8)
 
 
 def _flatten(quad: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float64], tuple[int, int]]:
