@@ -70,6 +70,12 @@ task_annotations["*"] = {
     "retry_jitter": True,
 }
 
+# Result delivery outlives an API outage: the API answering 503 for a minute
+# exhausted the step retry budget above. Backoff capped at 60 s, 60 retries:
+# about an hour (ai_tasks/tasks/jobs.py:deliver).
+DELIVERY_MAX_RETRIES = 60
+DELIVERY_RETRY_BACKOFF_MAX_S = 60
+
 # --- never lose a job --------------------------------------------------------
 # Ack after the task ran, not when it was received: a worker that dies mid-job
 # leaves the message on the broker and another worker runs it.

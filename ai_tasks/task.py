@@ -276,8 +276,12 @@ class AITask(Task):
         except Ignore:
             outcome = "handed_over"  # the dispatcher started the job's steps; they store its result
             raise
-        except Reject:
-            outcome = "requeued"
+        except Reject as rej:
+            if not rej.requeue and isinstance(rej.reason, INFRA_TRANSIENT_ERRORS):
+                # Task.retry() could not publish (broker away): requeue, never drop
+                outcome = "requeued"
+                raise Reject(rej.reason, requeue=True) from None
+            outcome = "requeued" if rej.requeue else "rejected"
             raise
         except Exception as exc:
             try:

@@ -125,14 +125,19 @@ def _delivered_marker() -> Any:
     return _marker or None
 
 
-@app.task(name="ai.job.deliver")
-def deliver(result: dict[str, Any], source_id: str | None, result_id: str | None = None) -> None:
+@app.task(name="ai.job.deliver", bind=True)
+def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id: str | None = None) -> None:
     """POST an AIResult to the API's internal endpoint once; retried with backoff on 5xx/timeouts.
 
     A redelivered finalize (or this task run twice) finds the delivered
     marker and does not POST again; the marker is written only after a 2xx.
+    The API may be away longer than a step's upstream: delivery has its own,
+    longer retry budget (``celeryconfig.DELIVERY_MAX_RETRIES``, about an hour).
     """
+    from celery.utils.time import get_exponential_backoff_interval
+
     from ai_tasks.delivery import deliver_result, idempotency_key, result_submission
+    from ai_tasks.errors import DeliveryError
 
     s = get_settings()
     if not (s.api_base_url and s.internal_worker_token):
@@ -143,6 +148,17 @@ def deliver(result: dict[str, Any], source_id: str | None, result_id: str | None
         log.info("result of job %s already delivered (%s): not posted again", result.get("job_id"), key)
         return
     body = result_submission(result, source_id, idempotency=key)
-    deliver_result(s.api_base_url, s.internal_worker_token.reveal(), body, idempotency=key)
+    try:
+        deliver_result(s.api_base_url, s.internal_worker_token.reveal(), body, idempotency=key)
+    except DeliveryError as exc:  # 5xx, 408, 429, timeouts: the API is away for now
+        retries = int(self.request.retries or 0)
+        max_retries = int(app.conf.get("DELIVERY_MAX_RETRIES") or 0)
+        if self.request.called_directly or retries >= max_retries:
+            raise
+        wait_s = get_exponential_backoff_interval(
+            factor=2, retries=retries, maximum=int(app.conf.get("DELIVERY_RETRY_BACKOFF_MAX_S") or 60),
+            full_jitter=True,
+        )
+        raise self.retry(exc=exc, countdown=max(1, wait_s), max_retries=max_retries) from None
     if marker is not None:
         marker.mark(key)
