@@ -1,4 +1,4 @@
-"""Circled choice numbers (``①``..``⑨``): found geometrically, read by template.
+"""Circled choice numbers (``①``..``⑨``, and ``ⓐ``, ``㉠``): found geometrically, read by template.
 
 Tesseract's ``kor``/``eng`` models have no circled digits worth the name:
 they come out as ``@``, ``©``, ``O``, ``00`` or ``(1)``. Every Korean
@@ -40,6 +40,10 @@ __all__ = ["CIRCLED_DIGITS", "Circled", "erase", "find_circled", "render_circled
 GrayImage = npt.NDArray[np.uint8]
 
 CIRCLED_DIGITS = "①②③④⑤⑥⑦⑧⑨"
+#: every circled sign read (and its template set): choice numbers, the circled
+#: letters and jamo Korean exams mark passages with (ⓐ, ㉠), and two ring
+#: symbols; without them ⓐ, ◎ and ® were read as ③, ④ and ⑧.
+CIRCLED_CHARS = CIRCLED_DIGITS + "ⓐⓑⓒⓓⓔ㉠㉡㉢㉣㉤◎⊙©®"
 #: ring diameter limits in pixels (6.5 pt at 150 dpi .. 24 pt at 300 dpi).
 MIN_RING_PX, MAX_RING_PX = 12, 110
 #: a circle's bounding box is square; print and photo distortion stay within this.
@@ -52,6 +56,8 @@ MIN_SECTOR_COVER = 0.92
 MAX_RING_FILL = 0.5
 #: the digit lies inside this share of the radius.
 INNER_RADIUS = 0.78
+#: a digit joined to its ring holds at least this share of the ring's ink.
+MIN_DIGIT_SHARE = 0.15
 #: digit templates are compared at this size (height), width padded to square.
 TEMPLATE_PX = 20
 #: normalised correlation a digit must reach with its best template.
@@ -101,14 +107,15 @@ def find_circled(ink: GrayImage) -> list[Circled]:
         if max(w, h) > MAX_RING_ASPECT * min(w, h) or area > MAX_RING_FILL * w * h:
             continue
         comp = labels[y : y + h, x : x + w] == label
-        if not _is_ring(comp):
-            continue
-        inner = _inner_ink(ink[y : y + h, x : x + w], labels[y : y + h, x : x + w], int(label))
+        if _is_ring(comp):
+            inner = _inner_ink(ink[y : y + h, x : x + w], labels[y : y + h, x : x + w], int(label))
+        else:  # blur can join the digit to its ring: split them by radius
+            inner = _touching_digit(comp, ink[y : y + h, x : x + w], labels[y : y + h, x : x + w], int(label))
         if inner is None:
             continue
-        digit, score = _classify(inner, templates)
+        index, score = _classify(inner, templates)
         if score >= MIN_MATCH:
-            found.append(Circled(char=CIRCLED_DIGITS[digit - 1], box=(x, y, w, h), score=round(score, 3)))
+            found.append(Circled(char=CIRCLED_CHARS[index], box=(x, y, w, h), score=round(score, 3)))
     found.sort(key=lambda c: (c.box[1] // max(1, c.box[3]), c.box[0]))
     return found
 
@@ -134,6 +141,21 @@ def _is_ring(comp: npt.NDArray[np.bool_]) -> bool:
     angles = np.arctan2(ys[outer] - cy, xs[outer] - cx)
     sectors = np.unique(((angles + math.pi) / (2 * math.pi) * SECTORS).astype(int) % SECTORS)
     return sectors.size >= MIN_SECTOR_COVER * SECTORS
+
+
+def _touching_digit(comp: npt.NDArray[np.bool_], ink: GrayImage, labels: npt.NDArray[np.int32], ring: int) -> GrayImage | None:
+    """The digit of a ring it touches: the component is a closed annulus plus ink inside it."""
+    h, w = comp.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    dist = np.hypot(yy - (h - 1) / 2.0, xx - (w - 1) / 2.0) / ((w + h) / 4.0)
+    annulus = comp & (dist >= 0.7) & (dist <= 1.15)
+    outside = comp & (dist > 1.15)
+    if outside.sum() > 0.02 * comp.sum() or not _is_ring(annulus):
+        return None
+    inner = (comp & (dist < INNER_RADIUS)) | ((ink > 0) & (labels != ring) & (labels != 0) & (dist < INNER_RADIUS))
+    if inner.sum() < MIN_DIGIT_SHARE * annulus.sum():
+        return None
+    return np.asarray(inner, dtype=np.uint8)
 
 
 def _inner_ink(ink: GrayImage, labels: npt.NDArray[np.int32], ring: int) -> GrayImage | None:
@@ -187,14 +209,14 @@ def render_circled(char: str, font_path: str, size_px: int) -> GrayImage:
 
 @functools.lru_cache(maxsize=1)
 def _templates() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-    """Normalised inner digits of ``①``..``⑨`` in each installed font, at two sizes."""
+    """Normalised insides of :data:`CIRCLED_CHARS` in each installed font, at two sizes (index into it)."""
     vectors: list[npt.NDArray[np.float32]] = []
     digits: list[int] = []
     for font in TEMPLATE_FONTS:
         if not Path(font).exists():
             continue
         for size in (40, 64):
-            for d, char in enumerate(CIRCLED_DIGITS, start=1):
+            for d, char in enumerate(CIRCLED_CHARS):
                 gray = render_circled(char, font, size)
                 ink = (gray < 128).astype(np.uint8)
                 count, raw_labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
