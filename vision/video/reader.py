@@ -79,12 +79,14 @@ class VideoReader:
     """
 
     def __init__(self, container: Any, stream: Any, info: VideoInfo, limits: VideoLimits,
-                 keyframe_times_s: list[float]) -> None:
+                 keyframes: list[tuple[float, int]]) -> None:
         self._container = container
         self._stream = stream
         self.info = info
         self.limits = limits
-        self._keyframes = keyframe_times_s
+        #: keyframes as (presentation time in s, its pts in the stream's time base to seek to), by time
+        self._keyframes = [t for t, _ in keyframes]
+        self._keyframe_ts = [ts for _, ts in keyframes]
         self.decoded_frames = 0
         #: clockwise display rotation actually applied (from the first frame's display matrix).
         self.rotation = info.rotation
@@ -100,13 +102,12 @@ class VideoReader:
 
     # --- decoding ----------------------------------------------------------
 
-    def _frames_from(self, seek_s: float | None) -> Iterator[Any]:
-        """Decoded frames from the keyframe at or before ``seek_s`` (``None``: from here on)."""
+    def _frames_from(self, seek_ts: int | None) -> Iterator[Any]:
+        """Decoded frames from the keyframe at pts ``seek_ts`` (``None``: from here on)."""
         import av
 
-        if seek_s is not None:
-            ts = int(math.floor(seek_s / float(self._stream.time_base)))
-            self._container.seek(ts, stream=self._stream, backward=True, any_frame=False)
+        if seek_ts is not None:
+            self._container.seek(seek_ts, stream=self._stream, backward=True, any_frame=False)
         try:
             for packet in self._container.demux(self._stream):
                 for frame in packet.decode():
@@ -155,7 +156,7 @@ class VideoReader:
             raise VideoError("video_invalid", f"sample_every_s must be > 0, got {sample_every_s}")
         fps = self.info.fps
         yielded = 0
-        if not self._keyframes:
+        if not self._keyframes or self.info.duration_s <= 0:  # no index, or no length to plan with
             yield from self._sequential(sample_every_s)
             return
         snap = min(KEYFRAME_SNAP_S, sample_every_s / 2)
@@ -167,17 +168,19 @@ class VideoReader:
         end_s = self.info.duration_s - (1.0 / fps if fps else 0.0)
         while target <= end_s + TIME_EPS_S:
             # the time to decode: the target, or a keyframe near it
-            i = bisect.bisect_right(self._keyframes, target + TIME_EPS_S) - 1
-            before = self._keyframes[i] if i >= 0 else 0.0
+            i = max(0, bisect.bisect_right(self._keyframes, target + TIME_EPS_S) - 1)
+            before = self._keyframes[i]
             after = self._keyframes[i + 1] if i + 1 < len(self._keyframes) else math.inf
-            if after - target <= snap:
-                goal, key = after, after
-            elif target - before <= snap:
-                goal, key = before, before
+            k = i  # the keyframe decoding starts from
+            if target - before <= snap and target - before <= after - target:
+                goal = before
+            elif after - target <= snap:
+                goal, k = after, i + 1
             else:
-                goal, key = target, before
+                goal = target
+            key = self._keyframes[k]
             if frames is None or not (key - TIME_EPS_S <= last_t < goal - TIME_EPS_S):
-                frames = self._frames_from(key)
+                frames = self._frames_from(self._keyframe_ts[k])
             got = None
             for frame in frames:
                 count += 1
@@ -262,11 +265,16 @@ def open_video(path: str | Path, limits: VideoLimits) -> VideoReader:
         if width * height > limits.max_pixels:
             raise VideoError("video_too_large",
                              f"frames are {width}x{height} px ({width * height:,} px), limit {limits.max_pixels:,} px")
-        keyframes: list[float] = []
+        keyframes: list[tuple[float, int]] = []
         if tb:
             entries: Any = stream.index_entries or []
+            # index timestamps are decode times: the first one is the first frame's presentation
+            # time minus the reorder delay (B-frames), so presentation times are taken relative to
+            # it; seeking goes by presentation time (MP4/MOV demuxers compare pts)
+            first = entries[0].timestamp if len(entries) else 0
             start = stream.start_time or 0
-            keyframes = sorted({max(0.0, (e.timestamp - start) * tb) for e in entries if e.is_keyframe})
+            keyframes = sorted({(max(0.0, float(e.timestamp - first) * tb), int(e.timestamp - first + start))
+                                for e in entries if e.is_keyframe})
         info = VideoInfo(
             width=width, height=height, duration_s=duration_s, frames=frames, fps=fps,
             rotation=_rotation_from_tag(dict(stream.metadata)), codec=str(ctx.name or ""),

@@ -117,3 +117,22 @@ def test_bad_files_fail_with_a_code(tmp_path: Path, name: str, make: Callable[[P
         with open_video(path, LIMITS) as reader:
             list(reader.samples(1.0))
     assert info.value.reason_code == code
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "indexed"),
+    [
+        ("b_frames.mp4", "libx264", True),  # x264's default preset: B-frames, index in decode time
+        ("b_frames.mov", "libx264", True),
+        ("plain.avi", "mpeg4", True),
+        ("lazy_cues.mkv", "libx264", False),  # cues are read lazily: the reader continues sequentially
+        ("vp8.webm", "libvpx", False),
+    ],
+)
+def test_containers_sample_whole_seconds(tmp_path: Path, name: str, codec: str, indexed: bool) -> None:
+    path = tmp_path / name
+    write_frames(path, [(i / 30, marker_frame()) for i in range(120)], codec=codec, gop=10)
+    samples, decoded, _ = _samples(path, 1.0)
+    assert [round(s.time_s, 2) for s in samples] == [0.0, 1.0, 2.0, 3.0]
+    if indexed:
+        assert decoded <= 2 * len(samples), decoded
