@@ -70,6 +70,10 @@ CONF_GAP_OFFSET = 0.4
 """Confidence credit a lead of exactly ``min_gap`` already earns (in ``CONF_GAP_SPAN`` units)."""
 TINY = 1e-6
 """Guards divisions by a zero bar."""
+MULTI_MIN_REL = 0.5
+"""Two marks are ``multi`` only when the lighter reaches this fraction of the darker's fill; below it
+(a shadow corner or a smudge beside a clear fill: fills 0.88 and 0.18) the question is ``ambiguous``:
+a second mark that much lighter than the first must be looked at, not reported."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,12 @@ def decide_group(m: Measures, typical: float, th: Thresholds = DEFAULT_THRESHOLD
     Examples:
         >>> decide_group(measures_of(fill=[0.6, 0.65, 0.0, 0.0]), 0.6).status
         'multi'
+
+        A clear fill beside a bubble a shadow corner covers (marked by its cover, far lighter):
+
+        >>> d = decide_group(measures_of(fill=[0.88, 0.18, 0.0], cover=[1, 0.9, 0]), 0.8)
+        >>> d.status, d.marked, d.confidence < 0.5
+        ('ambiguous', (0, 1), True)
         >>> decide_group(measures_of(fill=[0.15, 0.0, 0.0, 0.0]), 0.6).status
         'ambiguous'
 
@@ -237,7 +247,11 @@ def decide_group(m: Measures, typical: float, th: Thresholds = DEFAULT_THRESHOLD
     order = np.argsort(-fill)
     top = float(fill[order[0]]) if fill.size else 0.0
     second = float(fill[order[1]]) if fill.size > 1 else 0.0
-    if len(marked) >= 2:
+    marked_fills = np.sort(fill[list(marked)]) if marked else fill[:0]
+    if len(marked) >= 2 and float(marked_fills[0]) < MULTI_MIN_REL * float(marked_fills[-1]):
+        status = "ambiguous"
+        conf = CONF_SPLIT * float(marked_fills[0]) / max(float(marked_fills[-1]), TINY)
+    elif len(marked) >= 2:
         status = "multi"
         conf = min(1.0, float(np.sort(fill)[-2]) / bar - CONF_SPLIT) if bar > 0 else 1.0
     elif questionable:
