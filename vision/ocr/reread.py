@@ -27,7 +27,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from vision.ocr.tesseract import TesseractConfig, make_line, read_region
+from vision.ocr.tesseract import SPACE_GAP, TesseractConfig, make_line, read_region
 from vision.ocr.types import OCRLine, OCRWord
 
 __all__ = ["needs_second_look", "reread_uncertain"]
@@ -37,6 +37,8 @@ __all__ = ["needs_second_look", "reread_uncertain"]
 MIN_SURE = 0.8
 #: a single-language reading replaces the original only when this much surer.
 MIN_GAIN = 0.05
+#: a ``kor`` reading of a Latin word glued to Hangul may even be a little less sure.
+GLUED_GAIN = -0.1
 #: padding around a word crop and the gap between stacked crops, in glyph heights.
 PAD_GLYPHS, GAP_GLYPHS = 0.2, 0.8
 #: a second reading may be at most this many times longer or shorter (+1 each).
@@ -66,7 +68,10 @@ def reread_uncertain(
     """``lines`` with each uncertain word replaced by its surest single-language reading."""
     if "+" not in config.lang:
         return lines
-    slots = [(i, j) for i, line in enumerate(lines) for j, w in enumerate(line.words) if needs_second_look(w)]
+    glued = {(i, j) for i, line in enumerate(lines) for j in _latin_glued_to_hangul(line)}
+    slots = [
+        (i, j) for i, line in enumerate(lines) for j, w in enumerate(line.words) if needs_second_look(w) or (i, j) in glued
+    ]
     if not slots or len(slots) > MAX_WORDS:
         return lines
     words = [lines[i].words[j] for i, j in slots]
@@ -77,12 +82,40 @@ def reread_uncertain(
         for k, (text, confidence) in enumerate(readings):
             if not _plausible(lang, words[k].text, text):
                 continue
-            if confidence >= best[k].confidence + MIN_GAIN:
+            gain = GLUED_GAIN if lang == "kor" and slots[k] in glued else MIN_GAIN
+            if confidence >= best[k].confidence + gain:
                 best[k] = replace(words[k], text=text, confidence=confidence)
     out = [list(line.words) for line in lines]
     for (i, j), word in zip(slots, best, strict=True):
         out[i][j] = word
     return [make_line(ws) if ws != list(line.words) else line for line, ws in zip(lines, out, strict=True)]
+
+
+def _latin_glued_to_hangul(line: OCRLine) -> list[int]:
+    """Indexes of Latin-only words with no word space between them and a Hangul word.
+
+    ``공`` read as ``S`` with high confidence sits glued to the syllables of its
+    word; an English word has spaces around it.
+
+    Examples:
+        >>> ws = [OCRWord("학", .9, (0, 0, 20, 20)), OCRWord("S", .9, (22, 0, 12, 20)), OCRWord("apple", .9, (60, 0, 50, 20))]
+        >>> _latin_glued_to_hangul(make_line(ws))
+        [1]
+    """
+    words = line.words
+    heights = sorted(w.box[3] for w in words)
+    space_px = SPACE_GAP * heights[len(heights) // 2] if heights else 0
+    out: list[int] = []
+    for j, w in enumerate(words):
+        if not _LATIN.search(w.text) or _HANGUL.search(w.text):
+            continue
+        for k in (j - 1, j + 1):
+            if 0 <= k < len(words) and _HANGUL.search(words[k].text):
+                left, right = (words[k], w) if k < j else (w, words[k])
+                if right.box[0] - (left.box[0] + left.box[2]) <= space_px:
+                    out.append(j)
+                    break
+    return out
 
 
 def _plausible(lang: str, original: str, reading: str) -> bool:
