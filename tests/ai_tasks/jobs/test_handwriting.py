@@ -47,6 +47,18 @@ def _pdf(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims ``width`` x ``height`` pixels (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[LocalServer]:
     with serve() as srv:
@@ -56,6 +68,7 @@ def server() -> Iterator[LocalServer]:
         srv.route("/blank.pdf", body(_pdf(BLANK)))
         srv.route("/junk.jpg", body(b"this is not an image"))
         srv.route("/empty.jpg", body(b""))
+        srv.route("/bomb.png", body(_png_header(30000, 30000)))
         yield srv
 
 
@@ -104,6 +117,8 @@ def test_state_round_trips_and_refuses_unknown_fields() -> None:
         ({}, "download_url_missing"),
         ({"download_url": "/junk.jpg"}, "image_invalid"),
         ({"download_url": "/empty.jpg"}, "image_empty"),
+        ({"download_url": "/bomb.png"}, "page_too_large"),
+        ({"download_url": "/written.jpg", "reference_url": "/bomb.png"}, "reference_page_too_large"),
         ({"download_url": "/written.jpg", "reference_url": "/junk.jpg"}, "reference_image_invalid"),
         ({"download_url": "/written.jpg", "overlay": "yes"}, "payload_invalid"),
     ],
