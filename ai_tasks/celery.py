@@ -18,6 +18,7 @@ from celery.signals import (
     celeryd_after_setup,
     worker_init,
     worker_process_init,
+    worker_ready,
 )
 
 from ai_tasks.broker import LeaseRenewal, consume_default_queue, guard_redis_restore
@@ -112,6 +113,17 @@ def _declare_dead_letter_queue(sender: Any = None, **_: Any) -> None:
 @worker_process_init.connect
 def _load_engines(**_: Any) -> None:
     """Load heavy engines once per pool process, before the first task."""
+    from ai_tasks.engines import warm_up
+
+    warm_up()
+
+
+@worker_ready.connect
+def _load_engines_without_pool_processes(sender: Any = None, **_: Any) -> None:
+    """Threads and solo pools have no pool processes: warm the engines in the worker itself."""
+    pool = type(getattr(sender, "pool", None)).__module__
+    if "prefork" in pool or "asynpool" in pool:
+        return
     from ai_tasks.engines import warm_up
 
     warm_up()
