@@ -2,8 +2,9 @@
 
 How a page is read:
 
-1. A phone photo is flattened first (:mod:`vision.segment.rectify`); boxes
-   are mapped back to photo pixels at the end.
+1. A phone photo is flattened first (:mod:`vision.segment.rectify`); a page
+   with no visible outline (a scan, a photo filling the frame) is levelled
+   when its lines are skewed; boxes are mapped back to input pixels at the end.
 2. Ink is found by a local (adaptive) threshold, which survives uneven light
    where a global Otsu threshold loses whole regions; specks are dropped.
 3. Rules are split from text: page-wide horizontal rules (under the header,
@@ -51,7 +52,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.segment.anchors import MAX_QUESTION_NUMBER, Anchor, parse_anchor, read_anchor_texts
-from vision.segment.rectify import find_page_quad, map_box_back, rectify
+from vision.segment.rectify import deskew, estimate_skew_deg, find_page_quad, map_box_back, rectify
 from vision.segment.sequence import Candidate, assign_numbers
 from vision.segment.types import QuestionBox
 
@@ -112,6 +113,8 @@ N_READS = 3
 ANCHOR_GAP_SHARE = 0.75
 #: Border of a flattened photo left out, as a fraction of its side (desk remnants at the edge).
 FLAT_BORDER = 0.015
+#: A page with no outline (a scan, or a photo filling the frame) is levelled when skewed this much (degrees).
+MIN_SKEW_DEG = 0.3
 #: Pages are analysed at most this wide (a 300 dpi page is scaled down: same result, less work).
 WORK_WIDTH_PX = 1800
 #: A guessed passage range is set apart from the line above by this many text heights (a line gap is ~0.6).
@@ -502,6 +505,10 @@ def segment_layout(image: npt.NDArray[np.uint8], *, read_numbers: bool = True) -
     if quad is not None:
         flat, H_back = rectify(gray, quad)
         border = FLAT_BORDER * max(flat.shape)
+    else:
+        angle = estimate_skew_deg(gray)
+        if abs(angle) >= MIN_SKEW_DEG:
+            flat, H_back = deskew(gray, angle)
     scale = 1.0
     if flat.shape[1] > WORK_WIDTH_PX:
         scale = WORK_WIDTH_PX / flat.shape[1]
