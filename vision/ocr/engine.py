@@ -124,6 +124,6 @@ def recognize(data_or_path: bytes | str | Path, options: OCROptions | None = Non
             progress(len(pages), 0)
         t0 = time.perf_counter()
     timings["total"] = time.perf_counter() - t_start
-    engine = "+".join(sorted(engines, reverse=True)) if engines else first  # "google+tesseract" when mixed
+    engine = "+".join(sorted(engines)) if engines else first  # "google+tesseract" when mixed
     ms = {k: v * 1000.0 for k, v in timings.items() if v or k in ("load", "ocr", "total")}
     return OCRResult(engine=engine, pages=tuple(pages), fallback_reason=fallback_reason, timings_ms=ms)

@@ -1,0 +1,55 @@
+"""vision.ocr.pipeline: a two-column page read in reading order, circled numbers in place, boxes in page pixels."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from tests.vision.ocr._render import text_page
+from vision.ocr.pipeline import PageOptions, read_page
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def _exam() -> np.ndarray:
+    lines = [(40, 30, "1학년 국어 단원 평가 (English and 한국어)")]
+    left = ["1. 다음 중 옳은 것은?", "① 사과는 빨갛다", "② 하늘은 파랗다", "③ apple", "④ 정답 없음", "⑤ 모두 옳다",
+            "2. 빈칸에 알맞은 말은?", "① because", "② therefore", "③ 경제 성장"]
+    right = ["3. Choose the best word.", "(1) apple", "(2) however", "(3) 문화 교류", "4. 다음 글을 읽고 답하시오.",
+             "세포는 생물을 이루는 단위이다.", "① 기차", "② 바다", "③ 정부", "④ 시장"]
+    for i, (a, b) in enumerate(zip(left, right, strict=True)):
+        lines += [(40, 120 + 56 * i, a), (640, 120 + 56 * i, b)]
+    return text_page(lines, (1200, 720))
+
+
+def test_blank_page_has_no_lines() -> None:
+    page = read_page(np.full((500, 400, 3), 255, np.uint8))
+    assert (page.width, page.height, page.lines) == (400, 500, ())
+
+
+def test_two_column_exam_in_reading_order() -> None:
+    page = read_page(_exam())
+    text = _squash(page.text)
+    assert text.index("1.다음") < text.index("2.빈칸") < text.index("3.Choose") < text.index("4.다음")
+    assert "①사과" in text and "③apple" in text and "⑤모두" in text and "(2)however" in text
+    # circled numbers are words of their line, in page pixels where they were drawn
+    first = next(w for w in page.words if w.text == "①")
+    assert 35 <= first.box[0] <= 60 and 170 <= first.box[1] <= 190
+
+
+def test_columns_off_merges_rows() -> None:
+    page = read_page(_exam(), PageOptions(columns=False))
+    assert any("1." in line.text and "3." in line.text for line in page.lines)
+
+
+def test_rotated_photo_like_page_maps_boxes_back() -> None:
+    exam = _exam()
+    h, w = exam.shape
+    rotated = cv2.warpAffine(exam, cv2.getRotationMatrix2D((w / 2, h / 2), 1.5, 1.0), (w, h), borderValue=255)
+    page = read_page(cv2.cvtColor(rotated, cv2.COLOR_GRAY2BGR))
+    assert "③apple" in _squash(page.text)
+    for line in page.lines:
+        x, y, bw, bh = line.box
+        assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
