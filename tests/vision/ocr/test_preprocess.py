@@ -6,7 +6,13 @@ import cv2
 import numpy as np
 
 from tests.vision.ocr._render import text_page
-from vision.ocr.preprocess import estimate_skew_deg, find_rules, find_sheet_quad, ink_mask, prepare_page
+from vision.ocr.preprocess import (
+    estimate_skew_deg,
+    find_rules,
+    find_sheet_quad,
+    ink_mask,
+    prepare_page,
+)
 
 
 def _page() -> np.ndarray:
