@@ -2,7 +2,7 @@
 
 Run::
 
-    OMP_THREAD_LIMIT=1 .venv/bin/python bench/segment.py [--pages 12] [--seed 1000] [--engine opencv]
+    OMP_THREAD_LIMIT=1 .venv/bin/python bench/segment.py [--pages 6] [--seed 1000] [--engine opencv]
         [--dpi 200] [--no-legacy] [--verbose] [--save-failures DIR]
 
 Pages come from :func:`vision.synth.exam.render_exam_page` (Korean, English and
@@ -176,7 +176,7 @@ class Tally:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--pages", type=int, default=12, help="pages per set (6 sets: 1/2 columns x scan/photo/full)")
+    ap.add_argument("--pages", type=int, default=6, help="pages per set (6 sets: 1/2 columns x scan/photo/full)")
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--engine", default="opencv")
     ap.add_argument("--dpi", type=int, default=200, help="render resolution (200 or 300)")
