@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args(argv)
     cv2.setNumThreads(1)
-    from omr_speed import make_inputs  # type: ignore[import-not-found]
+    from omr_speed import make_inputs
 
     images, meta = make_inputs(1, 20)
     with tempfile.TemporaryDirectory() as tmp:

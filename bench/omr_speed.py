@@ -87,6 +87,7 @@ def time_image(
         for k, v in (result.get("timings_ms") or {}).items():
             if isinstance(v, int | float):
                 stages.setdefault(k, []).append(float(v))
+    assert img is not None
     h, w = img.shape[:2]
     out = {
         "image": name,
@@ -117,7 +118,7 @@ def print_row(r: dict[str, Any]) -> None:
 # --- chain latency over ai.omr.grade through Redis -----------------------------------------
 def run_chain(data: bytes, meta: dict[str, Any], runs: int) -> list[dict[str, Any]]:
     """End-to-end latency of the chain over ``ai.omr.grade``; measured by ``bench/_celery_latency.py``."""
-    from _celery_latency import chain_latency, print_rows  # type: ignore[import-not-found]
+    from _celery_latency import chain_latency, print_rows
 
     rows: list[dict[str, Any]] = chain_latency(data, meta, runs)
     print("\nchain fetch->warp->identifier->answers over ai.omr.grade, through Redis:")
