@@ -132,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         return np.asarray(st.encode(batch, batch_size=32, convert_to_numpy=True, normalize_embeddings=True,
                                     show_progress_bar=False))
 
-    from nlp.embed.local import _bf16_embedder
+    from nlp.embed.local import bf16_embedder
     from nlp.embed.torch_encoder import cpu_has_bf16
 
-    bf16 = _bf16_embedder(st, "all-MiniLM-L6-v2") if cpu_has_bf16() else None
+    bf16 = bf16_embedder(st, "all-MiniLM-L6-v2") if cpu_has_bf16() else None
     rows: list[tuple[int, str, list[float], list[float]]] = []
     min_cos: dict[str, float] = {}
     for threads in sorted({1, cores}):

@@ -156,7 +156,8 @@ def embed_texts(texts: object, *, backend: str = "auto", local_model: str | None
             cache.set_many(computed)
         found.update(computed)
     matrix = np.stack([found[k] for k in keys]).astype(np.float32)
-    hits = sum(1 for k in keys if k not in missing)
+    fresh_keys = set(missing)
+    hits = sum(1 for k in keys if k not in fresh_keys)
     return EmbeddingBatch(
         backend=name,
         model=embedder.model,

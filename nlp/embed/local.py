@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_LOCAL_MODEL",
     "LocalEmbedder",
     "ModelSpec",
+    "bf16_embedder",
     "RUNTIMES",
     "load_local_model",
     "normalize_rows",
@@ -257,8 +258,13 @@ def _model_name(spec: ModelSpec) -> str:
     return path.name if path.is_dir() else spec.source
 
 
-def _bf16_embedder(st: Any, name: str) -> LocalEmbedder:
-    """``st`` in bfloat16, if its vectors stay within the calibration bound of float32's."""
+def bf16_embedder(st: Any, name: str) -> LocalEmbedder:
+    """``st`` in bfloat16, in token-length buckets, if its vectors stay within the calibration bound.
+
+    Raises:
+        ModelError: ``bf16_calibration_failed`` when a calibration vector strays
+            below cosine ``MIN_COSINE + CALIBRATION_MARGIN`` from float32's.
+    """
     import copy
 
     import torch
@@ -289,7 +295,7 @@ def _load_sentence_transformers(spec: ModelSpec, runtime: str, threads: int | No
         return TorchEmbedder(st, name, device)
     if runtime == "torch-bf16" or (runtime == "auto" and cpu_has_bf16()):
         try:
-            return _bf16_embedder(st, name)
+            return bf16_embedder(st, name)
         except ModelError:
             if runtime != "auto":
                 raise

@@ -240,9 +240,15 @@ def _fingerprint(st: Any, source: str) -> str:
     h = hashlib.sha256()
     h.update(json.dumps([EXPORT_VERSION, [asdict(r) for r in RECIPES], MIN_COSINE, CALIBRATION_MARGIN, source, torch.__version__,
                          transformers.__version__, onnxruntime.__version__]).encode())
-    for p in sorted(st[0].auto_model.state_dict().items())[:4]:  # cheap weights identity: names, shapes, a checksum
-        h.update(p[0].encode())
-        h.update(np.ascontiguousarray(p[1].detach().cpu().float().numpy()).tobytes()[:65536])
+    folder = Path(source)
+    if folder.is_dir():  # a model folder updated in place gets new files: size and mtime of each
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                stat = f.stat()
+                h.update(f"{f.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for name, tensor in sorted(st[0].auto_model.state_dict().items())[:4]:  # and a sample of the weights
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(tensor.detach().cpu().float().numpy()).tobytes()[:65536])
     return h.hexdigest()[:20]
 
 

@@ -34,7 +34,8 @@ def _job(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _send(running: Workers, payload: dict[str, Any]) -> dict[str, Any]:
-    return running.client.send_task("ai.job", args=[_job(payload)]).get(timeout=120)  # type: ignore[no-any-return]
+    out: dict[str, Any] = running.client.send_task("ai.job", args=[_job(payload)]).get(timeout=120)
+    return out
 
 
 def test_embeds_on_the_gpu_embed_worker_and_repeats_come_from_the_cache(running: Workers) -> None:
