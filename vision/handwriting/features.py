@@ -70,6 +70,14 @@ LINE_MIN_GLYPHS = 4.0
 #: ink is thickened by this much before looking for straight runs: a slightly tilted rule
 #: (perspective) still contains a straight run of the kernel's length.
 LINE_SLACK_PX = 5
+#: a dark component this many glyph heights wide is a word or a written line; it is print
+#: when its row has at least MIN_ROW_SUPPORT other pieces within ROW_WINDOW_GLYPHS of it.
+WIDE_MIN_GLYPHS = 2.5
+MIN_ROW_SUPPORT = 6
+#: same row: vertical centres this many glyph heights apart at most.
+ROW_BAND_GLYPHS = 0.35
+#: neighbours on the row: at most this many glyph heights away horizontally.
+ROW_WINDOW_GLYPHS = 8.0
 #: an outline whose filled shape is this convex (filled area / hull area) is a printed figure
 #: (triangle, circle, box); handwriting strokes are open and bent.
 FIGURE_MIN_SOLIDITY = 0.88
@@ -117,6 +125,30 @@ def _pencil_bar(comps: Components, sized: npt.NDArray[np.bool_]) -> npt.NDArray[
     return out
 
 
+def _row_support(comps: Components, dark: npt.NDArray[np.bool_], glyph_h: float) -> npt.NDArray[np.int64]:
+    """Per component, how many dark components share its text row nearby.
+
+    Print comes in rows of many small pieces (glyphs, jamo, digits); a
+    handwritten line is a few long pieces. Counted for every component: those
+    whose vertical centre is within :data:`ROW_BAND_GLYPHS` glyph heights of
+    its own and whose box lies within :data:`ROW_WINDOW_GLYPHS` of it.
+    """
+    idx = np.flatnonzero(dark)
+    cy = comps.y[idx] + comps.h[idx] / 2
+    x0, x1 = comps.x[idx], comps.x[idx] + comps.w[idx]
+    support = np.zeros(len(comps.area), np.int64)
+    band, window = ROW_BAND_GLYPHS * glyph_h, ROW_WINDOW_GLYPHS * glyph_h
+    order = np.argsort(cy)
+    cy_sorted = cy[order]
+    for j in np.flatnonzero(comps.w[idx] >= WIDE_MIN_GLYPHS * glyph_h):
+        lo = np.searchsorted(cy_sorted, cy[j] - band)
+        hi = np.searchsorted(cy_sorted, cy[j] + band, side="right")
+        near = order[lo:hi]
+        gap = np.maximum(0, np.maximum(x0[near] - x1[j], x0[j] - x1[near]))
+        support[idx[j]] = int((gap <= window).sum()) - 1
+    return support
+
+
 def _is_figure(labels: npt.NDArray[np.int32], label: int, box: tuple[int, int, int, int]) -> bool:
     """A closed, convex, hollow outline (a printed triangle, circle or box)."""
     x, y, w, h = box
@@ -161,6 +193,9 @@ def features_mask(image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], 
     pencil = sized & (comps.dark_p10 >= _pencil_bar(comps, sized & ~pen)) & ~pen
     dark = big & ~pen & ~pencil
     tall = comps.h >= SCRIBBLE_MIN_GLYPHS * glyph_h
+    wide = dark & (comps.w >= WIDE_MIN_GLYPHS * glyph_h) & ~tall
+    if wide.any():
+        tall |= wide & (_row_support(comps, dark, glyph_h) < MIN_ROW_SUPPORT)
     # pencil and tall dark strokes must not be figure outlines or rings
     # (thin printed shapes and circled numbers blur to pencil-grey in a soft photo)
     candidate = (dark & tall) | pencil
