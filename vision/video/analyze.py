@@ -205,6 +205,15 @@ def analyze_video(
 
     Raises:
         VideoError: see :func:`vision.video.reader.open_video`.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from vision.video.synth import write_homework_video
+        >>> path = os.path.join(tempfile.mkdtemp(), "hw.mp4")
+        >>> _ = write_homework_video(path, seed=1, duration_s=3, size_wh=(320, 180), fps=10, rotation=90)
+        >>> res = analyze_video(path, sample_every_s=1.0, limits=VideoLimits())
+        >>> res.to_dict()["sampled_frames"], res.info.rotation, res.frames[0].page_found
+        (3, 90, True)
     """
     if not sample_every_s > 0:
         raise VideoError("video_invalid", f"sample_every_s must be > 0, got {sample_every_s}")
