@@ -267,7 +267,8 @@ def open_video(path: str | Path, limits: VideoLimits) -> VideoReader:
                              f"frames are {width}x{height} px ({width * height:,} px), limit {limits.max_pixels:,} px")
         keyframes: list[tuple[float, int]] = []
         if tb:
-            entries: Any = stream.index_entries or []
+            # (PyAV < 16 has no index_entries: the reader then decodes sequentially)
+            entries: Any = getattr(stream, "index_entries", None) or []
             # index timestamps are decode times: the first one is the first frame's presentation
             # time minus the reorder delay (B-frames), so presentation times are taken relative to
             # it; seeking goes by presentation time (MP4/MOV demuxers compare pts)
