@@ -99,6 +99,10 @@ GUTTER_INK_ROWS = 0.02
 GUTTER_MIN_TEXT = 1.0
 #: Text rows separated by less than this many text heights belong to one line.
 LINE_JOIN_TEXT = 0.15
+#: Neighbours of a line: lines within this many text heights above or below it ...
+NEIGHBOUR_TEXT = 4.0
+#: ... which an anchor leads by at least this many text heights (its stem's hanging indent).
+LEAD_TEXT = 0.7
 #: A line starting within this many text heights of the column margin is an anchor candidate.
 MARGIN_TOL_TEXT = 0.5
 #: The anchor is searched in this many text heights at the start of a line.
@@ -378,6 +382,17 @@ def _best_anchor(reads: list[Anchor | None]) -> tuple[Anchor | None, tuple[int, 
     return first, options
 
 
+def _locally_leftmost(line: _Line, lines: list[_Line], text_px: float) -> bool:
+    """``line`` starts clearly left of every other line within a few text heights above and below.
+
+    Hanging anchors do (their stem is indented after them); choices, stems
+    and captions sit under or beside something further left.
+    """
+    reach = NEIGHBOUR_TEXT * text_px
+    near = [o for o in lines if o is not line and o.y1 > line.y0 - reach and o.y0 < line.y1 + reach]
+    return bool(near) and all(line.x0 <= o.x0 - LEAD_TEXT * text_px for o in near)
+
+
 def _is_footer(line: _Line, W: int, H: int, text_px: float) -> bool:
     """A page number or footer: narrow, centred on the page, set apart, in the bottom band."""
     centred = abs((line.x0 + line.x1) / 2 - W / 2) < FOOTER_CENTRE_TOL * W
@@ -434,11 +449,12 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         textual = [ln for ln in col_lines if _is_text_line(ln, text_px)]
         if not textual:
             continue
-        # the column's margin: its leftmost line of text (anchors hang left of everything else)
+        # the column's margin: its leftmost line of text (anchors hang left of everything else);
+        # a keystoned photo leans its margin, so a line clearly left of its neighbours counts too
         margin = min(ln.x0 for ln in textual)
         tol = MARGIN_TOL_TEXT * text_px
         for ln in textual:
-            if margin - tol <= ln.x0 <= margin + tol:
+            if margin - tol <= ln.x0 <= margin + tol or _locally_leftmost(ln, col_lines, text_px):
                 candidates.append(ln)
         lines += col_lines
     candidates = candidates[:MAX_CANDIDATES]

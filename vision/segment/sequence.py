@@ -44,8 +44,9 @@ READ_EXACT = 3.0
 READ_INSIDE = 1.0
 #: ... that was read as another number (a misread the sequence corrects).
 READ_OTHER = -1.0
-#: ... that was not read, set apart from the line above (a question's spacing).
-UNREAD_APART = 0.5
+#: ... that was not read, set apart from the line above (a question's spacing): slightly
+#: negative, so an unread line joins only to bridge a gap between reads, never for free at the ends.
+UNREAD_APART = -0.25
 #: ... that was not read and sits a line gap under the line above (a continuation line).
 UNREAD_CLOSE = -3.0
 #: Cost of leaving out a line read as a number, set apart / close under the line above.
