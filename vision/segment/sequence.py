@@ -27,6 +27,8 @@ Examples:
     [4, None, 5]
     >>> assign_numbers([Candidate((8,), False)])[0].number
     8
+    >>> [a.number for a in assign_numbers([Candidate((114,), True), Candidate((115,), True)]) if a]
+    [14, 15]
     >>> assign_numbers([])
     []
 """
@@ -40,7 +42,9 @@ __all__ = ["Assigned", "Candidate", "assign_numbers"]
 
 #: Score of opening a question whose number was read exactly.
 READ_EXACT = 3.0
-#: ... whose number hides inside the read (a stray digit: ``[14]`` for ``[4]``); weak, as 14 may be 14.
+#: ... whose read is the number with one stray digit before or after (``[14]`` for ``[4]``, ``114`` for ``14``).
+READ_STRAY = 2.0
+#: ... whose number hides elsewhere inside the read; weak evidence.
 READ_INSIDE = 1.0
 #: ... that was read as another number (a misread the sequence corrects).
 READ_OTHER = -1.0
@@ -53,6 +57,8 @@ UNREAD_CLOSE = -3.0
 SKIP_READ_APART, SKIP_READ_CLOSE = -2.0, -0.5
 #: Largest question number considered.
 MAX_NUMBER = 200
+#: Numbers above this are rare on exams; each costs this much (``[14]`` read as ``[114]`` on every anchor).
+LIKELY_MAX, UNLIKELY_COST = 60, 2.5
 
 
 @dataclass(frozen=True)
@@ -72,10 +78,16 @@ class Assigned:
 
 
 def _open_score(c: Candidate, n: int) -> float:
+    return _read_score(c, n) - (UNLIKELY_COST if n > LIKELY_MAX else 0.0)
+
+
+def _read_score(c: Candidate, n: int) -> float:
     if not c.reads:
         return UNREAD_APART if c.apart else UNREAD_CLOSE
     if n in c.reads:
         return READ_EXACT
+    if any(str(r)[1:] == str(n) or str(r)[:-1] == str(n) for r in c.reads):
+        return READ_STRAY
     if any(str(n) in str(r) for r in c.reads):
         return READ_INSIDE
     return READ_OTHER
