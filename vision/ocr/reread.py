@@ -4,10 +4,13 @@ With ``-l kor+eng`` Tesseract picks, word by word, the language whose model
 scores better, and the ``fast`` models Debian ships often pick wrong: Korean
 words come out as Latin look-alikes (``빨갛다`` -> ``SSC``, ``을`` -> ``S``)
 and English words as digits (``apple`` -> ``80016``). Each such word is
-low-confidence or mixes Hangul with Latin letters, so those words are cut
-out, stacked on one canvas per language and read again with ``kor`` alone and
-``eng`` alone (two extra Tesseract calls per page, whatever the number of
-words); the reading with the best confidence wins, by a margin.
+low-confidence, mixes Hangul with Latin letters, or is a Latin word glued to
+or between Korean words, so those are read again: with ``kor`` alone over
+their whole lines (Korean needs the context: the word alone reads worse), and
+with ``eng`` alone word by word, each language on one stacked canvas (two
+extra Tesseract calls per page, whatever the number of words); the reading
+with the best confidence wins, by a margin, if it is plausible (a ``kor``
+reading holds Hangul, an ``eng`` one replaces no Hangul, about the same length).
 
 Frames:
     Word boxes are in the pixels of the image given; they do not change.
@@ -41,6 +44,9 @@ MIN_GAIN = 0.05
 GLUED_GAIN = -0.1
 #: padding around a word crop and the gap between stacked crops, in glyph heights.
 PAD_GLYPHS, GAP_GLYPHS = 0.2, 0.8
+#: rows kept above and below a line's box when it is read again (neighbouring
+#: lines' descenders stay out).
+LINE_PAD_GLYPHS = 0.1
 #: a second reading may be at most this many times longer or shorter (+1 each).
 MAX_LENGTH_RATIO = 2.0
 #: languages of the second look.
@@ -75,10 +81,15 @@ def reread_uncertain(
     if not slots or len(slots) > MAX_WORDS:
         return lines
     words = [lines[i].words[j] for i, j in slots]
-    canvas, tops = _stack_words(image, words, glyph_px)
     best: list[OCRWord] = list(words)
     for lang in SECOND_LOOK_LANGS:
-        readings = _assign(read_region(canvas, replace(config, lang=lang)), tops, len(words))
+        if lang == "kor":  # Korean needs the line's context; English words read well alone
+            line_ids = sorted({i for i, _ in slots})
+            canvas, tops, shifts = _stack_lines(image, [lines[i] for i in line_ids], glyph_px)
+            readings = _assign_words(read_region(canvas, replace(config, lang=lang)), tops, shifts, line_ids, slots, words)
+        else:
+            canvas, tops = _stack_words(image, words, glyph_px)
+            readings = _assign(read_region(canvas, replace(config, lang=lang)), tops, len(words))
         for k, (text, confidence) in enumerate(readings):
             if not _plausible(lang, words[k].text, text):
                 continue
@@ -92,7 +103,7 @@ def reread_uncertain(
 
 
 def _latin_glued_to_hangul(line: OCRLine) -> list[int]:
-    """Indexes of Latin-only words with no word space between them and a Hangul word.
+    """Indexes of Latin-only words glued to a Hangul word (no word space) or between two.
 
     ``공`` read as ``S`` with high confidence sits glued to the syllables of its
     word; an English word has spaces around it.
@@ -108,6 +119,9 @@ def _latin_glued_to_hangul(line: OCRLine) -> list[int]:
     out: list[int] = []
     for j, w in enumerate(words):
         if not _LATIN.search(w.text) or _HANGUL.search(w.text):
+            continue
+        if 0 < j < len(words) - 1 and _HANGUL.search(words[j - 1].text) and _HANGUL.search(words[j + 1].text):
+            out.append(j)  # between two Korean words (공을 read as SS): worth a Korean look too
             continue
         for k in (j - 1, j + 1):
             if 0 <= k < len(words) and _HANGUL.search(words[k].text):
@@ -132,6 +146,68 @@ def _plausible(lang: str, original: str, reading: str) -> bool:
     if lang == "eng":
         return not _HANGUL.search(original) and reading.isascii()
     return True
+
+
+def _stack_lines(
+    image: npt.NDArray[np.uint8], lines: list[OCRLine], glyph_px: float
+) -> tuple[npt.NDArray[np.uint8], list[int], list[tuple[int, int]]]:
+    """Whole lines (context helps the language model) one under another.
+
+    Returns the canvas, each line's top in it, and each line's ``(dx, dy)``
+    from image to canvas pixels.
+    """
+    h_img, w_img = image.shape[:2]
+    pad = max(2, int(glyph_px * LINE_PAD_GLYPHS))
+    gap = max(4, int(glyph_px * GAP_GLYPHS))
+    crops, origins = [], []
+    for line in lines:
+        x, y, bw, bh = line.box
+        y0, y1 = max(0, y - pad), min(h_img, y + bh + pad)
+        x0, x1 = max(0, x), min(w_img, x + bw)
+        crops.append(image[y0:y1, x0:x1])
+        origins.append((x0, y0))
+    width = max(c.shape[1] for c in crops) + 2 * gap
+    height = sum(c.shape[0] for c in crops) + gap * (len(crops) + 1)
+    canvas = np.full((height, width), 255, dtype=np.uint8)
+    tops: list[int] = []
+    shifts: list[tuple[int, int]] = []
+    y = gap
+    for c, (x0, y0) in zip(crops, origins, strict=True):
+        canvas[y : y + c.shape[0], gap : gap + c.shape[1]] = c
+        tops.append(y)
+        shifts.append((gap - x0, y - y0))
+        y += c.shape[0] + gap
+    return canvas, tops, shifts
+
+
+def _assign_words(
+    read: list[OCRLine],
+    tops: list[int],
+    shifts: list[tuple[int, int]],
+    line_ids: list[int],
+    slots: list[tuple[int, int]],
+    words: list[OCRWord],
+) -> list[tuple[str, float]]:
+    """For each uncertain word, the text read over its columns in its line, and the mean confidence."""
+    by_line: dict[int, list[OCRWord]] = {}
+    for line in read:
+        for w in line.words:
+            cy = w.box[1] + w.box[3] / 2
+            k = max((i for i, top in enumerate(tops) if top <= cy), default=0)
+            by_line.setdefault(k, []).append(w)
+    row_of = {i: k for k, i in enumerate(line_ids)}
+    out: list[tuple[str, float]] = []
+    for (i, _), word in zip(slots, words, strict=True):
+        k = row_of[i]
+        dx, _ = shifts[k]
+        x0, x1 = word.box[0] + dx, word.box[0] + word.box[2] + dx
+        inside = sorted(
+            (w for w in by_line.get(k, ()) if x0 <= w.box[0] + w.box[2] / 2 <= x1), key=lambda w: w.box[0]
+        )
+        chars = sum(len(w.text) for w in inside) or 1
+        conf = sum(w.confidence * len(w.text) for w in inside) / chars if inside else 0.0
+        out.append(("".join(w.text for w in inside), conf))
+    return out
 
 
 def _stack_words(image: npt.NDArray[np.uint8], words: list[OCRWord], glyph_px: float) -> tuple[npt.NDArray[np.uint8], list[int]]:
