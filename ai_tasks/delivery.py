@@ -37,6 +37,7 @@ from ai_tasks.errors import DeliveryError, DeliveryRejectedError, JobPayloadErro
 
 __all__ = [
     "DELIVERED_MARKER_TTL_S",
+    "DELIVERY_CLAIM_S",
     "IDEMPOTENCY_HEADER",
     "RESULT_PATH",
     "DeliveredMarker",
@@ -54,6 +55,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 #: of a finalize or deliver message (those come back within minutes).
 DELIVERED_MARKER_TTL_S = 7 * 24 * 3600
 _MARKER_PREFIX = "ai:delivered:"
+_CLAIM_PREFIX = "ai:delivering:"
+#: How long one delivery attempt may hold its claim: longer than a POST with its timeouts.
+DELIVERY_CLAIM_S = 45
 
 
 def idempotency_key(ai_result: dict[str, Any], result_id: str | None) -> str:
@@ -109,6 +113,26 @@ class DeliveredMarker:
             self._client.set(_MARKER_PREFIX + key, "1", nx=True, ex=self.ttl_s)
         except Exception:
             logger.warning("delivered marker not written; a redelivery may POST again", exc_info=False)
+
+    def claim(self, key: str, ttl_s: int = DELIVERY_CLAIM_S) -> bool:
+        """Claim the right to POST ``key`` now; False when another attempt holds it.
+
+        A message redelivered while its first run is still posting (RabbitMQ
+        redelivers as soon as a connection drops) waits instead of posting in
+        parallel. The claim expires, so a holder that died never blocks the
+        delivery for good. Fails open: Redis unreachable means "claimed".
+        """
+        try:
+            return bool(self._client.set(_CLAIM_PREFIX + key, "1", nx=True, ex=ttl_s))
+        except Exception:
+            return True
+
+    def release(self, key: str) -> None:
+        """Give the claim back (after a failed POST, so a retry need not wait for it to expire)."""
+        try:
+            self._client.delete(_CLAIM_PREFIX + key)
+        except Exception:
+            pass
 
 
 def result_submission(ai_result: dict[str, Any], source_id: Any, idempotency: str | None = None) -> dict[str, Any]:

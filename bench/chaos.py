@@ -308,6 +308,8 @@ def _run_broker(name: str, args: argparse.Namespace, folder: Path, started: list
         "logs_with_presigned_signature": leaked,
     }
     chaos.stopping.set()
+    sent.clear()  # drop the AsyncResults while their backend still answers
+    done.clear()
     for w in workers:
         w.stop()
     if args.keep:

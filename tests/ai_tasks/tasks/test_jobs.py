@@ -97,3 +97,37 @@ def test_deliver_is_not_marked_when_the_api_fails(monkeypatch: pytest.MonkeyPatc
         )
         assert isinstance(out.result, DeliveryRejectedError)
     assert not marker.delivered(f"j-2:{result_id}")
+
+
+def test_deliver_does_not_post_while_another_run_holds_the_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy redelivered while the first run is still posting waits (retries) instead of posting too."""
+    import uuid
+
+    import redis
+
+    import ai_tasks.tasks.jobs as jobs_module
+    from ai_tasks.delivery import RESULT_PATH, DeliveredMarker
+    from ai_tasks.settings import Settings
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/14").ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis not running")
+    app.loader.import_default_modules()
+    with serve() as api:
+        api.route(RESULT_PATH, status(200))
+        settings = Settings.from_env({"API_BASE_URL": api.base_url, "INTERNAL_WORKER_TOKEN": "tok"})
+        monkeypatch.setattr(jobs_module, "get_settings", lambda: settings)
+        marker = DeliveredMarker("redis://127.0.0.1:6379/14", ttl_s=60)
+        monkeypatch.setattr(jobs_module, "_marker", marker)
+        result_id = uuid.uuid4().hex
+        key = f"j-3:{result_id}"
+        assert marker.claim(key)  # the first run is posting
+        task = app.tasks["ai.job.deliver"]
+        # in a worker this retries in 22 s; called directly it just does not post
+        task.run({"job_id": "j-3", "status": "DONE"}, None, result_id=result_id)
+        assert not [r for r in api.requests if r.method == "POST"]
+        marker.release(key)
+        task.run({"job_id": "j-3", "status": "DONE"}, None, result_id=result_id)  # claim free: posts once
+        assert len([r for r in api.requests if r.method == "POST"]) == 1 and marker.delivered(key)
+    redis.Redis.from_url("redis://127.0.0.1:6379/14").delete(f"ai:delivered:{key}", f"ai:delivering:{key}")
