@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         omr_cli = None  # type: ignore[assignment]
     if omr_cli is not None:
         omr_cli.register(sub)
-    from ai_tasks.cli import problem as problem_cli, wrong_note as wrong_note_cli
+    from ai_tasks.cli import problem as problem_cli
+    from ai_tasks.cli import wrong_note as wrong_note_cli
 
     problem_cli.add_parser(sub)
     wrong_note_cli.add_parser(sub)

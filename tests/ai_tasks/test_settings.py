@@ -64,7 +64,7 @@ def test_a_secret_is_not_a_string_and_never_formats_its_value(caplog: pytest.Log
 
     token = Settings.from_env({"OPENAI_API_KEY": "sk-live-789"}).openai_api_key
     assert token is not None and not isinstance(token, str)
-    for text in (str(token), f"{token}", f"{token:>20}", "%s" % token, "{}".format(token), repr([token])):
+    for text in (str(token), f"{token}", f"{token:>20}", "%s" % token, "{}".format(token), repr([token])):  # noqa: UP031, UP032
         assert "sk-live-789" not in text
     with pytest.raises(TypeError):
         json.dumps({"key": token})
