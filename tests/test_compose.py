@@ -70,8 +70,9 @@ def test_flower_is_not_open_to_the_network() -> None:
     flower = _compose()["services"]["flower"]
     assert all(str(p).startswith("127.0.0.1:") for p in flower["ports"])
     assert "flowerconfig.py" in (ROOT / "Dockerfile").read_text()
-    import flowerconfig  # noqa: F401
     from flower.views import monitor
+
+    import flowerconfig  # noqa: F401
 
     for handler in (monitor.Metrics, monitor.Healthcheck):
         assert getattr(handler.get, "__wrapped__", None) is not None
