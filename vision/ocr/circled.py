@@ -60,6 +60,11 @@ INNER_RADIUS = 0.78
 MIN_DIGIT_SHARE = 0.15
 #: digit templates are compared at this size (height), width padded to square.
 TEMPLATE_PX = 20
+#: template glyph sizes: small ones look like a blurred 200 dpi photo's rings.
+TEMPLATE_SIZES_PX = (20, 28, 40, 64)
+#: choice numbers ①-⑤ are far more common on exams than ⓐ, ㉠, ⑥-⑨: another sign
+#: must beat them by this much (blurred ③ matched ⓐ/ⓓ, blurred ② ⑦).
+CHOICE_PRIOR = 0.08
 #: normalised correlation a digit must reach with its best template.
 MIN_MATCH = 0.55
 #: fonts whose circled digits serve as templates (those present are used).
@@ -115,7 +120,7 @@ def find_circled(ink: GrayImage) -> list[Circled]:
             continue
         index, score = _classify(inner, templates)
         if score >= MIN_MATCH:
-            found.append(Circled(char=CIRCLED_CHARS[index], box=(x, y, w, h), score=round(score, 3)))
+            found.append(Circled(char=CIRCLED_CHARS[index], box=(x, y, w, h), score=round(min(1.0, score), 3)))
     found.sort(key=lambda c: (c.box[1] // max(1, c.box[3]), c.box[0]))
     return found
 
@@ -193,6 +198,7 @@ def _normalise(digit: GrayImage) -> npt.NDArray[np.float32]:
 def _classify(inner: GrayImage, templates: tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]) -> tuple[int, float]:
     vectors, digits = templates
     scores = vectors @ _normalise(inner).ravel()
+    scores = scores + np.where(digits < 5, CHOICE_PRIOR, 0.0)  # CIRCLED_CHARS[:5] is ①-⑤
     best = int(np.argmax(scores))
     return int(digits[best]), float(scores[best])
 
@@ -215,7 +221,7 @@ def _templates() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
     for font in TEMPLATE_FONTS:
         if not Path(font).exists():
             continue
-        for size in (40, 64):
+        for size in TEMPLATE_SIZES_PX:
             for d, char in enumerate(CIRCLED_CHARS):
                 gray = render_circled(char, font, size)
                 ink = (gray < 128).astype(np.uint8)
