@@ -137,6 +137,7 @@ class _Line:
     anchor: Anchor | None = None
     gap_above: int = 0
     options: tuple[int, ...] = ()
+    reads: tuple[str, ...] = ()
 
 
 def _gray(image: npt.NDArray[np.uint8]) -> GrayImage:
@@ -420,6 +421,13 @@ def _number_questions(candidates: list[_Line], text_px: float) -> dict[int, floa
             continue
         ln.anchor = Anchor("question", a.number, a.number)
         scores[id(ln)] = SCORE_READ if a.exact else SCORE_INFERRED
+    # a line left out that opens with "[digit", set apart, on a page not numbered [n]: a misread range
+    opened = [ln.reads[0].lstrip() for ln in seq if ln.anchor is not None and ln.reads]
+    if sum(t.startswith(("[", "(")) for t in opened) * 2 <= len(opened):
+        for ln in seq:
+            apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
+            if ln.anchor is None and apart and any(_OPENS_RANGE.match(t) for t in ln.reads):
+                ln.anchor = Anchor("range", 0, 0)
     return scores
 
 
@@ -450,11 +458,12 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         if not textual:
             continue
         # the column's margin: its leftmost line of text (anchors hang left of everything else);
-        # a keystoned photo leans its margin, so a line clearly left of its neighbours counts too
+        # a keystoned photo leans its margin, so a line set apart and clearly left of its neighbours counts too
         margin = min(ln.x0 for ln in textual)
         tol = MARGIN_TOL_TEXT * text_px
         for ln in textual:
-            if margin - tol <= ln.x0 <= margin + tol or _locally_leftmost(ln, col_lines, text_px):
+            apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
+            if margin - tol <= ln.x0 <= margin + tol or (apart and _locally_leftmost(ln, col_lines, text_px)):
                 candidates.append(ln)
         lines += col_lines
     candidates = candidates[:MAX_CANDIDATES]
@@ -464,6 +473,7 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         reads = [texts[N_READS * k : N_READS * (k + 1)] for k in range(len(candidates))]
         for ln, r in zip(candidates, reads, strict=True):
             ln.anchor, ln.options = _best_anchor([parse_anchor(t) for t in r] + _munje_split(r))
+            ln.reads = tuple(r)
         _guess_ranges(candidates, reads, text_px)
     score_of = _number_questions(candidates, text_px)
 

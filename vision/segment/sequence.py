@@ -46,15 +46,16 @@ READ_EXACT = 3.0
 READ_STRAY = 2.0
 #: ... whose number hides elsewhere inside the read; weak evidence.
 READ_INSIDE = 1.0
-#: ... that was read as another number (a misread the sequence corrects).
-READ_OTHER = -1.0
+#: ... that was read as another number (a misread the sequence corrects); worse than leaving
+#: a read line out, so a stray read at either end ("(1)" of a choice list) is not taken.
+READ_OTHER = -1.5
 #: ... that was not read, set apart from the line above (a question's spacing): slightly
 #: negative, so an unread line joins only to bridge a gap between reads, never for free at the ends.
 UNREAD_APART = -0.25
 #: ... that was not read and sits a line gap under the line above (a continuation line).
 UNREAD_CLOSE = -3.0
 #: Cost of leaving out a line read as a number, set apart / close under the line above.
-SKIP_READ_APART, SKIP_READ_CLOSE = -2.0, -0.5
+SKIP_READ_APART, SKIP_READ_CLOSE = -1.0, -0.5
 #: Largest question number considered.
 MAX_NUMBER = 200
 #: Numbers above this are rare on exams; each costs this much (``[14]`` read as ``[114]`` on every anchor).
