@@ -4,8 +4,15 @@ Run (from the repository root)::
 
     .venv/bin/python bench/compare_results.py bench/out/baseline bench/out/after
 
-Each folder holds what ``bench/out/run_bench.sh`` (or the same commands by
-hand) wrote:
+Each folder holds the outputs of one engine (the other run from a ``git
+archive`` of the commit to compare against, so one tree's edits cannot leak
+into the other's run)::
+
+    for s in 1 2 3; do .venv/bin/python bench/omr_accuracy.py --seed $s --save-failures 0 \
+        --full-results --json OUT/accuracy_s$s.json; done
+    for s in 1 2 3; do .venv/bin/python bench/omr_independent.py --seed $s --photos 40 --regrade; \
+        mkdir -p OUT/independent_s$s; for d in bench/out/independent/seed$s/p*; do \
+        cp $d/result.json OUT/independent_s$s/$(basename $d).json; done; done
 
 * ``accuracy_s<S>.json``: ``bench/omr_accuracy.py --seed S --full-results
   --json ...``; compared are every sheet's full engine result (answers with
