@@ -128,6 +128,7 @@ def score_sheet(truth: dict[str, Any], read: Read, choices: dict[str, list[str]]
             if "/" in truth.get("fills", {}).get(q, "")
             else "?"
         )
+        got: list[str]
         if read.rejected is not None:
             got, status = [], "rejected"
         else:

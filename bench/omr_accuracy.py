@@ -292,8 +292,8 @@ def report(kind: str, rows: list[tuple[dict[str, Any], SheetScore, Read, float]]
             print(_line(f"{dim}={key}", s))
     print("  -- by fill type (per mark) --")
     fills: dict[str, list[int]] = {}
-    for s in scores:
-        for fill, c in s.per_fill.items():
+    for sc in scores:
+        for fill, c in sc.per_fill.items():
             acc = fills.setdefault(fill, [0, 0, 0, 0])
             for i in range(4):
                 acc[i] += c[i]
