@@ -44,6 +44,9 @@ CIRCLED_DIGITS = "①②③④⑤⑥⑦⑧⑨"
 #: letters and jamo Korean exams mark passages with (ⓐ, ㉠), and two ring
 #: symbols; without them ⓐ, ◎ and ® were read as ③, ④ and ⑧.
 CIRCLED_CHARS = CIRCLED_DIGITS + "ⓐⓑⓒⓓⓔ㉠㉡㉢㉣㉤◎⊙©®"
+#: ring symbols matched only to be told apart from digits; left to Tesseract
+#: (on photos a ㅇ with a speck inside matched ◎).
+NOT_EMITTED = frozenset("◎⊙©®")
 #: ring diameter limits in pixels (6.5 pt at 150 dpi .. 24 pt at 300 dpi).
 MIN_RING_PX, MAX_RING_PX = 12, 110
 #: a circle's bounding box is square; print and photo distortion stay within this.
@@ -56,6 +59,8 @@ MIN_SECTOR_COVER = 0.92
 MAX_RING_FILL = 0.5
 #: the digit lies inside this share of the radius.
 INNER_RADIUS = 0.78
+#: the digit of a ring it touches is taken this far in (of the radius).
+TOUCHING_INNER_RADIUS = 0.6
 #: a digit joined to its ring holds at least this share of the ring's ink.
 MIN_DIGIT_SHARE = 0.15
 #: digit templates are compared at this size (height), width padded to square.
@@ -119,7 +124,7 @@ def find_circled(ink: GrayImage) -> list[Circled]:
         if inner is None:
             continue
         index, score = _classify(inner, templates)
-        if score >= MIN_MATCH:
+        if score >= MIN_MATCH and CIRCLED_CHARS[index] not in NOT_EMITTED:
             found.append(Circled(char=CIRCLED_CHARS[index], box=(x, y, w, h), score=round(min(1.0, score), 3)))
     found.sort(key=lambda c: (c.box[1] // max(1, c.box[3]), c.box[0]))
     return found
@@ -157,7 +162,8 @@ def _touching_digit(comp: npt.NDArray[np.bool_], ink: GrayImage, labels: npt.NDA
     outside = comp & (dist > 1.15)
     if outside.sum() > 0.02 * comp.sum() or not _is_ring(annulus):
         return None
-    inner = (comp & (dist < INNER_RADIUS)) | ((ink > 0) & (labels != ring) & (labels != 0) & (dist < INNER_RADIUS))
+    # well inside the ring: a squashed (photographed) ring reaches in past INNER_RADIUS
+    inner = (comp | ((ink > 0) & (labels != ring) & (labels != 0))) & (dist < TOUCHING_INNER_RADIUS)
     if inner.sum() < MIN_DIGIT_SHARE * annulus.sum():
         return None
     return np.asarray(inner, dtype=np.uint8)
