@@ -144,7 +144,8 @@ def _through_ai_job(app: Any, base: str, meta: dict[str, Any], count: int, pipel
     steps_ms = [sum(o["result"]["timings_ms"].values()) for o in done]
     split = {k: round(sum(o["result"]["timings_ms"].get(k, 0.0) for o in done) / max(len(done), 1), 1)
              for k in ("fetch", "warp", "identifier", "answers")}
-    print(f"    {pipeline}: mean ms per step {split}")
+    if not tag.startswith("warm"):
+        print(f"    {pipeline}: mean ms per step {split}")
     return wall, len(done), sum(steps_ms) / max(len(steps_ms), 1)
 
 
