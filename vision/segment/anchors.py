@@ -20,6 +20,8 @@ Examples:
     Anchor(kind='question', number=4, last=4)
     >>> parse_anchor("그 제 9"), parse_anchor("때 11"), parse_anchor("문제 1 7")
     (Anchor(kind='question', number=9, last=9), Anchor(kind='question', number=11, last=11), Anchor(kind='question', number=17, last=17))
+    >>> parse_anchor("문제 ㅣ 3 일차"), parse_anchor("문 저 ㅣ 5 밑줄")
+    (Anchor(kind='question', number=3, last=3), Anchor(kind='question', number=5, last=5))
     >>> parse_anchor("[3] Find")
     Anchor(kind='question', number=3, last=3)
     >>> parse_anchor("[31 다음"), parse_anchor("[11 Read")
@@ -59,8 +61,8 @@ TESSERACT_TIMEOUT_S = 20.0
 
 _DIGITS = r"([0-9lIO]{1,3})"
 _RANGE = re.compile(r"^[\[(|]?\s*" + _DIGITS + r"\s*[~\-∼〜_=]+\s*" + _DIGITS + r"\s*[\])|]?")
-# "문제 N"; Tesseract's kor model reads a small bold 문제 as "그 제", "0\" 제" or one glyph "때"/"떼"
-_MUNJE = re.compile(r"^(?:\S{0,2}\s*제|[때떼])\s*([0-9lIO](?: ?[0-9lIO]){0,2})(?![0-9])")
+# "문제 N"; Tesseract's kor model reads a small bold 문제 as "그 제", "0\" 제", "문 저 ㅣ" or one glyph "때"/"떼"/"빼"
+_MUNJE = re.compile(r"^(?:\S{0,2}\s*[제저져]|[때떼빼])\s*[ㅣ|!]?\s*([0-9lIO](?: ?[0-9lIO]){0,2})(?![0-9])")
 _BRACKET = re.compile(r"^[\[(|{]\s*" + _DIGITS + r"\s*[\])|}]")
 _OPEN_ONLY = re.compile(r"^[\[(]\s*([0-9lIO]{2,4})(?![0-9])")
 _DOT = re.compile(r"^" + _DIGITS + r"\s*[.)\],:]")
