@@ -66,8 +66,10 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         if is_retryable(exc) and self.request.retries < (self.max_retries or 0):
             raise  # AITask retries with backoff; the last attempt falls through to a FAILED result
         result = AIResult.from_exception(job_id, exc).to_dict()
-        job_type = job.get("type") if isinstance(job, dict) else None
-        _enqueue_delivery(result, {"id": job_id, "type": job_type}, self.request.id)
+        raw = job if isinstance(job, dict) else {}
+        # the API needs source_id (submission_id) for a job refused at the door too
+        _enqueue_delivery(result, {"id": job_id, "type": raw.get("type"), "source_id": raw.get("source_id")},
+                          self.request.id)
         return result
     job_info = state.job.to_dict()
     result_id = self.request.id
