@@ -28,7 +28,7 @@ event_serializer = "json"
 
 # --- time limits per task (seconds): soft raises inside the task, hard kills --
 TASK_TIME_LIMITS_S: dict[str, tuple[int, int]] = {
-    "ai.job": (30, 60),
+    "ai.job": (60, 90),  # runs single OMR pipelines itself
     "ai.omr.grade": (60, 90),
     "ai.omr.fetch": (60, 90),
     "ai.omr.warp": (30, 60),

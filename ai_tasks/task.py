@@ -370,7 +370,8 @@ class JobStepTask(AITask):
         from ai_tasks.jobs import spec_for_task
 
         spec, index = spec_for_task(self.name)
-        if spec.release is None or index != len(spec.steps) - 1 or not args or not isinstance(args[0], Mapping):
+        last = index is None or index == len(spec.steps) - 1  # None: the job's single task
+        if spec.release is None or not last or not args or not isinstance(args[0], Mapping):
             return
         try:
             spec.release(spec.state.from_dict(args[0]))

@@ -6,7 +6,8 @@ Each step does the work its name says, on a typed :class:`OMRState`:
    API, or legacy questions) and download the photo. Both go to the artifact
    store, so no later message carries a download URL or a template.
 2. **warp** (``ai.omr.warp``): decode the photo and warp it to the template
-   frame; the warped page goes to the store, the photo is deleted.
+   frame; the warped page goes to the store (the photo stays there until
+   the job's artifacts are released, so a redelivered warp finds it).
 3. **identifier** (``ai.omr.identifier``): read the student id; what was
    measured on the page rides along to the next step (``page_facts``).
 4. **answers** (``ai.omr.answers``): read the answers, score, review,
@@ -430,10 +431,9 @@ def warp(state: OMRState, ctx: StepContext) -> OMRState:
         ctx.local["page"] = page
         return out
     data, header = page.to_bytes()
-    if state.image_key is not None:  # the photo is not needed any more
-        _LOCAL_BLOBS.pop(state.image_key, None)
-        artifact_store().delete(state.image_key)
-    return replace(out, image_key=None, page_key=_put_blob(data, "page"), page_header=header)
+    # The photo stays in the store until release(): a warp redelivered after
+    # its worker died must find it again.
+    return replace(out, page_key=_put_blob(data, "page"), page_header=header)
 
 
 def _page(state: OMRState, ctx: StepContext) -> WarpedPage:

@@ -27,7 +27,7 @@ from ai_tasks.errors import JobPayloadError
 from ai_tasks.jobs import job_spec, spec_for_task
 from ai_tasks.jobs.base import JobRef, JobSpec, ProgressReporter, StepContext
 
-__all__ = ["PIPELINES", "build_signature", "run_all", "run_task_step", "start_job"]
+__all__ = ["PIPELINES", "build_signature", "run_all", "run_task_step", "start_job", "task_reporter"]
 
 #: ``payload.pipeline``: the chain of step tasks, or all steps in one task.
 PIPELINES = ("chain", "single")
@@ -80,7 +80,7 @@ def run_all(spec: JobSpec, state: Any, reporter: ProgressReporter | None = None)
     return out
 
 
-def _task_reporter(task: Any, job: JobRef) -> ProgressReporter:
+def task_reporter(task: Any, job: JobRef) -> ProgressReporter:
     """Progress as a ``PROGRESS`` task state, on the step's id and on the job's result id."""
     last = [0.0]
 
@@ -102,7 +102,7 @@ def run_task_step(task: Any, state_dict: Mapping[str, Any]) -> dict[str, Any]:
     """The body of every job step task: rebuild the state, run the step, return JSON."""
     spec, index = spec_for_task(task.name)
     state = spec.state.from_dict(state_dict)
-    reporter = _task_reporter(task, state.job)
+    reporter = task_reporter(task, state.job)
     if index is None:
         return run_all(spec, state, reporter)
     out = spec.steps[index].run(state, StepContext(state.job, reporter=reporter, hop=True))

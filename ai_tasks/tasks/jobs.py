@@ -4,6 +4,8 @@ The API sends ``send_task("ai.job", [job], queue="cpu-vision")``; the
 dispatcher validates the AIJob and prepares its first state through the
 registry (:mod:`ai_tasks.jobs`), then starts the job's steps followed by
 ``ai.job.finalize``, with ``ai.job.failed`` as error handler on every step.
+A ``single`` pipeline of a job on the dispatcher's own queue (OMR) runs
+right here, in the dispatcher: one task per job, nothing to hand over.
 Both write the job's :class:`AIResult` (DONE or FAILED) under the
 *dispatcher's* task id, which itself stores nothing else: the API's
 ``AsyncResult(id).get()`` sees one contract, never a raw exception,
@@ -30,8 +32,8 @@ from ai_tasks.celery import app
 from ai_tasks.contracts import AIResult
 from ai_tasks.errors import reason_code_of
 from ai_tasks.jobs import JOBS
-from ai_tasks.jobs.runner import build_signature, start_job
-from ai_tasks.routing import CPU_VISION
+from ai_tasks.jobs.runner import build_signature, run_all, start_job, task_reporter
+from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
 from ai_tasks.task import delivery_redis_url, is_retryable
 
@@ -61,6 +63,8 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     try:
         spec, state, pipeline = start_job(job, result_id=self.request.id)
+        if pipeline == "single" and spec.queue == TASK_QUEUES["ai.job"]:
+            return _run_here(self, spec, state)
         sig = build_signature(spec, state, pipeline)
     except Exception as exc:
         if is_retryable(exc) and self.request.retries < (self.max_retries or 0):
@@ -85,6 +89,32 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
             runtime=round(time.monotonic() - started, 4),
         )
     raise Ignore()
+
+
+def _run_here(task: Any, spec: Any, state: Any) -> dict[str, Any]:
+    """The single pipeline of a job on the dispatcher's own queue: all steps in this task.
+
+    No hop at all: the dispatcher's return value is the job's AIResult. A
+    retryable error retries the whole job (this task, with backoff); a
+    permanent one is a FAILED result, as the chain's errback would write.
+    """
+    job_info = state.job.to_dict()
+    try:
+        out = AIResult.done(state.job.id, run_all(spec, state, task_reporter(task, state.job))).to_dict()
+    except Exception as exc:
+        if is_retryable(exc) and task.request.retries < (task.max_retries or 0):
+            raise  # the retry needs the job's inputs: nothing is released yet
+        out = AIResult.from_exception(state.job.id, exc).to_dict()
+        code = reason_code_of(exc)
+        level = logging.ERROR if code == "internal_error" else logging.WARNING
+        log.log(level, "job %s failed: %s", state.job.id, code, exc_info=level == logging.ERROR)
+    if spec.release is not None:
+        try:
+            spec.release(state)
+        except Exception:  # clean-up never fails a finished job; the store's TTL is the backstop
+            log.warning("release of %s artifacts failed", spec.type, exc_info=True)
+    _enqueue_delivery(out, job_info, task.request.id)
+    return out
 
 
 @app.task(name="ai.job.finalize")

@@ -10,11 +10,11 @@ from ai_tasks.cli import main
 
 
 def test_submit_without_broker_runs_in_process(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["submit", "ocr", "--payload", '{"download_url": "https://x/y.png"}', "--id", "c1"])
+    code = main(["submit", "ocr", "--payload", '{"engine": "tesseract"}', "--id", "c1"])
     out, err = capsys.readouterr()
     assert "in-process" in err
     result = json.loads(out)
-    assert code == 1 and result["job_id"] == "c1" and result["error"]["reason_code"] == "not_implemented"
+    assert code == 1 and result["job_id"] == "c1" and result["error"]["reason_code"] == "download_url_missing"
 
 
 @pytest.mark.parametrize(("payload", "code"), [("[]", "payload_invalid"), ("{nope", "payload_invalid")])

@@ -23,7 +23,7 @@ def test_submit_waits_for_the_result(workers: Workers) -> None:
     out = _cli(workers, "submit", "ocr", "--payload", "{}", "--id", "cli-1")
     assert out.returncode == 1, out.stderr
     result = json.loads(out.stdout)
-    assert result["job_id"] == "cli-1" and result["error"]["reason_code"] == "not_implemented"
+    assert result["job_id"] == "cli-1" and result["error"]["reason_code"] == "download_url_missing"
     assert "in-process" not in out.stderr
 
     out = _cli(workers, "submit", "ocr", "--payload", "{}", "--no-wait")

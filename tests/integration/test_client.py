@@ -50,10 +50,10 @@ def test_unknown_job_type_fails_with_reason(workers: Workers) -> None:
 
 
 def test_chain_failure_becomes_a_failed_airesult(workers: Workers) -> None:
-    """ocr's engine is a later issue: the dispatched task fails, the errback writes AIResult FAILED."""
+    """A private address passes the door but is refused by the ocr step: the errback writes AIResult FAILED."""
     _ensure_cpu(workers)
-    res = _run_client(workers, {"id": 42, "type": "ocr", "payload": {"download_url": "https://x/y.png"}, "source_id": 7})
-    result = res["result"]
+    job = {"id": 42, "type": "ocr", "payload": {"download_url": "https://10.0.0.1/y.png"}, "source_id": 7}
+    result = _run_client(workers, job)["result"]
     assert (result["job_id"], result["status"], result["result"]) == ("42", "FAILED", None)
-    assert result["error"]["reason_code"] == "not_implemented"
-    assert "ocr" in result["error"]["message"]
+    assert result["error"]["reason_code"] == "download_address_refused"
+    assert "10.0.0.1" in result["error"]["message"]

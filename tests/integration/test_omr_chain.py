@@ -74,7 +74,9 @@ def test_single_pipeline_gives_the_chain_result_with_every_guarantee(workers: Wo
     assert single["result"].pop("timings_ms").keys() == chained["result"].pop("timings_ms").keys()
     assert single["result"] == chained["result"]
     log = "".join(workers.log_text(n) for n in workers.procs)
-    assert '"task":"ai.omr.grade"' in log and '"job_id":"omr-2"' in log
+    # the single pipeline ran inside the dispatcher: no step task for omr-2
+    assert '"task":"ai.job","task_id"' in log and '"job_id":"omr-2"' in log
+    assert not any('"job_id":"omr-2"' in line and '"task":"ai.omr.' in line for line in log.splitlines())
     assert "SECRET" not in log
 
 
