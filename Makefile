@@ -37,9 +37,10 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP) services
-	$(PY) bench/celery_roundtrip.py
-	$(PY) bench/omr_speed.py --chain
 	$(PY) bench/omr_accuracy.py
+	$(PY) bench/omr_throughput.py --count 60
+	$(PY) bench/omr_real.py
+	$(PY) bench/omr_speed.py
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A ai_tasks worker -Q cpu-vision -n cpu-vision@%h --loglevel INFO
