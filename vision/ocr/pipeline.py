@@ -86,6 +86,7 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
     per_region = _unstack(raw, regions, offsets)
     if options.reread:
         per_region = _reread(image, per_region, prep.glyph_px, options.tesseract)
+    per_region = [[_times_as_x(line) for line in lines] for lines in per_region]
     per_region = _with_circled(per_region, regions, circles)
     lines = [_to_page(line, prep) for region_lines in per_region for line in region_lines]
     return OCRPage(width=pw, height=ph, lines=tuple(lines))
@@ -97,6 +98,32 @@ def _reread(image: npt.NDArray[np.uint8], per_region: list[list[OCRLine]], glyph
     flat = [line for lines in per_region for line in lines]
     fixed = iter(reread_uncertain(image, flat, glyph_px=glyph_px, config=config))
     return [[next(fixed) for _ in lines] for lines in per_region]
+
+
+def _times_as_x(line: OCRLine) -> OCRLine:
+    """``×`` back to ``x`` unless it stands between two numbers (Tesseract reads ``3x`` as ``3×``).
+
+    Examples:
+        >>> from vision.ocr.tesseract import make_line
+        >>> words = [OCRWord(t, 0.9, (i * 40, 0, 30, 20)) for i, t in enumerate(["3×", "+", "2", "2", "×", "3"])]
+        >>> _times_as_x(make_line(words)).text
+        '3x + 2 2 × 3'
+    """
+    if "×" not in line.text:
+        return line
+    text = " ".join(w.text for w in line.words)
+    out = list(text)
+    for i, ch in enumerate(text):
+        if ch != "×":
+            continue
+        left = text[:i].rstrip()[-1:]
+        right = text[i + 1 :].lstrip()[:1]
+        if not (left[:1].isdigit() or left == ")") or not (right[:1].isdigit() or right == "("):
+            out[i] = "x"
+    fixed = "".join(out).split(" ")
+    if len(fixed) != len(line.words):
+        return line
+    return make_line([replace(w, text=t) for w, t in zip(line.words, fixed, strict=True)])
 
 
 def _stack(image: npt.NDArray[np.uint8], regions: list[BoxXYWH], *, gap_px: int) -> tuple[npt.NDArray[np.uint8], list[int]]:
