@@ -50,6 +50,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from omr.markers import effective_sizes_mm
 from omr.types import GrayImage, Marker, SheetMeta
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Hypothesis",
     "corner_markers",
     "find_candidates",
+    "local_scale",
     "match_markers",
     "merge_candidates",
     "underdetermined",
@@ -326,6 +328,16 @@ def _local_scale(h: F64, pts_mm: F64) -> F64:
     return np.asarray(out[0] if h.ndim == 2 else out, np.float64)
 
 
+def local_scale(h: F64, pts_mm: F64) -> F64:
+    """px per mm of a homography ``h`` (3, 3), mm -> px, at each of ``pts_mm`` (m, 2).
+
+    Examples:
+        >>> local_scale(np.diag([2.0, 2.0, 1.0]), np.array([[0.0, 0.0], [10.0, 5.0]])).tolist()
+        [2.0, 2.0]
+    """
+    return _local_scale(h, pts_mm)
+
+
 def _model_quads(sheet: SheetMeta, corners: list[int]) -> list[list[int]]:
     """Marker index quads (clockwise) whose homography pins the page: the 4
     corners, and with mid-edge markers the left and right halves (so one
@@ -366,7 +378,7 @@ def match_markers(cands: Candidates, sheet: SheetMeta, *, keep: int = 4) -> list
         return []
     mk: list[Marker] = list(sheet.markers)
     model = np.array([[m.x_mm, m.y_mm] for m in mk], np.float64)
-    msize = np.array([m.size_mm for m in mk], np.float64)
+    msize = effective_sizes_mm(sheet)  # sqrt(area) in mm: the side for squares
     quads = _quads(n)
     p = cands.xy[quads]  # (k, 4, 2)
     c = p.mean(axis=1, keepdims=True)

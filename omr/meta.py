@@ -30,6 +30,7 @@ from importlib import resources
 from typing import Any
 
 from omr.errors import MetaError
+from omr.markers import marker_shapes, shape_size_problem
 from omr.types import Bubble, IdBubble, Marker, Question, SheetMeta
 
 __all__ = ["as_sheet_meta", "load_meta", "meta_from_legacy_questions", "meta_schema"]
@@ -185,9 +186,14 @@ def _check_geometry(s: SheetMeta) -> None:
             if val - r < lo:
                 where = f"{_fmt(val)} mm" if val < lo else f"{_fmt(val)}-r mm"
                 raise MetaError("meta_bubble_off_page", f"{name} is off the page ({axis}={where} < 0 mm)")
-    for m in s.markers:
-        if not 2.0 <= m.size_mm <= 40.0:
-            raise MetaError("meta_absurd_size", f"marker {m.id} size {_fmt(m.size_mm)} mm is absurd")
+    for m, shape in zip(s.markers, marker_shapes(s), strict=True):
+        if shape.shape == "square" and not shape.thickness_mm:  # today's markers, today's message
+            if not 2.0 <= m.size_mm <= 40.0:
+                raise MetaError("meta_absurd_size", f"marker {m.id} size {_fmt(m.size_mm)} mm is absurd")
+        else:
+            problem = shape_size_problem(shape)
+            if problem is not None:
+                raise MetaError("meta_absurd_size", f"marker {m.id} ({shape.shape}) {problem}")
         if not (0 <= m.x_mm <= s.page_w_mm and 0 <= m.y_mm <= s.page_h_mm):
             raise MetaError("meta_bubble_off_page", f"marker {m.id} is off the page")
     # overlap: grid bucketing, O(n)

@@ -57,12 +57,16 @@ import numpy.typing as npt
 from omr.compiled import PX_PER_MM, CompiledSheet, compile_sheet
 from omr.errors import AlignmentError, ImageError, OptionError
 from omr.fiducials import (
+    DARK_OFFSET,
     STRICT_OFFSET,
+    Candidates,
     find_candidates,
+    local_scale,
     match_markers,
     merge_candidates,
     underdetermined,
 )
+from omr.markers import find_l_candidates, has_l_corners, marker_shapes, orientation_agrees
 from omr.meta import as_sheet_meta
 from omr.refine import Correction, verify_and_correct
 from omr.register import register
@@ -81,6 +85,12 @@ MIN_CORR = 0.30
 GOOD_CORR = 0.5
 """A hypothesis correlating better than this with ``GOOD_SUPPORT`` markers ends the search."""
 GOOD_SUPPORT = 5
+ORIENT_MARGIN = 0.05
+SHAPED_KEEP = 24
+"""Marker hypotheses examined for markers of other shapes (4 markers fit many blob quads exactly)."""
+MAX_SCALE_RATIO = 1.8
+"""Largest over smallest px/mm across the markers of a plausible photo (a steeper tilt is not read)."""
+"""Markers of other shapes, symmetric under a half turn: the better twin must correlate this much better."""
 MAX_MARKER_RMS_MM = 2.0
 """A marker fit worse than this is a wrong page hypothesis, not a bent page."""
 AFFINE_RMS_MM = 0.25
@@ -307,6 +317,8 @@ def _fiducial_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHy
     if len(sheet.markers) < 4:
         return options
     half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
+    if any(s.shape != "square" for s in marker_shapes(sheet)):
+        return _shaped_hypotheses(det, compiled, half_turn)
     cands = find_candidates(det.small)
     hyps = match_markers(cands, sheet)
     if not hyps or hyps[0].support < len(sheet.markers):
@@ -326,6 +338,54 @@ def _fiducial_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHy
                 options.append(PageHypothesis(corr, "fiducials", h_small_to_mm))
         if options and max(o.correlation for o in options) > GOOD_CORR and hyp.support >= GOOD_SUPPORT:
             break
+    options.sort(key=lambda o: -o.correlation)
+    return options
+
+
+def _shaped_hypotheses(det: Detection, compiled: CompiledSheet, half_turn: F64) -> list[PageHypothesis]:
+    """Page hypotheses from markers of other shapes (:mod:`omr.markers`), best first.
+
+    Candidates: the solid blobs of :func:`omr.fiducials.find_candidates` (circles,
+    filled squares) and, when the meta has L-corners, L-shaped blobs first
+    (both passes, ``DARK_OFFSET`` and ``STRICT_OFFSET``). The template thumbnail
+    is drawn by our own code, which such a sheet does not match, so a hypothesis
+    supported by every marker (or all but one, >= 4) is kept whatever its
+    correlation; the orientation is the one the L-corners point at, else the
+    better-correlated twin when it is clearly better (``ORIENT_MARGIN``), else
+    none (the page is refused rather than read upside down).
+    """
+    sheet = compiled.sheet
+    shaped = has_l_corners(sheet)
+    cands = find_candidates(det.small)
+    l_xy, l_dir = np.zeros((0, 2)), np.zeros((0, 2))
+    if shaped:
+        found = [find_l_candidates(det.small, off) for off in (DARK_OFFSET, STRICT_OFFSET)]
+        l_xy = np.concatenate([f[0] for f in found])
+        l_size = np.concatenate([f[1] for f in found])
+        l_dir = np.concatenate([f[2] for f in found])
+        ls = Candidates(l_xy, l_size, np.zeros(len(l_xy)), np.full(len(l_xy), 2.0))
+        cands = merge_candidates(ls, cands)  # Ls first (quality 2 > any blob's)
+    else:
+        cands = merge_candidates(cands, find_candidates(det.small, offset=STRICT_OFFSET))
+    need = max(4, len(sheet.markers) - 1)
+    model = np.array([[m.x_mm, m.y_mm] for m in sheet.markers], np.float64)
+    options: list[PageHypothesis] = []
+    for hyp in match_markers(cands, sheet, keep=SHAPED_KEEP):
+        # 4 markers fit any 4 blobs exactly: only a plausible page (scale even across it) is a hypothesis
+        sc = local_scale(hyp.h_mm_to_img, model)
+        if hyp.support < need or not sc.min() > 0 or sc.max() / sc.min() > MAX_SCALE_RATIO:
+            continue
+        twins = []
+        for h_mm in (hyp.h_mm_to_img, hyp.h_mm_to_img @ half_turn):
+            if shaped and not orientation_agrees(h_mm, sheet, l_xy, l_dir):
+                continue
+            h_small_to_mm = np.asarray(np.linalg.inv(h_mm), np.float64)
+            twins.append(PageHypothesis(correlate(det.tsrc, det.tf, h_small_to_mm, compiled.thumbnail),
+                                        "fiducials", h_small_to_mm))
+        twins.sort(key=lambda o: -o.correlation)
+        if len(twins) == 2 and twins[0].correlation - twins[1].correlation < ORIENT_MARGIN:
+            continue  # the markers and the page look the same turned 180 degrees
+        options.extend(twins[:1])
     options.sort(key=lambda o: -o.correlation)
     return options
 
@@ -432,7 +492,7 @@ def _relocate_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> li
     inv = np.linalg.inv(h_img_to_mm)
     found = []
     gh, gw = gray.shape
-    for m in sheet.markers:
+    for m, shape in zip(sheet.markers, marker_shapes(sheet), strict=True):
         s = m.size_mm / 2
         ring = [(m.x_mm + dx * s, m.y_mm + dy * s) for dx, dy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
         pts = cv2.perspectiveTransform(np.array([[[m.x_mm, m.y_mm], *ring]], np.float64), inv)[0]
@@ -455,11 +515,21 @@ def _relocate_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> li
         area = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
         ok = ((ext >= EXTENT_SIDES[0] * side) & (ext <= EXTENT_SIDES[1] * side)
               & (area <= MAX_AREA_SIDES2 * side * side) & (d <= MAX_OFFSET_SIDES * side))
-        if m.kind != "hollow":
+        if m.kind != "hollow" and shape.shape not in ("circle", "l_corner"):  # a ring or an L is thin
             ok &= dens >= MIN_SOLID_DENSITY
+        if shape.shape == "l_corner":  # centred on its spanned square, not on its ink
+            d = np.hypot(stats[1:, cv2.CC_STAT_LEFT] + stats[1:, cv2.CC_STAT_WIDTH] / 2 + x0 - cx,
+                         stats[1:, cv2.CC_STAT_TOP] + stats[1:, cv2.CC_STAT_HEIGHT] / 2 + y0 - cy)
+            ok = ((ext >= EXTENT_SIDES[0] * side) & (ext <= EXTENT_SIDES[1] * side)
+                  & (d <= MAX_OFFSET_SIDES * side))
         if not ok.any():
             continue
         i = 1 + int(np.argmin(np.where(ok, d, np.inf)))
+        if shape.shape == "l_corner":
+            pts_l = cv2.findNonZero((lab == i).astype(np.uint8))
+            (rx, ry), _, _ = cv2.minAreaRect(pts_l)
+            found.append(MarkerHit(m, float(x0 + rx), float(y0 + ry)))
+            continue
         mask = cv2.dilate((lab == i).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         paper, ink = np.percentile(blur, [PAPER_PCT, INK_PCT])
         wgt = np.clip((paper - win.astype(np.float32)) / max(paper - ink, 1.0), 0.0, 1.0) * mask
