@@ -370,13 +370,18 @@ def _rotation(h_img_to_mm: F64) -> int:
     return int(round(ang / 90.0)) % 4 * 90
 
 
-def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str = "auto") -> Registration:
+def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str = "auto",
+             hint_h_img_to_mm: F64 | None = None) -> Registration:
     """Locate the meta's page in ``gray`` from its printed bubbles alone.
 
     Args:
         gray: ``(H, W)`` uint8 photo or scan, any rotation.
         meta: the sheet meta; its markers are not used.
         mode: ``scan`` fits an affine map, ``photo``/``auto`` a homography.
+        hint_h_img_to_mm: A page already found (markers of other shapes,
+            :mod:`omr.markers`), orientation included: the only hypothesis,
+            fitted on the rings and checked (matched count, residual) but
+            not turned (method ``fiducials``).
 
     Raises:
         AlignmentError: ``alignment_failed`` when too few bubbles match, the
@@ -395,13 +400,18 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     if len(rings) < MIN_MATCHED_COUNT:
         raise AlignmentError("alignment_failed", f"found {len(rings)} bubble rings; the meta has {len(mm)} bubbles")
     hyps: list[tuple[str, F64]] = []
-    quad = _outline_quad(small)
-    if quad is not None:
-        hyps += [("outline", h) for _, h in _quad_hypotheses(quad, sheet)]
     sh, sw = small.shape
     bounds = [(0.0, 0.0), (sw - 1.0, 0.0), (sw - 1.0, sh - 1.0), (0.0, sh - 1.0)]
-    hyps += [("page_bounds", h) for _, h in _quad_hypotheses(bounds, sheet)]
-    if px_per_mm > 0:
+    quad = None
+    if hint_h_img_to_mm is not None:
+        hint = np.diag([1.0 / k, 1.0 / k, 1.0]) @ np.linalg.inv(hint_h_img_to_mm)
+        hyps.append(("fiducials", np.asarray(hint / hint[2, 2], np.float64)))
+    else:
+        quad = _outline_quad(small)
+        if quad is not None:
+            hyps += [("outline", h) for _, h in _quad_hypotheses(quad, sheet)]
+        hyps += [("page_bounds", h) for _, h in _quad_hypotheses(bounds, sheet)]
+    if px_per_mm > 0 and hint_h_img_to_mm is None:
         angle = _grid_angle(rings)
         for turn in range(4):
             a = _similarity(px_per_mm, angle + turn * math.pi / 2, (0.0, 0.0))
@@ -439,7 +449,7 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     if n < max(MIN_MATCHED_COUNT, MIN_MATCHED * len(mm)):
         raise AlignmentError("alignment_failed", f"only {n} of {len(mm)} bubbles match a printed ring")
     tied = [(r, v) for r, v in ranked if v[0] >= AMBIGUOUS * n]
-    if len(tied) > 1:
+    if len(tied) > 1 and hint_h_img_to_mm is None:
         # a symmetric bubble layout: the paper's edges (outline, or the image bounds of a scan) decide
         quads = [q for q in (quad, bounds) if q is not None]
         edges = sorted((_edge_error_mm(v[3], quads, sheet), i) for i, (_r, v) in enumerate(tied))
@@ -450,7 +460,7 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
         rot, (n, err, method, h_mm_to_small) = tied[edges[0][1]]
     if err > MAX_FIT_MM:
         raise AlignmentError("alignment_failed", f"the printed bubbles fit the meta to {err:.2f} mm RMS (limit {MAX_FIT_MM})")
-    if _half_turn_symmetric(mm, pitch_mm):
+    if hint_h_img_to_mm is None and _half_turn_symmetric(mm, pitch_mm):
         # the bubbles alone match as well turned half way: only the paper's edges can tell
         twin = h_mm_to_small @ _half_turn(mm)
         quads = [q for q in (quad, bounds) if q is not None]

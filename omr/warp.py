@@ -265,6 +265,9 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
         chosen = _first_consistent(gray, _outline_hypotheses(det, compiled, mode), compiled.sheet, det, mode)
     if chosen is None and not fiducial:  # no markers in the meta, or none matched
         return _from_bubbles(gray, compiled, mode)
+    if chosen is not None and chosen.method == "fiducials" and _shaped(compiled.sheet):
+        # markers of other shapes found the page; its printed bubbles (not our ring blocks) verify it
+        return _from_bubbles(gray, compiled, mode, chosen)
     if chosen is None:
         raise AlignmentError("alignment_failed",
                              "could not find the answer sheet in the image (no fiducials or page outline matched)")
@@ -278,16 +281,26 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
                       _source_quad_mm(gray, chosen.h_img_to_mm))
 
 
-def _from_bubbles(gray: GrayImage, compiled: CompiledSheet, mode: str) -> WarpedPage:
-    """The page from the meta's bubbles alone (:mod:`omr.register`), when nothing of ours matched."""
+def _shaped(sheet: SheetMeta) -> bool:
+    """True when a marker of ``sheet`` has another shape than our squares (:mod:`omr.markers`)."""
+    return any(s.shape != "square" for s in marker_shapes(sheet))
+
+
+def _from_bubbles(gray: GrayImage, compiled: CompiledSheet, mode: str,
+                  chosen: ChosenPage | None = None) -> WarpedPage:
+    """The page from the meta's bubbles (:mod:`omr.register`): alone when nothing of ours
+    matched, or starting from ``chosen`` (markers of other shapes), whose orientation it keeps."""
     try:
-        reg = register(gray, compiled.sheet, mode=mode)
+        reg = register(gray, compiled.sheet, mode=mode,
+                       hint_h_img_to_mm=None if chosen is None else chosen.h_img_to_mm)
     except AlignmentError as exc:
-        raise AlignmentError("alignment_failed", "could not find the answer sheet in the image (no fiducials or "
-                             f"page outline matched; from the bubbles alone: {exc.message})") from None
+        what = ("the markers matched, but the printed bubbles do not fit them" if chosen is not None
+                else "no fiducials or page outline matched; from the bubbles alone")
+        raise AlignmentError("alignment_failed", f"could not find the answer sheet in the image ({what}: "
+                             f"{exc.message})") from None
     alignment = {"method": reg.method, "rotation": reg.rotation, "fit_error_mm": reg.fit_error_mm,
-                 "model": reg.model, "markers_found": 0, "rings_matched": reg.matched,
-                 "rings_expected": reg.expected}
+                 "model": reg.model, "markers_found": 0 if chosen is None else len(chosen.markers),
+                 "rings_matched": reg.matched, "rings_expected": reg.expected}
     return WarpedPage(_warp_once(gray, reg.h_img_to_mm, compiled), compiled.px_per_mm, alignment,
                       _source_quad_mm(gray, reg.h_img_to_mm))
 
@@ -317,7 +330,7 @@ def _fiducial_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHy
     if len(sheet.markers) < 4:
         return options
     half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
-    if any(s.shape != "square" for s in marker_shapes(sheet)):
+    if _shaped(sheet):
         return _shaped_hypotheses(det, compiled, half_turn)
     cands = find_candidates(det.small)
     hyps = match_markers(cands, sheet)
