@@ -9,13 +9,14 @@ Pure numpy/OpenCV; used by ``bench/omr_accuracy.py`` and the tests. Typical use:
 """
 
 from omr.synth.dataset import KINDS, generate_dataset, make_sheet, render_page, sheet_rng
-from omr.synth.fills import EVENTS, FLAG_OK_EVENTS, fill_sheet
+from omr.synth.fills import ERASURE_EVENTS, EVENTS, FLAG_OK_EVENTS, fill_sheet
 from omr.synth.photo import no_sheet_photo, simulate_photo
 from omr.synth.scan import simulate_scan
 from omr.synth.truth import BLANK_DIGIT, SheetTruth
 
 __all__ = [
     "BLANK_DIGIT",
+    "ERASURE_EVENTS",
     "EVENTS",
     "FLAG_OK_EVENTS",
     "KINDS",

@@ -79,6 +79,7 @@ def make_sheet(
     thumb: bool | None = None,
     blank_id_digit: bool | None = None,
     frame_wh: tuple[int, int] | None = None,
+    erasures: bool = False,
 ) -> tuple[bytes, SheetTruth]:
     """Fill, capture and encode one synthetic sheet.
 
@@ -93,6 +94,8 @@ def make_sheet(
         thumb: Photos only: a thumb over a corner marker; 5% of photos when None.
         blank_id_digit: Leave one ID column blank; 2% of sheets when None.
         frame_wh: Photos only: force the frame size.
+        erasures: Fill from the erasure table (``omr.synth.fills.ERASURE_EVENTS``);
+            off by default so existing seeds keep their images byte for byte.
 
     Returns:
         JPEG bytes and the truth (``condition`` holds fill and capture parameters).
@@ -103,7 +106,8 @@ def make_sheet(
         blank_id_digit = bool(rng.uniform() < BLANK_ID_DIGIT_RATE)
     if thumb is None:
         thumb = kind == "photo" and bool(rng.uniform() < THUMB_RATE)
-    truth = fill_sheet(canvas, meta, page_dpi, rng, blank=blank, blank_id_digit=blank_id_digit)
+    truth = fill_sheet(canvas, meta, page_dpi, rng, blank=blank, blank_id_digit=blank_id_digit,
+                        erasures=erasures)
     if kind == "photo":
         data, cond = simulate_photo(canvas, page_dpi, meta, rng, thumb=thumb, frame_wh=frame_wh)
     else:
@@ -119,12 +123,12 @@ def _init_worker(meta: dict[str, Any], page: GrayImage) -> None:
     _WORKER.update(meta=meta, page=page)
 
 
-def _write_one(job: tuple[Path, str, int, int]) -> Path:
-    out_dir, kind, seed, index = job
+def _write_one(job: tuple[Path, str, int, int, bool]) -> Path:
+    out_dir, kind, seed, index, erasures = job
     image = out_dir / f"{kind}_{index:05d}.jpg"
     truth_path = image.with_suffix(".json")
     if not (image.exists() and truth_path.exists()):
-        data, truth = make_sheet(_WORKER["meta"], _WORKER["page"], kind, seed, index)
+        data, truth = make_sheet(_WORKER["meta"], _WORKER["page"], kind, seed, index, erasures=erasures)
         image.write_bytes(data)
         truth.save(truth_path)
     return image
@@ -139,6 +143,7 @@ def generate_dataset(
     seed: int = 1,
     page: GrayImage | None = None,
     workers: int = 1,
+    erasures: bool = False,
 ) -> list[Path]:
     """Write ``count`` sheets (``<kind>_NNNNN.jpg`` + ``.json``) and ``meta.json``.
 
@@ -153,6 +158,7 @@ def generate_dataset(
         seed: Dataset seed.
         page: Blank page rendered at 300 dpi; rendered with ``omr.template`` when None.
         workers: Processes to use.
+        erasures: Fill from the erasure table (see :func:`make_sheet`).
 
     Returns:
         Image paths in index order.
@@ -162,7 +168,7 @@ def generate_dataset(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1))
     page = render_page(meta) if page is None else page
-    jobs = [(out_dir, kind, seed, i) for i in range(count)]
+    jobs = [(out_dir, kind, seed, i, erasures) for i in range(count)]
     if workers <= 1:
         _init_worker(meta, page)
         return [_write_one(j) for j in jobs]

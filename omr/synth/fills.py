@@ -18,6 +18,28 @@ crossed        .015  an X over a bubble, nothing else       [] + flag_ok
 crossed_refill .02   X over one bubble, fill on another     [other] + flag_ok
 ============== ===== ====================================== ==========
 
+With ``erasures=True`` (:data:`ERASURE_EVENTS`, an opt-in set: the default
+sheets stay byte for byte what they were) questions are drawn from a table
+rich in erasure residue, spanning what real erasers leave:
+
+============== ===== ====================================== ==========
+event          p     what is drawn                          truth
+============== ===== ====================================== ==========
+normal         .50   as above                               [label]
+sloppy         .05   as above                               [label]
+partial        .04   as above                               [label]
+blank          .03   nothing                                []
+multi          .03   two bubbles shaded                     [a, b]
+residue        .10   erased-pencil residue alone            []
+residue_refill .25   residue on one bubble, fill on another [other]
+============== ===== ====================================== ==========
+
+Residue (:meth:`_Marker.residue`) absorbs 3-12% of the light on average where
+it lies (grain makes spots of it darker and lighter), is grainy (graphite left in the paper's tooth: grain 0.45-0.85), covers
+40-100% of the disc off-centre, and one time in three is smeared 10-45%
+beyond the ring (the eraser drags it). The fill label records its absorption,
+e.g. ``"pen_blue/residue_refill/0.09"``.
+
 A fill's centre wanders up to 0.6 mm from the ring's centre. Stray marks
 (dots, ticks, lines) land near bubbles but never inside a ring. The ID grid
 gets a random 8-digit number, one fill per column, usually also handwritten
@@ -26,7 +48,7 @@ in the boxes above it; most sheets get a handwritten name at the top.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -57,6 +79,24 @@ EVENTS: dict[str, float] = {
     "crossed_refill": 0.02,
 }
 """Fill event -> probability per question (sums to 1)."""
+
+ERASURE_EVENTS: dict[str, float] = {
+    "normal": 0.50,
+    "sloppy": 0.05,
+    "partial": 0.04,
+    "blank": 0.03,
+    "multi": 0.03,
+    "residue": 0.10,
+    "residue_refill": 0.25,
+}
+"""Fill event -> probability per question on erasure sheets (``fill_sheet(..., erasures=True)``)."""
+
+RESIDUE_ABSORB = (0.03, 0.12)
+"""Mean light absorbed where erased-pencil residue lies (what real erasers leave)."""
+RESIDUE_GRAIN = (0.45, 0.85)
+"""Graininess of residue: only graphite caught in the paper's tooth stays."""
+RESIDUE_SMEAR_RATE = 1 / 3
+"""Share of residues the eraser smeared beyond the ring."""
 
 FLAG_OK_EVENTS = frozenset({"tiny", "crossed", "crossed_refill"})
 
@@ -178,6 +218,42 @@ class _Marker:
             self.page, paths, pencil, s, rng, strength=strength, smudge_px=rng.uniform(0.3, 1.0) * s
         )
 
+    def residue(self, b: Bubble) -> float:
+        """Leave the grainy residue of an erased pencil fill; returns its absorption.
+
+        Absorbs :data:`RESIDUE_ABSORB` of the light on average where it lies, partially
+        covers the disc (off-centre, 40-100% of it) and, :data:`RESIDUE_SMEAR_RATE`
+        of the time, is smeared 10-45% beyond the ring.
+        """
+        rng, s = self.rng, self.s
+        base = self.tool if self.tool.is_pencil else sample_instrument(rng, "pencil_mid")
+        pencil = replace(base, grain=float(rng.uniform(*RESIDUE_GRAIN)), gloss=0.0)
+        smeared = bool(rng.uniform() < RESIDUE_SMEAR_RATE)
+        jr, ja = _MAX_JITTER_MM * np.sqrt(rng.uniform()), rng.uniform(0, 2 * np.pi)
+        c = ((b.x_mm + jr * np.cos(ja)) * s, (b.y_mm + jr * np.sin(ja)) * s)
+        if smeared:
+            semi_mm = np.minimum(rng.uniform(1.1, 1.45, 2) * b.r_mm, b.r_mm + self.max_overflow_mm)
+        else:
+            semi_mm = rng.uniform(0.7, 1.05, 2) * b.r_mm
+        paths = scribble_paths(
+            rng,
+            c,
+            (semi_mm[0] * s, semi_mm[1] * s),
+            rng.uniform(0, np.pi),
+            pencil.width_mm * s * rng.uniform(0.5, 1.0),
+            rng.uniform(0.4, 1.0),
+            outline=False,
+        )
+        absorb = float(rng.uniform(*RESIDUE_ABSORB))
+        # grain thins the deposit by half its strength on average (omr.synth.strokes._texture)
+        strength = absorb / (max(pencil.absorb_bgr) * (1.0 - 0.5 * pencil.grain))
+        smudge_mm = rng.uniform(0.4, 1.2) if smeared else rng.uniform(0.1, 0.5)
+        draw_polylines(
+            self.page, paths, pencil, s, rng, strength=strength,
+            smudge_px=smudge_mm * s,
+        )
+        return absorb
+
     def cross(self, b: Bubble) -> None:
         """Draw an X over ``b``."""
         paths = cross_paths(self.rng, (b.x_mm * self.s, b.y_mm * self.s), b.r_mm * self.s * 1.1)
@@ -276,6 +352,7 @@ def fill_sheet(
     blank: bool = False,
     blank_id_digit: bool = False,
     stray_marks: int | None = None,
+    erasures: bool = False,
 ) -> SheetTruth:
     """Mark a rendered page as a student would, in place, and return the truth.
 
@@ -287,6 +364,8 @@ def fill_sheet(
         blank: Leave every question and the ID grid empty (the degenerate sheet).
         blank_id_digit: Leave one random ID column empty.
         stray_marks: Number of stray marks; random (Poisson, mean 1.5) when None.
+        erasures: Draw questions from :data:`ERASURE_EVENTS` (erasure residue
+            alone and beside a changed answer) instead of :data:`EVENTS`.
 
     Returns:
         Ground truth with empty ``condition``.
@@ -306,7 +385,8 @@ def fill_sheet(
     for q in meta["questions"]:
         key = str(q["question_number"])
         choices = [(str(c["label"]), _bubble(c)) for c in q["choices"]]
-        event = "blank" if blank else str(rng.choice(list(EVENTS), p=list(EVENTS.values())))
+        table = ERASURE_EVENTS if erasures else EVENTS
+        event = "blank" if blank else str(rng.choice(list(table), p=list(table.values())))
         if event == "erased" and not marker.tool.is_pencil:
             event = "crossed"
         if event == "erased_refill" and not marker.tool.is_pencil:
@@ -328,7 +408,9 @@ def fill_sheet(
             marker.erase(first[1])
         elif event in ("crossed", "crossed_refill"):
             marker.cross(first[1])
-        if event in ("erased_refill", "crossed_refill") and len(choices) > 1:
+        elif event in ("residue", "residue_refill"):
+            fills[key] += f"/{marker.residue(first[1]):.2f}"
+        if event in ("erased_refill", "crossed_refill", "residue_refill") and len(choices) > 1:
             marker.shade(second[1], "normal")
             marked = [second[0]]
         answers[key] = marked

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from omr.synth import (
+    ERASURE_EVENTS,
     EVENTS,
     SheetTruth,
     fill_sheet,
@@ -21,6 +22,8 @@ from omr.synth import (
     simulate_photo,
     simulate_scan,
 )
+from omr.synth.fills import RESIDUE_ABSORB
+from omr.synth.raster import ColorImage
 from omr.template import build_template, render_sheet
 
 SMALL_FRAME = (800, 600)
@@ -36,6 +39,11 @@ def page(meta: dict[str, Any]) -> np.ndarray:
     return render_sheet(meta, dpi=300)
 
 
+def _bgr(page: np.ndarray) -> ColorImage:
+    """The printed page as the BGR canvas students mark."""
+    return np.asarray(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR), np.uint8)
+
+
 def _decode(data: bytes) -> np.ndarray:
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     assert img is not None
@@ -44,7 +52,7 @@ def _decode(data: bytes) -> np.ndarray:
 
 @pytest.mark.parametrize("blank", [True, False])
 def test_truth_shape(meta: dict[str, Any], page: np.ndarray, blank: bool) -> None:
-    canvas = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    canvas = _bgr(page)
     truth = fill_sheet(canvas, meta, 300, np.random.default_rng(3), blank=blank)
     assert sorted(truth.answers, key=int) == [str(q["question_number"]) for q in meta["questions"]]
     assert len(truth.identifier) == 8
@@ -66,7 +74,7 @@ def test_truth_shape(meta: dict[str, Any], page: np.ndarray, blank: bool) -> Non
 
 
 def test_blank_id_digit(meta: dict[str, Any], page: np.ndarray) -> None:
-    canvas = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    canvas = _bgr(page)
     truth = fill_sheet(canvas, meta, 300, np.random.default_rng(5), blank_id_digit=True)
     assert truth.identifier.count("?") == 1
     assert not truth.identifier_complete
@@ -74,7 +82,7 @@ def test_blank_id_digit(meta: dict[str, Any], page: np.ndarray) -> None:
 
 def test_marks_stay_out_of_unmarked_bubbles(meta: dict[str, Any], page: np.ndarray) -> None:
     """Stray marks and erasures aside, an unmarked, non-erased bubble stays clean paper."""
-    canvas = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    canvas = _bgr(page)
     truth = fill_sheet(canvas, meta, 300, np.random.default_rng(11), stray_marks=6)
     s = 300 / 25.4
     diff = cv2.absdiff(canvas[..., 1], page)
@@ -110,7 +118,7 @@ def test_photo_is_8_to_12_megapixels(meta: dict[str, Any], page: np.ndarray) -> 
 
 
 def test_small_photo_deterministic_with_thumb(meta: dict[str, Any], page: np.ndarray) -> None:
-    canvas = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    canvas = _bgr(page)
     a = simulate_photo(
         canvas, 300, meta, np.random.default_rng(2), thumb=True, frame_wh=SMALL_FRAME
     )
@@ -124,7 +132,7 @@ def test_small_photo_deterministic_with_thumb(meta: dict[str, Any], page: np.nda
 
 @pytest.mark.parametrize("dpi", [200, 300])
 def test_scan_size(meta: dict[str, Any], page: np.ndarray, dpi: int) -> None:
-    canvas = cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)
+    canvas = _bgr(page)
     data, cond = simulate_scan(canvas, 300, meta, sheet_rng(1, "scan", 0), dpi=dpi)
     h, w = _decode(data).shape[:2]
     short, long = sorted([h, w])
@@ -161,3 +169,56 @@ def test_generate_dataset_writes_pairs(
     assert json.loads((tmp_path / "meta.json").read_text()) == meta
     with pytest.raises(ValueError, match="expected kind"):
         generate_dataset(tmp_path, "fax", 1, meta, page=page)
+
+
+def test_default_sheets_unchanged_by_erasure_kind(meta: dict[str, Any], page: np.ndarray) -> None:
+    """The erasure table is opt-in: seed 1's sheets keep the marks they had before it existed."""
+    import hashlib
+
+    _, truth = make_sheet(meta, page, "scan", 1, 0)
+    key = json.dumps([truth.identifier, truth.answers, truth.fills], sort_keys=True).encode()
+    # digest of bench/out/omr_synth/scan_q20_s1_<generator before erasures>/scan_00000.json
+    assert hashlib.sha1(key).hexdigest()[:16] == "4d3e94ee18bad5a8"
+    assert make_sheet(meta, page, "scan", 1, 0, erasures=False)[0] == make_sheet(meta, page, "scan", 1, 0)[0]
+
+
+def test_erasure_sheet_truth(meta: dict[str, Any], page: np.ndarray) -> None:
+    canvas = _bgr(page)
+    truth = fill_sheet(canvas, meta, 300, np.random.default_rng(2), erasures=True, stray_marks=0)
+    events = {q: f.split("/")[1] for q, f in truth.fills.items()}
+    assert set(events.values()) <= set(ERASURE_EVENTS)
+    assert {"residue", "residue_refill"} <= set(events.values())
+    for q, event in events.items():
+        if event == "residue":
+            assert truth.answers[q] == [], "residue alone is a blank question"
+        if event == "residue_refill":
+            assert len(truth.answers[q]) == 1, "the changed answer is the clear fill"
+        if event.startswith("residue"):
+            absorb = float(truth.fills[q].split("/")[2])
+            assert RESIDUE_ABSORB[0] <= absorb <= RESIDUE_ABSORB[1]
+    assert truth.flag_ok == []
+
+
+def test_residue_is_faint_grainy_and_partial(meta: dict[str, Any], page: np.ndarray) -> None:
+    """Residue absorbs a few % of the light where it lies, unevenly, and leaves some paper clear."""
+    canvas = _bgr(page)
+    truth = fill_sheet(canvas, meta, 300, np.random.default_rng(4), erasures=True, stray_marks=0)
+    s = 300 / 25.4
+    paper = page.astype(np.float32)
+    dark = (paper - canvas[..., 1].astype(np.float32)) / np.maximum(paper, 1)
+    seen = 0
+    for q in meta["questions"]:
+        key = str(q["question_number"])
+        if truth.fills[key].split("/")[1] != "residue":
+            continue
+        for c in q["choices"]:
+            x, y, r = (round(c["center"]["x"] * s), round(c["center"]["y"] * s), round(c["r"] * s))
+            d = dark[y - r : y + r, x - r : x + r]
+            inked = d[d > 0.005]
+            if inked.size < 0.1 * d.size:
+                continue
+            seen += 1
+            assert 0.005 < float(inked.mean()) < 0.16, "faint: a few % of the light"
+            assert float(inked.std()) > 0.2 * float(inked.mean()), "grainy, not an even wash"
+            assert float(np.percentile(d, 99)) < 0.35, "never as dark as a pencil fill"
+    assert seen >= 1
