@@ -127,7 +127,22 @@ class Thresholds:
         hatch_room_mm: See ``hatch_clear`` (2.24 px at 6 px/mm passes, 2.83 px does not).
         label_ink: A bubble below the bar whose printed label is this much
             darker than its siblings' is *questionable* (a small dot on the
-            number, which a blurred photo spreads thin over the disc).
+            number, which a blurred photo spreads thin over the disc), unless
+            the label is no darker than ``residue_label_rel`` times the disc's
+            own ``peak`` (an even wash over disc and label: erased residue).
+        residue_peak: A bubble whose ink stays below this darkness everywhere
+            (``peak``, and ``label_ink``) and inks less than ``cover_ink`` of its
+            disc is *faint*: the grainy residue of an erased pencil mark
+            (absorbing up to ~12% of the light). The lightest pencil a student
+            marks with absorbs 38%, so a real mark, even a tiny one, reaches
+            ``peak_ink`` or ``cover_ink``.
+        residue_rel: A faint bubble is erased residue, neither a mark nor
+            questionable, when its fill is below this fraction of the one clear
+            mark of its group (the changed answer), or, with no mark in the group,
+            of the sheet's typical mark (residue alone reads ``blank``).
+        residue_fill: ... and below this fill, whatever the marks (a faint wash
+            this dark is looked at).
+        residue_label_rel: See ``label_ink``.
 
     Strokes are *questionable*, never a mark (the crossed-out rule).
     """
@@ -150,6 +165,10 @@ class Thresholds:
     hatch_clear: float = 0.3
     hatch_room_mm: float = 0.4
     label_ink: float = 0.08
+    residue_peak: float = 0.2
+    residue_rel: float = 0.4
+    residue_fill: float = 0.15
+    residue_label_rel: float = 1.25
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -241,9 +260,15 @@ def decide_group(m: Measures, typical: float, th: Thresholds = DEFAULT_THRESHOLD
     is_marked = ((fill >= bar) | (cov >= th.mark_cover)) & ~stroke
     marked = tuple(int(i) for i in np.flatnonzero(is_marked))
     inked = np.maximum(cov, m.ink)
-    on_label = m.label_ink >= th.label_ink
-    questionable = tuple(int(i) for i in np.flatnonzero(
-        ~is_marked & ((fill >= th.blank_fill) | (peak >= th.peak_ink) | (inked >= th.cover_ink) | on_label)))
+    # erased residue: a faint, even wash over disc and label (grainy graphite
+    # left in the paper's tooth), far lighter than the group's clear mark
+    faint = (~is_marked & ~stroke & (peak < th.residue_peak) & (m.label_ink < th.residue_peak)
+             & (inked < th.cover_ink) & (fill < th.residue_fill))
+    ref = float(fill[marked[0]]) if len(marked) == 1 else (typical if not marked else 0.0)
+    residue = faint & (fill < th.residue_rel * ref) & (m.label_ink <= th.residue_label_rel * np.maximum(peak, fill))
+    on_label = (m.label_ink >= th.label_ink) & ~residue
+    questionable = tuple(int(i) for i in np.flatnonzero(~is_marked & ~residue & (
+        (fill >= th.blank_fill) | (peak >= th.peak_ink) | (inked >= th.cover_ink) | on_label)))
     order = np.argsort(-fill)
     top = float(fill[order[0]]) if fill.size else 0.0
     second = float(fill[order[1]]) if fill.size > 1 else 0.0

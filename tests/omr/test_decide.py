@@ -131,3 +131,59 @@ def test_typical_fill_needs_three_clearly_marked_groups() -> None:
     assert typical_fill([]) == DEFAULT_TYPICAL_FILL
     assert typical_fill([f32([0.7, 0.0]), f32([0.6, 0.0])]) == DEFAULT_TYPICAL_FILL
     assert typical_fill([f32([0.7, 0.0]), f32([0.6, 0.0]), f32([0.5, 0.1]), f32([0.2, 0.0])]) == pytest.approx(0.6)
+
+
+# erased-pencil residue as measured on photos of omr.synth's erasure sheets (the
+# darkest seen: a grainy wash over disc and label, fill 0.098, peak 0.108, label 0.084)
+RESIDUE = {"fill": 0.098, "peak": 0.108, "cover": 0.078, "ink": 0.057, "solid": 0.0, "gaps": 1,
+           "clear": 0.21, "clear_room_mm": 1.667, "label_ink": 0.084}
+
+
+def _with(first: dict[str, float], *others: float, **over: float) -> dict[str, list[float]]:
+    """Measures of a group: bubble 0 from ``first``, the others clean fills of the given darkness."""
+    rest = measures_of(list(others))
+    out: dict[str, list[float]] = {}
+    for name in rest._fields:
+        out[name] = [float({**first, **over}.get(name, 0.0))] + [float(v) for v in getattr(rest, name)]
+    out["fill"][0] = float({**first, **over}["fill"])
+    return out
+
+
+def test_residue_beside_a_clear_fill_reads_as_the_fill() -> None:
+    d = decide_group(measures_of(**_with(RESIDUE, 0.0, 0.45, 0.0)), typical=0.6)
+    assert (d.status, d.marked, d.questionable) == ("ok", (2,), ())
+    assert d.confidence >= 0.5
+    # the lightest pencil sheets too (typical 0.31, the mark 0.27)
+    assert decide_group(measures_of(**_with(RESIDUE, 0.27, 0.0)), typical=0.31).status == "ok"
+
+
+def test_residue_alone_is_blank_but_a_darker_wash_is_looked_at() -> None:
+    assert decide_group(measures_of(**_with(RESIDUE, 0.0, 0.0)), typical=0.6).status == "blank"
+    # beyond residue_fill, or half as dark as the light pencil sheet's marks: review
+    for over, typical in (({"fill": 0.16}, 0.6), ({}, 0.22)):
+        d = decide_group(measures_of(**_with(RESIDUE, 0.0, 0.0, **over)), typical=typical)
+        assert d.status == "ambiguous" and d.questionable == (0,)
+
+
+@pytest.mark.parametrize("over", [
+    {"peak": 0.3},                    # real ink somewhere in the disc (the lightest pencil: 0.38)
+    {"ink": 0.15},                    # a tiny fill
+    {"label_ink": 0.2},               # a dot on the printed number
+    {"label_ink": 0.12, "fill": 0.05, "peak": 0.06},  # a label darker than the disc: a dot, not a wash
+])
+def test_ink_that_is_not_residue_beside_a_clear_fill_is_still_flagged(over: dict[str, float]) -> None:
+    d = decide_group(measures_of(**_with(RESIDUE, 0.0, 0.7, **over)), typical=0.7)
+    assert d.status == "ambiguous" and d.questionable == (0,)
+
+
+def test_residue_rule_leaves_two_marks_alone() -> None:
+    # two comparably dark marks: multi
+    assert decide_group(measures_of([0.62, 0.0, 0.55, 0.0]), typical=0.6).status == "multi"
+    # the shadow corner beside a clear pen fill (0.88 / 0.18, the corner covering the disc): flagged,
+    # not a confident multi
+    d = decide_group(measures_of([0.88, 0.18, 0.0], cover=[1, 0.9, 0]), typical=0.8)
+    assert d.status == "ambiguous" and d.confidence < 0.5
+    # a light second fill (under the bar, but inked) beside a clear one: flagged
+    d = decide_group(measures_of([0.7, 0.14, 0.0], peak=[0.7, 0.4, 0], ink=[1, 0.3, 0], cover=[1, 0.2, 0]),
+                     typical=0.7)
+    assert d.status == "ambiguous" and d.questionable == (1,)
