@@ -35,6 +35,11 @@ What counts (see ``bench/_omr_scoring.py`` for the code):
   ``flag_ok`` questions allowed) and ID right. The *strict* variant also
   forbids any flag on the sheet.
 
+``--erasures`` grades sheets drawn from ``omr.synth.ERASURE_EVENTS`` instead
+(erased-pencil residue alone, ``residue``, and beside a changed answer,
+``residue_refill``), cached in their own folder; the per-fill table then
+shows the flag rate of each. Without it the default sets are unchanged.
+
 ``--no-sheet N`` also grades N phone photos without any answer sheet (half
 show a blank white page): every one must be rejected.
 
@@ -92,16 +97,19 @@ def engine_commit() -> str:
 
 
 def dataset(
-    kind: str, count: int, questions: int, seed: int, workers: int
+    kind: str, count: int, questions: int, seed: int, workers: int, erasures: bool = False
 ) -> tuple[list[Path], dict]:
     """Generate (or reuse) the cached dataset; returns image paths and the meta."""
     from omr.synth import generate_dataset
     from omr.template import build_template
 
     meta = build_template(questions)
-    folder = OUT / "omr_synth" / f"{kind}_q{questions}_s{seed}_{generator_hash()}"
+    extra = "_erasures" if erasures else ""
+    folder = OUT / "omr_synth" / f"{kind}_q{questions}_s{seed}{extra}_{generator_hash()}"
     t0 = time.perf_counter()
-    paths = generate_dataset(folder, kind, count, meta, seed=seed, workers=workers)
+    paths = generate_dataset(
+        folder, kind, count, meta, seed=seed, workers=workers, erasures=erasures
+    )
     print(
         f"[{kind}] {count} sheets ready in {folder.relative_to(ROOT)} ({time.perf_counter() - t0:.0f} s)"
     )
@@ -253,7 +261,25 @@ def _line(name: str, summ: dict[str, Any]) -> str:
     )
 
 
-def report(kind: str, rows: list[tuple[dict[str, Any], SheetScore, Read, float]]) -> dict[str, Any]:
+REVIEW_STATUSES = frozenset({"ambiguous", "low_confidence", "error"})
+"""Question statuses that send a mark to a teacher for no reason the student gave (multi aside)."""
+
+
+def review_by_fill(rows: list[tuple[dict[str, Any], SheetScore, Read, float]]) -> dict[str, int]:
+    """Marks per fill type sent to review as ambiguous, low_confidence or error (or a whole sheet)."""
+    out: dict[str, int] = {}
+    for truth, _, read, _ in rows:
+        for q, label in truth.get("fills", {}).items():
+            fill = label.split("/")[1] if "/" in label else "?"
+            status = read.marks.get(q, ([], "missing"))[1]
+            hit = read.rejected is not None or read.sheet_flag is not None or status in REVIEW_STATUSES
+            out[fill] = out.get(fill, 0) + int(hit)
+    return out
+
+
+def report(
+    kind: str, rows: list[tuple[dict[str, Any], SheetScore, Read, float]], erasures: bool = False
+) -> dict[str, Any]:
     """Print the report for one capture kind and return its JSON summary."""
     scores = [r[1] for r in rows]
     summ = summarise(scores)
@@ -290,13 +316,14 @@ def report(kind: str, rows: list[tuple[dict[str, Any], SheetScore, Read, float]]
             s = summarise(groups[key])
             breakdown[dim][key] = s
             print(_line(f"{dim}={key}", s))
-    print("  -- by fill type (per mark) --")
+    print("  -- by fill type (per mark; review = ambiguous/low_confidence/error, true multi-marks aside) --")
     fills: dict[str, list[int]] = {}
     for sc in scores:
         for fill, c in sc.per_fill.items():
             acc = fills.setdefault(fill, [0, 0, 0, 0])
             for i in range(4):
                 acc[i] += c[i]
+    review = review_by_fill(rows)
     breakdown["fill"] = {}
     for fill in sorted(fills):
         m, r, f, si = fills[fill]
@@ -307,8 +334,14 @@ def report(kind: str, rows: list[tuple[dict[str, Any], SheetScore, Read, float]]
             "silent": si,
         }
         print(
-            f"  fill={fill:<17} marks {m:>5}  right {_pct(r, m):7.3f}%  flagged {_pct(f, m):6.2f}%  silent {si:>3}"
+            f"  fill={fill:<17} marks {m:>5}  right {_pct(r, m):7.3f}%  flagged {_pct(f, m):6.2f}%  "
+            f"review {_pct(review.get(fill, 0), m):6.2f}%  silent {si:>3}"
         )
+    n_review = sum(review.values())
+    print(f"  review (ambiguous/low_confidence/error), all marks: {_pct(n_review, summ['marks']):.3f}%")
+    if erasures:  # kept out of the default sets' JSON, which runs are compared on
+        breakdown["fill_review_pct"] = {f: _pct(review.get(f, 0), fills[f][0]) for f in sorted(fills)}
+        breakdown["review_pct"] = _pct(n_review, summ["marks"])  # type: ignore[assignment]
     checks = verdict(kind, summ)
     for name, ok in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {name}")
@@ -361,7 +394,7 @@ def save_failures(
 
 def run_kind(kind: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
     """Generate, grade and report one capture kind."""
-    paths, meta = dataset(kind, count, args.questions, args.seed, args.workers)
+    paths, meta = dataset(kind, count, args.questions, args.seed, args.workers, args.erasures)
     choices = {
         str(q["question_number"]): [str(c["label"]) for c in q["choices"]]
         for q in meta["questions"]
@@ -389,7 +422,7 @@ def run_kind(kind: str, count: int, args: argparse.Namespace) -> dict[str, Any]:
         rows.append((truth, score_sheet(truth, read, choices), read, secs))
         by_index[int(truth["condition"]["index"])] = Path(path)
         full_results[int(truth["condition"]["index"])] = full
-    summary = report(kind, rows)
+    summary = report(kind, rows, args.erasures)
     summary["per_sheet"] = [
         {
             "index": int(t["condition"]["index"]),
@@ -457,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
         "--full-results",
         action="store_true",
         help="keep each sheet's full engine result in the JSON (for bench/compare_results.py)",
+    )
+    parser.add_argument(
+        "--erasures",
+        action="store_true",
+        help="sheets rich in erased-pencil residue (omr.synth ERASURE_EVENTS); default sets unchanged",
     )
     args = parser.parse_args(argv)
     summary: dict[str, Any] = {
