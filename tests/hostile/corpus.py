@@ -225,7 +225,7 @@ def cases() -> list[Case]:
              "download_address_refused"),
         Case("embedding_texts_string", _job("embedding", {"texts": "x"}), "texts_invalid"),
         Case("problem_no_text", _job("problem_generation", {}), "ocr_text_missing"),
-        Case("problem_text_huge", _job("problem_generation", {"ocr_text": "가" * 200_000}), "ocr_text_too_long"),
+        Case("problem_text_huge", _job("problem_generation", {"ocr_text": "가" * 50_000}), "ocr_text_too_long"),
         Case("wrong_note_empty", _job("wrong_note", {}), "wrong_note_empty"),
         Case("segmentation_empty", _job("question_segmentation", {}), "download_url_missing"),
         Case("handwriting_empty", _job("handwriting_analysis", {}), "download_url_missing"),
