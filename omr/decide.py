@@ -140,8 +140,8 @@ class Thresholds:
             questionable, when its fill is below this fraction of the one clear
             mark of its group (the changed answer), or, with no mark in the group,
             of the sheet's typical mark (residue alone reads ``blank``).
-        residue_fill: ... and below this fill, whatever the marks (a faint wash
-            this dark is looked at).
+        residue_fill: A faint bubble is residue only below this fill, whatever
+            the marks (a wash this dark is looked at).
         residue_label_rel: See ``label_ink``.
 
     Strokes are *questionable*, never a mark (the crossed-out rule).
