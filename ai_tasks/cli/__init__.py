@@ -12,20 +12,12 @@ import json
 import sys
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
+from ai_tasks.cli.output import fail as _fail
+from ai_tasks.cli.output import print_json as _print_json
 from ai_tasks.errors import AIWorkerError
 
 __all__ = ["build_parser", "main"]
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _fail(reason_code: str, message: str) -> int:
-    sys.stderr.write(json.dumps({"reason_code": reason_code, "message": message}, ensure_ascii=False) + "\n")
-    return 2
 
 
 def _cmd_submit(args: argparse.Namespace) -> int:

@@ -25,14 +25,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ai_tasks.cli.output import fail as _fail
+
 __all__ = ["add_parser", "run"]
-
-EXIT_ERROR = 2
-
-
-def _fail(reason_code: str, message: str) -> int:
-    sys.stderr.write(json.dumps({"reason_code": reason_code, "message": message}, ensure_ascii=False) + "\n")
-    return EXIT_ERROR
 
 
 def _overlay_path(base: Path, index: int) -> Path:

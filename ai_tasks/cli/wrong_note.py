@@ -19,14 +19,9 @@ import json
 import sys
 from pathlib import Path
 
+from ai_tasks.cli.output import fail as _fail
+
 __all__ = ["add_parser", "run"]
-
-EXIT_ERROR = 2
-
-
-def _fail(reason_code: str, message: str) -> int:
-    sys.stderr.write(json.dumps({"reason_code": reason_code, "message": message}, ensure_ascii=False) + "\n")
-    return EXIT_ERROR
 
 
 def run(args: argparse.Namespace) -> int:
