@@ -33,7 +33,6 @@ __all__ = [
     "DeliveryRejectedError",
     "DownloadError",
     "JobPayloadError",
-    "NotImplementedJobError",
     "PermanentError",
     "PoisonMessageError",
     "TransientDownloadError",
@@ -83,10 +82,6 @@ class JobPayloadError(PermanentError):
 
 class UnknownJobTypeError(PermanentError):
     """``AIJob.type`` names no job this worker knows."""
-
-
-class NotImplementedJobError(PermanentError):
-    """A known job type whose engine has not landed yet (never a fake result)."""
 
 
 class DownloadError(PermanentError):

@@ -137,7 +137,6 @@ class JobSpec:
         single_task: a task that runs all steps in one process (the
             ``payload.pipeline: "single"`` path); ``None`` when the job has
             one step anyway.
-        pipelines: the names ``payload.pipeline`` may take for this job.
         release: called with the last state after the result is stored, to
             delete what the steps left in the artifact store.
     """
