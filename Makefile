@@ -2,14 +2,17 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+LOCK   := requirements/dev.txt requirements/tools.txt
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint services system-deps bench clean worker flower
+.PHONY: demo test test-latest lint lock services system-deps bench clean worker flower
 
-$(STAMP): pyproject.toml
+# Everything installs from the lock (exact versions, sha256 hashes); see README "Development".
+$(STAMP): pyproject.toml $(LOCK)
 	@scripts/ensure_python.sh "$(PYTHON)" "$(VENV)"
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet torch==2.13.0 && $(PY) -m pip install --quiet -e ".[vision,ops,embed,llm,test]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements/tools.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 ## Grade the bundled sample phone photo in-process (no server needed) and print the result.
