@@ -35,6 +35,10 @@ system-deps:
 services: system-deps
 	@scripts/ensure_services.sh
 
+## Re-resolve the lock (requirements/*.txt) with uv; ARGS="--upgrade-package NAME" moves one package.
+lock: $(STAMP)
+	UV=$(VENV)/bin/uv scripts/lock.sh $(ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy

@@ -33,9 +33,12 @@ compile vision vision -- -c requirements/dev.txt
 compile embed embed -- -c requirements/dev.txt
 compile llm llm -- -c requirements/dev.txt
 compile ops ops -- -c requirements/dev.txt
-# What builds the editable install and runs the lock itself.
-tmp="$(mktemp)"; printf 'setuptools>=69\nwheel\nuv==0.13.8\n' > "$tmp.in"
-[ -f requirements/tools.txt ] && cp requirements/tools.txt "$tmp"
-"$UV" pip compile "$tmp.in" "${common[@]}" -o "$tmp"
-{ header tools; grep -v '^#\s*Locked by' "$tmp"; } > requirements/tools.txt; rm -f "$tmp" "$tmp.in"
+# What builds the project and runs the lock itself (requirements/tools.in).
+compile_in() {  # name
+  local tmp; tmp="$(mktemp)"
+  [ -f "requirements/$1.txt" ] && cp "requirements/$1.txt" "$tmp"
+  "$UV" pip compile "requirements/$1.in" "${common[@]}" -o "$tmp"
+  { header "$1"; grep -v '^#\s*Locked by' "$tmp"; } > "requirements/$1.txt"; rm -f "$tmp"
+}
+compile_in tools
 echo "lock written: requirements/{dev,vision,embed,llm,ops,tools}.txt" >&2
