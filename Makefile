@@ -52,8 +52,9 @@ bench: $(STAMP) services
 worker: $(STAMP)
 	$(VENV)/bin/celery -A ai_tasks worker -Q cpu-vision -n cpu-vision@%h --loglevel INFO
 
+## Flower on 127.0.0.1:5555; refuses to start without FLOWER_USER and FLOWER_PASSWORD (docs/operations.md).
 flower: $(STAMP)
-	$(VENV)/bin/celery -A ai_tasks flower
+	$(PY) -m ai_tasks.flower
 
 clean:
 	rm -rf $(VENV) out bench/out

@@ -152,6 +152,11 @@ _OTHER_VARS: dict[str, tuple[str, Any]] = {
     "OPENAI_API_KEY": ("openai_api_key", Secret),
     "OPENAI_BASE_URL": ("openai_base_url", str),
     "PROBLEM_GEN_MODEL": ("problem_gen_model", str),
+    # the Flower dashboard (python -m ai_tasks.flower; flowerconfig.py)
+    "FLOWER_USER": ("flower_user", str),
+    "FLOWER_PASSWORD": ("flower_password", Secret),
+    "FLOWER_ADDRESS": ("flower_address", str),
+    "FLOWER_PORT": ("flower_port", int),
 }
 
 
@@ -216,6 +221,12 @@ class Settings:
     embed_cache_max_items: int = 200_000
     llm_timeout_s: float = 60.0
     llm_rate_limit: str | None = None  # Celery rate limit per llm worker, e.g. "60/m"
+
+    # Flower (ai_tasks/flower.py refuses to start it without user and password)
+    flower_user: str | None = None
+    flower_password: Secret | None = field(default=None, repr=False)
+    flower_address: str = "127.0.0.1"
+    flower_port: int = 5555
 
     def __post_init__(self) -> None:
         checks = [

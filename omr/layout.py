@@ -62,6 +62,9 @@ TITLE_MAX_CHARS = 60
 """Longer titles are cut (the header has room for about this many characters)."""
 NAME_X_MM, NAME_CAP_MM = 165.0, 2.8
 """The "Name" caption, on the title's baseline."""
+TITLE_QUIET_MM = 5.0
+"""A title set in the Nanum chain (Hangul is about one em wide) is drawn smaller to end this far
+before the next thing on its line: the top edge marker (its quiet zone) or the "Name" caption."""
 NAME_LINE_XYWH_MM = (180.0, 15.7, 75.0, 0.3)
 """The line students write their name on."""
 INSTRUCTION_Y_MM, INSTRUCTION_CAP_MM, INSTRUCTION_GRAY = 24.0, 2.0, 90
@@ -134,7 +137,10 @@ class Text:
         gray: Ink gray.
         align: ``"left"``, ``"right"`` or ``"center"``.
         stroke_mm: Raster stroke width (Hershey font).
-        bold: The PDF uses the bold face.
+        bold: The PDF uses the bold face (and text beyond ASCII the bold chain).
+        max_w_mm: Text set in the Nanum chain (anything beyond printable
+            ASCII, :mod:`omr.text`) is drawn smaller to fit this width; ASCII
+            text keeps its pinned size.
     """
 
     text: str
@@ -145,6 +151,7 @@ class Text:
     align: Literal["left", "right", "center"]
     stroke_mm: float
     bold: bool = False
+    max_w_mm: float | None = None
 
 
 Primitive = FilledRect | RectOutline | Ring | Text
@@ -152,13 +159,30 @@ Primitive = FilledRect | RectOutline | Ring | Text
 
 def _text(s: str, x_mm: float, y_mm: float, cap_mm: float, gray: int,
           align: Literal["left", "right", "center"] = "left", stroke_mm: float | None = None,
-          bold: bool = False) -> Text:
-    return Text(s, x_mm, y_mm, cap_mm, gray, align, stroke_mm or cap_mm * TEXT_STROKE_REL, bold)
+          bold: bool = False, max_w_mm: float | None = None) -> Text:
+    return Text(s, x_mm, y_mm, cap_mm, gray, align, stroke_mm or cap_mm * TEXT_STROKE_REL, bold, max_w_mm)
 
 
 def _bubble(x_mm: float, y_mm: float, r_mm: float, label: str) -> list[Primitive]:
     return [Ring(x_mm, y_mm, r_mm - RING_W_MM / 2, PRINT_GRAY, RING_W_MM),
             _text(label, x_mm, y_mm, r_mm * LABEL_CAP_REL, PRINT_GRAY, "center", LABEL_STROKE_MM)]
+
+
+def _title_room_mm(meta: Mapping[str, Any]) -> float:
+    """Width from the title's start to the first marker on its line (or "Name"), less the quiet zone.
+
+    Examples:
+        >>> from omr.template import build_template
+        >>> _title_room_mm(build_template(10))  # the top edge marker's left side is at 146 mm
+        117.0
+    """
+    right = NAME_X_MM
+    top, bottom = TITLE_BASELINE_Y_MM - 2 * TITLE_CAP_MM, TITLE_BASELINE_Y_MM + TITLE_CAP_MM
+    for m in meta.get("markers") or []:
+        x, y, s = float(m["center"]["x"]), float(m["center"]["y"]), float(m["size"])
+        if x - s / 2 > TITLE_X_MM and y - s / 2 < bottom and y + s / 2 > top:
+            right = min(right, x - s / 2)
+    return right - TITLE_QUIET_MM - TITLE_X_MM
 
 
 def sheet_layout(meta: Mapping[str, Any]) -> tuple[Primitive, ...]:
@@ -181,7 +205,7 @@ def sheet_layout(meta: Mapping[str, Any]) -> tuple[Primitive, ...]:
     title = meta.get("title")
     if title:
         out.append(_text(str(title)[:TITLE_MAX_CHARS], TITLE_X_MM, TITLE_BASELINE_Y_MM, TITLE_CAP_MM, INK,
-                         stroke_mm=TITLE_STROKE_MM, bold=True))
+                         stroke_mm=TITLE_STROKE_MM, bold=True, max_w_mm=_title_room_mm(meta)))
     if meta.get("version") == "objective_v1" and meta.get("markers"):
         out.append(_text("Name", NAME_X_MM, TITLE_BASELINE_Y_MM, NAME_CAP_MM, INK))
         out.append(FilledRect(*NAME_LINE_XYWH_MM, INK))

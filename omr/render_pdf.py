@@ -16,16 +16,31 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from omr.layout import FilledRect, Primitive, RectOutline, Ring, Text, sheet_layout
+from omr.text import baseline_start_mm, chain_for, check_glyphs, drawable, em_mm
 
 __all__ = ["write_layout_pdf", "write_pdf"]
 
 HELVETICA_CAP_EM = 0.72
 """Cap height of Helvetica as a fraction of its font size (the layout gives cap heights)."""
 GRAY_MAX = 255.0
+#: Prefix of the names the Nanum chain's fonts get in ReportLab's process-wide registry.
+FONT_NAME_PREFIX = "OMR-"
+
+
+@lru_cache(maxsize=8)
+def _registered(path: str) -> str:
+    """Register the TTF at ``path`` with ReportLab once per process; its registered name."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    name = FONT_NAME_PREFIX + Path(path).stem
+    pdfmetrics.registerFont(TTFont(name, path))
+    return name
 
 
 def write_pdf(meta: Mapping[str, Any], path: str | Path) -> Path:
@@ -56,10 +71,17 @@ def write_layout_pdf(prims: Iterable[Primitive], w_mm: float, h_mm: float, path:
 
     Returns:
         The written path.
+
+    Raises:
+        MetaError: ``font_missing_glyph`` (before anything is written) for a
+            character no installed font draws.
     """
     from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
 
+    prims = tuple(prims)
+    check_glyphs(prims)
     out = Path(path)
     c = canvas.Canvas(str(out), pagesize=(w_mm * mm, h_mm * mm), invariant=1)
     c.setTitle(title)
@@ -83,8 +105,21 @@ def write_layout_pdf(prims: Iterable[Primitive], w_mm: float, h_mm: float, path:
         else:
             _text(p)
 
+    def _ttf_text(t: Text) -> None:  # the Nanum chain, run by run, where the raster draws it
+        em = em_mm(t)
+        x_mm, y_mm = baseline_start_mm(t, em)
+        x = x_mm * mm
+        for font_path, run in chain_for(t.bold).runs(t.text):
+            name = _registered(font_path)
+            c.setFont(name, em * mm)
+            c.drawString(x, y_pt(y_mm), run)
+            x += stringWidth(run, name, em * mm)
+
     def _text(t: Text) -> None:
         c.setFillGray(t.gray / GRAY_MAX)
+        if drawable(t):
+            _ttf_text(t)
+            return
         c.setFont("Helvetica-Bold" if t.bold else "Helvetica", t.cap_mm / HELVETICA_CAP_EM * mm)
         if t.align == "center":  # (x, y) is the glyph-box centre: the baseline is half a cap lower
             c.drawCentredString(t.x_mm * mm, y_pt(t.y_mm + t.cap_mm / 2), t.text)

@@ -50,6 +50,7 @@ from omr.layout import (
     sheet_layout,
 )
 from omr.render_pdf import write_pdf
+from omr.text import check_glyphs, check_text, draw_ttf_text, drawable
 from omr.types import GrayImage
 
 __all__ = [
@@ -97,13 +98,15 @@ def build_template(question_count: int, choices: int = 5, title: str | None = No
     Args:
         question_count: Number of questions, 1..100 (the API presets are 10/20/30).
         choices: Choices per question, 4 or 5 (labels ``"1".."4"`` or ``"1".."5"``).
-        title: Optional header title (defaults to "Answer Sheet").
+        title: Optional header title (defaults to "Answer Sheet"); Korean and
+            any other script of the Nanum chain are printed (:mod:`omr.text`).
 
     Returns:
         The JSON-able meta dict, contract in ``docs/omr-meta.md``.
 
     Raises:
-        MetaError: ``meta_invalid`` for an unsupported count.
+        MetaError: ``meta_invalid`` for an unsupported count;
+            ``font_missing_glyph`` for a title character no installed font draws.
 
     Examples:
         >>> meta = build_template(10, choices=4, title="Quiz")
@@ -120,6 +123,8 @@ def build_template(question_count: int, choices: int = 5, title: str | None = No
         raise MetaError("meta_invalid", f"question_count must be 1..100, got {question_count}")
     if choices not in (4, 5):
         raise MetaError("meta_invalid", f"choices must be 4 or 5, got {choices}")
+    if title:
+        check_text(title, bold=True, where="title")
     inset = MARKER_INSET_MM
     markers = [
         ("tl", "hollow", inset, inset, MARKER_MM),
@@ -210,7 +215,11 @@ class _Canvas:
         cv2.circle(self.img, self._p(x_mm, y_mm), round(r_mm * f), gray, th, cv2.LINE_AA, self.SHIFT)
 
     def text(self, t: Text) -> None:
-        """Draw ``t`` (Hershey simplex, cap height ``t.cap_mm``); see :class:`omr.layout.Text`."""
+        """Draw ``t`` (Hershey simplex, cap height ``t.cap_mm``, or the Nanum chain beyond ASCII:
+        :mod:`omr.text`); see :class:`omr.layout.Text`."""
+        if drawable(t):
+            draw_ttf_text(self.img, t, self.s)
+            return
         font = cv2.FONT_HERSHEY_SIMPLEX
         scale = t.cap_mm * self.s / HERSHEY_CAP_PX
         th = max(1, round(t.stroke_mm * self.s))
@@ -288,6 +297,10 @@ def write_sheet(meta: Mapping[str, Any], out_dir: str | Path, dpi: int = 200) ->
     Returns:
         ``{"pdf": Path, "png": Path, "meta": Path}``.
 
+    Raises:
+        MetaError: ``font_missing_glyph`` (before anything is written) for a
+            title or label character no installed font draws.
+
     Examples:
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as d:
@@ -295,6 +308,7 @@ def write_sheet(meta: Mapping[str, Any], out_dir: str | Path, dpi: int = 200) ->
         ...     sorted(p.name for p in paths.values())
         ['meta.json', 'sheet.pdf', 'sheet.png']
     """
+    check_glyphs(sheet_layout(meta))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"pdf": out / "sheet.pdf", "png": out / "sheet.png", "meta": out / "meta.json"}

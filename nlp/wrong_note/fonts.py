@@ -2,10 +2,12 @@
 
 ReportLab draws TTF (glyf) fonts such as NanumGothic and DejaVuSans; it
 cannot load CFF-flavoured OpenType (Noto CJK's ``.ttc``), so the chain holds
-TTF files only. A character is drawn with the first font of the chain whose
-``cmap`` maps it to a real glyph (glyph id 0 is ``.notdef``, the tofu box);
-a character no font covers is refused *before* drawing with
-``font_missing_glyph``, never printed as a box.
+TTF files only. Which font draws which character is
+:class:`aicore.fonts.FontChain`'s business (the OMR sheet uses the same
+chain): the first font whose ``cmap`` maps it to a real glyph (glyph id 0 is
+``.notdef``, the tofu box); a character no font covers is refused *before*
+drawing with ``font_missing_glyph``, never printed as a box. This module
+registers the fonts with ReportLab and names the runs by registered name.
 
 Examples:
     >>> chain = FontChain(("/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
@@ -23,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from aicore import fonts as chains
 from nlp.errors import InputError, ModelError
 
 __all__ = ["FontChain", "load_ttf"]
@@ -47,8 +50,7 @@ def load_ttf(path: str) -> tuple[str, frozenset[int]]:
     except (OSError, TTFError) as exc:
         raise ModelError("font_missing", f"cannot load the TTF font {path}: {exc}") from None
     pdfmetrics.registerFont(font)
-    covered = frozenset(cp for cp, glyph in font.face.charToGlyph.items() if glyph != 0)
-    return name, covered
+    return name, chains.covered_code_points(path)
 
 
 class FontChain:
@@ -60,34 +62,24 @@ class FontChain:
     """
 
     def __init__(self, paths: Sequence[str]) -> None:
-        loaded: list[tuple[str, frozenset[int]]] = []
-        for path in paths:
-            if Path(path).is_file():
-                loaded.append(load_ttf(str(path)))
-        if not loaded:
+        self._chain = chains.FontChain(paths)
+        if not self._chain.paths:
             raise ModelError("font_missing", f"none of the fonts is installed: {', '.join(paths)} (apt-get install fonts-nanum)")
-        self._fonts = loaded
+        self._names = {path: load_ttf(path)[0] for path in self._chain.paths}
 
     @property
     def primary(self) -> str:
         """The registered name of the first font (used for spaces)."""
-        return self._fonts[0][0]
+        return self._names[self._chain.paths[0]]
 
     def font_for(self, ch: str) -> str | None:
         """The first font that has a glyph for ``ch``, or ``None``."""
-        cp = ord(ch)
-        for name, covered in self._fonts:
-            if cp in covered:
-                return name
-        return None
+        path = self._chain.font_for(ch)
+        return None if path is None else self._names[path]
 
     def missing(self, text: str) -> list[str]:
         """The distinct characters of ``text`` that no font of the chain can draw (newlines aside)."""
-        out: list[str] = []
-        for ch in dict.fromkeys(text):
-            if ch != "\n" and self.font_for(ch) is None:
-                out.append(ch)
-        return out
+        return self._chain.missing(text)
 
     def check(self, text: str, where: str) -> None:
         """Raise ``font_missing_glyph`` if any character of ``text`` has no glyph."""
@@ -101,14 +93,7 @@ class FontChain:
 
     def runs(self, text: str) -> list[tuple[str, str]]:
         """Split ``text`` into ``(font name, text)`` runs; spaces stay in the current run."""
-        out: list[tuple[str, str]] = []
-        for ch in text:
-            name = out[-1][0] if ch == " " and out else self.font_for(ch) or self.primary
-            if out and out[-1][0] == name:
-                out[-1] = (name, out[-1][1] + ch)
-            else:
-                out.append((name, ch))
-        return out
+        return [(self._names[path], run) for path, run in self._chain.runs(text)]
 
     def width_pt(self, text: str, size_pt: float) -> float:
         """Width of ``text`` drawn at ``size_pt`` (no kerning: widths add up exactly)."""

@@ -1,0 +1,1 @@
+"""What every ai-worker package shares; it imports none of them and only the standard library."""
