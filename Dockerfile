@@ -59,4 +59,5 @@ COPY --from=source /src /app
 RUN pip install --no-deps --no-build-isolation /app
 USER worker
 EXPOSE 5555
-CMD ["celery", "-A", "ai_tasks", "flower"]
+# refuses to start without FLOWER_USER/FLOWER_PASSWORD; FLOWER_ADDRESS=0.0.0.0 inside a container
+CMD ["python", "-m", "ai_tasks.flower"]
