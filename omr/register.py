@@ -503,12 +503,12 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     # the fit proves nothing about the grid's phase: prove it, move to a shift the rings clearly prefer, or say so
     step_mm = _grid_step_mm(mm)
     pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
-    edges = [q for q in (quad, bounds) if q is not None]
+    paper: list[list[tuple[float, float]]] = [q for q in (quad, bounds) if q is not None]
     if hint_h_img_to_mm is not None:
-        edges = [[tuple(p) for p in _page_corners(hint, sheet)]]
+        paper = [[(float(x), float(y)) for x, y in _page_corners(hint, sheet)]]
     unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, step_mm)
     for _ in range(MAX_PHASE_MOVES):
-        if not better or _edges_prove(h_mm_to_small, edges, sheet, step_mm):
+        if not better or _edges_prove(h_mm_to_small, paper, sheet, step_mm):
             break
         dx, dy = better[0]
         moved = _refine(near, mm, h_mm_to_small @ _shift(dx * step_mm[0], dy * step_mm[1]), pitch_px, model)
@@ -518,7 +518,7 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
         back = cv2.perspectiveTransform(used_px[None], np.linalg.inv(h_mm_to_small))[0]
         n, err = len(used_mm), float(np.sqrt(((back - used_mm) ** 2).sum(axis=1).mean()))
         unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, step_mm)
-    if _edges_prove(h_mm_to_small, edges, sheet, step_mm):
+    if _edges_prove(h_mm_to_small, paper, sheet, step_mm):
         unproven = []
     h_img_to_mm = np.asarray(np.linalg.inv(scale @ h_mm_to_small), np.float64)
     return Registration(h_img_to_mm, method, rot, round(err, 3), n, len(mm), model,
