@@ -111,31 +111,36 @@ def grade_set(folder: Path, count: int, verbose: bool) -> dict[str, Any]:
 def row(name: str, t: dict[str, Any]) -> str:
     """One markdown table row: sheets graded, right & unflagged, silent errors, ID exact."""
     marks = max(1, t["marks"])
+    ident = "n/a" if t["id_exact"] == "-" else f"{t['id_exact']}/{t['sheets']}"
     return (f"| {name} | {t['graded']}/{t['sheets']} | {100 * t['right'] / marks:.1f} % | "
-            f"{t['silent']} ({100 * t['silent'] / marks:.1f} %) | {t['id_exact']}/{t['sheets']} |")
+            f"{t['silent']} ({100 * t['silent'] / marks:.1f} %) | {ident} |")
 
 
 def _from_accuracy(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Rows for our own sheets from ``bench/omr_accuracy.py --json`` (``photo`` / ``scan`` summaries)."""
     data = json.loads(path.read_text())
     out = []
-    for kind, s in (data.get("summary") or data).items():
-        if not isinstance(s, dict) or "marks" not in s:
+    for kind in ("photo", "scan"):
+        s = data.get(kind)
+        if not isinstance(s, dict) or not s.get("sheets"):
             continue
-        out.append((f"our sheets, {kind} ({path.name})", {
-            "sheets": s.get("sheets", 0), "graded": s.get("sheets", 0) - s.get("rejected", 0),
-            "marks": s["marks"], "right": s.get("right", 0), "silent": s.get("silent", 0),
-            "id_exact": s.get("id_exact", 0)}))
+        marks, sheets = int(s["marks"]), int(s["sheets"])
+        rejected = s.get("rejected", 0)
+        rejected = len(rejected) if isinstance(rejected, list | dict) else int(rejected)
+        out.append((f"our sheets, {kind}s", {
+            "sheets": sheets, "graded": sheets - rejected, "marks": marks,
+            "right": round(marks * float(s["right_pct"]) / 100), "silent": int(s["silent"]),
+            "id_exact": round(sheets * float(s["id_exact_pct"]) / 100)}))
     return out
 
 
 def _from_real(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Rows for the real sheets from ``bench/omr_real.py --json`` (a list of sources; no ID grids)."""
     data = json.loads(path.read_text())
-    out = []
-    for src in data.get("sources", data if isinstance(data, list) else []):
-        out.append((f"real: {src['source']}", {"sheets": src["sheets"], "graded": src["graded"],
-                                                "marks": src["marks"], "right": src["right"],
-                                                "silent": src["silent"], "id_exact": 0}))
-    return out
+    sources = data if isinstance(data, list) else data.get("sources", [])
+    return [(f"real: {src['source']}", {"sheets": src["sheets"], "graded": src["graded"], "marks": src["marks"],
+                                        "right": src["right"], "silent": src["silent"], "id_exact": "-"})
+            for src in sources]
 
 
 def main() -> None:

@@ -84,6 +84,8 @@ SAME_RING = 0.5
 INSIDE_RATIO = 4.0
 #: Rings within this factor of the most common size are bubbles; the rest is text, lines, scribbles.
 SIZE_TOLERANCE = 1.35
+#: The scale from the rings' spacing replaces the one from their size when the two agree within this factor.
+PITCH_SCALE_AGREE = 1.15
 #: A meta bubble matches a ring within this fraction of the bubble pitch (first pass; then halved twice).
 MATCH_PITCH = 0.45
 #: Blobs up to this many bubble diameters can answer a bubble when matching (rings, labels in them).
@@ -428,6 +430,11 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     all_xy, all_size = find_rings(small)
     pitch_mm = _pitch(mm)
     rings, px_per_mm = _bubble_rings(all_xy, all_size, r_mm, pitch_mm)
+    if px_per_mm > 0 and len(rings) >= MIN_MATCHED_COUNT:
+        # the rings' spacing measures the scale far better than their size (line width, ovals, blur)
+        by_pitch = _pitch(rings) / pitch_mm
+        if abs(math.log(by_pitch / px_per_mm)) <= math.log(PITCH_SCALE_AGREE):
+            px_per_mm = by_pitch
     model = "affine" if mode == "scan" else "homography"
     if len(rings) < MIN_MATCHED_COUNT:
         raise AlignmentError("alignment_failed", f"found {len(rings)} bubble rings; the meta has {len(mm)} bubbles")
