@@ -84,6 +84,8 @@ SAME_RING = 0.5
 INSIDE_RATIO = 4.0
 #: Rings within this factor of the most common size are bubbles; the rest is text, lines, scribbles.
 SIZE_TOLERANCE = 1.35
+#: The scale from the rings' spacing replaces the one from their size when the two agree within this factor.
+PITCH_SCALE_AGREE = 1.15
 #: A meta bubble matches a ring within this fraction of the bubble pitch (first pass; then halved twice).
 MATCH_PITCH = 0.45
 #: Blobs up to this many bubble diameters can answer a bubble when matching (rings, labels in them).
@@ -103,6 +105,19 @@ EDGE_AGREE_MM = 15.0
 EDGE_MARGIN_MM = 15.0
 #: The paper outline must cover this fraction of the image to be a page, not a label.
 MIN_OUTLINE_AREA = 0.15
+#: Phase proof (a periodic grid also fits itself one step off): a one-step shift is ruled out when the
+#: printed rings at the positions only the chosen placement covers outnumber those at the positions only
+#: the shift would cover (one step beyond the grid's ends) by this fraction of the former ...
+PHASE_MARGIN = 0.5
+#: ... and by at least this many rings (a grid edge of two or three bubbles proves nothing) ...
+PHASE_MIN_RINGS = 3
+#: ... or when the paper's edges (outline, or image bounds that are the page) hold the page corners within
+#: this fraction of the smallest grid step: a one-step shift would move them a whole step.
+PHASE_EDGE_STEP = 0.3
+#: A placement the rings prove to be off is moved a step at a time, at most this many steps.
+MAX_PHASE_MOVES = 4
+#: Two meta positions closer than this fraction of the smallest step are the same place.
+SAME_PLACE = 0.3
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,10 @@ class Registration:
         matched: meta bubbles matched to a ring.
         expected: meta bubbles (answers and ID grid).
         model: ``homography`` or ``affine``.
+        phase: ``proven`` when every one-step shift of the grid (row, column, diagonal) is ruled out
+            by the rings beyond the grid's ends, the paper's edges or the markers; ``uncertain``
+            otherwise (the result's review then says ``alignment_uncertain``).
+        phase_unproven: the shifts not ruled out, as ``(dx, dy)`` in grid steps.
     """
 
     h_img_to_mm: F64
@@ -126,6 +145,8 @@ class Registration:
     matched: int
     expected: int
     model: str
+    phase: str = "proven"
+    phase_unproven: tuple[tuple[int, int], ...] = ()
 
 
 def _bubble_centres(sheet: SheetMeta) -> tuple[F64, float]:
@@ -306,17 +327,30 @@ def _refine(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float, model
     return np.asarray(hmat, np.float64), used_mm, used_px
 
 
-def _grid_steps(mm: F64) -> list[tuple[float, float]]:
-    """One bubble step along each grid direction of the meta (the eight neighbouring placements), mm."""
+def _grid_step_mm(mm: F64) -> tuple[float, float]:
+    """One bubble step along the meta's rows and columns ``(sx, sy)``, mm (medians)."""
     d = np.hypot(mm[:, None, 0] - mm[None, :, 0], mm[:, None, 1] - mm[None, :, 1])
     np.fill_diagonal(d, np.inf)
     v = mm[d.argmin(axis=1)] - mm
     horiz = np.abs(v[:, 0]) >= np.abs(v[:, 1])
     sx = float(np.median(np.abs(v[horiz, 0]))) if horiz.any() else 0.0
-    vert = mm[:, None, 1] - mm[None, :, 1]
-    same_col = (np.abs(mm[:, None, 0] - mm[None, :, 0]) < 0.5) & (np.abs(vert) > 0.5)
-    sy = float(np.median(np.abs(vert[same_col]))) if same_col.any() else sx
-    return [(dx * sx, dy * sy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
+    # the nearest bubble above or below in the same column (the median over all pairs of a column
+    # would be a third of the column's height, not a row)
+    vert = np.abs(mm[:, None, 1] - mm[None, :, 1])
+    same_col = (np.abs(mm[:, None, 0] - mm[None, :, 0]) < 0.5) & (vert > 0.5)
+    nearest = np.where(same_col, vert, np.inf).min(axis=1)
+    sy = float(np.median(nearest[np.isfinite(nearest)])) if same_col.any() else sx
+    return sx, sy
+
+
+#: The eight one-step shifts of a grid, in steps (columns, rows).
+SHIFTS = tuple((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy)
+
+
+def _grid_steps(mm: F64) -> list[tuple[float, float]]:
+    """One bubble step along each grid direction of the meta (the eight neighbouring placements), mm."""
+    sx, sy = _grid_step_mm(mm)
+    return [(dx * sx, dy * sy) for dx, dy in SHIFTS]
 
 
 def _shift(dx_mm: float, dy_mm: float) -> F64:
@@ -396,6 +430,11 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     all_xy, all_size = find_rings(small)
     pitch_mm = _pitch(mm)
     rings, px_per_mm = _bubble_rings(all_xy, all_size, r_mm, pitch_mm)
+    if px_per_mm > 0 and len(rings) >= MIN_MATCHED_COUNT:
+        # the rings' spacing measures the scale far better than their size (line width, ovals, blur)
+        by_pitch = _pitch(rings) / pitch_mm
+        if abs(math.log(by_pitch / px_per_mm)) <= math.log(PITCH_SCALE_AGREE):
+            px_per_mm = by_pitch
     model = "affine" if mode == "scan" else "homography"
     if len(rings) < MIN_MATCHED_COUNT:
         raise AlignmentError("alignment_failed", f"found {len(rings)} bubble rings; the meta has {len(mm)} bubbles")
@@ -468,8 +507,95 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
         if not (mine <= EDGE_AGREE_MM and other >= mine + EDGE_MARGIN_MM):
             raise AlignmentError("alignment_failed", "the bubble layout is symmetric under a half turn and the paper's "
                                  "edges do not tell the two orientations apart")
+    # the fit proves nothing about the grid's phase: prove it, move to a shift the rings clearly prefer, or say so
+    step_mm = _grid_step_mm(mm)
+    pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
+    paper: list[list[tuple[float, float]]] = [q for q in (quad, bounds) if q is not None]
+    if hint_h_img_to_mm is not None:
+        paper = [[(float(x), float(y)) for x, y in _page_corners(hint, sheet)]]
+    unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, step_mm)
+    for _ in range(MAX_PHASE_MOVES):
+        if not better or _edges_prove(h_mm_to_small, paper, sheet, step_mm):
+            break
+        dx, dy = better[0]
+        moved = _refine(near, mm, h_mm_to_small @ _shift(dx * step_mm[0], dy * step_mm[1]), pitch_px, model)
+        if moved is None or len(moved[1]) < max(MIN_MATCHED_COUNT, MIN_MATCHED * len(mm)):
+            break
+        h_mm_to_small, used_mm, used_px = moved
+        back = cv2.perspectiveTransform(used_px[None], np.linalg.inv(h_mm_to_small))[0]
+        n, err = len(used_mm), float(np.sqrt(((back - used_mm) ** 2).sum(axis=1).mean()))
+        unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, step_mm)
+    if _edges_prove(h_mm_to_small, paper, sheet, step_mm):
+        unproven = []
     h_img_to_mm = np.asarray(np.linalg.inv(scale @ h_mm_to_small), np.float64)
-    return Registration(h_img_to_mm, method, rot, round(err, 3), n, len(mm), model)
+    return Registration(h_img_to_mm, method, rot, round(err, 3), n, len(mm), model,
+                        "uncertain" if unproven else "proven", tuple(unproven))
+
+
+def _near_count(pts: F64, rings: F64, tol_px: float) -> npt.NDArray[np.bool_]:
+    """For each point ``(N, 2)``, whether a ring lies within ``tol_px`` (brute force: a few hundred each)."""
+    if len(pts) == 0 or len(rings) == 0:
+        return np.zeros(len(pts), bool)
+    d = np.hypot(pts[:, None, 0] - rings[None, :, 0], pts[:, None, 1] - rings[None, :, 1])
+    return np.asarray(d.min(axis=1) <= tol_px)
+
+
+def _phase(rings: F64, mm: F64, h_mm_to_px: F64, pitch_px: float, step_mm: tuple[float, float]
+           ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Which one-step shifts of the placement the printed rings do not rule out, and which they prefer.
+
+    For a shift ``s`` (in grid steps), the positions only the chosen placement covers are the meta
+    bubbles ``b`` with no meta bubble at ``b - s`` (the grid's trailing ends); those only the shift
+    covers are ``b + s`` where no meta bubble is (one step beyond the leading ends). Printed rings
+    (the bubble-sized blobs, not text) are counted at both. The chosen placement must win by
+    ``PHASE_MARGIN`` of its count and ``PHASE_MIN_RINGS``; a shift whose beyond-the-end rings beat
+    the trailing ones by as much is *preferred*.
+
+    Returns:
+        ``(unproven, preferred)``: shifts as ``(dx, dy)``; ``preferred`` best first.
+    """
+    sx, sy = step_mm
+    same = SAME_PLACE * min(v for v in (sx, sy) if v > 0) if max(sx, sy) > 0 else 0.0
+    tol = MATCH_PITCH / 2 * pitch_px
+    here = _near_count(cv2.perspectiveTransform(mm[None], h_mm_to_px)[0], rings, tol)
+    unproven: list[tuple[int, int]] = []
+    preferred: list[tuple[int, int, int]] = []
+    for dx, dy in SHIFTS:
+        s = np.array([dx * sx, dy * sy])
+        if not s.any():
+            continue
+        trailing = ~_occupied(mm - s, mm, same)
+        beyond_mm = (mm + s)[~_occupied(mm + s, mm, same)]
+        at_t = int(here[trailing].sum())
+        at_b = int(_near_count(cv2.perspectiveTransform(beyond_mm[None], h_mm_to_px)[0], rings, tol).sum()
+                   if len(beyond_mm) else 0)
+        if at_t - at_b < max(PHASE_MIN_RINGS, PHASE_MARGIN * at_t):
+            unproven.append((dx, dy))
+        if at_b - at_t >= max(PHASE_MIN_RINGS, PHASE_MARGIN * at_b):
+            preferred.append((at_b - at_t, dx, dy))
+    return unproven, [(dx, dy) for _m, dx, dy in sorted(preferred, reverse=True)]
+
+
+def _occupied(pts: F64, mm: F64, same_mm: float) -> npt.NDArray[np.bool_]:
+    """For each point, whether a meta bubble sits within ``same_mm`` of it."""
+    d = np.hypot(pts[:, None, 0] - mm[None, :, 0], pts[:, None, 1] - mm[None, :, 1])
+    return np.asarray(d.min(axis=1) <= same_mm)
+
+
+def _page_corners(h_mm_to_px: F64, sheet: SheetMeta) -> F64:
+    """The page's four corners (TL, TR, BR, BL) under ``h_mm_to_px``, ``(4, 2)`` px."""
+    w, h = sheet.page_w_mm, sheet.page_h_mm
+    return np.asarray(cv2.perspectiveTransform(np.array([[(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]]),
+                                               h_mm_to_px)[0], np.float64)
+
+
+def _edges_prove(h_mm_to_px: F64, quads: list[list[tuple[float, float]]], sheet: SheetMeta,
+                 step_mm: tuple[float, float]) -> bool:
+    """True when the page corners land within ``PHASE_EDGE_STEP`` of a grid step of ``quads`` (paper, bounds, hint)."""
+    steps = [v for v in step_mm if v > 0]
+    if not quads or not steps:
+        return False
+    return _edge_error_mm(h_mm_to_px, quads, sheet) <= PHASE_EDGE_STEP * min(steps)
 
 
 def _half_turn(mm: F64) -> F64:
@@ -513,7 +639,8 @@ def page_from_meta(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: s
 
     ``alignment`` carries ``method`` (``outline``/``page_bounds``/``bubble_grid``),
     ``rotation``, ``fit_error_mm`` (the rings' RMS residual), ``model``,
-    ``markers_found`` (0), ``rings_matched`` and ``rings_expected``.
+    ``markers_found`` (0), ``rings_matched``, ``rings_expected`` and ``phase``
+    (``proven`` / ``uncertain``, :class:`Registration`).
     """
     from omr.warp import WarpedPage
 
@@ -525,5 +652,5 @@ def page_from_meta(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: s
         np.array([[[0.0, 0.0], [gw - 1.0, 0.0], [gw - 1.0, gh - 1.0], [0.0, gh - 1.0]]]), reg.h_img_to_mm)[0]
     alignment = {"method": reg.method, "rotation": reg.rotation, "fit_error_mm": reg.fit_error_mm,
                  "model": reg.model, "markers_found": 0, "rings_matched": reg.matched,
-                 "rings_expected": reg.expected}
+                 "rings_expected": reg.expected, "phase": reg.phase}
     return WarpedPage(page, px_per_mm, alignment, [[round(float(x), 2), round(float(y), 2)] for x, y in quad])

@@ -300,7 +300,7 @@ def _from_bubbles(gray: GrayImage, compiled: CompiledSheet, mode: str,
                              f"{exc.message})") from None
     alignment = {"method": reg.method, "rotation": reg.rotation, "fit_error_mm": reg.fit_error_mm,
                  "model": reg.model, "markers_found": 0 if chosen is None else len(chosen.markers),
-                 "rings_matched": reg.matched, "rings_expected": reg.expected}
+                 "rings_matched": reg.matched, "rings_expected": reg.expected, "phase": reg.phase}
     return WarpedPage(_warp_once(gray, reg.h_img_to_mm, compiled), compiled.px_per_mm, alignment,
                       _source_quad_mm(gray, reg.h_img_to_mm))
 
