@@ -13,7 +13,9 @@ Steps (each module says why):
    read by **one** Tesseract call (each call pays ~0.1 s of model loading);
 5. lines are cut back into their regions; uncertain words get a second look
    with one language at a time (:mod:`vision.ocr.reread`); circled numbers are put into the
-   line they sit on, and every box is mapped to page pixels.
+   line they sit on, and every box is mapped to page pixels;
+6. the read is judged (:func:`vision.ocr.quality.low_quality_reason`): a page
+   probably misread gets a ``reason`` and status ``low_quality``.
 
 Examples:
     >>> import numpy as np
@@ -32,6 +34,7 @@ import numpy.typing as npt
 from vision.ocr.circled import Circled, erase, find_circled
 from vision.ocr.columns import find_columns
 from vision.ocr.preprocess import Prepared, find_rules, prepare_page
+from vision.ocr.quality import low_quality_reason
 from vision.ocr.reread import reread_uncertain
 from vision.ocr.tesseract import TesseractConfig, make_line, read_region
 from vision.ocr.types import BoxXYWH, OCRLine, OCRPage, OCRWord
@@ -89,7 +92,11 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
     per_region = [[_times_as_x(line) for line in lines] for lines in per_region]
     per_region = _with_circled(per_region, regions, circles)
     lines = [_to_page(line, prep) for region_lines in per_region for line in region_lines]
-    return OCRPage(width=pw, height=ph, lines=tuple(lines))
+    chars = sum(len(line.text) for line in lines)
+    confidence = sum(line.confidence * len(line.text) for line in lines) / chars if chars else None
+    words = sum(len(line.words) for line in lines)
+    reason = low_quality_reason(prep.quality, confidence=confidence, words=words) if chars else ""
+    return OCRPage(width=pw, height=ph, lines=tuple(lines), reason=reason)
 
 
 def _reread(image: npt.NDArray[np.uint8], per_region: list[list[OCRLine]], glyph_px: float,
