@@ -37,7 +37,7 @@ from PIL import Image, ImageDraw, ImageFont
 NANUM = Path("/usr/share/fonts/truetype/nanum")
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 HANGUL_FONTS = ("NanumSquareR.ttf", "NanumSquareRoundR.ttf", "NanumMyeongjo.ttf", "NanumGothicCoding.ttf")
-HEAD_FONTS = ("NanumSquareB.ttf", "NanumSquareRoundB.ttf", "NanumMyeongjoBold.ttf", "NanumGothicCoding-Bold.ttf")
+HEAD_FONTS = ("NanumSquareB.ttf", "NanumSquareRoundB.ttf", "NanumMyeongjoBold.ttf", "NanumGothicCodingBold.ttf")
 A4_MM = (210.0, 297.0)
 MM_PER_INCH = 25.4
 PT_PER_INCH = 72.0

@@ -76,6 +76,11 @@ MAX_NOISE_SIGMA = 22.0
 MIN_CONFIDENCE = 0.70
 #: fewer words than this on a page with ink is no text lines (a photo of a desk, a drawing).
 MIN_WORDS = 3
+#: a measurement this many times past its limit flags the read whatever its confidence.
+FAR_PAST = 2.0
+#: words read covering less than this share of the page's ink: most of the text was not read
+#: (a synth photo read as only its circled numbers, confidence 0.97, CER 98 %).
+MIN_INK_READ = 0.5
 
 
 @dataclass(frozen=True)
@@ -127,13 +132,15 @@ def denoise_sigma(quality: PageQuality) -> float:
     return round(min(hi, max(lo, DENOISE_SIGMA_PX * glyph / REFERENCE_GLYPH_PX)), 2)
 
 
-def low_quality_reason(quality: PageQuality, *, confidence: float | None, words: int) -> str:
+def low_quality_reason(quality: PageQuality, *, confidence: float | None, words: int, ink_read: float = 1.0) -> str:
     """Why a read is probably garbage (``blurred``, ``noisy``, ``too_small``, ``no_text_lines``), or ``""``.
 
     The read is flagged when its confidence is under :data:`MIN_CONFIDENCE`,
-    when it found under :data:`MIN_WORDS` words, or when a measurement is
-    past its limit; the reason named is the measurement furthest past (or
-    nearest to) its limit.
+    when it found under :data:`MIN_WORDS` words, when its words cover under
+    :data:`MIN_INK_READ` of the ink (``ink_read``), or when a measurement is
+    :data:`FAR_PAST` its limit; the reason named is the measurement furthest
+    past (or nearest to) its limit, ``no_text_lines`` when none is past it
+    and the words missed the ink.
 
     Examples:
         >>> q = PageQuality(noise_sigma=2.0, blur_px=1.2, contrast=180.0, glyph_px=30.0)
@@ -145,8 +152,10 @@ def low_quality_reason(quality: PageQuality, *, confidence: float | None, words:
         'noisy'
         >>> low_quality_reason(PageQuality(2.0, 6.0, 150.0, 30.0), confidence=0.6, words=150)
         'blurred'
-        >>> low_quality_reason(PageQuality(2.0, 1.0, 150.0, 7.0), confidence=0.9, words=150)
+        >>> low_quality_reason(PageQuality(2.0, 1.0, 150.0, 4.0), confidence=0.9, words=150)
         'too_small'
+        >>> low_quality_reason(q, confidence=0.97, words=40, ink_read=0.2)
+        'no_text_lines'
     """
     if words < MIN_WORDS or quality.glyph_px <= 0:
         return "no_text_lines" if confidence is None or confidence < MIN_CONFIDENCE or words < MIN_WORDS else ""
@@ -156,6 +165,8 @@ def low_quality_reason(quality: PageQuality, *, confidence: float | None, words:
         "noisy": quality.noise_sigma / MAX_NOISE_SIGMA,
     }
     worst = max(scores, key=lambda k: scores[k])
-    if scores[worst] > 1.0 or (confidence is not None and confidence < MIN_CONFIDENCE):
+    if scores[worst] > FAR_PAST or (confidence is not None and confidence < MIN_CONFIDENCE):
         return worst
+    if ink_read < MIN_INK_READ:
+        return worst if scores[worst] > 1.0 else "no_text_lines"
     return ""
