@@ -307,7 +307,8 @@ def _ink_coverage(pdf_page: Any, boxes: list[tuple[int, int, int, int]], scale: 
         bitmap.close()
     if gray.ndim == 3:
         gray = np.ascontiguousarray(gray[:, :, 0])
-    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    _, binary = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ink = np.asarray(binary, dtype=np.uint8)
     if int(gray.max()) - int(gray.min()) < 32 or not ink.any():
         return 1.0  # nothing printed: the layer misses nothing
     covered = np.zeros_like(ink)
