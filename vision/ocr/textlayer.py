@@ -267,10 +267,20 @@ def _lines(text: str, ink: list[int], boxes: np.ndarray) -> list[OCRLine]:
         b = boxes[k : k + n]
         k += n
         x0, y0, x1, y1 = int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max())
-        words.append(OCRWord(text=segment.group(), confidence=1.0, box=(x0, y0, x1 - x0, y1 - y0)))
+        words.append(OCRWord(text=_join_surrogates(segment.group()), confidence=1.0, box=(x0, y0, x1 - x0, y1 - y0)))
     if words:
         lines.append(_line(words))
     return lines
+
+
+def _join_surrogates(text: str) -> str:
+    """pdfium's UTF-16 surrogate pairs (math letters such as 𝑥) as one character each; a lone one as U+FFFD.
+
+    Examples:
+        >>> _join_surrogates("a\ud835\udc65b"), _join_surrogates("\ud835")
+        ('a𝑥b', '\ufffd')
+    """
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _line(words: list[OCRWord]) -> OCRLine:
