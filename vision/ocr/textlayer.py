@@ -277,8 +277,9 @@ def _join_surrogates(text: str) -> str:
     """pdfium's UTF-16 surrogate pairs (math letters such as 𝑥) as one character each; a lone one as U+FFFD.
 
     Examples:
-        >>> _join_surrogates("a\ud835\udc65b"), _join_surrogates("\ud835")
-        ('a𝑥b', '\ufffd')
+        >>> pair, lone = chr(0xD835) + chr(0xDC65), chr(0xD835)
+        >>> _join_surrogates("a" + pair + "b") == "a\U0001d465b", _join_surrogates(lone) == "\ufffd"
+        (True, True)
     """
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
