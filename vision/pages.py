@@ -46,7 +46,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,7 @@ import numpy.typing as npt
 
 from vision.errors import PageError
 
-__all__ = ["BGRImage", "GrayImage", "Page", "load_pages", "is_pdf"]
+__all__ = ["BGRImage", "GrayImage", "Page", "load_pages", "is_pdf", "pdf_render_dpi"]
 
 GrayImage = npt.NDArray[np.uint8]
 """``(H, W)`` uint8, 0 black .. 255 white."""
@@ -112,6 +112,7 @@ def load_pages(
     max_pixels: int,
     dpi: int = 200,
     gray: bool = False,
+    only: Collection[int] | None = None,
 ) -> Iterator[Page]:
     """Yield the pages of an image or PDF, one decoded page at a time.
 
@@ -124,6 +125,9 @@ def load_pages(
         max_pixels: most pixels (width x height) one page may have.
         dpi: rendering resolution of PDF pages.
         gray: yield ``(H, W)`` grayscale instead of ``(H, W, 3)`` BGR.
+        only: 0-based indexes of the PDF pages to render and yield (the
+            others are skipped, limits still checked on the whole file);
+            ``None`` for all. Images ignore it.
 
     Yields:
         :class:`Page` in document order.
@@ -145,7 +149,7 @@ def load_pages(
     if not data:
         raise PageError("image_empty", "the file is empty (0 bytes)")
     if is_pdf(data):
-        yield from _pdf_pages(data, max_pages=max_pages, max_pixels=max_pixels, dpi=float(dpi), gray=gray)
+        yield from _pdf_pages(data, max_pages=max_pages, max_pixels=max_pixels, dpi=float(dpi), gray=gray, only=only)
     else:
         yield from _image_pages(data, max_pages=max_pages, max_pixels=max_pixels, gray=gray)
 
@@ -160,7 +164,25 @@ def _check_pixels(index: int, width: int, height: int, max_pixels: int) -> None:
         )
 
 
-def _pdf_pages(data: bytes, *, max_pages: int, max_pixels: int, dpi: float, gray: bool) -> Iterator[Page]:
+def pdf_render_dpi(size_pt: tuple[float, float], dpi: float, max_pixels: int) -> float:
+    """The resolution a PDF page of ``size_pt`` (width, height in points) is rendered at.
+
+    ``dpi``, or less for a poster-sized page so that it fits ``max_pixels``
+    (:func:`load_pages` refuses it when that is under :data:`MIN_PDF_DPI`).
+
+    Examples:
+        >>> pdf_render_dpi((612.0, 792.0), 200.0, 10**8), round(pdf_render_dpi((612.0, 792.0), 200.0, 10**6), 1)
+        (200.0, 103.4)
+    """
+    w_pt, h_pt = size_pt
+    w_px, h_px = round(w_pt * dpi / PDF_POINTS_PER_INCH), round(h_pt * dpi / PDF_POINTS_PER_INCH)
+    if w_px * h_px > max_pixels:
+        return float(dpi * (max_pixels / (w_px * h_px)) ** 0.5)
+    return float(dpi)
+
+
+def _pdf_pages(data: bytes, *, max_pages: int, max_pixels: int, dpi: float, gray: bool,
+               only: Collection[int] | None = None) -> Iterator[Page]:
     import pypdfium2 as pdfium
 
     try:
@@ -176,13 +198,14 @@ def _pdf_pages(data: bytes, *, max_pages: int, max_pixels: int, dpi: float, gray
         if count > max_pages:
             raise PageError("pdf_too_many_pages", f"the PDF has {count:,} pages, limit {max_pages:,}")
         for index in range(count):
+            if only is not None and index not in only:
+                continue
             page = pdf[index]
             try:
                 w_pt, h_pt = page.get_size()
-                page_dpi = dpi
-                w_px, h_px = round(w_pt * page_dpi / PDF_POINTS_PER_INCH), round(h_pt * page_dpi / PDF_POINTS_PER_INCH)
-                if w_px * h_px > max_pixels:  # a poster-sized page: render it coarser if still legible
-                    page_dpi = dpi * (max_pixels / (w_px * h_px)) ** 0.5
+                page_dpi = pdf_render_dpi((w_pt, h_pt), dpi, max_pixels)
+                w_px, h_px = round(w_pt * dpi / PDF_POINTS_PER_INCH), round(h_pt * dpi / PDF_POINTS_PER_INCH)
+                if page_dpi != dpi:  # a poster-sized page: render it coarser if still legible
                     if page_dpi < MIN_PDF_DPI:
                         _check_pixels(index, w_px, h_px, max_pixels)
                     w_px = int(w_pt * page_dpi / PDF_POINTS_PER_INCH)

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     state = OCRState(
         job=JobRef(id="cli", type="ocr"), download_url=str(path), engine=engine, language=args.language,
         dpi=args.dpi, columns=not args.no_columns, circled=not args.no_circled, deskew=not args.no_deskew,
+        force_ocr=args.force_ocr,
     )
     try:
         result = recognize(path, ocr_options(state))
@@ -68,4 +69,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-columns", action="store_true", help="do not split columns before OCR")
     p.add_argument("--no-circled", action="store_true", help="do not look for circled numbers ①-⑨")
     p.add_argument("--no-deskew", action="store_true", help="do not straighten the page")
+    p.add_argument("--force-ocr", action="store_true", help="OCR PDF pages even when their text layer is usable")
     p.set_defaults(func=run)

@@ -7,16 +7,20 @@ Payload (validated at the door):
     Tesseract again for a page Google fails on or finds no text in).
     ``language``: Tesseract languages, ``kor+eng`` (default), ``kor`` or ``eng``.
     ``options``: ``{"dpi": 72..600 (PDF rendering, default 200),
-    "columns": bool, "circled": bool, "deskew": bool}`` (all on by default).
+    "columns": bool, "circled": bool, "deskew": bool}`` (all on by default),
+    ``"force_ocr": bool`` (default false: a PDF page with a usable text layer
+    is returned from that layer as engine ``pdf_text``; true OCRs every page).
 
 Result (the seed's ``text`` and ``confidence`` kept):
     ``text`` (pages separated by ``\\f``), ``confidence`` (0..1, ``null``
-    without text), ``engine`` (``tesseract``, ``google`` or
-    ``google+tesseract``), ``status`` (``ok``, or ``empty`` for a page with
-    no text: not an error), ``pages[{width, height, lines[{text, confidence,
-    box}], words[{text, confidence, box, line}]}]`` with boxes ``[x, y, w, h]``
-    in page pixels, ``fallback_reason`` (when ``auto`` fell back),
-    ``timings_ms``.
+    without text), ``engine`` (``tesseract``, ``google``, ``pdf_text``, or
+    several joined by ``+``), ``status`` (``ok``; ``empty`` for a page with
+    no text: not an error; ``low_quality`` for text that is probably wrong,
+    with ``reason``: ``blurred``, ``noisy``, ``too_small`` or
+    ``no_text_lines``), ``pages[{width, height, status, engine, reason,
+    text_layer, lines[{text, confidence, box}], words[{text, confidence, box,
+    line}]}]`` with boxes ``[x, y, w, h]`` in page pixels, ``fallback_reason``
+    (when ``auto`` fell back), ``timings_ms``.
 
 Errors keep the library's reason codes: ``image_invalid``, ``image_empty``,
 ``pdf_empty``, ``pdf_too_many_pages``, ``page_too_large``,
@@ -51,7 +55,7 @@ __all__ = ["ENGINES", "LANGUAGES", "PAYLOAD_FIELDS", "SPEC", "OCRState", "prepar
 #: The payload fields this job reads (the legacy worker read download_url and engine).
 PAYLOAD_FIELDS = frozenset({"download_url", "engine", "language", "options"})
 #: Fields of ``payload.options``.
-OPTION_FIELDS = frozenset({"dpi", "columns", "circled", "deskew"})
+OPTION_FIELDS = frozenset({"dpi", "columns", "circled", "deskew", "force_ocr"})
 ENGINES = ("tesseract", "google", "auto")
 LANGUAGES = ("kor+eng", "kor", "eng")
 #: PDF rendering resolution bounds (below 72 text is unreadable; above 600 pages explode).
@@ -69,6 +73,7 @@ class OCRState:
         language: Tesseract languages.
         dpi: PDF rendering resolution.
         columns / circled / deskew: Tesseract pipeline switches.
+        force_ocr: OCR PDF pages even when their text layer is usable.
     """
 
     job: JobRef
@@ -79,6 +84,7 @@ class OCRState:
     columns: bool = True
     circled: bool = True
     deskew: bool = True
+    force_ocr: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,7 +92,8 @@ class OCRState:
             "download_url": self.download_url,
             "engine": self.engine,
             "language": self.language,
-            "options": {"dpi": self.dpi, "columns": self.columns, "circled": self.circled, "deskew": self.deskew},
+            "options": {"dpi": self.dpi, "columns": self.columns, "circled": self.circled, "deskew": self.deskew,
+                        "force_ocr": self.force_ocr},
         }
 
     @classmethod
@@ -101,6 +108,7 @@ class OCRState:
             columns=bool(options.get("columns", True)),
             circled=bool(options.get("circled", True)),
             deskew=bool(options.get("deskew", True)),
+            force_ocr=bool(options.get("force_ocr", False)),
         )
 
 
@@ -127,6 +135,7 @@ def prepare(job: AIJob, ref: JobRef) -> OCRState:
         columns=payload_bool(options, "columns", True),
         circled=payload_bool(options, "circled", True),
         deskew=payload_bool(options, "deskew", True),
+        force_ocr=payload_bool(options, "force_ocr", False),
     )
 
 
@@ -148,6 +157,7 @@ def ocr_options(state: OCRState) -> Any:
         max_pages=s.max_pages,
         max_pixels=s.max_pixels,
         dpi=state.dpi,
+        force_ocr=state.force_ocr,
     )
 
 

@@ -7,6 +7,10 @@ again by Tesseract, and the result says why in ``fallback_reason``.
 ``google`` never falls back: its errors reach the caller with their reason
 codes (``google_not_configured`` when there are no credentials).
 
+A PDF page whose own text layer is usable (:mod:`vision.ocr.textlayer`) is
+not rendered nor OCR'd: its text is returned as engine ``pdf_text``, exact,
+in milliseconds. The decision is taken page by page; ``force_ocr`` turns it off.
+
 Examples:
     >>> import io
     >>> from PIL import Image
@@ -22,15 +26,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from vision.errors import EngineError, VisionError
 from vision.ocr.google import GoogleConfig, make_client, read_page_google
 from vision.ocr.pipeline import PageOptions, read_page
+from vision.ocr.textlayer import TextLayer, read_text_layers
 from vision.ocr.types import OCRPage, OCRResult
-from vision.pages import load_pages
+from vision.pages import is_pdf, load_pages
 
 __all__ = ["ENGINES", "OCROptions", "recognize"]
 
@@ -51,6 +56,7 @@ class OCROptions:
         max_pages: most pages a PDF or TIFF may have.
         max_pixels: most pixels one page may have.
         dpi: PDF rendering resolution.
+        force_ocr: OCR every PDF page, even one whose text layer is usable.
     """
 
     engine: str = "auto"
@@ -59,6 +65,7 @@ class OCROptions:
     max_pages: int = 50
     max_pixels: int = 60_000_000
     dpi: int = 200
+    force_ocr: bool = False
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -89,13 +96,32 @@ def recognize(data_or_path: bytes | str | Path, options: OCROptions | None = Non
     options = options or OCROptions()
     first = options.resolved_engine
     t_start = time.perf_counter()
-    timings = {"load": 0.0, "ocr": 0.0, "fallback": 0.0}
+    timings = {"load": 0.0, "text_layer": 0.0, "ocr": 0.0, "fallback": 0.0}
+    data = Path(data_or_path).read_bytes() if isinstance(data_or_path, str | Path) else bytes(data_or_path)
+    layers: list[TextLayer] = []
+    if data and is_pdf(data):
+        layers = read_text_layers(data, dpi=options.dpi, max_pages=options.max_pages, max_pixels=options.max_pixels)
+        timings["text_layer"] = time.perf_counter() - t_start
+    use_layer = [layer.usable and not options.force_ocr for layer in layers]
     pages: list[OCRPage] = []
     engines: set[str] = set()
     fallback_reason: str | None = None
     client: Any = None
+
+    def take_text_layers() -> None:  # the usable pages before the next page to OCR
+        while len(pages) < len(layers) and use_layer[len(pages)]:
+            pages.append(replace(layers[len(pages)].page, engine="pdf_text"))
+            engines.add("pdf_text")
+            if progress is not None:
+                progress(len(pages), len(layers))
+
+    take_text_layers()
+    ocr_indexes = {i for i, use in enumerate(use_layer) if not use} if layers else None
+    if ocr_indexes == set():
+        return _result(first, pages, engines, None, timings, t_start)
     t0 = time.perf_counter()
-    for page in load_pages(data_or_path, max_pages=options.max_pages, max_pixels=options.max_pixels, dpi=options.dpi):
+    for page in load_pages(data, max_pages=options.max_pages, max_pixels=options.max_pixels, dpi=options.dpi,
+                           only=ocr_indexes):
         t1 = time.perf_counter()
         timings["load"] += t1 - t0
         result: OCRPage | None = None
@@ -112,17 +138,27 @@ def recognize(data_or_path: bytes | str | Path, options: OCROptions | None = Non
                 fallback_reason = fallback_reason or exc.reason_code
                 result = None
             if result is not None:
+                result = replace(result, engine="google")
                 engines.add("google")
         t2 = time.perf_counter()
         timings["ocr"] += t2 - t1
         if result is None:
-            result = read_page(page.image, options.page)
+            result = replace(read_page(page.image, options.page), engine="tesseract")
             engines.add("tesseract")
             timings["fallback" if first == "google" else "ocr"] += time.perf_counter() - t2
+        if layers:
+            layer = layers[page.index]
+            result = replace(result, text_layer="forced_ocr" if layer.usable else layer.reason)
         pages.append(result)
         if progress is not None:
-            progress(len(pages), 0)
+            progress(len(pages), len(layers))
+        take_text_layers()
         t0 = time.perf_counter()
+    return _result(first, pages, engines, fallback_reason, timings, t_start)
+
+
+def _result(first: str, pages: list[OCRPage], engines: set[str], fallback_reason: str | None,
+            timings: dict[str, float], t_start: float) -> OCRResult:
     timings["total"] = time.perf_counter() - t_start
     engine = "+".join(sorted(engines)) if engines else first  # "google+tesseract" when mixed
     ms = {k: v * 1000.0 for k, v in timings.items() if v or k in ("load", "ocr", "total")}

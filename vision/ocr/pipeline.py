@@ -13,7 +13,9 @@ Steps (each module says why):
    read by **one** Tesseract call (each call pays ~0.1 s of model loading);
 5. lines are cut back into their regions; uncertain words get a second look
    with one language at a time (:mod:`vision.ocr.reread`); circled numbers are put into the
-   line they sit on, and every box is mapped to page pixels.
+   line they sit on, and every box is mapped to page pixels;
+6. the read is judged (:func:`vision.ocr.quality.low_quality_reason`): a page
+   probably misread gets a ``reason`` and status ``low_quality``.
 
 Examples:
     >>> import numpy as np
@@ -32,12 +34,15 @@ import numpy.typing as npt
 from vision.ocr.circled import Circled, erase, find_circled
 from vision.ocr.columns import find_columns
 from vision.ocr.preprocess import Prepared, find_rules, prepare_page
+from vision.ocr.quality import low_quality_reason
 from vision.ocr.reread import reread_uncertain
 from vision.ocr.tesseract import TesseractConfig, make_line, read_region
 from vision.ocr.types import BoxXYWH, OCRLine, OCRPage, OCRWord
 
 __all__ = ["PageOptions", "read_page"]
 
+#: widest a read character may be, in glyph heights, when measuring how much ink the words cover.
+MAX_CHAR_WIDTH_GLYPHS = 1.5
 #: white space between stacked regions, in glyph heights (Tesseract keeps them apart).
 STACK_GAP_GLYPHS = 2.0
 
@@ -79,7 +84,9 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
     # separates a full-width header from the columns); Tesseract does not
     regions = find_columns(ink, glyph_px=prep.glyph_px) if options.columns else [(0, 0, image.shape[1], image.shape[0])]
     if options.rules:
-        image = np.where(find_rules(ink, prep.glyph_px) > 0, np.uint8(255), image).astype(np.uint8)
+        rules = find_rules(ink, prep.glyph_px)
+        image = np.where(rules > 0, np.uint8(255), image).astype(np.uint8)
+        ink = np.where(rules > 0, np.uint8(0), ink).astype(np.uint8)
     canvas, offsets = _stack(image, regions, gap_px=int(prep.glyph_px * STACK_GAP_GLYPHS))
     dpi = max(70, round(options.tesseract.dpi * prep.scale)) if options.tesseract.dpi else 0
     raw = read_region(canvas, replace(options.tesseract, dpi=dpi or options.tesseract.dpi))
@@ -88,8 +95,30 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
         per_region = _reread(image, per_region, prep.glyph_px, options.tesseract)
     per_region = [[_times_as_x(line) for line in lines] for lines in per_region]
     per_region = _with_circled(per_region, regions, circles)
+    coverage = _ink_coverage(ink, [w for lines in per_region for line in lines for w in line.words], prep.glyph_px)
     lines = [_to_page(line, prep) for region_lines in per_region for line in region_lines]
-    return OCRPage(width=pw, height=ph, lines=tuple(lines))
+    chars = sum(len(line.text) for line in lines)
+    confidence = sum(line.confidence * len(line.text) for line in lines) / chars if chars else None
+    words = sum(len(line.words) for line in lines)
+    reason = low_quality_reason(prep.quality, confidence=confidence, words=words, ink_read=coverage) if chars else ""
+    return OCRPage(width=pw, height=ph, lines=tuple(lines), reason=reason)
+
+
+def _ink_coverage(ink: npt.NDArray[np.uint8], words: list[OCRWord], glyph_px: float) -> float:
+    """Share of the page's ink (rules and circled numbers erased) inside the boxes of the words read.
+
+    A box counts at most :data:`MAX_CHAR_WIDTH_GLYPHS` glyph heights wide per
+    character read in it (Tesseract may give ``|`` a box across the page).
+    """
+    total = int(np.count_nonzero(ink))
+    if not total:
+        return 1.0
+    covered = np.zeros(ink.shape, dtype=bool)
+    for word in words:
+        x, y, w, h = word.box
+        w = min(w, int(max(1, len(word.text)) * MAX_CHAR_WIDTH_GLYPHS * glyph_px))
+        covered[max(0, y) : y + h, max(0, x) : x + w] = True
+    return float(np.count_nonzero(ink.astype(bool) & covered)) / total
 
 
 def _reread(image: npt.NDArray[np.uint8], per_region: list[list[OCRLine]], glyph_px: float,

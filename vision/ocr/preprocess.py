@@ -12,6 +12,11 @@ Each step is measured on the bench pages (``bench/ocr.py``); none is a guess:
   background is uneven (phone photos: shadows and light gradients), where a
   global Otsu threshold blackens the dark side of the page; clean scans keep
   their gray levels (Tesseract thresholds them well itself).
+* **Denoise** a grainy page (sensor grain above
+  :data:`vision.ocr.quality.NOISY_SIGMA` grey levels on blank paper,
+  measured by :func:`vision.ocr.quality.measure`) with a Gaussian sized to
+  the text before the local threshold: thresholded grain becomes speckle
+  that Tesseract reads as characters. Pages without grain are untouched.
 
 Frames:
     :class:`Prepared` maps boxes from the prepared image back to the input
@@ -35,6 +40,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from vision.ocr.quality import DENOISE_SIGMA_PX, NOISY_SIGMA, PageQuality, denoise_sigma, measure
 from vision.ocr.types import BoxXYWH
 
 __all__ = [
@@ -110,6 +116,8 @@ class Prepared:
         matrix: ``(3, 3)`` homography from input page pixels to ``image`` pixels
             (rectification of a photographed sheet, scale, rotation).
         rectified: whether a photographed sheet was found and flattened.
+        quality: the page's measured grain, blur, contrast and text height (before scaling).
+        denoise_sigma_px: Gaussian sigma the page was smoothed with (0.0: not smoothed).
     """
 
     image: GrayImage
@@ -121,6 +129,8 @@ class Prepared:
     glyph_px: float
     matrix: npt.NDArray[np.float64]
     rectified: bool = False
+    quality: PageQuality = PageQuality(noise_sigma=0.0, blur_px=0.0, contrast=0.0, glyph_px=0.0)
+    denoise_sigma_px: float = 0.0
 
     def to_page_box(self, box: BoxXYWH) -> BoxXYWH:
         """Map an ``(x, y, w, h)`` box of :attr:`image` to the input page's pixels."""
@@ -284,10 +294,19 @@ def prepare_page(page: npt.NDArray[np.uint8], *, binarize: bool | None = None, d
         sheet_h, flat = _flatten(quad)
         matrix = sheet_h
         work = np.asarray(cv2.warpPerspective(gray, sheet_h, flat, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
-    uneven = background_unevenness(work) > UNEVEN_BACKGROUND
-    local = uneven if binarize is None else binarize
-    ink = ink_mask(work, local=local)
+    quality = measure(work, glyph_px=0.0)
+    noisy = quality.noise_sigma > NOISY_SIGMA and binarize is not False
+    probe = _smooth(work, DENOISE_SIGMA_PX) if noisy else work
+    uneven = background_unevenness(probe) > UNEVEN_BACKGROUND
+    local = (uneven or noisy) if binarize is None else binarize
+    ink = ink_mask(probe, local=local)
     glyph = estimate_glyph_height_px(ink)
+    quality = PageQuality(quality.noise_sigma, quality.blur_px, quality.contrast, glyph)
+    sigma = denoise_sigma(quality) if noisy else 0.0
+    if sigma:
+        work = _smooth(work, sigma)
+        if sigma != DENOISE_SIGMA_PX:
+            ink = ink_mask(work, local=local, glyph_px=glyph or TARGET_GLYPH_PX)
     scale = 1.0
     if glyph > 0:
         ratio = TARGET_GLYPH_PX / glyph
@@ -311,7 +330,7 @@ def prepare_page(page: npt.NDArray[np.uint8], *, binarize: bool | None = None, d
     image = np.where(ink > 0, 0, 255).astype(np.uint8) if local else np.asarray(work, dtype=np.uint8)
     return Prepared(
         image=image, ink=ink, scale=scale, angle_deg=angle, page_wh=(pw, ph), binarized=local,
-        glyph_px=glyph * scale, matrix=matrix, rectified=quad is not None,
+        glyph_px=glyph * scale, matrix=matrix, rectified=quad is not None, quality=quality, denoise_sigma_px=sigma,
     )
 
 
@@ -357,6 +376,10 @@ def _flatten(quad: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float64], tu
     )
     homography = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
     return np.asarray(homography, dtype=np.float64), (max(1, round(width)), max(1, round(height)))
+
+
+def _smooth(gray: GrayImage, sigma_px: float) -> GrayImage:
+    return np.asarray(cv2.GaussianBlur(gray, (0, 0), sigma_px), dtype=np.uint8)
 
 
 def _rotation_matrix(w: float, h: float, angle_deg: float) -> npt.NDArray[np.float64]:

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from vision.ocr.tesseract import SPACE_GAP, TesseractConfig, make_line, read_region
 from vision.ocr.types import OCRLine, OCRWord
 
-__all__ = ["needs_second_look", "reread_uncertain"]
+__all__ = ["looks_like_capitals", "needs_second_look", "reread_uncertain"]
 
 #: words under this confidence get a second look (measured: most wrong
 #: kor+eng words score below 0.8, most right ones above).
@@ -49,19 +49,46 @@ PAD_GLYPHS, GAP_GLYPHS = 0.2, 0.8
 LINE_PAD_GLYPHS = 0.1
 #: a second reading may be at most this many times longer or shorter (+1 each).
 MAX_LENGTH_RATIO = 2.0
+#: a line reading's word replaces a word only with this share of its width inside it (see :func:`_within`).
+MIN_INSIDE = 0.75
 #: languages of the second look.
 SECOND_LOOK_LANGS = ("kor", "eng")
 #: more words than this on one page (a degraded photo) are not re-read: the
 #: second look would cost more than the first.
 MAX_WORDS = 400
 
+#: digits that Tesseract's kor+eng model makes of capitals (O, D, Q -> 0; I, l -> 1; S -> 5; B -> 8).
+_CAPITAL_DIGITS = frozenset("0158")
+#: an ``eng`` reading in capitals replaces look-alike digits even when this much less sure.
+CAPITALS_GAIN = -0.15
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN = re.compile(r"[A-Za-z]")
+_CAPITALS = re.compile(r"^[(\[]?[A-Z]{2,}[)\].,:;]?$")
 
 
 def needs_second_look(word: OCRWord) -> bool:
-    """Low confidence, or Hangul and Latin letters in one word (print almost never does that)."""
-    return word.confidence < MIN_SURE or bool(_HANGUL.search(word.text) and _LATIN.search(word.text))
+    """Low confidence, Hangul and Latin letters in one word (print almost never does that), or
+    digits that look like capitals (``055`` for ``OSS``, ``850`` for ``BSP``: :func:`looks_like_capitals`)."""
+    return (
+        word.confidence < MIN_SURE
+        or bool(_HANGUL.search(word.text) and _LATIN.search(word.text))
+        or looks_like_capitals(word.text)
+    )
+
+
+def looks_like_capitals(text: str) -> bool:
+    """Digits only from those ``kor+eng`` makes of capitals (``O``->0, ``S``->5, ``B``->8, ``D``->0, ``I``->1).
+
+    Such a word is read again by ``eng`` alone, which tells ``OSS`` from
+    ``055``; digits stay digits unless ``eng`` reads capitals with about the
+    same confidence (:data:`CAPITALS_GAIN`).
+
+    Examples:
+        >>> looks_like_capitals("055"), looks_like_capitals("850"), looks_like_capitals("50("), looks_like_capitals("2023")
+        (True, True, True, False)
+    """
+    core = text.strip("()[].,:;")
+    return len(core) >= 2 and all(ch in _CAPITAL_DIGITS for ch in core) and len(text) - len(core) <= 1
 
 
 def reread_uncertain(
@@ -86,7 +113,8 @@ def reread_uncertain(
         if lang == "kor":  # Korean needs the line's context; English words read well alone
             line_ids = sorted({i for i, _ in slots})
             canvas, tops, shifts = _stack_lines(image, [lines[i] for i in line_ids], glyph_px)
-            readings = _assign_words(read_region(canvas, replace(config, lang=lang)), tops, shifts, line_ids, slots, words)
+            clipped = [_clip_to_neighbours(lines[i].words, j) for i, j in slots]
+            readings = _assign_words(read_region(canvas, replace(config, lang=lang)), tops, shifts, line_ids, slots, clipped)
         else:
             canvas, tops = _stack_words(image, words, glyph_px)
             readings = _assign(read_region(canvas, replace(config, lang=lang)), tops, len(words))
@@ -94,6 +122,8 @@ def reread_uncertain(
             if not _plausible(lang, words[k].text, text):
                 continue
             gain = GLUED_GAIN if lang == "kor" and slots[k] in glued else MIN_GAIN
+            if lang == "eng" and looks_like_capitals(words[k].text) and _CAPITALS.match(text):
+                gain = CAPITALS_GAIN
             if confidence >= best[k].confidence + gain:
                 best[k] = replace(words[k], text=text, confidence=confidence)
     out = [list(line.words) for line in lines]
@@ -201,13 +231,48 @@ def _assign_words(
         k = row_of[i]
         dx, _ = shifts[k]
         x0, x1 = word.box[0] + dx, word.box[0] + word.box[2] + dx
-        inside = sorted(
-            (w for w in by_line.get(k, ()) if x0 <= w.box[0] + w.box[2] / 2 <= x1), key=lambda w: w.box[0]
-        )
+        inside = sorted((w for w in by_line.get(k, ()) if _within(w.box, x0, x1)), key=lambda w: w.box[0])
         chars = sum(len(w.text) for w in inside) or 1
         conf = sum(w.confidence * len(w.text) for w in inside) / chars if inside else 0.0
         out.append(("".join(w.text for w in inside), conf))
     return out
+
+
+def _clip_to_neighbours(words: tuple[OCRWord, ...], j: int) -> OCRWord:
+    """Word ``j`` with its box cut back to the gap between its neighbours' boxes.
+
+    Tesseract's ``kor`` word boxes overlap: ``온`` may come with a box over
+    ``온도를`` while ``도`` and ``를`` are words of their own; a second reading
+    over that whole box would print ``온도를도를``.
+
+    Examples:
+        >>> ws = (OCRWord("온", .6, (0, 0, 77, 20)), OCRWord("도", .9, (33, 0, 25, 20)), OCRWord("를", .9, (58, 0, 18, 20)))
+        >>> _clip_to_neighbours(ws, 0).box
+        (0, 0, 33, 20)
+    """
+    x, y, w, h = words[j].box
+    x0, x1 = x, x + w
+    if j > 0:
+        prev = words[j - 1].box
+        x0 = max(x0, min(prev[0] + prev[2], x1))
+    if j + 1 < len(words):
+        x1 = min(x1, max(words[j + 1].box[0], x0))
+    return replace(words[j], box=(x0, y, x1 - x0, h))
+
+
+def _within(box: tuple[int, int, int, int], x0: float, x1: float) -> bool:
+    """A reading's word lies in the columns ``x0..x1`` of the word it may replace.
+
+    Most of its width inside (:data:`MIN_INSIDE`): a reading word that also
+    covers a neighbour (``햇빛`` over ``햇`` and the ``빛`` beside it) would
+    print that neighbour twice (``햇햇빛``, issue 16's doubled syllables).
+
+    Examples:
+        >>> _within((10, 0, 20, 10), 8, 32), _within((10, 0, 40, 10), 8, 32)
+        (True, False)
+    """
+    left, right = max(box[0], x0), min(box[0] + box[2], x1)
+    return right - left >= MIN_INSIDE * max(1, box[2])
 
 
 def _stack_words(image: npt.NDArray[np.uint8], words: list[OCRWord], glyph_px: float) -> tuple[npt.NDArray[np.uint8], list[int]]:

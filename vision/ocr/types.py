@@ -25,7 +25,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BoxXYWH", "OCRLine", "OCRPage", "OCRResult", "OCRWord", "STATUS_EMPTY", "STATUS_OK"]
+__all__ = [
+    "BoxXYWH",
+    "LOW_QUALITY_REASONS",
+    "OCRLine",
+    "OCRPage",
+    "OCRResult",
+    "OCRWord",
+    "STATUS_EMPTY",
+    "STATUS_LOW_QUALITY",
+    "STATUS_OK",
+]
 
 BoxXYWH = tuple[int, int, int, int]
 """``(x, y, w, h)`` in page pixels."""
@@ -34,6 +44,11 @@ BoxXYWH = tuple[int, int, int, int]
 STATUS_OK = "ok"
 #: result status of a page (or document) with no text at all: not an error.
 STATUS_EMPTY = "empty"
+#: result status when text was read but is probably wrong (expected CER above
+#: 15 %, see :mod:`vision.ocr.quality`); ``reason`` says why.
+STATUS_LOW_QUALITY = "low_quality"
+#: why a read is ``low_quality``.
+LOW_QUALITY_REASONS = ("blurred", "noisy", "too_small", "no_text_lines")
 
 
 def _box(raw: Any) -> BoxXYWH:
@@ -86,11 +101,30 @@ class OCRLine:
 
 @dataclass(frozen=True)
 class OCRPage:
-    """One page: its size in pixels and its lines in reading order."""
+    """One page: its size in pixels and its lines in reading order.
+
+    Args:
+        width / height: the page's size in pixels.
+        lines: its lines in reading order.
+        engine: what read this page (``pdf_text``, ``tesseract``, ``google``); ``""`` when not said.
+        reason: why a read is ``low_quality`` (one of :data:`LOW_QUALITY_REASONS`); ``""`` when it is not.
+        text_layer: for a PDF page that was OCR'd, why its text layer was not used
+            (``no_text``, ``unmapped``, ``poor_hidden_layer``, ``forced_ocr``); ``""`` otherwise.
+    """
 
     width: int
     height: int
     lines: tuple[OCRLine, ...] = ()
+    engine: str = ""
+    reason: str = ""
+    text_layer: str = ""
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``empty`` (no text) or ``low_quality`` (text that is probably wrong, see :attr:`reason`)."""
+        if not self.text.strip():
+            return STATUS_EMPTY
+        return STATUS_LOW_QUALITY if self.reason else STATUS_OK
 
     @property
     def text(self) -> str:
@@ -103,12 +137,17 @@ class OCRPage:
         return tuple(w for line in self.lines for w in line.words)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "width": self.width,
             "height": self.height,
             "lines": [{k: v for k, v in line.to_dict().items() if k != "words"} for line in self.lines],
             "words": [w.to_dict() | {"line": i} for i, line in enumerate(self.lines) for w in line.words],
+            "status": self.status,
         }
+        for key in ("engine", "reason", "text_layer"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OCRPage:
@@ -124,7 +163,10 @@ class OCRPage:
             )
             for i, raw in enumerate(data.get("lines") or ())
         )
-        return cls(width=int(data["width"]), height=int(data["height"]), lines=lines)
+        return cls(
+            width=int(data["width"]), height=int(data["height"]), lines=lines, engine=str(data.get("engine") or ""),
+            reason=str(data.get("reason") or ""), text_layer=str(data.get("text_layer") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -132,7 +174,8 @@ class OCRResult:
     """A document's OCR: the engine that read it and its pages.
 
     Args:
-        engine: ``"tesseract"`` or ``"google"``: the engine that produced the text.
+        engine: ``"tesseract"``, ``"google"`` or ``"pdf_text"`` (a PDF's own text layer):
+            the engine that produced the text; engines joined by ``+`` when pages differ.
         pages: the pages in document order.
         fallback_reason: when ``auto`` fell back from Google to Tesseract,
             the reason code of why; ``None`` otherwise.
@@ -160,8 +203,16 @@ class OCRResult:
 
     @property
     def status(self) -> str:
-        """``"ok"``, or ``"empty"`` when no page holds any text (a blank page is not an error)."""
-        return STATUS_OK if self.text else STATUS_EMPTY
+        """``"ok"``; ``"empty"`` when no page holds any text (a blank page is not an error);
+        ``"low_quality"`` when a page with text was probably misread (:attr:`reason` says why)."""
+        if not self.text:
+            return STATUS_EMPTY
+        return STATUS_LOW_QUALITY if self.reason else STATUS_OK
+
+    @property
+    def reason(self) -> str | None:
+        """Why the read is ``low_quality``: the first such page's reason; ``None`` when it is not."""
+        return next((p.reason for p in self.pages if p.status == STATUS_LOW_QUALITY), None)
 
     def to_dict(self) -> dict[str, Any]:
         """The job's result keys (``text`` and ``confidence`` as the legacy worker had them)."""
@@ -174,6 +225,8 @@ class OCRResult:
             "pages": [page.to_dict() for page in self.pages],
             "timings_ms": {k: round(float(v), 1) for k, v in self.timings_ms.items()},
         }
+        if self.reason:
+            out["reason"] = self.reason
         if self.fallback_reason:
             out["fallback_reason"] = self.fallback_reason
         return out

@@ -27,6 +27,17 @@ def test_ocr_prints_result_json(tmp_path, capsys: pytest.CaptureFixture[str]) ->
     assert out["pages"][0]["width"] == 700
 
 
+def test_ocr_force_ocr_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    pdf = Path(__file__).parents[2] / "vision" / "ocr" / "assets" / "text_layer.pdf"
+    assert main(["ocr", str(pdf), "--engine", "tesseract"]) == 0
+    assert json.loads(capsys.readouterr().out)["engine"] == "pdf_text"
+    assert main(["ocr", str(pdf), "--engine", "tesseract", "--force-ocr"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["engine"] == "tesseract" and out["pages"][0]["text_layer"] == "forced_ocr"
+
+
 def test_ocr_text_only_and_blank(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     blank = tmp_path / "b.png"
     Image.fromarray(np.full((100, 100), 255, np.uint8)).save(blank)

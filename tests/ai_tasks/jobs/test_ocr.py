@@ -18,7 +18,7 @@ from ai_tasks.contracts import AIJob
 from ai_tasks.errors import JobPayloadError
 from ai_tasks.inprocess import run_job
 from ai_tasks.jobs.base import JobRef
-from ai_tasks.jobs.ocr import OCRState, prepare
+from ai_tasks.jobs.ocr import OCRState, ocr_options, prepare
 from ai_tasks.settings import get_settings
 from tests.ai_tasks._http import LocalServer, body, serve
 from tests.vision.ocr._vision_server import fake_vision, word
@@ -117,6 +117,14 @@ def test_prepare_validates_and_drops_secrets() -> None:
     state = prepare(job, JobRef(id="1", type="ocr"))
     assert (state.download_url, state.engine, state.dpi, state.columns, state.circled) == ("https://x/p.png", "tesseract", 300, False, True)
     assert "s3cret" not in repr(state.to_dict())
+    assert not state.force_ocr
+
+
+def test_force_ocr_option() -> None:
+    job = AIJob(id="1", type="ocr", payload={"download_url": "https://x/p.pdf", "options": {"force_ocr": True}})
+    state = prepare(job, JobRef(id="1", type="ocr"))
+    assert state.force_ocr and OCRState.from_dict(state.to_dict()).force_ocr
+    assert ocr_options(state).force_ocr
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,211 @@
+"""OCR on three sets side by side: (a) our synth, (b) the independent generator, (c) real PDFs.
+
+Issue 16, point 7. Per set and condition (clean render, phone photo) it prints
+our pipeline's CER (whitespace removed; overall, Hangul, ASCII), plain
+Tesseract's CER on the same images (``image_to_string(lang="kor+eng")``, the
+legacy call), CPU seconds per page, and the honesty of ``status``: pages
+that say ``ok`` with CER above 30 %, pages flagged ``low_quality``, and the
+flagged pages' CER. Then the confidence calibration (CER per confidence
+decile, all pages of all sets) and, for (c), the text layer: ``pdf_text``'s
+CER against pdfium's text and its milliseconds per page.
+
+* (a) ``vision.synth`` exam pages and their photos (the generator the
+  pipeline was developed beside);
+* (b) :mod:`bench.ocr_independent` (own fonts, layouts, camera with grain sigma 4-20);
+* (c) ``bench/real_documents/*/*.pdf``: born-digital Korean PDFs with
+  permissive licences; the text layer is the truth; pages with a usable
+  layer and at least :data:`MIN_REAL_CHARS` characters, rendered at 200 dpi
+  and photographed with (b)'s camera. No threshold is tuned on (c).
+
+Usage::
+
+    nice .venv/bin/python bench/ocr_sets.py --pages 4 --json /tmp/ocr_sets.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+from _ocr_cer import CERCounter  # noqa: E402
+from ocr_independent import photograph, render_page  # noqa: E402
+
+from vision.ocr.pipeline import read_page  # noqa: E402
+
+REAL = Path(__file__).resolve().parent / "real_documents"
+MIN_REAL_CHARS = 150
+OK_BOUND = 0.30
+LOW_QUALITY_BOUND = 0.15
+
+
+def cpu_s() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def synth_set(kind: str, n: int, seed0: int) -> Iterator[tuple[np.ndarray, str]]:
+    from vision.synth.exam import render_exam_page
+    from vision.synth.photo import to_photo
+
+    for k in range(n):
+        page = render_exam_page(seed0 + k, columns=1 + k % 2, lang="ko" if k % 3 else "en", dpi=200)
+        yield (to_photo(page.image, seed0 + k)[0] if kind == "photo" else page.image), page.text
+
+
+def independent_set(kind: str, n: int, seed0: int) -> Iterator[tuple[np.ndarray, str]]:
+    for k in range(n):
+        page = render_page(seed0 + k, columns=1 + k % 2)
+        yield (photograph(page.image, page.seed) if kind == "photo" else page.image), page.text
+
+
+def real_pages() -> list[tuple[Path, int, str]]:
+    """``(pdf, page index, truth)`` of every real page with a usable layer of enough characters."""
+    from vision.ocr.textlayer import read_text_layers
+
+    out = []
+    for pdf in sorted(REAL.glob("*/*.pdf")):
+        for i, layer in enumerate(read_text_layers(pdf.read_bytes(), dpi=200, max_pages=200, max_pixels=10**8)):
+            if layer.usable and layer.stats.chars >= MIN_REAL_CHARS:
+                out.append((pdf, i, layer.page.text))
+    return out
+
+
+def real_set(kind: str, n: int, seed0: int) -> Iterator[tuple[np.ndarray, str]]:
+    from vision.pages import load_pages
+
+    pages = real_pages()
+    step = max(1, len(pages) // max(1, n))
+    for k, (pdf, index, truth) in enumerate(pages[::step][:n]):
+        image = next(load_pages(pdf.read_bytes(), max_pages=200, max_pixels=10**8, dpi=200, only={index})).image
+        yield (photograph(image, seed0 + k) if kind == "photo" else image), truth
+
+
+SETS = {"a_synth": synth_set, "b_independent": independent_set, "c_real": real_set}
+
+
+@dataclass
+class Tally:
+    ours: CERCounter = field(default_factory=CERCounter)
+    plain: CERCounter = field(default_factory=CERCounter)
+    cpu_s: float = 0.0
+    pages: int = 0
+    ok_over_bound: int = 0
+    low_quality: int = 0
+    low_quality_cer: list[float] = field(default_factory=list)
+
+
+def page_cer(truth: str, text: str) -> float:
+    c = CERCounter()
+    c.add(truth, text)
+    return c.cer()
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    import pytesseract
+
+    points: list[tuple[float, float, str]] = []  # (confidence, CER, set)
+    rows: dict[str, dict[str, float]] = {}
+    for name in args.sets:
+        for kind in ("clean", "photo"):
+            t = Tally()
+            for image, truth in SETS[name](kind, args.pages, args.seed):
+                c0 = cpu_s()
+                page = read_page(image)
+                t.cpu_s += cpu_s() - c0
+                t.pages += 1
+                t.ours.add(truth, page.text)
+                cer = page_cer(truth, page.text)
+                chars = sum(len(line.text) for line in page.lines)
+                conf = sum(line.confidence * len(line.text) for line in page.lines) / chars if chars else 0.0
+                points.append((conf, cer, name))
+                if page.status == "ok" and cer > OK_BOUND:
+                    t.ok_over_bound += 1
+                if page.status == "low_quality":
+                    t.low_quality += 1
+                    t.low_quality_cer.append(cer)
+                if not args.no_plain:
+                    t.plain.add(truth, str(pytesseract.image_to_string(image, lang="kor+eng")))
+                print(f"  {name}/{kind}: CER {cer:6.2%} conf {conf:.2f} {page.status} {page.reason}", flush=True)
+            label = f"{name}/{kind}"
+            rows[label] = {
+                "pages": t.pages, "cer": t.ours.cer(), "hangul": t.ours.cer("hangul"), "ascii": t.ours.cer("ascii"),
+                "plain_cer": t.plain.cer() if not args.no_plain else float("nan"),
+                "s_per_page_cpu": t.cpu_s / max(1, t.pages), "ok_over_30": t.ok_over_bound, "low_quality": t.low_quality,
+            }
+            print(f"{label:22s} CER {t.ours.cer():6.2%} hangul {t.ours.cer('hangul'):6.2%} ascii {t.ours.cer('ascii'):6.2%} | "
+                  f"plain {rows[label]['plain_cer']:6.2%} | {rows[label]['s_per_page_cpu']:.2f} s/page cpu | "
+                  f"ok with CER>30%: {t.ok_over_bound} | low_quality {t.low_quality}/{t.pages}", flush=True)
+    calibration = deciles(points)
+    print("\nconfidence decile   pages  mean conf  CER")
+    for lo, hi, count, conf, cer in calibration:
+        print(f"  {lo:.2f}-{hi:.2f}        {count:4d}     {conf:.2f}    {cer:6.2%}")
+    text_layer = pdf_text_check() if "c_real" in args.sets else {}
+    print("\npdf_text:", text_layer)
+    return {"rows": rows, "calibration": calibration, "points": points, "pdf_text": text_layer}
+
+
+def deciles(points: list[tuple[float, float, str]]) -> list[tuple[float, float, int, float, float]]:
+    """Pages sorted by confidence, cut in ten groups: (lowest, highest conf, pages, mean conf, mean CER)."""
+    ordered = sorted(points)
+    out = []
+    for k in range(10):
+        part = ordered[k * len(ordered) // 10 : (k + 1) * len(ordered) // 10]
+        if part:
+            out.append((part[0][0], part[-1][0], len(part), float(np.mean([p[0] for p in part])),
+                        float(np.mean([p[1] for p in part]))))
+    return out
+
+
+def pdf_text_check() -> dict[str, float]:
+    """``pdf_text`` on each real PDF: CER against pdfium's own text, ms per page (wall and CPU)."""
+    import pypdfium2 as pdfium
+
+    from vision.ocr import OCROptions, recognize
+
+    counter, pages, wall, cpu = CERCounter(), 0, 0.0, 0.0
+    for pdf in sorted(REAL.glob("*/*.pdf")):
+        data = pdf.read_bytes()
+        w0, c0 = time.perf_counter(), time.process_time()
+        result = recognize(data, OCROptions(engine="tesseract"))
+        wall += time.perf_counter() - w0
+        cpu += time.process_time() - c0
+        doc = pdfium.PdfDocument(data)
+        for i, page in enumerate(result.pages):
+            pages += 1
+            if page.engine == "pdf_text":
+                tp = doc[i].get_textpage()
+                counter.add(tp.get_text_range(), page.text)
+                tp.close()
+        doc.close()
+    return {"pages": pages, "cer": counter.cer(), "ms_per_page_wall": 1000 * wall / max(1, pages),
+            "ms_per_page_cpu": 1000 * cpu / max(1, pages)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--pages", type=int, default=4, help="pages per set and condition")
+    p.add_argument("--seed", type=int, default=7100)
+    p.add_argument("--sets", nargs="+", choices=tuple(SETS), default=list(SETS))
+    p.add_argument("--no-plain", action="store_true", help="skip plain Tesseract")
+    p.add_argument("--json", type=Path, help="write the figures here")
+    args = p.parse_args(argv)
+    out = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, ensure_ascii=False, default=float))
+
+
+if __name__ == "__main__":
+    main()
