@@ -116,7 +116,7 @@ def prepare(job: AIJob, ref: JobRef) -> OCRState:
     language = payload_choice(payload, "language", LANGUAGES, "kor+eng")
     options = payload.get("options") or {}
     if not isinstance(options, Mapping):
-        raise JobPayloadError("payload_invalid", f"options must be an object, got {type(options).__name__}")
+        raise JobPayloadError("payload_invalid", f"options must be a JSON object, got {type(options).__name__}")
     reject_unknown_fields(options, OPTION_FIELDS, job_type="ocr options")
     return OCRState(
         job=ref,

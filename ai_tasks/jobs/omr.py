@@ -60,6 +60,7 @@ from ai_tasks.jobs.base import (
     payload_bool,
     payload_choice,
     payload_str,
+    reject_unknown_fields,
 )
 from ai_tasks.redact import is_secret_key
 from ai_tasks.resources import artifact_store, download_policy
@@ -89,7 +90,7 @@ _META_PATH = "/api/v1/assets/omr/objective/meta/"
 #: Payload fields this job reads; anything else is refused at the door.
 PAYLOAD_FIELDS = frozenset({
     "download_url", "mode", "template_meta", "template_fetch", "question_count", "questions",
-    "answer_key", "overlay", "pipeline", "image_key",
+    "answer_key", "overlay", "image_key",
 })
 #: Templates repeat across thousands of sheets: a warm process keeps this many parsed.
 META_CACHE_SIZE = 32
@@ -179,6 +180,8 @@ def _plain(value: Any) -> Any:
 
 def _question_count(payload: Mapping[str, Any]) -> int:
     raw = payload.get("question_count")
+    if raw is None or raw == "":
+        raise JobPayloadError("payload_invalid", "template_fetch needs question_count")
     try:
         qc = int(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -197,9 +200,8 @@ def prepare(job: AIJob, ref: JobRef) -> OMRState:
     meta; they go no further.
     """
     payload = job.payload
-    unknown = sorted(k for k in set(payload) - PAYLOAD_FIELDS if not is_secret_key(k))
-    if unknown:
-        raise JobPayloadError("payload_invalid", f"omr_grading payload has unknown field(s): {', '.join(unknown)}")
+    reject_unknown_fields({k: v for k, v in payload.items() if not is_secret_key(k)}, PAYLOAD_FIELDS,
+                          job_type="omr_grading")
     image_key = payload_str(payload, "image_key")
     url = payload_str(payload, "download_url", required=image_key is None, reason_code="download_url_missing")
     if image_key is not None:
@@ -212,7 +214,7 @@ def prepare(job: AIJob, ref: JobRef) -> OMRState:
     overlay = payload_bool(payload, "overlay")
     key = payload.get("answer_key")
     if key is not None and not isinstance(key, Mapping):
-        raise JobPayloadError("key_invalid", "answer_key must be a JSON object")
+        raise JobPayloadError("key_invalid", f"answer_key must be a JSON object, got {type(key).__name__}")
     if key is not None:
         from omr.scoring import normalize_key
 
@@ -221,12 +223,12 @@ def prepare(job: AIJob, ref: JobRef) -> OMRState:
     if payload.get("template_meta"):
         meta = payload["template_meta"]
         if not isinstance(meta, Mapping):
-            raise JobPayloadError("meta_invalid", "template_meta must be a JSON object")
+            raise JobPayloadError("meta_invalid", f"template_meta must be a JSON object, got {type(meta).__name__}")
         return replace(state, template_meta=_validated(meta).raw, meta_source="payload")
     if payload.get("template_fetch"):
         tf = payload["template_fetch"]
         if not isinstance(tf, Mapping):
-            raise JobPayloadError("payload_invalid", "template_fetch must be a JSON object")
+            raise JobPayloadError("payload_invalid", f"template_fetch must be a JSON object, got {type(tf).__name__}")
         fetch_spec = TemplateFetch(base_url=payload_str(tf, "base_url"), question_count=_question_count(payload))
         legacy_auth = {k: str(v) for k, v in tf.items() if is_secret_key(k) and v}
         if legacy_auth:  # deprecated: fetch now with the message's credentials, then forget them
@@ -238,7 +240,7 @@ def prepare(job: AIJob, ref: JobRef) -> OMRState:
 
         questions = payload["questions"]
         if not isinstance(questions, list):
-            raise JobPayloadError("meta_invalid", "legacy questions must be a JSON list")
+            raise JobPayloadError("meta_invalid", f"questions must be a JSON list, got {type(questions).__name__}")
         sheet = meta_from_legacy_questions(questions)
         _remember_meta(sheet)
         return replace(state, template_meta=sheet.raw, meta_source="legacy_questions")
