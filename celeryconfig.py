@@ -8,7 +8,8 @@ reliability setting protects against).
 
 from __future__ import annotations
 
-from ai_tasks.routing import TASK_QUEUES, build_queues
+from ai_tasks.jobs import JOBS
+from ai_tasks.routing import LLM, TASK_QUEUES, build_queues
 from ai_tasks.settings import get_settings
 
 _s = get_settings()
@@ -27,22 +28,18 @@ result_accept_content = ["json"]
 event_serializer = "json"
 
 # --- time limits per task (seconds): soft raises inside the task, hard kills --
+# Every job task's limits are in its spec (ai_tasks/jobs/<job>.py, Step and
+# single_time_limit_s); here only the tasks that are no job's step.
 TASK_TIME_LIMITS_S: dict[str, tuple[int, int]] = {
-    "ai.job": (60, 90),  # runs single OMR pipelines itself
-    "ai.omr.grade": (60, 90),
-    "ai.omr.fetch": (60, 90),
-    "ai.omr.warp": (30, 60),
-    "ai.omr.identifier": (20, 40),
-    "ai.omr.answers": (30, 60),
-    "ai.ocr": (120, 180),
-    "ai.segment": (120, 180),
-    "ai.handwriting": (60, 90),
-    "ai.homework.video": (600, 900),
-    "ai.embed": (120, 180),
-    "ai.problem.generate": (240, 300),
     "ai.job.deliver": (30, 60),
-    "ai.wrong_note": (60, 90),
+    **{task: limit for spec in JOBS.values() for task, limit in spec.time_limits_s.items()},
 }
+# ai.job prepares every job (a legacy template fetch included) and runs the
+# single pipeline of the jobs on its own queue (OMR) itself: their limits, at least 60/90 s.
+TASK_TIME_LIMITS_S["ai.job"] = max([(60, 90)] + [
+    spec.single_time_limit_s for spec in JOBS.values()
+    if spec.single_time_limit_s and spec.queue == TASK_QUEUES["ai.job"]
+])
 task_soft_time_limit = 60
 task_time_limit = 90
 task_annotations: dict[str, dict[str, object]] = {
@@ -51,8 +48,9 @@ task_annotations: dict[str, dict[str, object]] = {
 }
 # Intermediate chain steps hand their state to the next step in the message;
 # storing it (and a STARTED state) in the backend too would only add latency.
-for _step in ("ai.omr.fetch", "ai.omr.warp", "ai.omr.identifier"):
-    task_annotations[_step].update(ignore_result=True, track_started=False)
+for _spec in JOBS.values():
+    for _step in _spec.steps[:-1]:
+        task_annotations[_step.task].update(ignore_result=True, track_started=False)
 task_annotations["ai.job.finalize"] = {"ignore_result": True, "track_started": False}
 
 # --- retries: any error whose ``retryable`` is true (ai_tasks/task.py) --------
@@ -62,7 +60,9 @@ RETRY_BACKOFF_MAX_S = _s.retry_backoff_max_s
 # The llm queue calls a rate-limited provider: Celery's rate limit is per
 # worker, so set the provider's requests per minute / number of llm workers.
 if _s.llm_rate_limit:
-    task_annotations["ai.problem.generate"]["rate_limit"] = _s.llm_rate_limit
+    for _name, _queue in TASK_QUEUES.items():
+        if _queue == LLM:
+            task_annotations[_name]["rate_limit"] = _s.llm_rate_limit
 task_annotations["*"] = {
     "max_retries": _s.max_retries,
     "retry_backoff": 2,
@@ -137,7 +137,7 @@ task_default_routing_key = "cpu-vision"
 task_routes = {name: {"queue": queue} for name, queue in TASK_QUEUES.items()}
 
 # --- workers ------------------------------------------------------------------
-imports = ("ai_tasks.tasks.jobs", "ai_tasks.tasks.cpu_vision", "ai_tasks.tasks.gpu_embed", "ai_tasks.tasks.llm")
+imports = ("ai_tasks.tasks.jobs", "ai_tasks.tasks.steps")
 # Vision children grow with big photos; recycle them before they bloat.
 worker_max_memory_per_child = _s.max_memory_per_child_kb
 # Models are loaded in worker_process_init; give that time before the pool

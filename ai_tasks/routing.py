@@ -6,31 +6,35 @@ Three queues, each scaled on its own (``celery -A ai_tasks worker -Q <queue>``):
 * ``gpu-embed``  - text embeddings (a GPU box, or a CPU box with torch).
 * ``llm``        - calls to a hosted LLM: slow, I/O bound, rate limited.
 
-``celeryconfig.task_routes`` is built from :data:`TASK_QUEUES`; nothing else
-decides a queue. Which tasks run which job is the job registry's business
-(:mod:`ai_tasks.jobs`); a test checks that both agree.
+:data:`TASK_QUEUES` (task name -> queue) is derived, never written by hand:
+the tasks of :data:`PLUMBING_TASKS` (the dispatcher and how a job ends) plus
+every task of every job in the registry (:data:`ai_tasks.jobs.JOBS`) on that
+job's queue. ``celeryconfig.task_routes`` is built from it; nothing else
+decides a queue.
 
 Examples:
-    >>> TASK_QUEUES["ai.omr.grade"]
-    'cpu-vision'
-    >>> TASK_QUEUES["ai.embed"]
-    'gpu-embed'
+    >>> from ai_tasks.routing import TASK_QUEUES
+    >>> TASK_QUEUES["ai.omr.grade"], TASK_QUEUES["ai.embed"], TASK_QUEUES["ai.job"]
+    ('cpu-vision', 'gpu-embed', 'cpu-vision')
     >>> sorted(set(TASK_QUEUES.values())) == sorted(QUEUE_NAMES)
     True
 """
 
 from __future__ import annotations
 
-from typing import Final
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
 
 from kombu import Exchange, Queue
 
 __all__ = [
     "DEAD_LETTER_EXCHANGE",
     "DEAD_LETTER_QUEUE",
+    "PLUMBING_TASKS",
     "QUEUE_NAMES",
     "TASK_QUEUES",
     "build_queues",
+    "task_queues",
 ]
 
 CPU_VISION: Final = "cpu-vision"
@@ -42,31 +46,44 @@ QUEUE_NAMES: Final[tuple[str, ...]] = (CPU_VISION, GPU_EMBED, LLM)
 DEAD_LETTER_EXCHANGE: Final = "ai.dead-letter"
 DEAD_LETTER_QUEUE: Final = "ai.dead-letter"
 
-#: task name -> queue. Every registered task must appear here.
-TASK_QUEUES: Final[dict[str, str]] = {
+#: The tasks that are no job's step (``ai_tasks/tasks/jobs.py``) -> queue.
+PLUMBING_TASKS: Final[dict[str, str]] = {
     # the legacy entry point; dispatches by AIJob.type
     "ai.job": CPU_VISION,
-    # OMR: single-task path and the four chain steps
-    "ai.omr.grade": CPU_VISION,
-    "ai.omr.fetch": CPU_VISION,
-    "ai.omr.warp": CPU_VISION,
-    "ai.omr.identifier": CPU_VISION,
-    "ai.omr.answers": CPU_VISION,
-    # the image jobs
-    "ai.ocr": CPU_VISION,
-    "ai.segment": CPU_VISION,
-    "ai.handwriting": CPU_VISION,
-    "ai.homework.video": CPU_VISION,
-    "ai.wrong_note": CPU_VISION,
-    # the text jobs
-    "ai.embed": GPU_EMBED,
-    "ai.problem.generate": LLM,
     # how a job ends: finalize/deliver are sent to the job's own queue
     # (jobs.py sets it per job); failed runs inline as the chain's errback
     "ai.job.finalize": CPU_VISION,
     "ai.job.failed": CPU_VISION,
     "ai.job.deliver": CPU_VISION,
 }
+
+if TYPE_CHECKING:
+    #: task name -> queue: :data:`PLUMBING_TASKS` and every job's tasks (:func:`task_queues`).
+    TASK_QUEUES: dict[str, str]
+
+
+@cache
+def task_queues() -> dict[str, str]:
+    """Task name -> queue: the plumbing tasks, then every job task on its job's queue.
+
+    Built on first use (the registry imports this module for the queue names).
+    """
+    from ai_tasks.jobs import JOBS
+
+    table = dict(PLUMBING_TASKS)
+    for spec in JOBS.values():
+        for task in spec.tasks:
+            if table.setdefault(task, spec.queue) != spec.queue:
+                raise ValueError(f"task {task} is on two queues")  # pragma: no cover - a registry typo
+    return table
+
+
+def __getattr__(name: str) -> Any:
+    """``TASK_QUEUES``, derived from the registry when first asked for."""
+    if name == "TASK_QUEUES":
+        return task_queues()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def build_queues(*, amqp: bool, quorum: bool = True, max_deliveries: int = 3) -> tuple[Queue, ...]:
     """The three queues, declared explicitly.

@@ -1,9 +1,11 @@
 """The one registry: job type -> :class:`~ai_tasks.jobs.base.JobSpec`.
 
-The dispatcher (``ai.job``), the in-process runner and ``ai-worker submit``
-all read :data:`JOBS`; nothing else decides what runs a job. A new job type
-is a module here with a ``SPEC``, one line below, and its task names in
-:data:`ai_tasks.routing.TASK_QUEUES` (``docs/architecture.md``).
+The one source of what runs a job and where: the dispatcher (``ai.job``),
+the in-process runner and ``ai-worker submit`` read :data:`JOBS`, and so do
+the step tasks (``ai_tasks/tasks/steps.py`` registers one per task name),
+the routes (:data:`ai_tasks.routing.TASK_QUEUES`) and the time limits and
+annotations in ``celeryconfig.py``. A new job type is a module here with a
+``SPEC`` and one line below (``docs/architecture.md``).
 
 Examples:
     >>> job_spec("omr_grading").steps[0].task

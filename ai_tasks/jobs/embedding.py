@@ -27,31 +27,34 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.errors import JobPayloadError
-from ai_tasks.jobs.base import (
-    JobRef,
-    JobSpec,
-    Step,
-    StepContext,
-    payload_choice,
-    reject_unknown_fields,
-)
-from ai_tasks.redact import strip_secrets
+from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.jobs.codec import StateCodec
+from ai_tasks.jobs.payload import Checked, Choice, PayloadSpec
 from ai_tasks.routing import GPU_EMBED
+from nlp.embed.engine import BACKENDS
 
-__all__ = ["PAYLOAD_FIELDS", "SPEC", "EmbeddingState", "openai_embedder", "prepare", "run"]
+__all__ = ["PAYLOAD", "SPEC", "EmbeddingState", "openai_embedder", "prepare", "run"]
 
-#: The payload fields this job reads (the legacy worker read only ``texts``).
-PAYLOAD_FIELDS = frozenset({"texts", "backend"})
+
+def _texts(raw: Any) -> tuple[str, ...]:
+    """The library's check of ``texts`` (types, count, lengths), within the worker's limits."""
+    from ai_tasks.settings import get_settings
+    from nlp.embed.engine import prepare_texts
+
+    s = get_settings()
+    return tuple(prepare_texts(raw, max_texts=s.embed_max_texts, max_chars=s.embed_max_chars))
+
+
+#: The payload (the legacy worker read only ``texts``); ``backend`` absent: ``EMBEDDING_BACKEND``.
+PAYLOAD = PayloadSpec("embedding", (Choice("backend", BACKENDS), Checked("texts", _texts)))
 
 
 @dataclass(frozen=True)
-class EmbeddingState:
+class EmbeddingState(StateCodec):
     """What crosses the broker for one ``embedding`` job.
 
     Args:
@@ -64,33 +67,10 @@ class EmbeddingState:
     texts: tuple[str, ...]
     backend: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job.to_dict(), "texts": list(self.texts), "backend": self.backend}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> EmbeddingState:
-        return cls(
-            job=JobRef.from_dict(data["job"]),
-            texts=tuple(str(t) for t in data["texts"]),
-            backend=None if data.get("backend") is None else str(data["backend"]),
-        )
-
 
 def prepare(job: AIJob, ref: JobRef) -> EmbeddingState:
-    """Validate the payload at the door (types, counts, lengths) and build the state."""
-    from ai_tasks.settings import get_settings
-    from nlp.embed.engine import BACKENDS, prepare_texts
-    from nlp.errors import InputError
-
-    s = get_settings()
-    payload = strip_secrets(dict(job.payload))
-    reject_unknown_fields(payload, PAYLOAD_FIELDS, job_type="embedding")
-    backend = payload_choice(payload, "backend", BACKENDS, "") or None
-    try:
-        texts = prepare_texts(payload.get("texts"), max_texts=s.embed_max_texts, max_chars=s.embed_max_chars)
-    except InputError as exc:
-        raise JobPayloadError(exc.reason_code, exc.message) from None
-    return EmbeddingState(job=ref, texts=tuple(texts), backend=backend)
+    """The door: the payload checked by :data:`PAYLOAD` (secrets dropped), the first state."""
+    return EmbeddingState(job=ref, **PAYLOAD.check(job.payload))
 
 
 # One OpenAI embedder per worker process (built lazily, after the pool forks);
@@ -138,4 +118,4 @@ def run(state: EmbeddingState, ctx: StepContext) -> dict[str, Any]:
     return result
 
 
-SPEC = JobSpec(type="embedding", queue=GPU_EMBED, state=EmbeddingState, prepare=prepare, steps=(Step("ai.embed", run),))
+SPEC = JobSpec(type="embedding", queue=GPU_EMBED, state=EmbeddingState, prepare=prepare, steps=(Step("ai.embed", run, (120, 180)),))

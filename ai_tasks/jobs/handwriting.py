@@ -23,32 +23,28 @@ download's.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.jobs.base import (
-    JobRef,
-    JobSpec,
-    Step,
-    StepContext,
-    payload_bool,
-    payload_str,
-    reject_unknown_fields,
-)
-from ai_tasks.redact import strip_secrets
+from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.jobs.codec import StateCodec
+from ai_tasks.jobs.payload import Flag, PayloadSpec, Text
 from ai_tasks.routing import CPU_VISION
 
-__all__ = ["PAYLOAD_FIELDS", "SPEC", "HandwritingState", "load_image", "prepare", "run"]
+__all__ = ["PAYLOAD", "SPEC", "HandwritingState", "load_image", "prepare", "run"]
 
-#: The payload fields this job reads (the legacy worker read download_url only).
-PAYLOAD_FIELDS = frozenset({"download_url", "reference_url", "overlay"})
+#: The payload (the legacy worker read download_url only).
+PAYLOAD = PayloadSpec("handwriting_analysis", (
+    Text("download_url", required=True, missing_code="download_url_missing"),
+    Text("reference_url"),
+    Flag("overlay"),
+))
 
 
 @dataclass(frozen=True)
-class HandwritingState:
+class HandwritingState(StateCodec):
     """What crosses the broker for one ``handwriting_analysis`` job.
 
     Args:
@@ -63,28 +59,10 @@ class HandwritingState:
     reference_url: str | None = None
     overlay: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job.to_dict(), "download_url": self.download_url,
-                "reference_url": self.reference_url, "overlay": self.overlay}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HandwritingState:
-        ref = data.get("reference_url")
-        return cls(job=JobRef.from_dict(data["job"]), download_url=str(data["download_url"]),
-                   reference_url=None if ref is None else str(ref), overlay=bool(data.get("overlay", False)))
-
 
 def prepare(job: AIJob, ref: JobRef) -> HandwritingState:
-    """Validate the payload at the door and build the first state (secrets stop here)."""
-    payload = strip_secrets(dict(job.payload))
-    reject_unknown_fields(payload, PAYLOAD_FIELDS, job_type="handwriting_analysis")
-    url = payload_str(payload, "download_url", required=True, reason_code="download_url_missing")
-    return HandwritingState(
-        job=ref,
-        download_url=str(url),
-        reference_url=payload_str(payload, "reference_url"),
-        overlay=payload_bool(payload, "overlay", False),
-    )
+    """The door: the payload checked by :data:`PAYLOAD` (secrets dropped), the first state."""
+    return HandwritingState(job=ref, **PAYLOAD.check(job.payload))
 
 
 def load_image(path: Path, *, what: str = "image") -> Any:
@@ -142,4 +120,4 @@ def run(state: HandwritingState, ctx: StepContext) -> dict[str, Any]:
 
 
 SPEC = JobSpec(type="handwriting_analysis", queue=CPU_VISION, state=HandwritingState, prepare=prepare,
-               steps=(Step("ai.handwriting", run),))
+               steps=(Step("ai.handwriting", run, (60, 90)),))

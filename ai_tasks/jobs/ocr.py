@@ -30,40 +30,45 @@ Errors keep the library's reason codes: ``image_invalid``, ``image_empty``,
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.errors import JobPayloadError
-from ai_tasks.jobs.base import (
-    JobRef,
-    JobSpec,
-    Step,
-    StepContext,
-    payload_bool,
-    payload_choice,
-    payload_int,
-    payload_str,
-    reject_unknown_fields,
-)
-from ai_tasks.redact import strip_secrets
+from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.jobs.codec import StateCodec, grouped
+from ai_tasks.jobs.payload import Choice, Flag, Integer, JSONObject, PayloadSpec, Text
 from ai_tasks.routing import CPU_VISION
 
-__all__ = ["ENGINES", "LANGUAGES", "PAYLOAD_FIELDS", "SPEC", "OCRState", "prepare", "run"]
+__all__ = ["ENGINES", "LANGUAGES", "PAYLOAD", "SPEC", "OCRState", "prepare", "run"]
 
-#: The payload fields this job reads (the legacy worker read download_url and engine).
-PAYLOAD_FIELDS = frozenset({"download_url", "engine", "language", "options"})
-#: Fields of ``payload.options``.
-OPTION_FIELDS = frozenset({"dpi", "columns", "circled", "deskew", "force_ocr"})
 ENGINES = ("tesseract", "google", "auto")
 LANGUAGES = ("kor+eng", "kor", "eng")
 #: PDF rendering resolution bounds (below 72 text is unreadable; above 600 pages explode).
 DPI_RANGE = (72, 600)
 
 
+def _default_engine() -> str:
+    """The worker's ``OCR_ENGINE`` when it names an engine, else ``auto``."""
+    from ai_tasks.settings import get_settings
+
+    configured = (get_settings().ocr_engine or "auto").lower()
+    return configured if configured in ENGINES else "auto"
+
+
+#: The payload (the legacy worker read download_url and engine).
+PAYLOAD = PayloadSpec("ocr", (
+    Text("download_url", required=True, missing_code="download_url_missing"),
+    Choice("engine", ENGINES, _default_engine),
+    Choice("language", LANGUAGES, "kor+eng"),
+    JSONObject("options", (
+        Integer("dpi", 200, *DPI_RANGE), Flag("columns", True), Flag("circled", True), Flag("deskew", True),
+        Flag("force_ocr", False),
+    )),
+))
+
+
 @dataclass(frozen=True)
-class OCRState:
+class OCRState(StateCodec):
     """What crosses the broker for one ``ocr`` job.
 
     Args:
@@ -80,63 +85,17 @@ class OCRState:
     download_url: str
     engine: str = "auto"
     language: str = "kor+eng"
-    dpi: int = 200
-    columns: bool = True
-    circled: bool = True
-    deskew: bool = True
-    force_ocr: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "job": self.job.to_dict(),
-            "download_url": self.download_url,
-            "engine": self.engine,
-            "language": self.language,
-            "options": {"dpi": self.dpi, "columns": self.columns, "circled": self.circled, "deskew": self.deskew,
-                        "force_ocr": self.force_ocr},
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> OCRState:
-        options = dict(data.get("options") or {})
-        return cls(
-            job=JobRef.from_dict(data["job"]),
-            download_url=str(data["download_url"]),
-            engine=str(data.get("engine") or "auto"),
-            language=str(data.get("language") or "kor+eng"),
-            dpi=int(options.get("dpi", 200)),
-            columns=bool(options.get("columns", True)),
-            circled=bool(options.get("circled", True)),
-            deskew=bool(options.get("deskew", True)),
-            force_ocr=bool(options.get("force_ocr", False)),
-        )
+    dpi: int = grouped("options", 200)
+    columns: bool = grouped("options", True)
+    circled: bool = grouped("options", True)
+    deskew: bool = grouped("options", True)
+    force_ocr: bool = grouped("options", False)
 
 
 def prepare(job: AIJob, ref: JobRef) -> OCRState:
-    """Validate the payload at the door and build the first state (secrets stop here)."""
-    from ai_tasks.settings import get_settings
-
-    payload = strip_secrets(dict(job.payload))
-    reject_unknown_fields(payload, PAYLOAD_FIELDS, job_type="ocr")
-    url = payload_str(payload, "download_url", required=True, reason_code="download_url_missing")
-    default = (get_settings().ocr_engine or "auto").lower()
-    engine = payload_choice(payload, "engine", ENGINES, default if default in ENGINES else "auto")
-    language = payload_choice(payload, "language", LANGUAGES, "kor+eng")
-    options = payload.get("options") or {}
-    if not isinstance(options, Mapping):
-        raise JobPayloadError("payload_invalid", f"options must be an object, got {type(options).__name__}")
-    reject_unknown_fields(options, OPTION_FIELDS, job_type="ocr options")
-    return OCRState(
-        job=ref,
-        download_url=str(url),
-        engine=engine,
-        language=language,
-        dpi=payload_int(options, "dpi", 200, *DPI_RANGE),
-        columns=payload_bool(options, "columns", True),
-        circled=payload_bool(options, "circled", True),
-        deskew=payload_bool(options, "deskew", True),
-        force_ocr=payload_bool(options, "force_ocr", False),
-    )
+    """The door: the payload checked by :data:`PAYLOAD` (secrets dropped), the first state."""
+    values = PAYLOAD.check(job.payload)
+    return OCRState(job=ref, **values.pop("options"), **values)
 
 
 def ocr_options(state: OCRState) -> Any:
@@ -179,4 +138,4 @@ def run(state: OCRState, ctx: StepContext) -> dict[str, Any]:
     return out
 
 
-SPEC = JobSpec(type="ocr", queue=CPU_VISION, state=OCRState, prepare=prepare, steps=(Step("ai.ocr", run),))
+SPEC = JobSpec(type="ocr", queue=CPU_VISION, state=OCRState, prepare=prepare, steps=(Step("ai.ocr", run, (120, 180)),))

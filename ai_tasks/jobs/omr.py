@@ -22,9 +22,10 @@ the two paths cannot drift: same keys, same meanings, same result.
 A PDF (detected by its magic bytes in ``fetch``) is a stack of sheets: the
 result is ``{"pages": [...], "page_count": N, ...}`` with one OMR result (its
 ``page`` number added) or ``{"page", "error": {reason_code, message}}`` per
-page. On both paths warp and identifier pass a document through and the
-answers step grades each page with the same three step functions, in
-memory, reporting progress per page; a bad page never fails the job.
+page. On both paths warp and identifier are skipped for a document (their
+steps say ``skip_for_pdf_stack``; the runner applies it) and the answers
+step grades each page with the same three step functions, in memory,
+reporting progress per page; a bad page never fails the job.
 
 Payload (legacy-compatible): ``download_url`` (required), ``mode``
 (``auto``/``photo``/``scan``), one of ``template_meta`` (a meta dict),
@@ -52,15 +53,9 @@ from typing import TYPE_CHECKING, Any
 from ai_tasks.contracts import AIJob
 from ai_tasks.download import download_to_dir, fetch_json, job_tmpdir, url_origin
 from ai_tasks.errors import JobPayloadError
-from ai_tasks.jobs.base import (
-    JobRef,
-    JobSpec,
-    Step,
-    StepContext,
-    payload_bool,
-    payload_choice,
-    payload_str,
-)
+from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.jobs.codec import StateCodec
+from ai_tasks.jobs.payload import Choice, Flag, Integer, JSONList, JSONObject, PayloadSpec, Text
 from ai_tasks.redact import is_secret_key
 from ai_tasks.resources import artifact_store, download_policy
 from ai_tasks.routing import CPU_VISION
@@ -72,6 +67,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODES",
+    "PAYLOAD",
     "SPEC",
     "OMRState",
     "TemplateFetch",
@@ -84,13 +80,7 @@ __all__ = [
 ]
 
 MODES = ("auto", "photo", "scan")
-PIPELINES = ("chain", "single")
 _META_PATH = "/api/v1/assets/omr/objective/meta/"
-#: Payload fields this job reads; anything else is refused at the door.
-PAYLOAD_FIELDS = frozenset({
-    "download_url", "mode", "template_meta", "template_fetch", "question_count", "questions",
-    "answer_key", "overlay", "pipeline", "image_key",
-})
 #: Templates repeat across thousands of sheets: a warm process keeps this many parsed.
 META_CACHE_SIZE = 32
 #: A pool process keeps the last pages (and photos) it handled: the next step
@@ -100,31 +90,53 @@ LOCAL_BLOBS_SIZE = 4
 MAX_DOCUMENT_PAGES = 500
 
 
+def _image_key(key: str) -> str:
+    from ai_tasks.artifacts import validate_key
+
+    return validate_key(key)
+
+
+def _answer_key(key: Mapping[str, Any]) -> Mapping[str, Any]:
+    from omr.scoring import normalize_key
+
+    normalize_key(key)  # a malformed key fails at the door, not after grading
+    return key
+
+
+#: The payload (legacy-compatible; the three template sources are chosen in :func:`prepare`).
+PAYLOAD = PayloadSpec("omr_grading", (
+    Text("image_key", check=_image_key),
+    Text("download_url"),
+    Choice("mode", MODES, "auto"),
+    Flag("overlay"),
+    JSONObject("answer_key", reason_code="key_invalid", check=_answer_key),
+    JSONObject("template_meta", reason_code="meta_invalid"),
+    JSONObject("template_fetch"),
+    Integer("question_count", None, 1, 100),
+    JSONList("questions", reason_code="meta_invalid"),
+))
+
+
 @dataclass(frozen=True)
-class TemplateFetch:
+class TemplateFetch(StateCodec):
     """Where the API serves the template meta (``template_fetch`` + ``question_count``)."""
 
     base_url: str | None
     question_count: int
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"base_url": self.base_url, "question_count": self.question_count}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TemplateFetch:
-        return cls(base_url=data.get("base_url"), question_count=int(data["question_count"]))
-
 
 @dataclass(frozen=True)
-class OMRState:
+class OMRState(StateCodec):
     """What crosses the broker between the OMR steps.
 
     Before ``fetch``: ``download_url`` and one template source
     (``template_meta`` or ``template_fetch``). After it: ``meta_key`` and
     ``image_key`` (chain) or nothing (single task, objects in ``ctx.local``).
     ``timings_ms`` has the same keys on both paths: ``fetch``, ``warp``,
-    ``identifier``, ``answers``.
+    ``identifier``, ``answers``. Only what is set travels (``omit_empty``).
     """
+
+    omit_empty = True
 
     job: JobRef
     mode: str = "auto"
@@ -144,102 +156,50 @@ class OMRState:
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     page_count: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"job": self.job.to_dict()}
-        for name in self.__dataclass_fields__:
-            if name == "job":
-                continue
-            value = getattr(self, name)
-            if value is None or (name == "timings_ms" and not value):
-                continue
-            out[name] = value.to_dict() if isinstance(value, TemplateFetch) else _plain(value)
-        return out
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> OMRState:
-        known = set(cls.__dataclass_fields__)
-        extra = set(data) - known
-        if extra:
-            raise JobPayloadError("state_invalid", f"unknown OMR state field(s): {', '.join(sorted(extra))}")
-        kwargs: dict[str, Any] = {k: v for k, v in data.items() if k not in ("job", "template_fetch")}
-        tf = data.get("template_fetch")
-        return cls(
-            job=JobRef.from_dict(data["job"]),
-            template_fetch=TemplateFetch.from_dict(tf) if tf else None,
-            **kwargs,
-        )
-
-
-def _plain(value: Any) -> Any:
-    return dict(value) if isinstance(value, Mapping) else value
-
 
 # --- prepare: the door ---------------------------------------------------------
 
 
-def _question_count(payload: Mapping[str, Any]) -> int:
-    raw = payload.get("question_count")
-    try:
-        qc = int(raw)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise JobPayloadError("payload_invalid", f"question_count must be an integer, got {raw!r}") from None
-    if not 1 <= qc <= 100:
-        raise JobPayloadError("payload_invalid", f"question_count must be in 1..100, got {qc}")
-    return qc
+def _legacy_auth(payload: Mapping[str, Any]) -> dict[str, str]:
+    """Credentials a legacy API put inside ``template_fetch`` (the checker drops them)."""
+    tf = payload.get("template_fetch")
+    return {k: str(v) for k, v in tf.items() if is_secret_key(k) and v} if isinstance(tf, Mapping) else {}
 
 
 def prepare(job: AIJob, ref: JobRef) -> OMRState:
-    """Validate the payload and build the first state.
+    """Validate the payload (:data:`PAYLOAD`) and build the first state.
 
-    An inline ``template_meta`` (or legacy ``questions``) is validated here,
-    so a bad or absurd template fails before anything is queued. Legacy
-    credentials inside ``template_fetch`` are used here, once, to fetch the
-    meta; they go no further.
+    The photo comes from ``download_url`` or ``image_key``, exactly one. The
+    template from the first given of ``template_meta``, ``template_fetch``
+    (+ ``question_count``) and legacy ``questions``. An inline meta (or legacy
+    questions) is validated here, so a bad or absurd template fails before
+    anything is queued. Legacy credentials inside ``template_fetch`` are used
+    here, once, to fetch the meta; they go no further.
     """
-    payload = job.payload
-    unknown = sorted(k for k in set(payload) - PAYLOAD_FIELDS if not is_secret_key(k))
-    if unknown:
-        raise JobPayloadError("payload_invalid", f"omr_grading payload has unknown field(s): {', '.join(unknown)}")
-    image_key = payload_str(payload, "image_key")
-    url = payload_str(payload, "download_url", required=image_key is None, reason_code="download_url_missing")
-    if image_key is not None:
-        from ai_tasks.artifacts import validate_key
-
-        if url is not None:
-            raise JobPayloadError("payload_invalid", "give download_url or image_key, not both")
-        validate_key(image_key)
-    mode = payload_choice(payload, "mode", MODES, "auto")
-    overlay = payload_bool(payload, "overlay")
-    key = payload.get("answer_key")
-    if key is not None and not isinstance(key, Mapping):
-        raise JobPayloadError("key_invalid", "answer_key must be a JSON object")
-    if key is not None:
-        from omr.scoring import normalize_key
-
-        normalize_key(key)  # a malformed key fails at the door, not after grading
-    state = OMRState(job=ref, mode=mode, download_url=url, answer_key=key, overlay=overlay, image_key=image_key)
-    if payload.get("template_meta"):
-        meta = payload["template_meta"]
-        if not isinstance(meta, Mapping):
-            raise JobPayloadError("meta_invalid", "template_meta must be a JSON object")
-        return replace(state, template_meta=_validated(meta).raw, meta_source="payload")
-    if payload.get("template_fetch"):
-        tf = payload["template_fetch"]
-        if not isinstance(tf, Mapping):
-            raise JobPayloadError("payload_invalid", "template_fetch must be a JSON object")
-        fetch_spec = TemplateFetch(base_url=payload_str(tf, "base_url"), question_count=_question_count(payload))
-        legacy_auth = {k: str(v) for k, v in tf.items() if is_secret_key(k) and v}
+    p = PAYLOAD.check(job.payload)
+    url, image_key = p["download_url"], p["image_key"]
+    if url is None and image_key is None:
+        raise JobPayloadError("download_url_missing", "payload has no download_url")
+    if url is not None and image_key is not None:
+        raise JobPayloadError("payload_invalid", "give download_url or image_key, not both")
+    state = OMRState(job=ref, mode=p["mode"], download_url=url, answer_key=p["answer_key"], overlay=p["overlay"],
+                     image_key=image_key)
+    legacy_auth = _legacy_auth(job.payload)
+    if p["template_meta"]:
+        return replace(state, template_meta=_validated(p["template_meta"]).raw, meta_source="payload")
+    if p["template_fetch"] or legacy_auth:
+        if p["question_count"] is None:
+            raise JobPayloadError("payload_invalid", "template_fetch needs question_count")
+        base_url = Text("base_url").read(p["template_fetch"] or {}, "omr_grading template_fetch")
+        fetch_spec = TemplateFetch(base_url=base_url, question_count=p["question_count"])
         if legacy_auth:  # deprecated: fetch now with the message's credentials, then forget them
             meta = _fetch_template(fetch_spec, legacy_auth)
             return replace(state, template_meta=_validated(meta).raw, meta_source="api")
         return replace(state, template_fetch=fetch_spec, meta_source="api")
-    if payload.get("questions"):
+    if p["questions"]:
         from omr.meta import meta_from_legacy_questions
 
-        questions = payload["questions"]
-        if not isinstance(questions, list):
-            raise JobPayloadError("meta_invalid", "legacy questions must be a JSON list")
-        sheet = meta_from_legacy_questions(questions)
+        sheet = meta_from_legacy_questions(p["questions"])
         _remember_meta(sheet)
         return replace(state, template_meta=sheet.raw, meta_source="legacy_questions")
     raise JobPayloadError(
@@ -411,12 +371,10 @@ def _grade_document(state: OMRState, ctx: StepContext) -> dict[str, Any]:
 
 
 def warp(state: OMRState, ctx: StepContext) -> OMRState:
-    """Step 2: decode the photo and warp it to the template frame (a PDF passes through)."""
+    """Step 2: decode the photo and warp it to the template frame (a PDF stack skips it)."""
     from omr.image import decode_image
     from omr.warp import warp_page
 
-    if state.page_count is not None:
-        return state
     t0 = time.perf_counter()
     meta = _meta(state, ctx)
     if ctx.hop:
@@ -450,12 +408,10 @@ def _page(state: OMRState, ctx: StepContext) -> WarpedPage:
 
 
 def identifier(state: OMRState, ctx: StepContext) -> OMRState:
-    """Step 3: read the 8-digit student id (a PDF passes through)."""
+    """Step 3: read the 8-digit student id (a PDF stack skips it)."""
     from omr.answers import export_page_facts
     from omr.identifier import read_identifier
 
-    if state.page_count is not None:
-        return state
     t0 = time.perf_counter()
     page = _page(state, ctx)
     ident = read_identifier(page, _meta(state, ctx))
@@ -472,7 +428,7 @@ def answers(state: OMRState, ctx: StepContext) -> dict[str, Any]:
     from omr.grade import assemble_result
     from omr.overlay import render_overlay
 
-    if state.page_count is not None:
+    if is_pdf_stack(state):
         return _grade_document(state, ctx)
     t0 = time.perf_counter()
     meta = _meta(state, ctx)
@@ -502,17 +458,24 @@ def release(state: OMRState) -> None:
             store.delete(key)
 
 
+def is_pdf_stack(state: OMRState) -> bool:
+    """A PDF of sheets (``fetch`` counted its pages): warp and identifier pass it on, answers grades each page."""
+    return state.page_count is not None
+
+
 SPEC = JobSpec(
     type="omr_grading",
     queue=CPU_VISION,
     state=OMRState,
     prepare=prepare,
     steps=(
-        Step("ai.omr.fetch", fetch),
-        Step("ai.omr.warp", warp),
-        Step("ai.omr.identifier", identifier),
-        Step("ai.omr.answers", answers),
+        Step("ai.omr.fetch", fetch, (60, 90)),
+        Step("ai.omr.warp", warp, (30, 60), skip_for_pdf_stack=True),
+        Step("ai.omr.identifier", identifier, (20, 40), skip_for_pdf_stack=True),
+        Step("ai.omr.answers", answers, (30, 60)),
     ),
     single_task="ai.omr.grade",
+    single_time_limit_s=(60, 90),
     release=release,
+    is_pdf_stack=is_pdf_stack,
 )

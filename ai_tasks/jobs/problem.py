@@ -23,24 +23,31 @@ Examples:
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.errors import JobPayloadError
-from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext, reject_unknown_fields
-from ai_tasks.redact import strip_secrets
+from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.jobs.codec import StateCodec
+from ai_tasks.jobs.payload import Checked, PayloadSpec
 from ai_tasks.routing import LLM
 
-__all__ = ["PAYLOAD_FIELDS", "SPEC", "ProblemState", "chat_client", "client_config", "prepare", "run", "warm_up"]
+__all__ = ["PAYLOAD", "SPEC", "ProblemState", "chat_client", "client_config", "prepare", "run", "warm_up"]
 
-#: the payload fields this job reads (the legacy worker read only ocr_text).
-PAYLOAD_FIELDS = frozenset({"ocr_text"})
+
+def _ocr_text(raw: Any) -> str:
+    """The library's check of ``ocr_text`` (present, a string, bounded); kept as received."""
+    from nlp.problem.generate import check_ocr_text
+
+    return check_ocr_text(raw)
+
+
+#: The payload (the legacy worker read only ocr_text).
+PAYLOAD = PayloadSpec("problem_generation", (Checked("ocr_text", _ocr_text),))
 
 
 @dataclass(frozen=True)
-class ProblemState:
+class ProblemState(StateCodec):
     """What crosses the broker for one ``problem_generation`` job.
 
     Args:
@@ -51,26 +58,10 @@ class ProblemState:
     job: JobRef
     ocr_text: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job.to_dict(), "ocr_text": self.ocr_text}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ProblemState:
-        return cls(job=JobRef.from_dict(data["job"]), ocr_text=str(data["ocr_text"]))
-
 
 def prepare(job: AIJob, ref: JobRef) -> ProblemState:
-    """Validate the payload at the door and build the first state (secrets stop here)."""
-    from nlp.errors import InputError
-    from nlp.problem.generate import check_ocr_text
-
-    payload = strip_secrets(dict(job.payload))
-    reject_unknown_fields(payload, PAYLOAD_FIELDS, job_type="problem_generation")
-    try:
-        text = check_ocr_text(payload.get("ocr_text"))
-    except InputError as exc:
-        raise JobPayloadError(exc.reason_code, exc.message) from None
-    return ProblemState(job=ref, ocr_text=text)
+    """The door: the payload checked by :data:`PAYLOAD` (secrets dropped), the first state."""
+    return ProblemState(job=ref, **PAYLOAD.check(job.payload))
 
 
 def client_config() -> Any:
@@ -132,4 +123,4 @@ def run(state: ProblemState, ctx: StepContext) -> dict[str, Any]:
     return problem.to_dict()
 
 
-SPEC = JobSpec(type="problem_generation", queue=LLM, state=ProblemState, prepare=prepare, steps=(Step("ai.problem.generate", run),))
+SPEC = JobSpec(type="problem_generation", queue=LLM, state=ProblemState, prepare=prepare, steps=(Step("ai.problem.generate", run, (240, 300)),))

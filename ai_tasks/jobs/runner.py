@@ -27,7 +27,7 @@ from ai_tasks.errors import JobPayloadError
 from ai_tasks.jobs import job_spec, spec_for_task
 from ai_tasks.jobs.base import JobRef, JobSpec, ProgressReporter, StepContext
 
-__all__ = ["PIPELINES", "build_signature", "run_all", "run_task_step", "start_job", "task_reporter"]
+__all__ = ["PIPELINES", "build_signature", "run_all", "run_step", "run_task_step", "start_job", "task_reporter"]
 
 #: ``payload.pipeline``: the chain of step tasks, or all steps in one task.
 PIPELINES = ("chain", "single")
@@ -69,12 +69,25 @@ def build_signature(spec: JobSpec, state: Any, pipeline: str = "chain") -> Any:
     return sigs[0] if len(sigs) == 1 else chain(*sigs)
 
 
+def run_step(spec: JobSpec, index: int, state: Any, ctx: StepContext) -> Any:
+    """Run step ``index`` of a job on ``state``: its next state, or the result dict.
+
+    The one place the registry's rules about steps apply: a step marked
+    ``skip_for_pdf_stack`` passes a PDF stack (``spec.is_pdf_stack``) on
+    untouched, on every path.
+    """
+    step = spec.steps[index]
+    if step.skip_for_pdf_stack and spec.is_pdf_stack is not None and spec.is_pdf_stack(state):
+        return state
+    return step.run(state, ctx)
+
+
 def run_all(spec: JobSpec, state: Any, reporter: ProgressReporter | None = None) -> dict[str, Any]:
     """Run every step of a job in this process; objects are handed over in memory."""
     ctx = StepContext(state.job, reporter=reporter, hop=False)
     out: Any = state
-    for step in spec.steps:
-        out = step.run(out, ctx)
+    for index in range(len(spec.steps)):
+        out = run_step(spec, index, out, ctx)
     if not isinstance(out, dict):
         raise TypeError(f"the last step of {spec.type} returned {type(out).__name__}, not a result dict")
     return out
@@ -105,5 +118,5 @@ def run_task_step(task: Any, state_dict: Mapping[str, Any]) -> dict[str, Any]:
     reporter = task_reporter(task, state.job)
     if index is None:
         return run_all(spec, state, reporter)
-    out = spec.steps[index].run(state, StepContext(state.job, reporter=reporter, hop=True))
+    out = run_step(spec, index, state, StepContext(state.job, reporter=reporter, hop=True))
     return out if isinstance(out, dict) else out.to_dict()

@@ -22,34 +22,40 @@ The algorithm lives in :mod:`vision.segment`; its errors (``model_missing``,
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.jobs.base import (
-    JobRef,
-    JobSpec,
-    Step,
-    StepContext,
-    payload_bool,
-    payload_choice,
-    payload_str,
-    reject_unknown_fields,
-)
-from ai_tasks.redact import strip_secrets
+from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.jobs.codec import StateCodec
+from ai_tasks.jobs.payload import Choice, Flag, PayloadSpec, Text
 from ai_tasks.routing import CPU_VISION
 
-__all__ = ["PAYLOAD_FIELDS", "SPEC", "SegmentationState", "prepare", "run"]
+__all__ = ["PAYLOAD", "SPEC", "SegmentationState", "prepare", "run"]
 
-#: The payload fields this job reads (the legacy worker read only download_url).
-PAYLOAD_FIELDS = frozenset({"download_url", "engine", "crops", "overlay"})
 #: Engines a payload may ask for.
 ENGINES = ("opencv", "yolo", "auto")
 
 
+def _default_engine() -> str:
+    """The worker's ``QUESTION_SEGMENTATION_ENGINE`` when it names an engine, else ``auto``."""
+    from ai_tasks.settings import get_settings
+
+    configured = get_settings().segmentation_engine.lower()
+    return configured if configured in ENGINES else "auto"
+
+
+#: The payload (the legacy worker read only download_url).
+PAYLOAD = PayloadSpec("question_segmentation", (
+    Text("download_url", required=True, missing_code="download_url_missing"),
+    Choice("engine", ENGINES, _default_engine),
+    Flag("crops"),
+    Flag("overlay"),
+))
+
+
 @dataclass(frozen=True)
-class SegmentationState:
+class SegmentationState(StateCodec):
     """What crosses the broker for one ``question_segmentation`` job.
 
     Args:
@@ -66,42 +72,10 @@ class SegmentationState:
     crops: bool = False
     overlay: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "job": self.job.to_dict(),
-            "download_url": self.download_url,
-            "engine": self.engine,
-            "crops": self.crops,
-            "overlay": self.overlay,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SegmentationState:
-        return cls(
-            job=JobRef.from_dict(data["job"]),
-            download_url=str(data["download_url"]),
-            engine=str(data.get("engine") or "auto"),
-            crops=bool(data.get("crops")),
-            overlay=bool(data.get("overlay")),
-        )
-
 
 def prepare(job: AIJob, ref: JobRef) -> SegmentationState:
-    """Validate the payload at the door and build the first state (secrets stop here)."""
-    from ai_tasks.settings import get_settings
-
-    payload = strip_secrets(dict(job.payload))
-    reject_unknown_fields(payload, PAYLOAD_FIELDS, job_type="question_segmentation")
-    url = payload_str(payload, "download_url", required=True, reason_code="download_url_missing")
-    default = get_settings().segmentation_engine.lower()
-    engine = payload_choice(payload, "engine", ENGINES, default if default in ENGINES else "auto")
-    return SegmentationState(
-        job=ref,
-        download_url=str(url),
-        engine=engine,
-        crops=payload_bool(payload, "crops"),
-        overlay=payload_bool(payload, "overlay"),
-    )
+    """The door: the payload checked by :data:`PAYLOAD` (secrets dropped), the first state."""
+    return SegmentationState(job=ref, **PAYLOAD.check(job.payload))
 
 
 def _png(image: Any) -> bytes:
@@ -177,5 +151,5 @@ SPEC = JobSpec(
     queue=CPU_VISION,
     state=SegmentationState,
     prepare=prepare,
-    steps=(Step("ai.segment", run),),
+    steps=(Step("ai.segment", run, (120, 180)),),
 )

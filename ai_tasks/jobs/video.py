@@ -26,28 +26,17 @@ download's.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.errors import JobPayloadError
-from ai_tasks.jobs.base import (
-    JobRef,
-    JobSpec,
-    Step,
-    StepContext,
-    payload_int,
-    payload_str,
-    reject_unknown_fields,
-)
-from ai_tasks.redact import strip_secrets
+from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
+from ai_tasks.jobs.codec import StateCodec
+from ai_tasks.jobs.payload import Integer, PayloadSpec, Seconds, Text
 from ai_tasks.routing import CPU_VISION
 
-__all__ = ["PAYLOAD_FIELDS", "SPEC", "VideoState", "prepare", "run", "video_limits"]
+__all__ = ["PAYLOAD", "SPEC", "VideoState", "prepare", "run", "video_limits"]
 
-#: The payload fields this job reads (the legacy worker read the first three).
-PAYLOAD_FIELDS = frozenset({"download_url", "frame_stride", "min_frame_count", "sample_every_s"})
 #: sampling interval without sample_every_s or frame_stride (writing does not change faster).
 DEFAULT_SAMPLE_EVERY_S = 1.0
 #: sample_every_s bounds: 20 samples a second at most, one a minute at least.
@@ -56,9 +45,17 @@ SAMPLE_EVERY_RANGE_S = (0.05, 60.0)
 DEFAULT_FRAME_STRIDE = 10
 DEFAULT_MIN_FRAME_COUNT = 30
 
+#: The payload (the legacy worker read download_url, frame_stride, min_frame_count).
+PAYLOAD = PayloadSpec("homework_video_analysis", (
+    Text("download_url", required=True, missing_code="download_url_missing"),
+    Integer("frame_stride", None, 1, 10_000),
+    Integer("min_frame_count", DEFAULT_MIN_FRAME_COUNT, 0, 10_000_000),
+    Seconds("sample_every_s", *SAMPLE_EVERY_RANGE_S),
+))
+
 
 @dataclass(frozen=True)
-class VideoState:
+class VideoState(StateCodec):
     """What crosses the broker for one ``homework_video_analysis`` job.
 
     Args:
@@ -77,23 +74,6 @@ class VideoState:
     min_frame_count: int = DEFAULT_MIN_FRAME_COUNT
     stride_given: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job.to_dict(), "download_url": self.download_url, "sample_every_s": self.sample_every_s,
-                "frame_stride": self.frame_stride, "min_frame_count": self.min_frame_count,
-                "stride_given": self.stride_given}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> VideoState:
-        every = data.get("sample_every_s")
-        return cls(
-            job=JobRef.from_dict(data["job"]),
-            download_url=str(data["download_url"]),
-            sample_every_s=None if every is None else float(every),
-            frame_stride=int(data.get("frame_stride", DEFAULT_FRAME_STRIDE)),
-            min_frame_count=int(data.get("min_frame_count", DEFAULT_MIN_FRAME_COUNT)),
-            stride_given=bool(data.get("stride_given", False)),
-        )
-
     def interval_s(self, fps: float) -> float:
         """The sampling interval for a video of ``fps`` frames per second.
 
@@ -110,35 +90,15 @@ class VideoState:
         return DEFAULT_SAMPLE_EVERY_S
 
 
-def _payload_seconds(payload: Mapping[str, Any], name: str) -> float | None:
-    raw = payload.get(name)
-    if raw is None or raw == "":
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise JobPayloadError("payload_invalid", f"{name} must be a number of seconds, got {raw!r}")
-    try:
-        value = float(raw)
-    except ValueError:
-        raise JobPayloadError("payload_invalid", f"{name} must be a number of seconds, got {raw!r}") from None
-    lo, hi = SAMPLE_EVERY_RANGE_S
-    if not lo <= value <= hi:  # also refuses NaN
-        raise JobPayloadError("payload_invalid", f"{name} must be in {lo}..{hi} s, got {raw!r}")
-    return value
-
-
 def prepare(job: AIJob, ref: JobRef) -> VideoState:
-    """Validate the payload at the door and build the first state (secrets stop here)."""
-    payload = strip_secrets(dict(job.payload))
-    reject_unknown_fields(payload, PAYLOAD_FIELDS, job_type="homework_video_analysis")
-    url = payload_str(payload, "download_url", required=True, reason_code="download_url_missing")
-    return VideoState(
-        job=ref,
-        download_url=str(url),
-        sample_every_s=_payload_seconds(payload, "sample_every_s"),
-        frame_stride=payload_int(payload, "frame_stride", DEFAULT_FRAME_STRIDE, 1, 10_000),
-        min_frame_count=payload_int(payload, "min_frame_count", DEFAULT_MIN_FRAME_COUNT, 0, 10_000_000),
-        stride_given=payload.get("frame_stride") not in (None, ""),
-    )
+    """The door: the payload checked by :data:`PAYLOAD` (secrets dropped), the first state.
+
+    A given ``frame_stride`` decides the interval when ``sample_every_s`` is absent.
+    """
+    values = PAYLOAD.check(job.payload)
+    stride = values.pop("frame_stride")
+    given = stride is not None
+    return VideoState(job=ref, frame_stride=stride if given else DEFAULT_FRAME_STRIDE, stride_given=given, **values)
 
 
 def video_limits() -> Any:
@@ -173,4 +133,4 @@ def run(state: VideoState, ctx: StepContext) -> dict[str, Any]:
 
 
 SPEC = JobSpec(type="homework_video_analysis", queue=CPU_VISION, state=VideoState, prepare=prepare,
-               steps=(Step("ai.homework.video", run),))
+               steps=(Step("ai.homework.video", run, (600, 900)),))

@@ -24,19 +24,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ai_tasks.contracts import AIJob
-from ai_tasks.errors import JobPayloadError
 from ai_tasks.jobs.base import JobRef, JobSpec, Step, StepContext
-from ai_tasks.redact import strip_secrets
+from ai_tasks.jobs.codec import StateCodec
+from ai_tasks.jobs.payload import PayloadSpec
 from ai_tasks.routing import CPU_VISION
 
-__all__ = ["PDF_KIND", "SPEC", "WrongNoteState", "prepare", "run"]
+__all__ = ["PAYLOAD", "PDF_KIND", "SPEC", "WrongNoteState", "prepare", "run"]
 
 #: artifact kind of the PDF (its key ends in ``.pdf``).
 PDF_KIND = "pdf"
 
 
+def _note(payload: dict[str, Any]) -> dict[str, Any]:
+    """The note library owns the payload's shape: the validated, cleaned note."""
+    from nlp.wrong_note import parse_note
+
+    return {"note": parse_note(payload).to_dict()}
+
+
+#: The payload: the whole of it is the note (:func:`nlp.wrong_note.parse_note`).
+PAYLOAD = PayloadSpec("wrong_note", parse=_note)
+
+
 @dataclass(frozen=True)
-class WrongNoteState:
+class WrongNoteState(StateCodec):
     """What crosses the broker for one ``wrong_note`` job.
 
     Args:
@@ -48,24 +59,10 @@ class WrongNoteState:
     job: JobRef
     note: Mapping[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job.to_dict(), "note": dict(self.note)}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> WrongNoteState:
-        return cls(job=JobRef.from_dict(data["job"]), note=dict(data.get("note") or {}))
-
 
 def prepare(job: AIJob, ref: JobRef) -> WrongNoteState:
-    """Validate the payload at the door and build the first state (secrets stop here)."""
-    from nlp.errors import InputError
-    from nlp.wrong_note import parse_note
-
-    try:
-        note = parse_note(strip_secrets(dict(job.payload)))
-    except InputError as exc:
-        raise JobPayloadError(exc.reason_code, exc.message) from None
-    return WrongNoteState(job=ref, note=note.to_dict())
+    """The door: the payload checked by :data:`PAYLOAD` (secrets dropped), the first state."""
+    return WrongNoteState(job=ref, **PAYLOAD.check(job.payload))
 
 
 def run(state: WrongNoteState, ctx: StepContext) -> dict[str, Any]:
@@ -78,4 +75,4 @@ def run(state: WrongNoteState, ctx: StepContext) -> dict[str, Any]:
     return {"pdf_key": key, "pages": rendered.pages, "items": rendered.items, "exams": rendered.exams}
 
 
-SPEC = JobSpec(type="wrong_note", queue=CPU_VISION, state=WrongNoteState, prepare=prepare, steps=(Step("ai.wrong_note", run),))
+SPEC = JobSpec(type="wrong_note", queue=CPU_VISION, state=WrongNoteState, prepare=prepare, steps=(Step("ai.wrong_note", run, (60, 90)),))

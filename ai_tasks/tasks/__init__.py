@@ -1,3 +1,3 @@
-"""Celery tasks, one module per queue (plus the ``ai.job`` dispatcher)."""
+"""Celery tasks: the ``ai.job`` dispatcher and how a job ends (``jobs.py``), every job step (``steps.py``, from the registry)."""
 
 __all__: list[str] = []

@@ -28,6 +28,19 @@ def test_every_legacy_job_type_is_in_the_registry_and_its_tasks_on_its_queue() -
         assert all(task in _registered() for task in spec.tasks), spec.type
 
 
+def test_limits_and_annotations_come_from_the_registry() -> None:
+    annotations = app.conf.task_annotations
+    for spec in JOBS.values():
+        for task, (soft, hard) in spec.time_limits_s.items():
+            assert (annotations[task]["soft_time_limit"], annotations[task]["time_limit"]) == (soft, hard), task
+        # a chain's intermediate steps hand their state over in the message: no result stored
+        for step in spec.steps:
+            assert annotations[step.task].get("ignore_result", False) is (step is not spec.steps[-1]), step.task
+    # the dispatcher runs the single pipeline of the jobs on its queue itself: their limits at least
+    single_here = [s.single_time_limit_s for s in JOBS.values() if s.single_time_limit_s and s.queue == TASK_QUEUES["ai.job"]]
+    assert all(annotations["ai.job"]["time_limit"] >= hard for _, hard in single_here)
+
+
 def test_queues_are_explicit_and_json_only() -> None:
     assert [q.name for q in app.conf.task_queues] == list(QUEUE_NAMES)
     assert app.conf.task_create_missing_queues is False

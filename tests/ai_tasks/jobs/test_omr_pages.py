@@ -15,7 +15,8 @@ from PIL import Image
 from ai_tasks.contracts import AIJob
 from ai_tasks.inprocess import run_job
 from ai_tasks.jobs.base import JobRef, StepContext
-from ai_tasks.jobs.omr import OMRState, answers, fetch, identifier, prepare, release, warp
+from ai_tasks.jobs.omr import SPEC, OMRState, answers, prepare, release
+from ai_tasks.jobs.runner import run_step
 from ai_tasks.resources import artifact_store
 from omr.batch import render_pdf_page
 from tests.ai_tasks._http import LocalServer, body, serve
@@ -76,8 +77,8 @@ def test_the_chain_grades_the_document_like_the_single_task(server: LocalServer)
     payload = _payload(download_url=server.url("/class.pdf"))
     ctx = StepContext(JobRef(id="c1", type="omr_grading"), hop=True)
     s = prepare(AIJob("c1", "omr_grading", payload), JobRef(id="c1", type="omr_grading"))
-    for step in (fetch, warp, identifier):
-        s = OMRState.from_dict(json.loads(json.dumps(step(s, ctx).to_dict())))
+    for index in range(3):  # fetch, then warp and identifier, which a PDF stack skips
+        s = OMRState.from_dict(json.loads(json.dumps(run_step(SPEC, index, s, ctx).to_dict())))
     assert s.page_count == 3 and s.image_key and "class.pdf" not in json.dumps(s.to_dict())
     chained = answers(s, ctx)
     release(s)
