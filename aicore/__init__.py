@@ -1,0 +1,10 @@
+"""What every ai-worker package shares, and nothing else: the one error root.
+
+``omr``, ``vision``, ``nlp`` and ``ai_tasks`` may all import this package; it
+imports none of them and nothing outside the standard library, so a worker of
+any queue (whatever its extra installed) can load it.
+"""
+
+from aicore.errors import AIError
+
+__all__ = ["AIError"]
