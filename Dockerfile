@@ -7,6 +7,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-kor fonts-nanum fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md celeryconfig.py flowerconfig.py ./
+COPY aicore aicore
 COPY ai_tasks ai_tasks
 COPY omr omr
 COPY vision vision
