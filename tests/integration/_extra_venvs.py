@@ -36,9 +36,13 @@ def cache_dir() -> Path:
 
 
 def lock_hash(extra: str) -> str:
-    """sha256 of what a venv is built from: its lock, the build tools' lock, pyproject, the interpreter."""
+    """sha256 of what a venv is built from: its lock, the build tools' lock, the interpreter.
+
+    Not pyproject.toml: its dependencies reach the venv only through the lock,
+    and the workers run this checkout's code through ``PYTHONPATH``.
+    """
     h = hashlib.sha256(sys.version.encode())
-    for path in (ROOT / "requirements" / f"{extra}.txt", ROOT / "requirements" / "tools.txt", ROOT / "pyproject.toml"):
+    for path in (ROOT / "requirements" / f"{extra}.txt", ROOT / "requirements" / "tools.txt"):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
