@@ -9,8 +9,9 @@ Two families, and nothing else crosses a task boundary:
 
 Both carry a machine-readable ``reason_code`` and a human ``message``; the
 result contract (:class:`ai_tasks.contracts.JobError`) is built from them.
-Library errors from ``omr/`` (and later ``vision/``, ``nlp/``) carry a
-``reason_code`` of their own and are treated as permanent.
+They and the libraries' errors (``omr/``, ``vision/``, ``nlp/``) share one
+root, :class:`aicore.errors.AIError`: a library error is retried only when its
+``retryable`` says so.
 
 Examples:
     >>> err = DownloadError("download_too_large", "body exceeds 20 MB cap")
@@ -24,7 +25,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
+from aicore.errors import AIError
 
 __all__ = [
     "AIWorkerError",
@@ -42,26 +43,17 @@ __all__ = [
 ]
 
 
-class AIWorkerError(Exception):
-    """Base of every error a user of ai-worker can see.
+class AIWorkerError(AIError):
+    """Base of every error of ``ai_tasks`` itself (downloads, payloads, delivery, settings).
+
+    The libraries' bases (``OMRError``, ``VisionError``, ``NLPError``) are its
+    siblings under :class:`aicore.errors.AIError`, the root that tasks catch.
 
     Args:
         reason_code: short snake_case code, stable across releases.
         message: one human sentence saying what was wrong and what was expected.
+        retryable: override the class default (:class:`TransientError` is retried).
     """
-
-    retryable: bool = False
-
-    def __init__(self, reason_code: str, message: str = "") -> None:
-        super().__init__(reason_code, message)
-        self.reason_code = reason_code
-        self.message = message or reason_code
-
-    def __str__(self) -> str:
-        return f"{self.reason_code}: {self.message}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (self.__class__, (self.reason_code, self.message))
 
 
 class TransientError(AIWorkerError):

@@ -32,12 +32,10 @@ from celery.exceptions import Ignore, Reject, Retry
 from celery.utils.time import get_exponential_backoff_interval
 from celery.worker.request import Request
 
-from ai_tasks.errors import AIWorkerError, PoisonMessageError, reason_code_of
+from ai_tasks.errors import PoisonMessageError, reason_code_of
 from ai_tasks.redact import redact, redacted_repr
 from ai_tasks.settings import get_settings
-from nlp.errors import NLPError
-from omr.errors import OMRError
-from vision.errors import VisionError
+from aicore.errors import AIError
 
 __all__ = [
     "AITask",
@@ -55,8 +53,9 @@ __all__ = [
 log = logging.getLogger("ai_tasks.jobs")
 
 #: Errors that say what was wrong with the job (a reason code): Celery logs
-#: them as expected, without a traceback (``Task.throws``).
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (AIWorkerError, OMRError, VisionError, NLPError)
+#: them as expected, without a traceback (``Task.throws``). One root for
+#: ai_tasks and every library, so no queue's worker imports another's library.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (AIError,)
 #: How long a finished step keeps trying to publish its successor while the
 #: broker is away (about 25 s: inside every step's soft time limit) before its
 #: own message is requeued instead.

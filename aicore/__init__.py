@@ -1,1 +1,11 @@
-"""What every ai-worker package shares; it imports none of them and only the standard library."""
+"""What every ai-worker package shares, and nothing else: the one error root
+(:mod:`aicore.errors`) and the font chain text is drawn in (:mod:`aicore.fonts`).
+
+``omr``, ``vision``, ``nlp`` and ``ai_tasks`` may all import this package; it
+imports none of them and nothing outside the standard library, so a worker of
+any queue (whatever its extra installed) can load it.
+"""
+
+from aicore.errors import AIError
+
+__all__ = ["AIError"]

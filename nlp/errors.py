@@ -1,7 +1,8 @@
 """Errors raised by the text libraries (embeddings, problem generation, wrong-answer notes).
 
-Every error a user can see subclasses :class:`NLPError`. All ai-worker
-errors share one constructor shape, ``Error(reason_code, message)``, and a
+Every error a user can see subclasses :class:`NLPError`, itself a subclass
+of the one ai-worker error root :class:`aicore.errors.AIError`: one
+constructor shape, ``Error(reason_code, message, *, retryable=None)``, and a
 ``retryable`` attribute: ``ai_tasks`` retries any error whose ``retryable`` is
 true (an OpenAI 429) with backoff and fails the rest at once.
 
@@ -15,7 +16,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
+from aicore.errors import AIError
 
 __all__ = [
     "EngineError",
@@ -27,33 +28,14 @@ __all__ = [
 ]
 
 
-class NLPError(Exception):
-    """Base of every user-visible vision error.
+class NLPError(AIError):
+    """Base of every user-visible text-library error.
 
     Args:
         reason_code: short snake_case code, stable across releases.
         message: one human sentence saying what was wrong and what was expected.
         retryable: override the class default (``False`` unless the class says so).
     """
-
-    retryable: bool = False
-
-    def __init__(self, reason_code: str, message: str = "", *, retryable: bool | None = None) -> None:
-        super().__init__(reason_code, message)
-        self.reason_code = reason_code
-        self.message = message or reason_code
-        if retryable is not None:
-            self.retryable = retryable
-
-    def __str__(self) -> str:
-        return f"{self.reason_code}: {self.message}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self.__class__, self.reason_code, self.message, self.retryable))
-
-
-def _rebuild(cls: type[NLPError], reason_code: str, message: str, retryable: bool) -> NLPError:
-    return cls(reason_code, message, retryable=retryable)
 
 
 class InputError(NLPError):

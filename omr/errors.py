@@ -1,13 +1,13 @@
 """Errors raised by the OMR library.
 
-Every error a user can see subclasses :class:`OMRError`. All ai-worker errors
-share one constructor shape, ``Error(reason_code, message, *, retryable=None)``
-(as :mod:`vision.errors`): a stable snake_case ``reason_code`` that callers put
-in API responses, CSV rows and CLI output, a human ``message``, and a
-class-level ``retryable`` (``False`` for every OMR error: a bad image or meta
-does not get better on a second try). ``str(err)`` is ``"reason_code:
-message"``; user-facing output (CLI JSON, CSV rows) uses :meth:`OMRError.to_dict`
-or ``.message``.
+Every error a user can see subclasses :class:`OMRError`, itself a subclass of
+the one ai-worker error root :class:`aicore.errors.AIError`: one constructor
+shape, ``Error(reason_code, message, *, retryable=None)``, a stable snake_case
+``reason_code`` that callers put in API responses, CSV rows and CLI output, a
+human ``message``, and a class-level ``retryable`` (``False`` for every OMR
+error: a bad image or meta does not get better on a second try).
+``str(err)`` is ``"reason_code: message"``; user-facing output (CLI JSON, CSV
+rows) uses :meth:`OMRError.to_dict` or ``.message``.
 
 Examples:
     >>> err = MetaError("meta_bubble_off_page", "question 3 is off the page")
@@ -24,7 +24,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
+from aicore.errors import AIError
 
 __all__ = [
     "AlignmentError",
@@ -37,37 +37,14 @@ __all__ = [
 ]
 
 
-class OMRError(Exception):
-    """Base of every user-visible OMR error.
+class OMRError(AIError):
+    """Base of every user-visible OMR error (``retryable`` is ``False`` for all of them).
 
     Args:
         reason_code: Stable machine-readable code, e.g. ``"image_truncated"``.
         message: One human sentence saying what was wrong and what was expected.
         retryable: Override the class default (``False`` for all OMR errors).
     """
-
-    retryable: bool = False
-
-    def __init__(self, reason_code: str, message: str = "", *, retryable: bool | None = None) -> None:
-        super().__init__(reason_code, message)
-        self.reason_code: str = reason_code
-        self.message: str = message or reason_code
-        if retryable is not None:
-            self.retryable = retryable
-
-    def __str__(self) -> str:
-        return f"{self.reason_code}: {self.message}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self.__class__, self.reason_code, self.message, self.retryable))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON error body: ``{"reason_code": ..., "message": ...}``."""
-        return {"reason_code": self.reason_code, "message": self.message}
-
-
-def _rebuild(cls: type[OMRError], reason_code: str, message: str, retryable: bool) -> OMRError:
-    return cls(reason_code, message, retryable=retryable)
 
 
 class MetaError(OMRError):

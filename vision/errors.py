@@ -1,7 +1,8 @@
 """Errors raised by the vision libraries (OCR, segmentation, handwriting, video).
 
-Every error a user can see subclasses :class:`VisionError`. All ai-worker
-errors share one constructor shape, ``Error(reason_code, message)``, and a
+Every error a user can see subclasses :class:`VisionError`, itself a subclass
+of the one ai-worker error root :class:`aicore.errors.AIError`: one
+constructor shape, ``Error(reason_code, message, *, retryable=None)``, and a
 ``retryable`` attribute: ``ai_tasks`` retries any error whose ``retryable`` is
 true (a Google Vision 503) with backoff and fails the rest at once.
 
@@ -15,7 +16,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any
+from aicore.errors import AIError
 
 __all__ = [
     "EngineError",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-class VisionError(Exception):
+class VisionError(AIError):
     """Base of every user-visible vision error.
 
     Args:
@@ -35,25 +36,6 @@ class VisionError(Exception):
         message: one human sentence saying what was wrong and what was expected.
         retryable: override the class default (``False`` unless the class says so).
     """
-
-    retryable: bool = False
-
-    def __init__(self, reason_code: str, message: str = "", *, retryable: bool | None = None) -> None:
-        super().__init__(reason_code, message)
-        self.reason_code = reason_code
-        self.message = message or reason_code
-        if retryable is not None:
-            self.retryable = retryable
-
-    def __str__(self) -> str:
-        return f"{self.reason_code}: {self.message}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self.__class__, self.reason_code, self.message, self.retryable))
-
-
-def _rebuild(cls: type[VisionError], reason_code: str, message: str, retryable: bool) -> VisionError:
-    return cls(reason_code, message, retryable=retryable)
 
 
 class PageError(VisionError):

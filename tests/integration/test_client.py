@@ -13,7 +13,7 @@ CLIENT = textwrap.dedent(
     """
     import json, sys
     # this client may not use anything of ai-worker: block it outright
-    for name in ("ai_tasks", "omr", "vision", "nlp", "celeryconfig"):
+    for name in ("aicore", "ai_tasks", "omr", "vision", "nlp", "celeryconfig"):
         sys.modules[name] = None
     from celery import Celery
 
