@@ -150,8 +150,9 @@ def decode_image(data: bytes | Path | str, *, max_pixels: int = 50_000_000,
     if img is None or img.size == 0:
         raise ImageError("image_truncated", "image data is corrupt and could not be decoded")
     if print_colour is not None and img.ndim == 3 and img.dtype == np.uint8:
-        colour = estimate_print_colour(img) if print_colour == "auto" else hex_colour(print_colour)
-        return split(np.ascontiguousarray(img), colour)
+        bgr = np.ascontiguousarray(img, np.uint8)
+        colour = estimate_print_colour(bgr) if print_colour == "auto" else hex_colour(print_colour)
+        return split(bgr, colour)
     if img.ndim == 3:  # pragma: no cover - defensive (16-bit / odd formats)
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     if img.dtype != np.uint8:

@@ -59,3 +59,14 @@ def test_digits_inside_ovals_are_not_marks(print_colour: str | None) -> None:
         for label, fill in a["fills"].items():
             if label not in want:
                 assert fill < DEFAULT_THRESHOLDS.blank_fill, (a["question_id"], label, fill)
+
+
+def test_print_block_is_validated_and_optional() -> None:
+    from omr.errors import MetaError
+    from omr.meta import load_meta
+
+    _data, meta, _truth = _load()
+    assert load_meta(meta).print_colour is None
+    assert load_meta({**meta, "print": {"colour": "auto", "mark_colour": "#000000"}}).print_colour == "auto"
+    with pytest.raises(MetaError, match="print.colour"):
+        load_meta({**meta, "print": {"colour": "pink"}})
