@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from omr.answers import read_answers
+from omr.dropout import DropoutImage
 from omr.identifier import read_identifier
 from omr.image import decode_image
 from omr.meta import as_sheet_meta
@@ -106,9 +107,9 @@ def grade_image_with_page(image: bytes | Path | str | GrayImage, meta: SheetMeta
     t1 = time.perf_counter()
     t["meta"] = (t1 - t0) * 1e3
     if isinstance(image, np.ndarray):
-        gray = image
+        gray: GrayImage | DropoutImage = image
     else:
-        gray = decode_image(image)
+        gray = decode_image(image, print_colour=sheet.print_colour)
     t2 = time.perf_counter()
     t["decode"] = (t2 - t1) * 1e3
     page = warp_page(gray, sheet, mode)

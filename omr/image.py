@@ -27,6 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from omr.dropout import DropoutImage, estimate_print_colour, hex_colour, split
 from omr.errors import ImageError
 from omr.types import GrayImage
 
@@ -39,6 +40,8 @@ PAGE_FILL = 0.85
 
 _REDUCED = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
             4: cv2.IMREAD_REDUCED_GRAYSCALE_4, 8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
+_REDUCED_COLOUR = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2,
+                   4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
 
 
 def image_size(data: bytes) -> tuple[int, int, str]:
@@ -92,16 +95,22 @@ def _jpeg_complete(data: bytes) -> bool:
     return sos >= 0 and data.find(b"\xff\xd9", sos) >= 0
 
 
-def decode_image(data: bytes | Path | str, *, max_pixels: int = 50_000_000) -> GrayImage:
+def decode_image(data: bytes | Path | str, *, max_pixels: int = 50_000_000,
+                 print_colour: str | None = None) -> GrayImage | DropoutImage:
     """Decode an image to grayscale, reduced for speed when it is a large JPEG.
 
     Args:
         data: Encoded bytes, or a path to read.
         max_pixels: Refuse images whose header says more pixels than this.
+        print_colour: The meta's ``print.colour`` (``"#rrggbb"`` or ``"auto"``):
+            the image is decoded in colour and, when its print drops out,
+            returned as the two views of :mod:`omr.dropout` (the card's rings;
+            its marks without the print). ``None``: grayscale.
 
     Returns:
         ``(H, W)`` uint8 grayscale image (possibly 1/2, 1/4 or 1/8 of the
-        original size per side for big JPEGs).
+        original size per side for big JPEGs), or a
+        :class:`~omr.dropout.DropoutImage` of that size.
 
     Raises:
         ImageError: ``image_invalid``, ``image_truncated``, ``image_too_small``,
@@ -137,9 +146,13 @@ def decode_image(data: bytes | Path | str, *, max_pixels: int = 50_000_000) -> G
         raise ImageError("image_truncated", "PNG data is truncated (no IEND chunk)")
     red = choose_reduction(w, h) if fmt == "JPEG" else 1
     buf = np.frombuffer(data, np.uint8)
-    img = cv2.imdecode(buf, _REDUCED[red])
+    img = cv2.imdecode(buf, (_REDUCED if print_colour is None else _REDUCED_COLOUR)[red])
     if img is None or img.size == 0:
         raise ImageError("image_truncated", "image data is corrupt and could not be decoded")
+    if print_colour is not None and img.ndim == 3 and img.dtype == np.uint8:
+        bgr = np.ascontiguousarray(img, np.uint8)
+        colour = estimate_print_colour(bgr) if print_colour == "auto" else hex_colour(print_colour)
+        return split(bgr, colour)
     if img.ndim == 3:  # pragma: no cover - defensive (16-bit / odd formats)
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     if img.dtype != np.uint8:

@@ -51,6 +51,7 @@ __all__ = [
     "INK_LEVEL",
     "INNER_MARGIN_MM",
     "PEAK_PERCENTILE",
+    "PRINTED_DARK",
     "SOLID_MM",
     "BubbleMasks",
     "Measures",
@@ -108,6 +109,10 @@ GLYPH_MIN_LIGHT = 0.1
 STROKE_HALF_MAX = 0.5
 """Stroke widths are judged at this fraction of the bubble's own ink darkness (full width at half
 maximum: blur does not fatten a stroke)."""
+PRINTED_DARK = 0.075
+"""Bubbles whose empty print (the median of the bubbles sharing a label) darkens the label-free disc by this
+much on average, for the median label of the sheet, carry print the template does not show (another printer's
+digits inside its ovals: 0.09-0.19 in gray on pink cards); our own sheets' blurred labels stay below 0.055."""
 DEFAULT_R_MM = 2.4
 """Radius assumed for an empty bubble set (no bubbles: nothing is sampled)."""
 
@@ -274,7 +279,14 @@ def measure(page: GrayImage, compiled: CompiledSheet, which: Which) -> Measures:
     inner = flat[m.flat_inner].astype(np.float32)
     paper_in = _paper_plane(flat[m.flat_ann].astype(np.float32), m.ann_off, m.inner_off)
     dark = np.clip((paper_in - inner) / paper_in, 0.0, 1.0)
-    keep = m.keep
+    groups = [(g, sel) for g in range(int(m.label_group.max()) + 1 if m.label_group.size else 0)
+              if (sel := m.label_group == g).sum() >= MIN_SIBLINGS]
+    # the label glyph as this sheet shows it: per pixel, the median of the
+    # bubbles that share the label (most of them empty)
+    glyph = np.zeros_like(dark)
+    for _g, sel in groups:
+        glyph[sel] = np.median(dark[sel], axis=0)
+    keep, dark, glyph = _printed_labels(m.keep, dark, glyph, groups)
     n_keep = keep.sum(axis=1)
     fill = (dark * keep).sum(axis=1) / n_keep
     srt = np.sort(np.where(keep, dark, -1.0), axis=1)
@@ -285,23 +297,19 @@ def measure(page: GrayImage, compiled: CompiledSheet, which: Which) -> Measures:
     # marks are measured above it
     base = np.zeros_like(fill)
     base_p = np.zeros_like(peak)
-    glyph = np.zeros_like(dark)  # per-pixel empty print: the label glyph as this sheet shows it
     has_glyph = np.zeros(len(dark), bool)
     # the label's mean darkness above that of the other bubbles with the same
     # label: a sum, so the sub-pixel phase of each glyph's print cancels out
     n_label = (~keep).sum(axis=1)
     label_mean = (dark * ~keep).sum(axis=1) / np.maximum(n_label, 1)
     label_ink = np.zeros_like(fill)
-    for g in range(int(m.label_group.max()) + 1 if m.label_group.size else 0):
-        sel = m.label_group == g
-        if sel.sum() >= MIN_SIBLINGS:
-            base[sel] = min(float(np.median(fill[sel])), BASE_FILL_MAX)
-            base_p[sel] = min(float(np.median(peak[sel])), BASE_PEAK_MAX)
-            glyph[sel] = np.median(dark[sel], axis=0)
-            has_glyph[sel] = True
-            printed = sel & (n_label > 0)
-            if printed.sum() >= MIN_SIBLINGS:
-                label_ink[printed] = label_mean[printed] - float(np.median(label_mean[printed]))
+    for _g, sel in groups:
+        base[sel] = min(float(np.median(fill[sel])), BASE_FILL_MAX)
+        base_p[sel] = min(float(np.median(peak[sel])), BASE_PEAK_MAX)
+        has_glyph[sel] = True
+        printed = sel & (n_label > 0)
+        if printed.sum() >= MIN_SIBLINGS:
+            label_ink[printed] = label_mean[printed] - float(np.median(label_mean[printed]))
     # ink over the printed label counts too (a small mark often sits on the number):
     # a glyph pixel under ink of absorption a reads 1 - (1 - glyph) * (1 - a), so
     # a = (dark - glyph) / (1 - glyph), the glyph being this sheet's own empty print
@@ -336,6 +344,59 @@ def measure(page: GrayImage, compiled: CompiledSheet, which: Which) -> Measures:
                     solid=np.clip(solid, 0.0, 1.0).astype(np.float32), gaps=gaps, ink=ink.astype(np.float32),
                     clear=clear.astype(np.float32), clear_room_mm=clear_room.astype(np.float32),
                     label_ink=label_ink.astype(np.float32))
+
+
+def _printed_labels(keep: npt.NDArray[np.bool_], dark: F32, glyph: F32,
+                    groups: list[tuple[int, npt.NDArray[np.bool_]]]) -> tuple[npt.NDArray[np.bool_], F32, F32]:
+    """Take out the print the template did not predict: a card's own digits inside its ovals.
+
+    Each label group's empty print (``glyph``, the per-pixel median of the
+    bubbles sharing the label) is averaged over its label-free disc; when the
+    median group darkens it by ``PRINTED_DARK`` or more, the sheet prints
+    something there that the template raster does not show (another printer's
+    digits, in another font and place). Every group's bubbles are then
+    measured above their own print, pixel by pixel:
+    the darkness of a pixel becomes the absorption of what lies over the
+    glyph, ``(dark - glyph) / (1 - glyph)`` (ink over print reads ``1 - (1 -
+    glyph)(1 - a)``; at least ``GLYPH_MIN_LIGHT`` of light assumed), and the
+    whole disc is sampled (the card's digit fills most of a small oval). Empty
+    bubbles read as clean paper, like an empty ring. A sheet whose print the
+    template predicts is left as it is (our own sheets: the three arrays come
+    back unchanged).
+
+    Args:
+        keep: ``(n, m)`` False on the template's printed label.
+        dark: ``(n, m)`` darkness of the disc pixels.
+        glyph: ``(n, m)`` each bubble's group median darkness (0 outside ``groups``).
+        groups: ``(group, (n,) selection)`` of the groups with ``MIN_SIBLINGS`` bubbles.
+
+    Returns:
+        ``(keep, dark, glyph)``: for the bubbles of the groups, the whole disc
+        kept, the darkness above the glyph, and a zero glyph.
+
+    Examples:
+        >>> keep = np.ones((6, 25), bool)
+        >>> dark = np.zeros((6, 25), np.float32)
+        >>> dark[:, 8:16] = 0.5  # a printed digit in the middle of every disc
+        >>> dark[0] = 0.9  # the first bubble is filled
+        >>> glyph = np.median(dark, axis=0, keepdims=True).repeat(6, 0)
+        >>> k, d, g = _printed_labels(keep, dark, glyph, [(0, np.ones(6, bool))])
+        >>> float(d[1].max()), round(float(d[0, 12]), 2), round(float(d[0, 0]), 2)
+        (0.0, 0.8, 0.9)
+        >>> _printed_labels(keep, dark * 0, glyph * 0, [(0, np.ones(6, bool))])[0] is keep
+        True
+    """
+    if not groups:
+        return keep, dark, glyph
+    shown = [float(glyph[i][keep[i]].mean()) for i in (int(np.flatnonzero(sel)[0]) for _g, sel in groups)]
+    if float(np.median(shown)) < PRINTED_DARK:
+        return keep, dark, glyph
+    hit = np.any([sel for _g, sel in groups], axis=0)
+    keep, dark, glyph = keep.copy(), dark.copy(), glyph.copy()
+    dark[hit] = np.clip((dark[hit] - glyph[hit]) / np.maximum(1.0 - glyph[hit], GLYPH_MIN_LIGHT), 0.0, 1.0)
+    glyph[hit] = 0.0
+    keep[hit] = True
+    return keep, dark, glyph
 
 
 def _tile_layout(n: int, inner_off: F32, margin: int

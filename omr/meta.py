@@ -161,7 +161,7 @@ def _build(raw: dict[str, Any]) -> SheetMeta:
     return SheetMeta(
         page_w_mm=w, page_h_mm=h, markers=tuple(markers), id_digits=n_digits if id_bubbles else 0,
         id_bubbles=tuple(id_bubbles), questions=tuple(questions),
-        title=raw.get("title"), raw=raw, meta_hash=digest,
+        title=raw.get("title"), print_colour=(raw.get("print") or {}).get("colour"), raw=raw, meta_hash=digest,
     )
 
 

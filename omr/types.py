@@ -95,6 +95,8 @@ class SheetMeta:
         id_bubbles: Student-ID bubbles.
         questions: Questions ordered by number.
         title: Optional header title.
+        print_colour: The meta's ``print.colour``: ``"#rrggbb"``, ``"auto"``
+            (estimated on each image) or ``None`` (not said: grayscale, as printed by us).
         raw: The JSON-able meta dict this was built from.
         meta_hash: Stable hash of ``raw`` (the key of :func:`omr.compiled.compile_sheet`'s cache).
     """
@@ -106,5 +108,6 @@ class SheetMeta:
     id_bubbles: tuple[IdBubble, ...]
     questions: tuple[Question, ...]
     title: str | None = None
+    print_colour: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
     meta_hash: str = ""

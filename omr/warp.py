@@ -55,6 +55,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omr.compiled import PX_PER_MM, CompiledSheet, compile_sheet
+from omr.dropout import DropoutImage
 from omr.errors import AlignmentError, ImageError, OptionError
 from omr.fiducials import (
     DARK_OFFSET,
@@ -235,12 +236,17 @@ class WarpedPage:
                    [list(p) for p in header.get("source_quad_mm") or []])
 
 
-def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
+def warp_page(gray: GrayImage | DropoutImage, meta: SheetMeta | Mapping[str, Any], mode: str = "auto",
               *, px_per_mm: float = PX_PER_MM, refine: bool = True) -> WarpedPage:
     """Find the sheet in ``gray`` and warp it into the template frame.
 
     Args:
-        gray: ``(H, W)`` uint8 grayscale photo or scan, any rotation.
+        gray: ``(H, W)`` uint8 grayscale photo or scan, any rotation; or a
+            :class:`~omr.dropout.DropoutImage` (a card printed in a drop-out
+            colour): the page is found in its ``print_gray`` and, when it is
+            registered from its bubbles (:mod:`omr.register`), warped from its
+            ``marks_gray`` (print gone, marks kept). Sheets found by our
+            fiducials are read in ``print_gray``.
         meta: Sheet meta (dict or :class:`SheetMeta`).
         mode: One of :data:`MODES`.
         px_per_mm: Resolution of the output page.
@@ -256,6 +262,9 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
         OptionError: ``mode_invalid`` for an unknown ``mode``.
         ImageError: ``image_invalid`` when ``gray`` is not a 2-D uint8 array.
     """
+    marks = None
+    if isinstance(gray, DropoutImage):  # a drop-out print: rings found in one view, marks read in the other
+        gray, marks = gray
     _check_inputs(gray, mode)
     compiled = compile_sheet(as_sheet_meta(meta), px_per_mm)
     det = _detection_images(gray)
@@ -264,10 +273,10 @@ def warp_page(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], mode: str = 
     if chosen is None:
         chosen = _first_consistent(gray, _outline_hypotheses(det, compiled, mode), compiled.sheet, det, mode)
     if chosen is None and not fiducial:  # no markers in the meta, or none matched
-        return _from_bubbles(gray, compiled, mode)
+        return _from_bubbles(gray, compiled, mode, marks=marks)
     if chosen is not None and chosen.method == "fiducials" and _shaped(compiled.sheet):
         # markers of other shapes found the page; its printed bubbles (not our ring blocks) verify it
-        return _from_bubbles(gray, compiled, mode, chosen)
+        return _from_bubbles(gray, compiled, mode, chosen, marks=marks)
     if chosen is None:
         raise AlignmentError("alignment_failed",
                              "could not find the answer sheet in the image (no fiducials or page outline matched)")
@@ -287,9 +296,10 @@ def _shaped(sheet: SheetMeta) -> bool:
 
 
 def _from_bubbles(gray: GrayImage, compiled: CompiledSheet, mode: str,
-                  chosen: ChosenPage | None = None) -> WarpedPage:
+                  chosen: ChosenPage | None = None, *, marks: GrayImage | None = None) -> WarpedPage:
     """The page from the meta's bubbles (:mod:`omr.register`): alone when nothing of ours
-    matched, or starting from ``chosen`` (markers of other shapes), whose orientation it keeps."""
+    matched, or starting from ``chosen`` (markers of other shapes), whose orientation it keeps.
+    ``marks`` (a drop-out print's marks view) is what the page is warped from, when given."""
     try:
         reg = register(gray, compiled.sheet, mode=mode,
                        hint_h_img_to_mm=None if chosen is None else chosen.h_img_to_mm)
@@ -301,7 +311,8 @@ def _from_bubbles(gray: GrayImage, compiled: CompiledSheet, mode: str,
     alignment = {"method": reg.method, "rotation": reg.rotation, "fit_error_mm": reg.fit_error_mm,
                  "model": reg.model, "markers_found": 0 if chosen is None else len(chosen.markers),
                  "rings_matched": reg.matched, "rings_expected": reg.expected, "phase": reg.phase}
-    return WarpedPage(_warp_once(gray, reg.h_img_to_mm, compiled), compiled.px_per_mm, alignment,
+    return WarpedPage(_warp_once(gray if marks is None else marks, reg.h_img_to_mm, compiled),
+                      compiled.px_per_mm, alignment,
                       _source_quad_mm(gray, reg.h_img_to_mm))
 
 

@@ -383,7 +383,7 @@ def warp(state: OMRState, ctx: StepContext) -> OMRState:
         image = _get_blob(state.image_key)
     else:
         image = ctx.local.pop("image")
-    page = warp_page(decode_image(image), meta, state.mode)
+    page = warp_page(decode_image(image, print_colour=meta.print_colour), meta, state.mode)
     out = replace(state, timings_ms={**state.timings_ms, "warp": _ms(t0)})
     if not ctx.hop:
         ctx.local["page"] = page
