@@ -52,6 +52,8 @@ PAYLOAD_FIELDS = frozenset({"download_url", "frame_stride", "min_frame_count", "
 DEFAULT_SAMPLE_EVERY_S = 1.0
 #: sample_every_s bounds: 20 samples a second at most, one a minute at least.
 SAMPLE_EVERY_RANGE_S = (0.05, 60.0)
+#: ``min_frame_count`` choices: 0 (never too short) up to ten million frames (three days at 30 fps).
+MIN_FRAME_COUNT_RANGE = (0, 10_000_000)
 #: the seed's defaults.
 DEFAULT_FRAME_STRIDE = 10
 DEFAULT_MIN_FRAME_COUNT = 30
@@ -136,7 +138,7 @@ def prepare(job: AIJob, ref: JobRef) -> VideoState:
         download_url=str(url),
         sample_every_s=_payload_seconds(payload, "sample_every_s"),
         frame_stride=payload_int(payload, "frame_stride", DEFAULT_FRAME_STRIDE, 1, 10_000),
-        min_frame_count=payload_int(payload, "min_frame_count", DEFAULT_MIN_FRAME_COUNT, 0, 10_000_000),
+        min_frame_count=payload_int(payload, "min_frame_count", DEFAULT_MIN_FRAME_COUNT, *MIN_FRAME_COUNT_RANGE),
         stride_given=payload.get("frame_stride") not in (None, ""),
     )
 
