@@ -36,7 +36,7 @@ def read_json(path: str, what: str) -> Any:
     """The JSON in file ``path``; ``what`` (``meta`` or ``key``) names it in errors.
 
     Raises:
-        OMRError: ``input_not_found``, ``<what>_unreadable`` or ``<what>_invalid``.
+        OMRError: ``input_not_found``, ``input_unreadable`` or ``<what>_invalid``.
     """
     error = KeyFormatError if what == "key" else MetaError
     try:
@@ -46,7 +46,7 @@ def read_json(path: str, what: str) -> Any:
     except UnicodeDecodeError:
         raise error(f"{what}_invalid", f"{what} {path} is not JSON (not even UTF-8 text)") from None
     except OSError as exc:
-        raise error(f"{what}_unreadable", f"cannot read {what} {path}: {exc.strerror}") from None
+        raise error("input_unreadable", f"cannot read {what} {path}: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise error(f"{what}_invalid", f"{what} {path} is not JSON: {exc}") from None
 
@@ -83,7 +83,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     result, page = grade_image_with_page(Path(args.image), sheet, mode=args.mode, key=key)
     if args.overlay:
         if not cv2.imwrite(str(args.overlay), render_overlay(page, result, sheet)):
-            raise OMRError("overlay_unwritable", f"cannot write overlay {args.overlay}")
+            raise OMRError("output_unwritable", f"cannot write overlay {args.overlay}")
     print(json.dumps(result, indent=1))
     return 0
 

@@ -55,6 +55,7 @@ ROWS = [
     (["omr", "grade", PHOTO, "--meta", META, "--key", "{d}/key99.json"], "key_invalid"),
     (["omr", "grade", PHOTO, "--meta", META, "--key", "{d}/key7.json"], "key_invalid"),
     (["omr", "grade", PHOTO, "--meta", META, "--key", "{d}/missing.json"], "input_not_found"),
+    (["omr", "grade", PHOTO, "--meta", META, "--overlay", "{d}/no/such/o.png"], "output_unwritable"),
     # omr grade-batch
     (["omr", "grade-batch", "{d}", "--meta", META, "--out", "{d}/r.csv", "--dpi", "0"], "option_invalid"),
     (["omr", "grade-batch", "{d}", "--meta", META, "--out", "{d}/r.csv", "--processes", "-3"], "option_invalid"),
