@@ -145,3 +145,23 @@ def test_services_down_are_reported_fast_and_without_secrets(env: dict[str, str]
 def test_stderr_names_the_redis_that_hidden_defaults_would_use() -> None:
     rc, _, err, _ = _cli({"CELERY_RESULT_BACKEND": f"redis://{DEAD}/0"}, "dead-letters")
     assert rc == 2 and err.splitlines()[0] == f"ai-worker: dead letters from redis://{DEAD}/0 (CELERY_RESULT_BACKEND)"
+
+
+def test_the_default_redis_is_named_not_hidden(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """With nothing configured, dead-letters and embed --cache say they use the local Redis, and how to change it."""
+    import ai_tasks.settings
+    import ai_tasks.task
+    from ai_tasks.cli.dead_letters import redis_source
+    from ai_tasks.cli.embed import _open_cache
+    from ai_tasks.settings import Settings
+
+    bare = Settings.from_env({})
+    monkeypatch.setattr(ai_tasks.settings, "get_settings", lambda: bare)
+    monkeypatch.setattr(ai_tasks.task, "get_settings", lambda: bare)
+    url, why = redis_source(None)
+    assert url == "redis://127.0.0.1:6379/0" and "the default" in why and "--redis" in why
+    _cache, where = _open_cache(None)
+    assert where.startswith("redis://127.0.0.1:6379/0 (the default") and "--cache-url" in where
+    for argv in (["dead-letters", "--help"], ["embed", "--help"]):
+        assert main(argv) == 0
+        assert "127.0.0.1:6379" in capsys.readouterr().out
