@@ -143,15 +143,41 @@ class DownloadPolicy:
             _parse_allow_entry(entry)
 
 
+#: One label of a host name (RFC 1123): letters, digits, inner hyphens, 63 characters at most.
+_HOST_LABEL_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
 def _parse_allow_entry(entry: str) -> IPNetwork | str:
+    """An allow-list entry as a network, or as a lower-case host name.
+
+    Refused: anything else, such as a port (``minio:9000``), a URL, a
+    wildcard (``*.internal``), an empty label (``a..b``) or an address that
+    is not one (``10.0.0.0/33``, ``256.1.1.1``: a host name never ends in a
+    numeric label).
+
+    Examples:
+        >>> _parse_allow_entry(" MinIO.internal. "), _parse_allow_entry("10.1.0.0/16")
+        ('minio.internal', IPv4Network('10.1.0.0/16'))
+        >>> _parse_allow_entry("256.1.1.1")
+        Traceback (most recent call last):
+        ...
+        ValueError: allowlist entry '256.1.1.1' is not a host name, IP address or CIDR
+    """
     text = entry.strip()
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
         pass
-    if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", text):
+    host = text.rstrip(".")
+    labels = host.split(".")
+    if (
+        not host
+        or len(host) > 253
+        or not all(_HOST_LABEL_RE.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
         raise ValueError(f"allowlist entry {entry!r} is not a host name, IP address or CIDR")
-    return text.lower().rstrip(".")
+    return host.lower()
 
 
 def is_address_allowed(address: str, allowlist: tuple[str, ...] = ()) -> bool:

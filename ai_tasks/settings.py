@@ -14,6 +14,10 @@ Examples:
     ai_tasks.settings.SettingsError: settings_unknown: unknown setting AI_WORKER_MAX_DELIVERISE (did you mean AI_WORKER_MAX_DELIVERIES?)
     >>> "s3cr3t" in repr(Settings.from_env({"INTERNAL_WORKER_TOKEN": "s3cr3t"}))
     False
+    >>> Settings.from_env({"AI_WORKER_DOWNLOAD_ALLOWLIST": "10.0.0.0/8, minio:9000"})
+    Traceback (most recent call last):
+    ...
+    ai_tasks.settings.SettingsError: settings_invalid: AI_WORKER_DOWNLOAD_ALLOWLIST: allowlist entry 'minio:9000' is not a host name, IP address or CIDR
 """
 
 from __future__ import annotations
@@ -243,6 +247,10 @@ class Settings:
         for ok, message in checks:
             if not ok:
                 raise SettingsError("settings_invalid", message)
+        try:  # the allow-list's syntax: a typo stops the worker here, not every download job later
+            DownloadPolicy(allowlist=self.download_allowlist)
+        except ValueError as exc:
+            raise SettingsError("settings_invalid", f"AI_WORKER_DOWNLOAD_ALLOWLIST: {exc}") from None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

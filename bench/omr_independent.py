@@ -96,7 +96,7 @@ def ensure_templates(out: Path) -> dict[str, Path]:
         if not (d / "meta.json").exists() or not (d / "sheet.png").exists():
             d.mkdir(parents=True, exist_ok=True)
             subprocess.run(cmd0 + ["omr", "template", "--questions", str(q), "--choices", str(c),
-                                   "--out", str(d), "--dpi", str(DPI)],
+                                   "--out", str(d), "--dpi", str(DPI), "--force"],
                            check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         dirs[name] = d
     return dirs

@@ -57,6 +57,8 @@ from omr.types import SheetMeta
 __all__ = [
     "FLAGGED_STATUSES",
     "IMAGE_SUFFIXES",
+    "PDF_DPI",
+    "PDF_DPI_RANGE",
     "BatchInputError",
     "SheetRef",
     "csv_fields",
@@ -78,6 +80,8 @@ ZIP_SUFFIXES = (".zip",)
 #: 200 dpi is what scanners default to for documents and gives ~7.9 px/mm,
 #: twice what the grader needs (``omr.image.MIN_PAGE_PX_PER_MM``).
 PDF_DPI = 200
+#: ``pdf_dpi`` choices: 100 dpi (3.9 px/mm) is about the grader's floor; past 600 a page is ~35 MP for nothing.
+PDF_DPI_RANGE = (100, 600)
 #: PDF user space is 1/72 inch per unit (PDF 32000-1 section 8.3.2.3).
 PDF_POINTS_PER_INCH = 72.0
 #: A class set is tens of sheets; a whole school's is a few thousand.

@@ -33,7 +33,7 @@ from omr.identifier import read_identifier
 from omr.image import decode_image
 from omr.meta import as_sheet_meta
 from omr.review import review
-from omr.scoring import score
+from omr.scoring import check_key, score
 from omr.types import GrayImage, SheetMeta
 from omr.warp import WarpedPage, warp_page
 
@@ -44,8 +44,15 @@ RESULT_VERSION = "v1"
 
 def assemble_result(page: WarpedPage, identifier: dict[str, Any], answers: list[dict[str, Any]], *,
                     mode: str, key: Mapping[str, Any] | None = None,
-                    timings_ms: Mapping[str, float] | None = None) -> dict[str, Any]:
-    """Build the output contract from the step outputs (see ``docs/omr.md``)."""
+                    timings_ms: Mapping[str, float] | None = None,
+                    meta_source: str = "payload") -> dict[str, Any]:
+    """Build the output contract from the step outputs (see ``docs/omr.md``).
+
+    ``meta_source`` says where the meta came from: ``payload`` (given by the
+    caller: a job's ``template_meta``, the CLI's ``--meta``), ``api`` (the
+    template endpoint) or ``legacy_questions``; ``meta_used`` keeps its
+    legacy meaning, "the meta came from the API".
+    """
     alignment = {k: v for k, v in page.alignment.items() if not k.startswith("_")}
     result: dict[str, Any] = {
         "version": RESULT_VERSION,
@@ -54,7 +61,8 @@ def assemble_result(page: WarpedPage, identifier: dict[str, Any], answers: list[
         "alignment": alignment,
         "identifier": identifier,
         "answers": answers,
-        "meta_used": True,
+        "meta_used": meta_source == "api",
+        "meta_source": meta_source,
         "review": review(alignment, identifier, answers),
     }
     if key is not None:
@@ -76,7 +84,8 @@ def grade_image(image: bytes | Path | str | GrayImage, meta: SheetMeta | Mapping
 
     Returns:
         The result contract: ``version, mode, aligned, alignment, identifier,
-        answers, meta_used, review, timings_ms`` and ``score`` when ``key`` is set.
+        answers, meta_used, meta_source, review, timings_ms`` and ``score`` when
+        ``key`` is set (``meta_source`` is ``payload``: the caller gave the meta).
 
     Raises:
         ImageError, AlignmentError, MetaError, KeyFormatError, OptionError: with reason codes.
@@ -104,6 +113,8 @@ def grade_image_with_page(image: bytes | Path | str | GrayImage, meta: SheetMeta
     t = {}
     t0 = time.perf_counter()
     sheet = as_sheet_meta(meta)
+    if key is not None:
+        check_key(key, sheet)  # a key for another sheet fails before any pixel is read
     t1 = time.perf_counter()
     t["meta"] = (t1 - t0) * 1e3
     if isinstance(image, np.ndarray):

@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omr.errors import KeyFormatError
+from omr.types import SheetMeta
 
-__all__ = ["normalize_key", "score"]
+__all__ = ["check_key", "normalize_key", "score"]
 
 
 def normalize_key(key: Mapping[str, Any]) -> tuple[dict[int, set[str]], dict[int, float]]:
@@ -68,6 +69,46 @@ def normalize_key(key: Mapping[str, Any]) -> tuple[dict[int, set[str]], dict[int
         except (TypeError, ValueError):
             raise KeyFormatError("key_invalid", f"points for question {q} must be a number") from None
     return acc, points
+
+
+def check_key(key: Mapping[str, Any], sheet: SheetMeta) -> None:
+    """Refuse a key that names a question the sheet does not have, or a label that is not one of its choices.
+
+    Such a key is not a typo to score around: question 99 of a 20-question
+    sheet would count as wrong on every sheet, label ``"7"`` could never be
+    right.
+
+    Raises:
+        KeyFormatError: ``key_invalid``, naming the first question or label at fault.
+
+    Examples:
+        >>> from omr.meta import load_meta
+        >>> from omr.template import build_template
+        >>> sheet = load_meta(build_template(20))
+        >>> check_key({"1": "3", "20": ["1", "5"]}, sheet)
+        >>> check_key({"99": "1"}, sheet)
+        Traceback (most recent call last):
+        ...
+        omr.errors.KeyFormatError: key_invalid: key question 99 is not on the sheet (questions 1..20)
+        >>> check_key({"3": "7"}, sheet)
+        Traceback (most recent call last):
+        ...
+        omr.errors.KeyFormatError: key_invalid: key label '7' of question 3 is not a choice of the sheet (1, 2, 3, 4, 5)
+    """
+    accepted, _ = normalize_key(key)
+    labels = {q.number: [c.label for c in q.choices] for q in sheet.questions}
+    numbers = sorted(labels)
+    contiguous = bool(numbers) and numbers == list(range(numbers[0], numbers[-1] + 1))
+    on_sheet = f"{numbers[0]}..{numbers[-1]}" if contiguous else ", ".join(map(str, numbers))
+    for q in sorted(accepted):
+        if q not in labels:
+            raise KeyFormatError("key_invalid", f"key question {q} is not on the sheet (questions {on_sheet})")
+        stray = sorted(accepted[q] - set(labels[q]))
+        if stray:
+            raise KeyFormatError(
+                "key_invalid",
+                f"key label {stray[0]!r} of question {q} is not a choice of the sheet ({', '.join(labels[q])})",
+            )
 
 
 def score(answers: Sequence[Mapping[str, Any]], key: Mapping[str, Any]) -> dict[str, Any]:

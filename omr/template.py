@@ -38,7 +38,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from omr.errors import MetaError
+from omr.errors import MetaError, OptionError
 from omr.layout import (
     MARKER_MM,
     PAPER,
@@ -57,6 +57,8 @@ __all__ = [
     "BUBBLE_R_MM",
     "PAGE_H_MM",
     "PAGE_W_MM",
+    "SHEET_FILES",
+    "SHEET_PNG_DPI_RANGE",
     "build_template",
     "render_layout",
     "render_sheet",
@@ -84,6 +86,10 @@ Q_NUMBER_GAP_MM = 9.0
 Q_ROWS_MAX = 25
 
 MM_PER_INCH = 25.4
+#: What :func:`write_sheet` writes into its folder.
+SHEET_FILES = ("sheet.pdf", "sheet.png", "meta.json")
+#: ``sheet.png`` resolutions: below 50 dpi the choice labels are unreadable; 600 dpi (35 MP) is past any printer's need.
+SHEET_PNG_DPI_RANGE = (50, 600)
 HERSHEY_CAP_PX = 22.0
 """Cap height of OpenCV's Hershey simplex font at scale 1, px."""
 
@@ -292,12 +298,13 @@ def write_sheet(meta: Mapping[str, Any], out_dir: str | Path, dpi: int = 200) ->
     Args:
         meta: The sheet meta.
         out_dir: Output folder (created if missing).
-        dpi: Resolution of ``sheet.png``.
+        dpi: Resolution of ``sheet.png``, in :data:`SHEET_PNG_DPI_RANGE`.
 
     Returns:
         ``{"pdf": Path, "png": Path, "meta": Path}``.
 
     Raises:
+        OptionError: ``option_invalid`` for a ``dpi`` out of range.
         MetaError: ``font_missing_glyph`` (before anything is written) for a
             title or label character no installed font draws.
 
@@ -308,10 +315,13 @@ def write_sheet(meta: Mapping[str, Any], out_dir: str | Path, dpi: int = 200) ->
         ...     sorted(p.name for p in paths.values())
         ['meta.json', 'sheet.pdf', 'sheet.png']
     """
+    lo, hi = SHEET_PNG_DPI_RANGE
+    if not lo <= dpi <= hi:
+        raise OptionError("option_invalid", f"dpi must be in {lo}..{hi}, got {dpi}")
     check_glyphs(sheet_layout(meta))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"pdf": out / "sheet.pdf", "png": out / "sheet.png", "meta": out / "meta.json"}
+    paths = dict(zip(("pdf", "png", "meta"), (out / name for name in SHEET_FILES), strict=True))
     write_pdf(meta, paths["pdf"])
     if not cv2.imwrite(str(paths["png"]), render_sheet(meta, dpi=dpi)):
         raise OSError(f"cannot write {paths['png']}")

@@ -1,5 +1,9 @@
 """``ai-worker``: submit jobs, grade OMR sheets, inspect dead letters.
 
+Every command prints its result as JSON on stdout; every error a user can
+cause (a bad option value included) is one JSON line ``{"reason_code",
+"message"}`` on stderr and exit code 2 (:mod:`ai_tasks.cli.output`).
+
 Examples:
     >>> build_parser().parse_args(["submit", "ocr", "--payload", "{}"]).wait
     True
@@ -7,85 +11,23 @@ Examples:
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-import uuid
 from collections.abc import Sequence
 
+from ai_tasks.cli.output import CLIParser
 from ai_tasks.cli.output import fail as _fail
-from ai_tasks.cli.output import print_json as _print_json
 from ai_tasks.errors import AIWorkerError
 
 __all__ = ["build_parser", "main"]
 
 
-def _cmd_submit(args: argparse.Namespace) -> int:
-    from ai_tasks.jobs import job_spec
-    from ai_tasks.settings import get_settings
-
-    try:
-        payload = json.loads(args.payload)
-    except json.JSONDecodeError as exc:
-        return _fail("payload_invalid", f"--payload is not JSON: {exc}")
-    if not isinstance(payload, dict):
-        return _fail("payload_invalid", "--payload must be a JSON object")
-    job = {"id": args.id or uuid.uuid4().hex, "type": args.type, "payload": payload, "source_id": args.source_id}
-    settings = get_settings()
-    if not settings.broker_url:
-        from ai_tasks.inprocess import run_job
-
-        sys.stderr.write("ai-worker: no CELERY_BROKER_URL set; running the job in-process (embedded default)\n")
-        result = run_job(job)
-        _print_json(result)
-        return 0 if result["status"] == "DONE" else 1
-
-    from ai_tasks.celery import app
-
-    queue = job_spec(args.type).queue
-    # ai.job itself always runs on cpu-vision (it only dispatches).
-    async_result = app.send_task("ai.job", args=[job], queue="cpu-vision")
-    if not args.wait:
-        _print_json({"task_id": async_result.id, "job_id": job["id"], "queue": queue})
-        return 0
-    try:
-        result = async_result.get(timeout=args.timeout, propagate=False)
-    except Exception as exc:  # TimeoutError, broker down: say so, keep the id
-        return _fail("result_timeout", f"no result for task {async_result.id} within {args.timeout}s: {exc}")
-    if not isinstance(result, dict):
-        return _fail("job_failed", f"task {async_result.id} ended {async_result.state}: {result!r}")
-    _print_json(result)
-    return 0 if result.get("status") == "DONE" else 1
-
-
-def _cmd_dead_letters(args: argparse.Namespace) -> int:
-    from ai_tasks.task import delivery_counter
-
-    counter = delivery_counter()
-    if counter is None:
-        return _fail("no_redis", "dead letters live in Redis; no Redis broker or result backend is configured")
-    _print_json(counter.dead_letters(args.limit))
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ai-worker", description=__doc__.splitlines()[0])
+def build_parser() -> CLIParser:
+    parser = CLIParser(prog="ai-worker", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    from ai_tasks.cli import dead_letters as dead_letters_cli
+    from ai_tasks.cli import submit as submit_cli
 
-    submit = sub.add_parser("submit", help="submit a job (through the broker, or in-process without one)")
-    from ai_tasks.jobs import JOBS
-
-    submit.add_argument("type", choices=sorted(JOBS), help="the AIJob type")
-    submit.add_argument("--payload", default="{}", help="the job payload as a JSON object")
-    submit.add_argument("--id", help="job id (default: a new uuid)")
-    submit.add_argument("--source-id", help="the API object this job belongs to")
-    submit.add_argument("--no-wait", dest="wait", action="store_false", help="print the task id and return")
-    submit.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the result")
-    submit.set_defaults(func=_cmd_submit)
-
-    dead = sub.add_parser("dead-letters", help="list messages that killed their worker too often")
-    dead.add_argument("--limit", type=int, default=20)
-    dead.set_defaults(func=_cmd_dead_letters)
+    submit_cli.add_parser(sub)
+    dead_letters_cli.add_parser(sub)
 
     try:
         from ai_tasks.cli import omr as omr_cli
@@ -116,16 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ai-worker`` command."""
-    args = build_parser().parse_args(argv)
+    """Entry point of the ``ai-worker`` command; returns the exit code (``--help`` and bad options too)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a bad option, already reported as JSON (2)
+        return exit_.code if isinstance(exit_.code, int) else 2
     try:
         return int(args.func(args))
     except AIWorkerError as exc:
         return _fail(exc.reason_code, exc.message)
     except Exception as exc:  # library errors carry a reason code too
         code = getattr(exc, "reason_code", None)
-        if not isinstance(code, str):
-            raise
-        return _fail(code, str(getattr(exc, "message", exc)))
+        if isinstance(code, str):
+            return _fail(code, str(getattr(exc, "message", exc)))
+        if isinstance(exc, OSError):  # a path the user named cannot be used: say which, no traceback
+            return _fail("io_error", f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        raise
 
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     out = result.to_dict()
     if args.overlay:
         if not cv2.imwrite(str(args.overlay), render_overlay(image, result)):
-            return _fail("overlay_unwritable", f"cannot write overlay {args.overlay}")
+            return _fail("output_unwritable", f"cannot write overlay {args.overlay}")
         out["overlay"] = str(args.overlay)
     sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
     return 0

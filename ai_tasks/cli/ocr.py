@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from ai_tasks.cli.output import fail as _fail
+from ai_tasks.cli.output import int_in
 
 __all__ = ["add_parser", "run"]
 
@@ -60,11 +61,14 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``ocr`` command to a CLI's sub-parsers."""
+    from ai_tasks.jobs.ocr import DPI_RANGE
+
     p = subparsers.add_parser("ocr", help="OCR a photo, scan or PDF (Tesseract kor+eng / Google); JSON on stdout")
     p.add_argument("page", help="a photo, scan or PDF")
     p.add_argument("--engine", choices=("tesseract", "google", "auto"), default=None, help="override OCR_ENGINE")
     p.add_argument("--language", choices=("kor+eng", "kor", "eng"), default="kor+eng", help="Tesseract languages")
-    p.add_argument("--dpi", type=int, default=200, help="PDF rendering resolution (default 200)")
+    lo, hi = DPI_RANGE
+    p.add_argument("--dpi", type=int_in(lo, hi), default=200, help=f"PDF rendering resolution ({lo}..{hi}, default 200)")
     p.add_argument("--text", action="store_true", help="print only the text, not the JSON result")
     p.add_argument("--no-columns", action="store_true", help="do not split columns before OCR")
     p.add_argument("--no-circled", action="store_true", help="do not look for circled numbers ①-⑨")

@@ -41,22 +41,47 @@ __all__ = ["add_arguments", "grade_on_cluster", "run"]
 POLL_INTERVAL_S = 0.1
 #: Default wait for a whole batch on the cluster (300 sheets at a few per second, with room).
 DEFAULT_TIMEOUT_S = 1800.0
+#: More processes than this is a typo, not a machine.
+MAX_PROCESSES = 256
 
 
 def add_arguments(b: argparse.ArgumentParser) -> None:
     """The ``grade-batch`` options (the ``omr`` command registers the sub-parser)."""
+    from ai_tasks.cli.output import float_in, int_in
+    from omr.batch import PDF_DPI, PDF_DPI_RANGE
+
     b.add_argument("source", help="a folder, PDF, multi-page TIFF, zip or image")
-    b.add_argument("--meta", required=True)
-    b.add_argument("--out", required=True, help="CSV path")
+    b.add_argument("--meta", required=True, help="the sheet's meta.json")
+    b.add_argument("--out", required=True, help="CSV path (its folder must exist)")
     b.add_argument("--mode", choices=("auto", "photo", "scan"), default="auto")
     b.add_argument("--key", default=None, help="answer key JSON")
-    b.add_argument("--dpi", type=int, default=200, help="PDF rendering resolution")
-    b.add_argument("--processes", type=int, default=1, help="grade in this many processes (in-process path)")
+    b.add_argument("--dpi", type=int_in(*PDF_DPI_RANGE), default=PDF_DPI,
+                   help=f"PDF rendering resolution ({PDF_DPI_RANGE[0]}..{PDF_DPI_RANGE[1]}, default {PDF_DPI})")
+    b.add_argument("--processes", type=int_in(1, MAX_PROCESSES), default=1,
+                   help="grade in this many processes (in-process path; default 1)")
     b.add_argument("--summary", default=None, help="summary JSON path (default: <csv>.summary.json)")
     b.add_argument("--broker", action="store_true", help="grade on the Celery cluster (CELERY_BROKER_URL)")
-    b.add_argument("--pipeline", choices=("single", "chain"), default="single", help="with --broker")
-    b.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds to wait, with --broker")
+    b.add_argument("--pipeline", choices=("single", "chain"), default=None, help="with --broker (default single)")
+    b.add_argument("--timeout", type=float_in(1, 7 * 86_400), default=None,
+                   help=f"seconds to wait, with --broker (default {DEFAULT_TIMEOUT_S:g})")
     b.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is no TTY")
+
+
+def _check_options(args: argparse.Namespace) -> tuple[str, str] | None:
+    """``(reason_code, message)`` for options that do not go together (each alone passed argparse), or None."""
+    if not args.broker:
+        given = [name for name in ("timeout", "pipeline") if getattr(args, name) is not None]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            return "option_invalid", f"--{' and --'.join(given)} only {verb} with --broker"
+    elif args.processes != 1:
+        return "option_invalid", "--processes applies to the in-process path; with --broker the workers grade"
+    out = Path(args.out)
+    if out.is_dir():
+        return "output_unwritable", f"--out {out} is a folder; give the CSV file's path"
+    if not out.parent.is_dir():
+        return "output_unwritable", f"the folder of --out {out} does not exist"
+    return None
 
 
 def _bar(total: int, show: bool) -> Any:
@@ -71,16 +96,21 @@ def _bar(total: int, show: bool) -> Any:
 
 def run(args: argparse.Namespace, read_json: Callable[[str, str], Any]) -> int:
     """Run ``grade-batch``; returns the exit code (errors raise with a reason code)."""
+    from ai_tasks.cli.output import fail
     from omr.batch import grade_sheets, list_sheets, summarize, write_csv
     from omr.meta import load_meta
+    from omr.scoring import check_key
 
+    wrong = _check_options(args)
+    if wrong:
+        return fail(wrong[0], f"ai-worker omr grade-batch: {wrong[1]}")
     sheet = load_meta(read_json(args.meta, "meta"))
     key = read_json(args.key, "key") if args.key else None
     if key is not None:
-        from omr.scoring import normalize_key
-
-        normalize_key(key)
+        check_key(key, sheet)
     refs = list_sheets(args.source, pdf_dpi=args.dpi)
+    if not refs:
+        return fail("input_empty", f"{args.source} holds no sheet (images, PDFs, TIFFs or zips of them)")
     bar = _bar(len(refs), args.progress)
 
     def progress(done: int, total: int, ref: Any) -> None:
@@ -89,11 +119,10 @@ def run(args: argparse.Namespace, read_json: Callable[[str, str], Any]) -> int:
 
     try:
         if args.broker:
-            rows = grade_on_cluster(refs, sheet.raw, mode=args.mode, key=key, pipeline=args.pipeline,
-                                    timeout_s=args.timeout, progress=progress)
+            rows = grade_on_cluster(refs, sheet.raw, mode=args.mode, key=key, pipeline=args.pipeline or "single",
+                                    timeout_s=args.timeout or DEFAULT_TIMEOUT_S, progress=progress)
         else:
-            rows = grade_sheets(refs, sheet, mode=args.mode, key=key, processes=max(1, args.processes),
-                                progress=progress)
+            rows = grade_sheets(refs, sheet, mode=args.mode, key=key, processes=args.processes, progress=progress)
     finally:
         if bar is not None:
             bar.close()

@@ -56,7 +56,14 @@ def run(args: argparse.Namespace) -> int:
         return _fail("input_not_found", f"{args.page} does not exist")
     crops_dir = Path(args.crops) if args.crops else None
     if crops_dir:
-        crops_dir.mkdir(parents=True, exist_ok=True)
+        if crops_dir.exists() and not crops_dir.is_dir():
+            return _fail("output_exists", f"--crops {crops_dir} is an existing file; give a folder")
+        try:
+            crops_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _fail("output_unwritable", f"cannot create --crops folder {crops_dir}: {exc.strerror}")
+    if args.overlay and not Path(args.overlay).resolve().parent.is_dir():
+        return _fail("output_unwritable", f"the folder of --overlay {args.overlay} does not exist")
     questions: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
     try:
@@ -68,11 +75,14 @@ def run(args: argparse.Namespace) -> int:
                 if crops_dir:
                     x, y, w, h = q.box_xywh
                     name = crops_dir / f"p{page.index + 1}_q{q.number if q.number is not None else f'x{k + 1}'}.png"
-                    cv2.imwrite(str(name), page.image[y : y + h, x : x + w])
+                    if not cv2.imwrite(str(name), page.image[y : y + h, x : x + w]):
+                        return _fail("output_unwritable", f"cannot write crop {name}")
                     item["crop"] = str(name)
                 questions.append(item)
             if args.overlay:
-                cv2.imwrite(str(_overlay_path(Path(args.overlay), page.index)), draw_questions(page.image, seg.questions))
+                drawn = _overlay_path(Path(args.overlay), page.index)
+                if not cv2.imwrite(str(drawn), draw_questions(page.image, seg.questions)):
+                    return _fail("output_unwritable", f"cannot write overlay {drawn} (is it a .png path?)")
     except VisionError as exc:
         return _fail(exc.reason_code, exc.message)
     result = {

@@ -24,21 +24,19 @@ import sys
 from pathlib import Path
 
 from ai_tasks.cli.output import fail as _fail
+from ai_tasks.cli.output import float_in, int_in
 
 __all__ = ["add_parser", "run"]
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``ai-worker video``; returns the exit code (2 on error)."""
-    from ai_tasks.jobs.video import SAMPLE_EVERY_RANGE_S, video_limits
+    from ai_tasks.jobs.video import video_limits
     from vision.errors import VisionError
     from vision.video.analyze import analyze_video
 
     if not Path(args.file).is_file():
         return _fail("input_not_found", f"{args.file} does not exist")
-    lo, hi = SAMPLE_EVERY_RANGE_S
-    if not lo <= args.sample_every <= hi:
-        return _fail("payload_invalid", f"--sample-every must be in {lo}..{hi} s, got {args.sample_every}")
     try:
         analysis = analyze_video(Path(args.file), sample_every_s=args.sample_every, limits=video_limits(),
                                  min_frame_count=args.min_frame_count)
@@ -54,9 +52,14 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``video`` command to a CLI's sub-parsers."""
+    from ai_tasks.jobs.video import MIN_FRAME_COUNT_RANGE, SAMPLE_EVERY_RANGE_S
+
+    lo, hi = SAMPLE_EVERY_RANGE_S
     p = subparsers.add_parser("video", help="writing on the page in a homework video; JSON on stdout")
     p.add_argument("file", help="a video file (MP4, MOV, WebM, ...)")
-    p.add_argument("--sample-every", type=float, default=1.0, help="seconds between samples (default 1)")
-    p.add_argument("--min-frame-count", type=int, default=30, help="fewer frames than this: too_short (default 30)")
+    p.add_argument("--sample-every", type=float_in(lo, hi), default=1.0,
+                   help=f"seconds between samples ({lo:g}..{hi:g}, default 1)")
+    p.add_argument("--min-frame-count", type=int_in(*MIN_FRAME_COUNT_RANGE), default=30,
+                   help="fewer frames than this: too_short (default 30)")
     p.add_argument("--summary", action="store_true", help="leave out the per-frame lists")
     p.set_defaults(func=run)

@@ -29,8 +29,9 @@ reporting progress per page; a bad page never fails the job.
 
 Payload (legacy-compatible): ``download_url`` (required), ``mode``
 (``auto``/``photo``/``scan``), one of ``template_meta`` (a meta dict),
-``template_fetch`` + ``question_count`` (the API's meta endpoint) or legacy
-``questions``; new: ``answer_key``, ``overlay`` (true: an annotated picture in
+``template_fetch`` + ``question_count`` (the API's meta endpoint; an empty
+``template_fetch: {}`` means the worker's own ``AI_WORKER_TEMPLATE_BASE_URL``
+/ ``API_BASE_URL``) or legacy ``questions``; new: ``answer_key``, ``overlay`` (true: an annotated picture in
 the artifact store, its key in ``overlay_key``), ``pipeline``
 (``chain``/``single``), ``image_key`` (instead of ``download_url``: the
 photo already in the artifact store, as ``ai-worker omr grade-batch --broker``
@@ -186,7 +187,12 @@ def prepare(job: AIJob, ref: JobRef) -> OMRState:
                      image_key=image_key)
     legacy_auth = _legacy_auth(job.payload)
     if p["template_meta"]:
-        return replace(state, template_meta=_validated(p["template_meta"]).raw, meta_source="payload")
+        sheet = _validated(p["template_meta"])
+        if p["answer_key"] is not None:
+            from omr.scoring import check_key
+
+            check_key(p["answer_key"], sheet)  # a key for another sheet fails at the door too
+        return replace(state, template_meta=sheet.raw, meta_source="payload")
     if p["template_fetch"] or legacy_auth:
         if p["question_count"] is None:
             raise JobPayloadError("payload_invalid", "template_fetch needs question_count")
@@ -202,6 +208,10 @@ def prepare(job: AIJob, ref: JobRef) -> OMRState:
         sheet = meta_from_legacy_questions(p["questions"])
         _remember_meta(sheet)
         return replace(state, template_meta=sheet.raw, meta_source="legacy_questions")
+    if p["template_fetch"] is not None:  # {}: the worker's own API (legacy questions, when given, win as they did)
+        if p["question_count"] is None:
+            raise JobPayloadError("payload_invalid", "template_fetch needs question_count")
+        return replace(state, template_fetch=TemplateFetch(None, p["question_count"]), meta_source="api")
     raise JobPayloadError(
         "meta_missing", "payload needs template_meta, template_fetch (+question_count) or legacy questions"
     )
@@ -436,10 +446,9 @@ def answers(state: OMRState, ctx: StepContext) -> dict[str, Any]:
     read = read_answers(page, meta)
     timings = {**state.timings_ms, "answers": _ms(t0)}
     result = assemble_result(
-        page, dict(state.identifier or {}), read, mode=state.mode, key=state.answer_key, timings_ms=timings
+        page, dict(state.identifier or {}), read, mode=state.mode, key=state.answer_key, timings_ms=timings,
+        meta_source=state.meta_source or "payload",
     )
-    result["meta_used"] = state.meta_source == "api"
-    result["meta_source"] = state.meta_source
     if state.overlay:
         ok, png = cv2.imencode(".png", render_overlay(page, result, meta))
         result["overlay_key"] = artifact_store().put(png.tobytes(), kind="overlay")

@@ -41,6 +41,8 @@ __all__ = ["PAYLOAD", "SPEC", "VideoState", "prepare", "run", "video_limits"]
 DEFAULT_SAMPLE_EVERY_S = 1.0
 #: sample_every_s bounds: 20 samples a second at most, one a minute at least.
 SAMPLE_EVERY_RANGE_S = (0.05, 60.0)
+#: ``min_frame_count`` choices: 0 (never too short) up to ten million frames (three days at 30 fps).
+MIN_FRAME_COUNT_RANGE = (0, 10_000_000)
 #: the seed's defaults.
 DEFAULT_FRAME_STRIDE = 10
 DEFAULT_MIN_FRAME_COUNT = 30

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from ai_tasks.settings import Secret, Settings, SettingsError
@@ -26,6 +31,13 @@ def test_misspelt_setting_is_an_error_with_a_hint() -> None:
         ("AI_WORKER_DOWNLOAD_MAX_BYTES", "0"),
         ("AI_WORKER_DOWNLOAD_ALLOW_HTTP", "maybe"),
         ("AI_WORKER_MAX_DELIVERIES", "0"),
+        ("AI_WORKER_DOWNLOAD_ALLOWLIST", "minio:9000"),
+        ("AI_WORKER_DOWNLOAD_ALLOWLIST", "10.0.0.0/33"),
+        ("AI_WORKER_DOWNLOAD_ALLOWLIST", "127.0.0.1, *.internal"),
+        ("AI_WORKER_DOWNLOAD_ALLOWLIST", "https://minio.internal"),
+        ("AI_WORKER_DOWNLOAD_ALLOWLIST", "256.1.1.1"),
+        ("AI_WORKER_DOWNLOAD_ALLOWLIST", "10.0.0.0/8 10.1.0.0/16"),
+        ("AI_WORKER_DOWNLOAD_ALLOWLIST", "a..b"),
     ],
 )
 def test_malformed_values_are_refused(name: str, value: str) -> None:
@@ -74,3 +86,14 @@ def test_a_secret_is_not_a_string_and_never_formats_its_value(caplog: pytest.Log
         logging.getLogger("t").info("key is %s / %r", token, token)
     assert "sk-live-789" not in caplog.text
     assert token.reveal() == "sk-live-789" and bool(token) and token == Secret("sk-live-789")
+
+
+def test_a_malformed_allowlist_stops_the_worker_at_start_up() -> None:
+    """Not every download job failing later as internal_error: the worker does not start."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AI_WORKER_", "CELERY_"))}
+    env.update(PYTHONPATH=str(root), AI_WORKER_DOWNLOAD_ALLOWLIST="10.0.0.0/8,minio:9000")
+    done = subprocess.run([sys.executable, "-m", "celery", "-A", "ai_tasks", "worker", "-Q", "cpu-vision"],
+                          capture_output=True, text=True, env=env, cwd=root, timeout=120)
+    assert done.returncode != 0
+    assert "settings_invalid: AI_WORKER_DOWNLOAD_ALLOWLIST: allowlist entry 'minio:9000'" in done.stderr

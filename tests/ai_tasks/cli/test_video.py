@@ -24,7 +24,7 @@ def test_video_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     [
         (["missing.mp4"], "input_not_found"),
         (["{junk}"], "video_invalid"),
-        (["{junk}", "--sample-every", "0"], "payload_invalid"),
+        (["{junk}", "--sample-every", "0"], "option_invalid"),
     ],
 )
 def test_video_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], code: str) -> None:

@@ -197,3 +197,30 @@ def test_worker_token_goes_only_to_the_configured_api(server: LocalServer, monke
     monkeypatch.setattr(omr_job, "get_settings", lambda: settings_for("https://api.academy.example"))
     omr_job._fetch_template(spec)  # a base_url chosen by the message: no worker credentials
     assert "X-Worker-Token" not in server.requests[-1].headers
+
+
+def _settings_with_api(api_base_url: str | None) -> object:
+    from ai_tasks.settings import Settings
+
+    env = {"AI_WORKER_DOWNLOAD_ALLOW_HTTP": "1", "AI_WORKER_DOWNLOAD_ALLOWLIST": "127.0.0.1"}
+    return Settings.from_env({**env, "AI_WORKER_TEMPLATE_BASE_URL": api_base_url} if api_base_url else env)
+
+
+def test_an_empty_template_fetch_means_the_workers_own_api(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's example: ``"template_fetch": {}`` + ``question_count`` (issue 15: it used to be meta_missing)."""
+    payload = {"download_url": server.url("/photo.jpg"), "question_count": 20, "template_fetch": {}}
+    monkeypatch.setattr(omr_job, "get_settings", lambda: _settings_with_api(server.base_url))
+    out = run_job(_job(payload))
+    assert out["status"] == "DONE", out
+    assert (out["result"]["meta_used"], out["result"]["meta_source"]) == (True, "api")
+    assert "/api/v1/assets/omr/objective/meta/?question_count=20" in [r.path for r in server.requests[-2:]]
+
+    monkeypatch.setattr(omr_job, "get_settings", lambda: _settings_with_api(None))
+    error = run_job(_job(payload))["error"]
+    assert error["reason_code"] == "payload_invalid" and "AI_WORKER_TEMPLATE_BASE_URL" in error["message"]
+
+
+@pytest.mark.parametrize("key", [{"99": "1"}, {"answers": {"2": "7"}}], ids=["question-99", "label-7"])
+def test_a_key_for_another_sheet_fails_at_the_door(key: dict) -> None:  # type: ignore[type-arg]
+    out = run_job(_job({"download_url": "https://b/x.jpg", "template_meta": _meta(), "answer_key": key}))
+    assert out["error"]["reason_code"] == "key_invalid" and "not" in out["error"]["message"]
