@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     handwriting_cli.add_parser(sub)
     video_cli.add_parser(sub)
+    from ai_tasks.cli import bridge as bridge_cli
+
+    bridge_cli.add_parser(sub)
     return parser
 
 
