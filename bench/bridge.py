@@ -37,11 +37,15 @@ def main() -> int:
     parser.add_argument("--app", default="ai_tasks", help="celery app of the worker (default: production ai_tasks)")
     parser.add_argument("--concurrency", type=int, default=2, help="worker pool processes (default 2)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
+    parser.add_argument("--republish-after", type=float, default=150.0,
+                        help="the bridge's --republish-after, s: above the app's redelivery delay (60-66 s for "
+                             "ai_tasks, about 5 s for tests.integration.lease_app) plus the backlog (default 150)")
     parser.add_argument("--out", type=Path, help="also write the summary JSON here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
         report = _bridge_run.run(args.jobs, Path(tmp), app=args.app, timeout_s=args.timeout,
-                                 concurrency=args.concurrency, say=lambda m: print(m, flush=True))
+                                 republish_after_s=args.republish_after, concurrency=args.concurrency,
+                                 say=lambda m: print(m, flush=True))
     summary = report.summary()
     summary["lost_ids"] = report.missing[:20]
     summary["duplicated_ids"] = dict(list(report.duplicated.items())[:20])

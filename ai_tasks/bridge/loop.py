@@ -19,12 +19,15 @@ from ai_tasks.delivery import DeliveredMarker, idempotency_key, post_unless_deli
 from ai_tasks.errors import DeliveryError, DeliveryRejectedError, JobPayloadError, TransientError
 from ai_tasks.settings import Secret
 
-__all__ = ["RESULT_POLL_S", "Bridge", "BridgeCounts"]
+__all__ = ["REPUBLISH_AFTER_S", "RESULT_POLL_S", "Bridge", "BridgeCounts"]
 
 log = logging.getLogger("ai_tasks.bridge")
 
 #: How often results are looked for while jobs are in flight, s (a result waits half that on average).
 RESULT_POLL_S = 0.25
+#: Default wait for a result before a job is published again: twice the longest hard time limit
+#: (``ai.homework.video``, 900 s), so a job that is merely slow is rarely run twice.
+REPUBLISH_AFTER_S = 1800.0
 
 
 class _Backoff:
@@ -90,7 +93,7 @@ class Bridge:
     def __init__(
         self, intake: LegacyIntake, ledger: Ledger, marker: DeliveredMarker, publish: Publish,
         read_results: ReadResults, *, api_base_url: str, token: Secret, max_in_flight: int = 64,
-        poll_interval_s: float = 1.0, max_backoff_s: float = 30.0, republish_after_s: float = 900.0,
+        poll_interval_s: float = 1.0, max_backoff_s: float = 30.0, republish_after_s: float = REPUBLISH_AFTER_S,
         progress_every_s: float = 10.0,
     ) -> None:
         if max_in_flight < 1:

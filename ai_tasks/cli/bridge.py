@@ -13,7 +13,7 @@ Examples:
     >>> add_parser(p.add_subparsers(dest="command"))
     >>> a = p.parse_args(["bridge", "--api-url", "http://api:8000", "--max-in-flight", "8"])
     >>> a.api_url, a.max_in_flight, a.republish_after, a.exit_when_idle
-    ('http://api:8000', 8, 900.0, False)
+    ('http://api:8000', 8, 1800.0, False)
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="seconds to wait after the intake had no job (default AI_WORKER_POLL_INTERVAL, 1)")
     p.add_argument("--max-backoff", type=_positive(float), default=None,
                    help="cap of the waits after failures, s (default AI_WORKER_MAX_BACKOFF, 30)")
-    p.add_argument("--republish-after", type=_positive(float), default=900.0,
-                   help="publish a job again when its result is this late, s (default 900)")
+    p.add_argument("--republish-after", type=_positive(float), default=1800.0,
+                   help="publish a job again when its result is this late, s (default 1800)")
     p.add_argument("--progress-every", type=_positive(float), default=10.0,
                    help="seconds between progress lines (default 10)")
     p.add_argument("--exit-when-idle", action="store_true",

@@ -91,8 +91,9 @@ def _expected(job_id: int) -> tuple[str, str | None]:
 class _Bridge:
     """``ai-worker bridge`` as a process (its counts come back as JSON on stdout)."""
 
-    def __init__(self, env: dict[str, str], api_url: str, folder: Path) -> None:
+    def __init__(self, env: dict[str, str], api_url: str, folder: Path, republish_after_s: float) -> None:
         self.env, self.api_url, self.folder = env, api_url, folder
+        self.republish_after_s = republish_after_s
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
 
@@ -101,7 +102,8 @@ class _Bridge:
         self.out = self.folder / f"bridge-{self.runs}.out"
         self.err = self.folder / f"bridge-{self.runs}.log"
         cmd = [sys.executable, "-m", "ai_tasks.cli", "bridge", "--api-url", self.api_url, "--exit-when-idle",
-               "--max-in-flight", "48", "--poll-interval", "0.2", "--max-backoff", "2", "--progress-every", "5"]
+               "--max-in-flight", "48", "--poll-interval", "0.2", "--max-backoff", "2", "--progress-every", "5",
+               "--republish-after", str(self.republish_after_s)]
         with open(self.out, "wb") as out, open(self.err, "wb") as err:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=err)
 
@@ -135,8 +137,14 @@ def _kill_worker(workers: Workers, node: str) -> None:
 
 
 def run(jobs: int, folder: Path, *, app: str = "tests.integration.lease_app", timeout_s: float = 150.0,
-        concurrency: int = 2, say: Callable[[str], None] = lambda _m: None) -> Report:
-    """Run ``jobs`` jobs through the bridge while the worker, Redis and the bridge are broken; see the module."""
+        republish_after_s: float = 30.0, concurrency: int = 2,
+        say: Callable[[str], None] = lambda _m: None) -> Report:
+    """Run ``jobs`` jobs through the bridge while the worker, Redis and the bridge are broken; see the module.
+
+    ``republish_after_s`` must exceed a killed worker's redelivery delay (the
+    app's visibility timeout) plus the backlog of ``--max-in-flight`` jobs, or
+    jobs that are merely late run twice (still posted once).
+    """
     redis_srv = PrivateRedis(folder / "redis").start()
     broker, backend = redis_srv.url(0), redis_srv.url(1)
     worker_env = _worker_env(broker, redis_srv.url(2))
@@ -160,7 +168,7 @@ def run(jobs: int, folder: Path, *, app: str = "tests.integration.lease_app", ti
         with legacy_api(TOKEN, routes={"/photo.jpg": photo}) as api:
             api.add(_jobs(jobs, api.server.url(f"/photo.jpg?X-Amz-Signature={SIGNATURE}"), meta))  # type: ignore[union-attr]
             node = workers.start("cpu-vision", concurrency=concurrency, tmp=folder, app=app)
-            bridge = _Bridge(bridge_env, api.base_url, folder)
+            bridge = _Bridge(bridge_env, api.base_url, folder, republish_after_s)
             bridge.start()
             note(f"{jobs} jobs queued at the legacy API; worker and bridge started")
             schedule = list(SCHEDULE)
