@@ -382,3 +382,34 @@ def test_ledger_survives_json(tmp_path: Path) -> None:
     assert back == entry and back.refused and back.persisted
     ran = LedgerEntry(job={"id": "9"}, fetched_at=1.5, published_at=2.0, result={"status": "DONE"})
     assert LedgerEntry.from_json(ran.to_json()).result is None  # re-read from the result backend
+
+
+# -- the Celery side --------------------------------------------------------
+
+
+def test_publish_and_read_back_through_celery(rurl: str) -> None:
+    from celery import Celery
+
+    from ai_tasks.bridge import celery_publisher, celery_results, finished_result
+    from ai_tasks.errors import PoisonMessageError
+
+    app = Celery("bridge-test", broker=rurl, backend=rurl)
+    try:
+        job = {"id": "1", "type": "ocr", "payload": {"download_url": SIGNED}, "source_id": None}
+        celery_publisher(app)(job, task_id_for("1"))
+        raw = redis.Redis.from_url(rurl).lrange("cpu-vision", 0, -1)
+        (message,) = [json.loads(m) for m in raw]
+        assert message["headers"]["id"] == task_id_for("1") and message["headers"]["task"] == "ai.job"
+
+        done = {"job_id": "1", "status": "DONE", "result": {"n": 1}, "error": None}
+        app.backend.store_result(task_id_for("1"), done, "SUCCESS")
+        app.backend.mark_as_failure(task_id_for("2"), PoisonMessageError("poison_message", "delivered 4 times"))
+        app.backend.store_result(task_id_for("3"), None, "STARTED")
+        read = celery_results(app)([task_id_for(i) for i in ("1", "2", "3", "4")])
+    finally:
+        app.close()
+    assert read[task_id_for("1")] == ("SUCCESS", done)
+    assert set(read) == {task_id_for(i) for i in ("1", "2", "3")}  # "4": nothing stored yet
+    failed = finished_result("2", *read[task_id_for("2")])
+    assert failed is not None and failed["error"]["reason_code"] == "poison_message"
+    assert finished_result("3", *read[task_id_for("3")]) is None
