@@ -13,7 +13,9 @@ header and ``idempotency_key`` field, ``docs/api.md``), and a worker that
 can see a *delivered* marker in Redis (set only after a 2xx) skips the
 second POST. The marker is an optimisation, the key is the guarantee: when
 Redis cannot answer, the POST is sent anyway, so the only one is never
-dropped.
+dropped. :func:`post_unless_delivered` is that sequence (marker, claim,
+POST), shared by the ``ai.job.deliver`` task and ``ai-worker bridge``; each
+caller records the 2xx its own way.
 
 Examples:
     >>> result_submission({"job_id": "j1", "status": "DONE", "result": {"score": 3}}, "42")
@@ -28,7 +30,7 @@ import hashlib
 import json
 import logging
 import socket
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
@@ -41,9 +43,12 @@ __all__ = [
     "IDEMPOTENCY_HEADER",
     "RESULT_PATH",
     "DeliveredMarker",
+    "DeliveryOutcome",
     "deliver_result",
     "idempotency_key",
+    "post_unless_delivered",
     "result_submission",
+    "worker_headers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -84,26 +89,33 @@ def idempotency_key(ai_result: dict[str, Any], result_id: str | None) -> str:
 class DeliveredMarker:
     """Remembers in Redis which idempotency keys were delivered (2xx), with a TTL.
 
-    Every method swallows Redis errors: a marker that cannot be read means
-    "not delivered yet" (POST again; the API dedupes by key), one that cannot
-    be written only costs a possible second POST.
+    By default every method swallows Redis errors: a marker that cannot be
+    read means "not delivered yet" (POST again; the API dedupes by key), one
+    that cannot be written only costs a possible second POST. A worker must
+    not sit on a result, so it fails open. A caller that can wait (the
+    bridge keeps the job in its ledger) passes ``fail_open=False`` and gets
+    the Redis error instead.
 
     Args:
         redis_url: a Redis the workers share (the broker's or the result backend's).
         ttl_s: how long a delivery is remembered.
+        fail_open: swallow Redis errors (True) or raise them (False).
     """
 
-    def __init__(self, redis_url: str, ttl_s: int = DELIVERED_MARKER_TTL_S) -> None:
+    def __init__(self, redis_url: str, ttl_s: int = DELIVERED_MARKER_TTL_S, *, fail_open: bool = True) -> None:
         import redis
 
         self._client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
         self.ttl_s = ttl_s
+        self.fail_open = fail_open
 
     def delivered(self, key: str) -> bool:
         """True when a 2xx for ``key`` is on record."""
         try:
             return bool(self._client.exists(_MARKER_PREFIX + key))
         except Exception:
+            if not self.fail_open:
+                raise
             logger.warning("delivered marker unreadable; delivering anyway", exc_info=False)
             return False
 
@@ -112,6 +124,8 @@ class DeliveredMarker:
         try:
             self._client.set(_MARKER_PREFIX + key, "1", nx=True, ex=self.ttl_s)
         except Exception:
+            if not self.fail_open:
+                raise
             logger.warning("delivered marker not written; a redelivery may POST again", exc_info=False)
 
     def claim(self, key: str, ttl_s: int = DELIVERY_CLAIM_S) -> bool:
@@ -125,6 +139,8 @@ class DeliveredMarker:
         try:
             return bool(self._client.set(_CLAIM_PREFIX + key, "1", nx=True, ex=ttl_s))
         except Exception:
+            if not self.fail_open:
+                raise
             return True
 
     def release(self, key: str) -> None:
@@ -177,6 +193,15 @@ def result_submission(ai_result: dict[str, Any], source_id: Any, idempotency: st
     return body
 
 
+def worker_headers(token: str) -> dict[str, str]:
+    """The legacy worker's headers: ``X-Worker-Token`` (secret) and ``X-Worker-Id`` (this host).
+
+    Sent on every call to the API's internal endpoints (the result POST and
+    the bridge's ``job/next`` poll).
+    """
+    return {"X-Worker-Token": token, "X-Worker-Id": socket.gethostname() or "ai-worker"}
+
+
 def deliver_result(
     api_base_url: str, token: str, payload: dict[str, Any], *, timeout_s: float = 10,
     idempotency: str | None = None,
@@ -218,10 +243,7 @@ def deliver_result(
         raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
     url = api_base_url.rstrip("/") + RESULT_PATH
     where = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{RESULT_PATH}"
-    headers = {
-        "X-Worker-Token": token,
-        "X-Worker-Id": socket.gethostname() or "ai-worker",
-    }
+    headers = worker_headers(token)
     if idempotency:
         headers[IDEMPOTENCY_HEADER] = idempotency
     job_id = payload.get("job_id")
@@ -244,3 +266,52 @@ def deliver_result(
     raise DeliveryRejectedError(
         "delivery_rejected", f"POST {where} for job {job_id}: HTTP {status}"
     )
+
+
+#: What :func:`post_unless_delivered` did: POSTed now (2xx), found a 2xx on
+#: record, or found another attempt posting right now.
+DeliveryOutcome = Literal["posted", "delivered_before", "busy"]
+
+
+def post_unless_delivered(
+    api_base_url: str, token: str, result: dict[str, Any], source_id: Any, result_id: str | None,
+    marker: DeliveredMarker | None, *, timeout_s: float = 10,
+) -> DeliveryOutcome:
+    """POST one job submission's result unless a 2xx for its key is on record.
+
+    The sequence both result posters share (the ``ai.job.deliver`` task and
+    ``ai-worker bridge``): check the marker, claim the key, POST with the
+    idempotency key, give the claim back when the POST failed. It does not
+    write the marker: after ``"posted"`` the caller records the 2xx
+    (``marker.mark``), a worker failing open, the bridge durably.
+
+    Args:
+        api_base_url: the API (see :func:`deliver_result`).
+        token: the worker token (secret).
+        result: the AIResult dict.
+        source_id: the job's source id (becomes ``submission_id``).
+        result_id: the ``ai.job`` task id of the submission (:func:`idempotency_key`).
+        marker: the shared delivered marker, or None without a shared Redis.
+        timeout_s: connect and read timeout of the POST.
+
+    Returns:
+        ``"posted"``, ``"delivered_before"`` or ``"busy"``.
+
+    Raises:
+        DeliveryError: the API did not take it yet (retry later).
+        DeliveryRejectedError: the API refused it for good.
+        JobPayloadError: ``result_invalid``, the result has no ``job_id`` or ``status``.
+    """
+    key = idempotency_key(result, result_id)
+    body = result_submission(result, source_id, idempotency=key)
+    if marker is not None and marker.delivered(key):
+        return "delivered_before"
+    if marker is not None and not marker.claim(key):
+        return "busy"
+    try:
+        deliver_result(api_base_url, token, body, timeout_s=timeout_s, idempotency=key)
+    except BaseException:
+        if marker is not None:
+            marker.release(key)
+        raise
+    return "posted"

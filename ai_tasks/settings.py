@@ -134,6 +134,9 @@ _AI_WORKER_VARS: dict[str, tuple[str, Any]] = {
     "AI_WORKER_EMBED_CACHE_MAX_ITEMS": ("embed_cache_max_items", int),
     "AI_WORKER_LLM_TIMEOUT_S": ("llm_timeout_s", float),
     "AI_WORKER_LLM_RATE_LIMIT": ("llm_rate_limit", str),
+    # ai-worker bridge, named as in the legacy worker's run.py
+    "AI_WORKER_POLL_INTERVAL": ("bridge_poll_interval_s", float),
+    "AI_WORKER_MAX_BACKOFF": ("bridge_max_backoff_s", float),
 }
 
 # Names without the AI_WORKER_ prefix that we also read (kept from the seed).
@@ -232,6 +235,10 @@ class Settings:
     flower_address: str = "127.0.0.1"
     flower_port: int = 5555
 
+    # ai-worker bridge (legacy intake poller)
+    bridge_poll_interval_s: float = 1.0
+    bridge_max_backoff_s: float = 30.0
+
     def __post_init__(self) -> None:
         checks = [
             (self.download_max_bytes > 0, "AI_WORKER_DOWNLOAD_MAX_BYTES must be > 0"),
@@ -243,6 +250,8 @@ class Settings:
             (0 <= self.max_retries <= 100, "AI_WORKER_MAX_RETRIES must be in 0..100"),
             (self.retry_backoff_max_s >= 1, "AI_WORKER_RETRY_BACKOFF_MAX_S must be >= 1"),
             (self.max_memory_per_child_kb >= 100_000, "AI_WORKER_MAX_MEMORY_PER_CHILD_KB must be >= 100000"),
+            (0 < self.bridge_poll_interval_s <= 3600, "AI_WORKER_POLL_INTERVAL must be in (0, 3600] s"),
+            (1 <= self.bridge_max_backoff_s <= 3600, "AI_WORKER_MAX_BACKOFF must be in 1..3600 s"),
         ]
         for ok, message in checks:
             if not ok:

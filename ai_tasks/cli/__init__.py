@@ -54,6 +54,9 @@ def build_parser() -> CLIParser:
 
     handwriting_cli.add_parser(sub)
     video_cli.add_parser(sub)
+    from ai_tasks.cli import bridge as bridge_cli
+
+    bridge_cli.add_parser(sub)
     return parser
 
 

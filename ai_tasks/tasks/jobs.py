@@ -168,35 +168,20 @@ def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id:
     """
     from celery.utils.time import get_exponential_backoff_interval
 
-    from ai_tasks.delivery import (
-        DELIVERY_CLAIM_S,
-        deliver_result,
-        idempotency_key,
-        result_submission,
-    )
+    from ai_tasks.delivery import DELIVERY_CLAIM_S, idempotency_key, post_unless_delivered
     from ai_tasks.errors import DeliveryError
 
     s = get_settings()
     if not (s.api_base_url and s.internal_worker_token):
         return
-    key = idempotency_key(result, result_id)
     marker = _delivered_marker()
-    if marker is not None and marker.delivered(key):
-        log.info("result of job %s already delivered (%s): not posted again", result.get("job_id"), key)
-        return
     retries = int(self.request.retries or 0)
     max_retries = int(app.conf.get("DELIVERY_MAX_RETRIES") or 0)
-    if marker is not None and not marker.claim(key):
-        # another run of this delivery is posting right now: wait for its outcome
-        if self.request.called_directly or retries >= max_retries:
-            return
-        raise self.retry(countdown=DELIVERY_CLAIM_S // 2, max_retries=max_retries)
-    body = result_submission(result, source_id, idempotency=key)
     try:
-        deliver_result(s.api_base_url, s.internal_worker_token.reveal(), body, idempotency=key)
+        outcome = post_unless_delivered(
+            s.api_base_url, s.internal_worker_token.reveal(), result, source_id, result_id, marker
+        )
     except DeliveryError as exc:  # 5xx, 408, 429, timeouts: the API is away for now
-        if marker is not None:
-            marker.release(key)
         if self.request.called_directly or retries >= max_retries:
             raise
         wait_s = get_exponential_backoff_interval(
@@ -204,9 +189,13 @@ def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id:
             full_jitter=True,
         )
         raise self.retry(exc=exc, countdown=max(1, wait_s), max_retries=max_retries) from None
-    except BaseException:
-        if marker is not None:
-            marker.release(key)
-        raise
-    if marker is not None:
+    key = idempotency_key(result, result_id)
+    if outcome == "delivered_before":
+        log.info("result of job %s already delivered (%s): not posted again", result.get("job_id"), key)
+    elif outcome == "busy":
+        # another run of this delivery is posting right now: wait for its outcome
+        if self.request.called_directly or retries >= max_retries:
+            return
+        raise self.retry(countdown=DELIVERY_CLAIM_S // 2, max_retries=max_retries)
+    elif marker is not None:
         marker.mark(key)

@@ -55,6 +55,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    body: bytes
 
     def log_message(self, format: str, *args: Any) -> None:
         """No access log on stderr."""
@@ -62,6 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
+        self.body = data  # a route that needs the body reads it here (the stream is consumed)
         self.server.requests.append(
             RecordedRequest(self.command, self.path, dict(self.headers.items()), data)
         )
