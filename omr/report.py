@@ -73,7 +73,9 @@ __all__ = [
     "point_biserial",
     "report_from_rows",
     "score_distribution",
+    "report_paths",
     "upper_lower_index",
+    "write_class_report",
     "write_item_csv",
     "write_report_json",
 ]
@@ -534,3 +536,35 @@ def write_item_csv(report: ClassReport, path: str | Path) -> Path:
                         _fmt(i.upper_lower), i.flagged, *(i.choices.get(c, 0) for c in labels),
                         i.choices[BLANK], i.choices[MULTI]])
     return out
+
+
+def report_paths(out_csv: str | Path) -> dict[str, Path]:
+    """Where a batch's report goes, beside its CSV: ``<stem>.report.json``, ``<stem>.report.pdf``,
+    ``<stem>.item_analysis.csv``.
+
+    Examples:
+        >>> sorted(p.name for p in report_paths("out/results.csv").values())
+        ['results.item_analysis.csv', 'results.report.json', 'results.report.pdf']
+    """
+    out = Path(out_csv)
+    return {"json": out.with_suffix(".report.json"), "pdf": out.with_suffix(".report.pdf"),
+            "items": out.with_suffix(".item_analysis.csv")}
+
+
+def write_class_report(rows: Sequence[Mapping[str, Any]], meta: SheetMeta | Mapping[str, Any],
+                       key: Mapping[str, Any], out_csv: str | Path) -> dict[str, Path]:
+    """Analyse a graded batch and write its three report files beside ``out_csv`` (:func:`report_paths`).
+
+    Raises:
+        MetaError: ``font_missing_glyph`` when the PDF's text cannot be drawn
+            (the JSON and item CSV are written first).
+    """
+    from omr.report_pdf import write_report_pdf
+
+    sheet = as_sheet_meta(meta)
+    report = report_from_rows(rows, sheet, key)
+    paths = report_paths(out_csv)
+    write_report_json(report, paths["json"])
+    write_item_csv(report, paths["items"])
+    write_report_pdf(report, paths["pdf"], title=sheet.title)
+    return paths

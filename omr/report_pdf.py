@@ -32,7 +32,7 @@ from omr.render_pdf import registered_font
 from omr.report import BLANK, MULTI, ClassReport, ItemStats
 from omr.text import chain_for, check_text
 
-__all__ = ["items_to_review", "write_report_pdf"]
+__all__ = ["check_fonts", "items_to_review", "write_report_pdf"]
 
 #: A4 portrait in points.
 PAGE_W_PT, PAGE_H_PT = 595.28, 841.89
@@ -58,6 +58,20 @@ _DEFINITIONS = (
     "KR-20 = k/(k−1) · (1 − Σ p(1−p) / σ²),  σ²: 맞힌 개수의 모분산.  표준편차도 모표준편차(n으로 나눔).",
     "검토 필요 답안지는 최선 판독으로 집계(CSV의 total과 같음). 채점 불가 답안지는 제외.",
 )
+
+
+def check_fonts() -> None:
+    """Refuse early (before a batch is graded) when the report's Korean text cannot be drawn.
+
+    Raises:
+        MetaError: ``font_missing_glyph``, naming the fonts tried.
+
+    Examples:
+        >>> check_fonts()
+    """
+    for line in (_TITLE, *_DEFINITIONS):
+        check_text(line, bold=False, where="report text")
+    check_text(_TITLE, bold=True, where="report title")
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -211,7 +225,7 @@ def write_report_pdf(report: ClassReport, path: str | Path, *, title: str | None
     """
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    check_text(_TITLE, bold=True, where="report title")  # no Nanum chain installed: refuse before drawing
+    check_fonts()  # no Nanum chain installed: refuse before drawing
     page = _Page(out, f"{_TITLE} {title}" if title else _TITLE)
     left, width = MARGIN_PT, PAGE_W_PT - 2 * MARGIN_PT
     y = PAGE_H_PT - MARGIN_PT - 16
