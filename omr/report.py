@@ -251,8 +251,10 @@ def point_biserial(item: Scores, totals: Scores, *, corrected: bool = True) -> f
         corrected: correlate with ``totals - item`` (the item does not inflate its own figure).
 
     Returns:
-        ``r`` in [-1, 1], or ``None`` when either side does not vary (everyone
-        right or wrong, every rest score equal, fewer than two students).
+        ``r`` in [-1, 1], or ``None`` when a side does not vary (everyone
+        right or wrong, every rest score equal, fewer than two students) or
+        when every total is equal (then the rest score is ``total - item``
+        and ``r = -1`` says nothing about the item).
 
     Examples:
         >>> round(point_biserial([1, 1, 0, 0], [4, 3, 1, 0]), 4)
@@ -264,7 +266,7 @@ def point_biserial(item: Scores, totals: Scores, *, corrected: bool = True) -> f
     """
     x, t = _floats(item), _floats(totals)
     y = t - x if corrected else t
-    if x.size < 2 or x.std() == 0 or y.std() == 0:
+    if x.size < 2 or x.std() == 0 or y.std() == 0 or t.std() == 0:
         return None
     return float(np.mean((x - x.mean()) * (y - y.mean())) / (x.std() * y.std()))
 
@@ -380,16 +382,18 @@ def _choice_counts(column: Sequence[Response], labels: Sequence[str]) -> dict[st
     return {c: seen.count(c) for c in (*labels, *extra, BLANK, MULTI)}
 
 
-def _item_notes(p: float | None, r: float | None, d: float | None, n: int) -> tuple[str, ...]:
-    if n == 0:
+def _item_notes(p: float | None, r: float | None, d: float | None, totals: npt.NDArray[np.float64]) -> tuple[str, ...]:
+    if totals.size == 0:
         return ("no student graded",)
     notes = []
-    if p in (0.0, 1.0):
-        notes.append(f"{'every' if p == 1.0 else 'no'} student got it right: discrimination undefined")
-    elif r is None and n >= 2:
-        notes.append("every rest score is equal: point-biserial undefined")
-    if n < 2:
+    if totals.size < 2:
         notes.append("one student: discrimination undefined")
+    elif p in (0.0, 1.0):
+        notes.append(f"{'every' if p == 1.0 else 'no'} student got it right: discrimination undefined")
+    elif totals.std() == 0:
+        notes.append("every student has the same number right: discrimination undefined")
+    elif r is None:
+        notes.append("every rest score is equal: point-biserial undefined")
     if r is not None and r < 0 or d is not None and d < 0:
         notes.append("negative discrimination: check the key")
     return tuple(notes)
@@ -443,7 +447,7 @@ def analyse(responses: Sequence[Sequence[Response]], questions: Sequence[int],
         x = right[:, keyed_cols.index(j)]
         p, r, d = difficulty(x), point_biserial(x, totals), upper_lower_index(x, totals)
         items.append(ItemStats(q, tuple(sorted(accepted[q])), pts[q], n, p, r, d, counts, flagged,
-                               _item_notes(p, r, d, n)))
+                               _item_notes(p, r, d, totals)))
     notes = []
     reliability = kr20(right)
     if reliability is None:
