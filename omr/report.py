@@ -45,12 +45,9 @@ Examples:
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -73,11 +70,7 @@ __all__ = [
     "point_biserial",
     "report_from_rows",
     "score_distribution",
-    "report_paths",
     "upper_lower_index",
-    "write_class_report",
-    "write_item_csv",
-    "write_report_json",
 ]
 
 #: The ``schema`` field of ``report.json``; bumped when a field changes meaning.
@@ -501,74 +494,3 @@ def report_from_rows(rows: Sequence[Mapping[str, Any]], meta: SheetMeta | Mappin
         notes.append(f"key questions not on the sheet, left out: {off_sheet}")
     return ClassReport(students=base.students, items=base.items, kr20=base.kr20, score=base.score,
                        sheets=len(rows), excluded=excluded, flagged_sheets=flagged, notes=tuple(notes))
-
-
-# --- files ---------------------------------------------------------------------------------------
-
-
-def write_report_json(report: ClassReport, path: str | Path) -> Path:
-    """Write :meth:`ClassReport.to_dict` as UTF-8 JSON (Korean labels unescaped)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8")
-    return out
-
-
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
-
-
-def write_item_csv(report: ClassReport, path: str | Path) -> Path:
-    """One row per question: ``question, key, points, n, p, point_biserial, upper_lower,
-    flagged, choice_<label>... , blank, multi`` (labels of every question, first seen first).
-
-    Undefined figures are empty cells; ``key`` joins accepted labels with ``|``.
-    """
-    labels: list[str] = []
-    for item in report.items:
-        labels += [c for c in item.choices if c not in (BLANK, MULTI) and c not in labels]
-    head = ["question", "key", "points", "n", "p", "point_biserial", "upper_lower", "flagged",
-            *(f"choice_{c}" for c in labels), BLANK, MULTI]
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(head)
-        for i in report.items:
-            w.writerow([i.question, "|".join(i.key) if i.key is not None else "",
-                        "" if i.points is None else f"{i.points:g}", i.n, _fmt(i.p), _fmt(i.point_biserial),
-                        _fmt(i.upper_lower), i.flagged, *(i.choices.get(c, 0) for c in labels),
-                        i.choices[BLANK], i.choices[MULTI]])
-    return out
-
-
-def report_paths(out_csv: str | Path) -> dict[str, Path]:
-    """Where a batch's report goes, beside its CSV: ``<stem>.report.json``, ``<stem>.report.pdf``,
-    ``<stem>.item_analysis.csv``.
-
-    Examples:
-        >>> sorted(p.name for p in report_paths("out/results.csv").values())
-        ['results.item_analysis.csv', 'results.report.json', 'results.report.pdf']
-    """
-    out = Path(out_csv)
-    return {"json": out.with_suffix(".report.json"), "pdf": out.with_suffix(".report.pdf"),
-            "items": out.with_suffix(".item_analysis.csv")}
-
-
-def write_class_report(rows: Sequence[Mapping[str, Any]], meta: SheetMeta | Mapping[str, Any],
-                       key: Mapping[str, Any], out_csv: str | Path) -> dict[str, Path]:
-    """Analyse a graded batch and write its three report files beside ``out_csv`` (:func:`report_paths`).
-
-    Raises:
-        MetaError: ``font_missing_glyph`` when the PDF's text cannot be drawn
-            (the JSON and item CSV are written first).
-    """
-    from omr.report_pdf import write_report_pdf
-
-    sheet = as_sheet_meta(meta)
-    report = report_from_rows(rows, sheet, key)
-    paths = report_paths(out_csv)
-    write_report_json(report, paths["json"])
-    write_item_csv(report, paths["items"])
-    write_report_pdf(report, paths["pdf"], title=sheet.title)
-    return paths

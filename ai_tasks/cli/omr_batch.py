@@ -14,7 +14,7 @@ at the end the CSV is written, the summary (:func:`omr.batch.summarize`:
 per-question statistics, sheets needing review) goes to ``--summary``
 (default: ``<csv>.summary.json``) and, readable, to stderr, and stdout gets
 JSON ``{"csv", "images", "errors"}`` (``images``: sheets, pages included).
-With ``--key``, the class report (:func:`omr.report.write_class_report`:
+With ``--key``, the class report (:func:`omr.report_files.write_class_report`:
 item analysis, KR-20, score distribution, a one-page PDF) is written beside
 the CSV as ``<stem>.report.json``, ``<stem>.report.pdf`` and
 ``<stem>.item_analysis.csv``, unless ``--no-report``.
@@ -114,7 +114,7 @@ def run(args: argparse.Namespace, read_json: Callable[[str, str], Any]) -> int:
     summary_path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     sys.stderr.write(_readable(summary, summary_path))
     if report and key is not None:
-        from omr.report import write_class_report
+        from omr.report_files import write_class_report
 
         paths = write_class_report(rows, sheet, key, args.out)
         sys.stderr.write(f"class report: {paths['pdf']} ({paths['json'].name}, {paths['items'].name})\n")

@@ -1,4 +1,4 @@
-"""omr/report.py and omr/report_pdf.py: item analysis, KR-20, the score distribution, the one-page PDF.
+"""omr/report.py, omr/report_files.py and omr/report_pdf.py: item analysis, KR-20, the score distribution, the one-page PDF.
 
 Every expected figure below is computed by hand in the comments next to it.
 """
@@ -24,10 +24,8 @@ from omr.report import (
     report_from_rows,
     score_distribution,
     upper_lower_index,
-    write_class_report,
-    write_item_csv,
-    write_report_json,
 )
+from omr.report_files import write_class_report, write_item_csv, write_report_json
 from omr.report_pdf import write_report_pdf
 from omr.template import build_template
 
