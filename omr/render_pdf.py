@@ -23,7 +23,7 @@ from typing import Any
 from omr.layout import FilledRect, Primitive, RectOutline, Ring, Text, sheet_layout
 from omr.text import baseline_start_mm, chain_for, check_glyphs, drawable, em_mm
 
-__all__ = ["write_layout_pdf", "write_pdf"]
+__all__ = ["registered_font", "write_layout_pdf", "write_pdf"]
 
 HELVETICA_CAP_EM = 0.72
 """Cap height of Helvetica as a fraction of its font size (the layout gives cap heights)."""
@@ -33,8 +33,11 @@ FONT_NAME_PREFIX = "OMR-"
 
 
 @lru_cache(maxsize=8)
-def _registered(path: str) -> str:
-    """Register the TTF at ``path`` with ReportLab once per process; its registered name."""
+def registered_font(path: str) -> str:
+    """Register the TTF at ``path`` with ReportLab once per process; its registered name.
+
+    Shared by every ReportLab page of the library (the sheet, the class report).
+    """
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
@@ -110,7 +113,7 @@ def write_layout_pdf(prims: Iterable[Primitive], w_mm: float, h_mm: float, path:
         x_mm, y_mm = baseline_start_mm(t, em)
         x = x_mm * mm
         for font_path, run in chain_for(t.bold).runs(t.text):
-            name = _registered(font_path)
+            name = registered_font(font_path)
             c.setFont(name, em * mm)
             c.drawString(x, y_pt(y_mm), run)
             x += stringWidth(run, name, em * mm)

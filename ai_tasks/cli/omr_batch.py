@@ -3,7 +3,7 @@
 ::
 
     omr grade-batch SOURCE --meta META.json --out results.csv [--key KEY.json]
-        [--mode auto|photo|scan] [--processes N] [--summary SUMMARY.json]
+        [--mode auto|photo|scan] [--processes N] [--summary SUMMARY.json] [--no-report]
         [--broker [--pipeline single|chain] [--timeout S]]
 
 ``SOURCE`` is a folder, a PDF (pages rendered at ``--dpi``, 200 by default),
@@ -14,6 +14,10 @@ at the end the CSV is written, the summary (:func:`omr.batch.summarize`:
 per-question statistics, sheets needing review) goes to ``--summary``
 (default: ``<csv>.summary.json``) and, readable, to stderr, and stdout gets
 JSON ``{"csv", "images", "errors"}`` (``images``: sheets, pages included).
+With ``--key``, the class report (:func:`omr.report_files.write_class_report`:
+item analysis, KR-20, score distribution, a one-page PDF) is written beside
+the CSV as ``<stem>.report.json``, ``<stem>.report.pdf`` and
+``<stem>.item_analysis.csv``, unless ``--no-report``.
 
 ``--broker`` fans the sheets out over the Celery cluster: each page's bytes
 go to the artifact store (``AI_WORKER_ARTIFACT_URL``, which the workers must
@@ -65,6 +69,8 @@ def add_arguments(b: argparse.ArgumentParser) -> None:
     b.add_argument("--timeout", type=float_in(1, 7 * 86_400), default=None,
                    help=f"seconds to wait, with --broker (default {DEFAULT_TIMEOUT_S:g})")
     b.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is no TTY")
+    b.add_argument("--no-report", dest="report", action="store_false",
+                   help="with --key, skip the class report (<csv>.report.json/.report.pdf, <csv>.item_analysis.csv)")
 
 
 def _check_options(args: argparse.Namespace) -> tuple[str, str] | None:
@@ -108,6 +114,11 @@ def run(args: argparse.Namespace, read_json: Callable[[str, str], Any]) -> int:
     key = read_json(args.key, "key") if args.key else None
     if key is not None:
         check_key(key, sheet)
+    report = key is not None and args.report
+    if report:
+        from omr.report_pdf import check_fonts
+
+        check_fonts()  # before grading: a batch does not end in a font error
     refs = list_sheets(args.source, pdf_dpi=args.dpi)
     if not refs:
         return fail("input_empty", f"{args.source} holds no sheet (images, PDFs, TIFFs or zips of them)")
@@ -131,6 +142,11 @@ def run(args: argparse.Namespace, read_json: Callable[[str, str], Any]) -> int:
     summary_path = Path(args.summary) if args.summary else Path(args.out).with_suffix(".summary.json")
     summary_path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     sys.stderr.write(_readable(summary, summary_path))
+    if report and key is not None:
+        from omr.report_files import write_class_report
+
+        paths = write_class_report(rows, sheet, key, args.out)
+        sys.stderr.write(f"class report: {paths['pdf']} ({paths['json'].name}, {paths['items'].name})\n")
     errors = sum(1 for r in rows if r["status"] == "error")
     print(json.dumps({"csv": str(args.out), "images": len(rows), "errors": errors}))
     return 0
