@@ -57,6 +57,9 @@ def build_parser() -> CLIParser:
     from ai_tasks.cli import bridge as bridge_cli
 
     bridge_cli.add_parser(sub)
+    from ai_tasks.cli import queue_metrics as queue_metrics_cli
+
+    queue_metrics_cli.add_parser(sub)
     return parser
 
 
