@@ -278,8 +278,9 @@ def sample_amqp(connection: Any, queues: Sequence[str]) -> list[QueueSample]:
                 channel = connection.channel()
                 samples.append(QueueSample(queue, 0, 0.0, "empty", consumers=0))
                 continue
-            samples.append(QueueSample(queue, int(messages), 0.0 if not messages else None,
-                                       "empty" if not messages else "unknown", consumers=int(consumers)))
+            source: AgeSource = "unknown" if messages else "empty"
+            samples.append(QueueSample(queue, int(messages), None if messages else 0.0, source,
+                                       consumers=int(consumers)))
     finally:
         try:
             channel.close()
