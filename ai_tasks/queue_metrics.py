@@ -233,10 +233,10 @@ def sample_redis(client: Any, queues: Sequence[str], *, now: float | None = None
             else:
                 update[key] = f"{ident} {now!r}"
                 ages.append((0.0, "observed"))
-        if total == 0:
+        if total == 0 or not ages:
             samples.append(QueueSample(queue, 0, 0.0, "empty"))
         else:
-            age, source = max(ages) if ages else (None, "unknown")
+            age, source = max(ages)
             samples.append(QueueSample(queue, total, age, source))
     if update or drop:
         with client.pipeline(transaction=False) as pipe:
