@@ -517,9 +517,9 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
         # another orientation, or this placement's half-turn twin, may fit the rings nearly as well (a symmetric
         # grid; a poor first scale): asymmetric print decides (omr.orient), or the sheet is refused
         pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
-        twins = [t for c in _half_turn_centres(mm, _grid_step_mm(mm))
-                 if (t := _fit_placement(near, mm, h_mm_to_small @ _half_turn_about(c), pitch_px, model, steps,
-                                         method, rings)) is not None]
+        twins = [twin for c in _half_turn_centres(mm, _grid_step_mm(mm))
+                 if (twin := _fit_placement(near, mm, h_mm_to_small @ _half_turn_about(c), pitch_px, model, steps,
+                                            method, rings)) is not None]
         cues = _Cues(small, shaped, mm, sheet, [q for q in (quad, bounds) if q is not None],
                      MATCH_PITCH / 2 * pitch_px)
         n, err, method, h_mm_to_small = _orient(ranked[0], ranked[1:] + twins, cues, scale)

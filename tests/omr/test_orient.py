@@ -20,7 +20,7 @@ def _symmetric_card(timing: bool) -> tuple[dict[str, Any], np.ndarray]:
     """A 10 x 5 grid of rings (the same turned half way), black timing bars left of each row, on a white
     flatbed that is larger than the card and as light as it (the paper's edges do not show)."""
     rows, cols, pitch_x, pitch_y, x0, y0 = 10, 5, 6.0, 7.0, 30.0, 20.0
-    questions = [{"question_number": r + 1, "choices": [
+    questions: list[dict[str, Any]] = [{"question_number": r + 1, "choices": [
         {"label": str(c + 1), "center": {"x": x0 + c * pitch_x, "y": y0 + r * pitch_y}, "r": 1.5}
         for c in range(cols)]} for r in range(rows)]
     meta: dict[str, Any] = {"version": "objective_v1", "units": "mm", "page": {"size": {"width": 80.0, "height": 100.0}},
