@@ -26,9 +26,13 @@ are all the worker knows about it. This module finds the page from them:
    homography (photos) or an affine map (scans) on the matches with RANSAC,
    three times with a shrinking window. The hypothesis that matches the
    most bubbles wins, then the lowest residual.
-4. *Refuse rather than guess*: fewer than ``MIN_MATCHED`` of the bubbles
-   matched, a ring residual over ``MAX_FIT_MM``, or two orientations that
-   match about as well (a symmetric grid with no other cue) raise
+4. *Orientation*: the chosen placement must beat every rival (another
+   orientation, its own half-turn twins) on asymmetric evidence: bubbles
+   matched, rings where only one expects a bubble, the paper's edges, the
+   meta's timing marks (:mod:`omr.orient`, :func:`_orient`).
+5. *Refuse rather than guess*: fewer than ``MIN_MATCHED`` of the bubbles
+   matched, a ring residual over ``MAX_FIT_MM``, or a rival that nothing
+   tells apart (a symmetric grid with no other cue) raise
    :class:`~omr.errors.AlignmentError` ``alignment_failed``.
 
 ``fit_error_mm`` is the RMS distance, in mm on the template, between the
@@ -316,14 +320,15 @@ class _NearestRing:
         return j, d
 
 
-def _refine(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float, model: str) -> tuple[F64, F64, F64] | None:
+def _refine(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float, model: str, *, grow: bool = False
+            ) -> tuple[F64, F64, F64] | None:
     """Match projected bubbles to rings and refit; returns ``(H mm->px, mm_used, px_used)``.
 
-    The widest window is repeated while it gains bubbles (from a similarity start on a tilted
-    photo it reaches only the bubbles near the middle at first), then narrowed twice.
+    With ``grow`` the widest window is repeated while it gains bubbles (from a similarity start on a
+    tilted photo it reaches only the bubbles near the middle at first); then it is narrowed twice.
     """
     fit: tuple[F64, F64, F64] = (h_mm_to_px, np.zeros((0, 2)), np.zeros((0, 2)))
-    for frac, passes in ((MATCH_PITCH, GROW_PASSES), (MATCH_PITCH / 2, 1), (MATCH_PITCH / 4, 1)):
+    for frac, passes in ((MATCH_PITCH, GROW_PASSES if grow else 1), (MATCH_PITCH / 2, 1), (MATCH_PITCH / 4, 1)):
         for i in range(passes):
             step = _match_and_fit(near, mm, fit[0], frac * pitch_px, 0.2 * pitch_px, model)
             if step is None:
@@ -496,11 +501,12 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     # every blob up to twice a bubble's size may answer a bubble: the ring itself, or the label printed
     # inside it (same centre); the size group alone misses rings split by their labels
     cands = all_xy[all_size <= MAX_CANDIDATE * 2.0 * r_mm * px_per_mm] if px_per_mm > 0 else all_xy
-    near = _NearestRing(cands, (sh, sw))
-    steps = _grid_steps(mm)
+    step_mm = _grid_step_mm(mm)
+    grid = _Grid(_NearestRing(cands, (sh, sw)), mm, rings, model, _grid_steps(mm), step_mm, _grid_ends(mm, step_mm))
+    near = grid.near
     for method, h_mm_to_small in hyps:
         pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
-        fitted = _fit_placement(near, mm, h_mm_to_small, pitch_px, model, steps, method, rings)
+        fitted = _fit_placement(grid, h_mm_to_small, pitch_px, method, walk=False)
         if fitted is not None:
             results.append(fitted)
     if not results:
@@ -510,6 +516,14 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     for r in sorted(results, key=lambda r: (-r[0], r[1])):
         best.setdefault(_rotation(np.asarray(np.linalg.inv(scale @ r[3]), np.float64)), r)
     ranked = sorted(best.values(), key=lambda v: (-v[0], v[1]))
+    if hint_h_img_to_mm is None:
+        # the best of each orientation that could win or rival, walked to the phase its rings prefer
+        # (a placement several rows off still matches most of a tall grid)
+        walked = [_fit_placement(grid, v[3], pitch_mm * math.sqrt(abs(np.linalg.det(v[3][:2, :2]))), v[2])
+                  if v[0] >= RIVAL_MATCHED * ranked[0][0] else v for v in ranked]
+        ranked = sorted((w for w in walked if w is not None), key=lambda v: (-v[0], v[1]))
+        if not ranked:
+            raise AlignmentError("alignment_failed", "no placement of the meta's bubbles matches the printed rings")
     n, err, method, h_mm_to_small = ranked[0]
     if n < max(MIN_MATCHED_COUNT, MIN_MATCHED * len(mm)):
         raise AlignmentError("alignment_failed", f"only {n} of {len(mm)} bubbles match a printed ring")
@@ -517,9 +531,8 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
         # another orientation, or this placement's half-turn twin, may fit the rings nearly as well (a symmetric
         # grid; a poor first scale): asymmetric print decides (omr.orient), or the sheet is refused
         pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
-        twins = [twin for c in _half_turn_centres(mm, _grid_step_mm(mm))
-                 if (twin := _fit_placement(near, mm, h_mm_to_small @ _half_turn_about(c), pitch_px, model, steps,
-                                            method, rings)) is not None]
+        twins = [twin for c in _half_turn_centres(mm, grid.step_mm)
+                 if (twin := _fit_placement(grid, h_mm_to_small @ _half_turn_about(c), pitch_px, method)) is not None]
         cues = _Cues(small, shaped, mm, sheet, [q for q in (quad, bounds) if q is not None],
                      MATCH_PITCH / 2 * pitch_px)
         n, err, method, h_mm_to_small = _orient(ranked[0], ranked[1:] + twins, cues, scale)
@@ -527,12 +540,11 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     if err > MAX_FIT_MM:
         raise AlignmentError("alignment_failed", f"the printed bubbles fit the meta to {err:.2f} mm RMS (limit {MAX_FIT_MM})")
     # the fit proves nothing about the grid's phase: prove it, move to a shift the rings clearly prefer, or say so
-    step_mm = _grid_step_mm(mm)
     pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
     paper: list[list[tuple[float, float]]] = [q for q in (quad, bounds) if q is not None]
     if hint_h_img_to_mm is not None:
         paper = [[(float(x), float(y)) for x, y in _page_corners(hint, sheet)]]
-    unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, step_mm)
+    unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, grid.ends)
     for _ in range(MAX_PHASE_MOVES):
         if not better or _edges_prove(h_mm_to_small, paper, sheet, step_mm):
             break
@@ -543,7 +555,7 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
         h_mm_to_small, used_mm, used_px = moved
         back = cv2.perspectiveTransform(used_px[None], np.linalg.inv(h_mm_to_small))[0]
         n, err = len(used_mm), float(np.sqrt(((back - used_mm) ** 2).sum(axis=1).mean()))
-        unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, step_mm)
+        unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, grid.ends)
     if _edges_prove(h_mm_to_small, paper, sheet, step_mm):
         unproven = []
     h_img_to_mm = np.asarray(np.linalg.inv(scale @ h_mm_to_small), np.float64)
@@ -555,24 +567,37 @@ _Fit = tuple[int, float, str, F64]
 """A fitted placement: ``(bubbles matched, RMS residual mm, method, H mm -> detection px)``."""
 
 
-def _fit_placement(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float, model: str,
-                   steps: list[tuple[float, float]], method: str, rings: F64) -> _Fit | None:
-    """Refine a placement, try its eight one-step neighbours (a regular grid also matches one off), walk it
-    to the phase its printed rings prefer (:func:`_phase`, up to ``MAX_PHASE_MOVES`` steps), and score it."""
-    fit = _refine(near, mm, h_mm_to_px, pitch_px, model)
+@dataclass(frozen=True)
+class _Grid:
+    """What fitting a placement needs, fixed for one :func:`register` call."""
+
+    near: _NearestRing
+    mm: F64
+    rings: F64
+    model: str
+    steps: list[tuple[float, float]]
+    step_mm: tuple[float, float]
+    ends: _Ends
+
+
+def _fit_placement(grid: _Grid, h_mm_to_px: F64, pitch_px: float, method: str, *, walk: bool = True) -> _Fit | None:
+    """Refine a placement, try its eight one-step neighbours (a regular grid also matches one off), with
+    ``walk`` grow its matches (:func:`_refine`) and move it to the phase its printed rings prefer (:func:`_phase`, up to ``MAX_PHASE_MOVES``
+    steps), and score it."""
+    near, mm, model = grid.near, grid.mm, grid.model
+    fit = _refine(near, mm, h_mm_to_px, pitch_px, model, grow=walk)
     if fit is None:
         return None
-    shifted = max(((_count(near, mm, fit[0] @ _shift(dx, dy), pitch_px), dx, dy) for dx, dy in steps),
+    shifted = max(((_count(near, mm, fit[0] @ _shift(dx, dy), pitch_px), dx, dy) for dx, dy in grid.steps),
                   key=lambda c: c[0])
     if shifted[0] > len(fit[1]):
         fit = _refine(near, mm, fit[0] @ _shift(shifted[1], shifted[2]), pitch_px, model) or fit
-    step_mm = _grid_step_mm(mm)
-    for _ in range(MAX_PHASE_MOVES):
-        _unproven, better = _phase(rings, mm, fit[0], pitch_px, step_mm)
+    for _ in range(MAX_PHASE_MOVES if walk else 0):
+        _unproven, better = _phase(grid.rings, mm, fit[0], pitch_px, grid.ends)
         if not better:
             break
         dx, dy = better[0]
-        moved = _refine(near, mm, fit[0] @ _shift(dx * step_mm[0], dy * step_mm[1]), pitch_px, model)
+        moved = _refine(near, mm, fit[0] @ _shift(dx * grid.step_mm[0], dy * grid.step_mm[1]), pitch_px, model)
         if moved is None or len(moved[1]) < len(fit[1]):
             break
         fit = moved
@@ -646,14 +671,14 @@ def _half_turn_centres(mm: F64, step_mm: tuple[float, float]) -> list[F64]:
     """
     cell = 0.25 * min(v for v in (*step_mm, 1.0) if v > 0)
     sums = (mm[:, None, :] + mm[None, :, :]).reshape(-1, 2) / 2.0
-    keys = np.floor(sums / cell).astype(np.int64)
-    uniq, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
+    keys = np.floor((sums - sums.min(axis=0)) / cell).astype(np.int64)
+    flat = keys[:, 0] * (int(keys[:, 1].max()) + 1) + keys[:, 1]
+    counts = np.bincount(flat)
     out: list[F64] = []
-    for i in np.argsort(-counts)[:2]:
-        if counts[i] < RIVAL_MATCHED * len(mm):
+    for key in np.argsort(-counts, kind="stable")[:2]:
+        if counts[key] < RIVAL_MATCHED * len(mm):
             break
-        out.append(np.median(sums[inverse == i], axis=0))
+        out.append(np.median(sums[flat == key], axis=0))
     return out
 
 
@@ -670,32 +695,46 @@ def _near_count(pts: F64, rings: F64, tol_px: float) -> npt.NDArray[np.bool_]:
     return np.asarray(d.min(axis=1) <= tol_px)
 
 
-def _phase(rings: F64, mm: F64, h_mm_to_px: F64, pitch_px: float, step_mm: tuple[float, float]
+@dataclass(frozen=True)
+class _Ends:
+    """The meta's grid ends for each one-step shift ``(dx, dy)``: which meta bubbles sit at the trailing
+    ends (no bubble one step behind them) and the positions one step beyond the leading ends, mm.
+    They depend on the meta alone: computed once per :func:`register`."""
+
+    shifts: tuple[tuple[int, int, npt.NDArray[np.bool_], F64], ...]
+
+
+def _grid_ends(mm: F64, step_mm: tuple[float, float]) -> _Ends:
+    sx, sy = step_mm
+    same = SAME_PLACE * min(v for v in (sx, sy) if v > 0) if max(sx, sy) > 0 else 0.0
+    out = []
+    for dx, dy in SHIFTS:
+        s = np.array([dx * sx, dy * sy])
+        if not s.any():
+            continue
+        out.append((dx, dy, ~_occupied(mm - s, mm, same), (mm + s)[~_occupied(mm + s, mm, same)]))
+    return _Ends(tuple(out))
+
+
+def _phase(rings: F64, mm: F64, h_mm_to_px: F64, pitch_px: float, ends: _Ends
            ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Which one-step shifts of the placement the printed rings do not rule out, and which they prefer.
 
     For a shift ``s`` (in grid steps), the positions only the chosen placement covers are the meta
     bubbles ``b`` with no meta bubble at ``b - s`` (the grid's trailing ends); those only the shift
-    covers are ``b + s`` where no meta bubble is (one step beyond the leading ends). Printed rings
-    (the bubble-sized blobs, not text) are counted at both. The chosen placement must win by
-    ``PHASE_MARGIN`` of its count and ``PHASE_MIN_RINGS``; a shift whose beyond-the-end rings beat
-    the trailing ones by as much is *preferred*.
+    covers are ``b + s`` where no meta bubble is (one step beyond the leading ends; :class:`_Ends`).
+    Printed rings (the bubble-sized blobs, not text) are counted at both. The chosen placement must
+    win by ``PHASE_MARGIN`` of its count and ``PHASE_MIN_RINGS``; a shift whose beyond-the-end rings
+    beat the trailing ones by as much is *preferred*.
 
     Returns:
         ``(unproven, preferred)``: shifts as ``(dx, dy)``; ``preferred`` best first.
     """
-    sx, sy = step_mm
-    same = SAME_PLACE * min(v for v in (sx, sy) if v > 0) if max(sx, sy) > 0 else 0.0
     tol = MATCH_PITCH / 2 * pitch_px
     here = _near_count(cv2.perspectiveTransform(mm[None], h_mm_to_px)[0], rings, tol)
     unproven: list[tuple[int, int]] = []
     preferred: list[tuple[int, int, int]] = []
-    for dx, dy in SHIFTS:
-        s = np.array([dx * sx, dy * sy])
-        if not s.any():
-            continue
-        trailing = ~_occupied(mm - s, mm, same)
-        beyond_mm = (mm + s)[~_occupied(mm + s, mm, same)]
+    for dx, dy, trailing, beyond_mm in ends.shifts:
         at_t = int(here[trailing].sum())
         at_b = int(_near_count(cv2.perspectiveTransform(beyond_mm[None], h_mm_to_px)[0], rings, tol).sum()
                    if len(beyond_mm) else 0)

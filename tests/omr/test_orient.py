@@ -25,7 +25,7 @@ def _symmetric_card(timing: bool) -> tuple[dict[str, Any], np.ndarray]:
         for c in range(cols)]} for r in range(rows)]
     meta: dict[str, Any] = {"version": "objective_v1", "units": "mm", "page": {"size": {"width": 80.0, "height": 100.0}},
                             "markers": [], "questions": questions}
-    bars = [{"center": {"x": 12.0, "y": y0 + r * pitch_y}, "width": 5.0, "height": 1.8} for r in range(rows)]
+    bars: list[dict[str, Any]] = [{"center": {"x": 12.0, "y": y0 + r * pitch_y}, "width": 5.0, "height": 1.8} for r in range(rows)]
     if timing:
         meta["timing"] = {"side": "left", "bars": bars}
     card = np.full((round(100 * PX_PER_MM), round(80 * PX_PER_MM)), 250, np.uint8)
