@@ -11,7 +11,15 @@ import pytest
 from omr.errors import AlignmentError
 from omr.grade import grade_image
 from omr.meta import as_sheet_meta
-from omr.register import SHIFTS, _bubble_centres, _grid_ends, _grid_step_mm, _phase, _shift, register
+from omr.register import (
+    SHIFTS,
+    _bubble_centres,
+    _grid_ends,
+    _grid_step_mm,
+    _phase,
+    _shift,
+    register,
+)
 
 PX = 7.0  # px per mm of the drawn test images (no downscaling for ring detection)
 R_MM, PITCH_X, PITCH_Y = 2.0, 6.0, 7.0
