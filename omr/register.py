@@ -518,12 +518,11 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     ranked = sorted(best.values(), key=lambda v: (-v[0], v[1]))
     if hint_h_img_to_mm is None:
         # the best of each orientation that could win or rival, walked to the phase its rings prefer
-        # (a placement several rows off still matches most of a tall grid)
+        # (a placement several rows off still matches most of a tall grid), kept where it matches more
         walked = [_fit_placement(grid, v[3], pitch_mm * math.sqrt(abs(np.linalg.det(v[3][:2, :2]))), v[2])
-                  if v[0] >= RIVAL_MATCHED * ranked[0][0] else v for v in ranked]
-        ranked = sorted((w for w in walked if w is not None), key=lambda v: (-v[0], v[1]))
-        if not ranked:
-            raise AlignmentError("alignment_failed", "no placement of the meta's bubbles matches the printed rings")
+                  if v[0] >= RIVAL_MATCHED * ranked[0][0] else None for v in ranked]
+        ranked = sorted((w if w is not None and w[0] > v[0] else v for v, w in zip(ranked, walked, strict=True)),
+                        key=lambda v: (-v[0], v[1]))
     n, err, method, h_mm_to_small = ranked[0]
     if n < max(MIN_MATCHED_COUNT, MIN_MATCHED * len(mm)):
         raise AlignmentError("alignment_failed", f"only {n} of {len(mm)} bubbles match a printed ring")
@@ -585,7 +584,10 @@ def _fit_placement(grid: _Grid, h_mm_to_px: F64, pitch_px: float, method: str, *
     ``walk`` grow its matches (:func:`_refine`) and move it to the phase its printed rings prefer (:func:`_phase`, up to ``MAX_PHASE_MOVES``
     steps), and score it."""
     near, mm, model = grid.near, grid.mm, grid.model
-    fit = _refine(near, mm, h_mm_to_px, pitch_px, model, grow=walk)
+    fit = _refine(near, mm, h_mm_to_px, pitch_px, model)
+    grown = _refine(near, mm, h_mm_to_px, pitch_px, model, grow=True) if walk else None
+    if grown is not None and (fit is None or len(grown[1]) > len(fit[1])):
+        fit = grown  # the grown fit only where it matches more (on text-dense pages it may drift)
     if fit is None:
         return None
     shifted = max(((_count(near, mm, fit[0] @ _shift(dx, dy), pitch_px), dx, dy) for dx, dy in grid.steps),
