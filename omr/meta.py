@@ -31,13 +31,15 @@ from typing import Any
 
 from omr.errors import MetaError
 from omr.markers import marker_shapes, shape_size_problem
-from omr.types import Bubble, IdBubble, Marker, Question, SheetMeta
+from omr.types import Bubble, IdBubble, Marker, Question, SheetMeta, TimingBar
 
 __all__ = ["as_sheet_meta", "load_meta", "meta_from_legacy_questions", "meta_schema"]
 
 MIN_R_MM = 1.0
 MAX_R_MM = 8.0
 MAX_QUESTIONS = 100
+#: A timing bar's sides (mm): a printed mark of a few mm, never a hairline nor a block.
+MIN_BAR_MM, MAX_BAR_MM = 0.5, 20.0
 
 
 @lru_cache(maxsize=1)
@@ -157,11 +159,14 @@ def _build(raw: dict[str, Any]) -> SheetMeta:
         ch = tuple(Bubble(str(c["label"]), *_pt(c["center"]), float(c["r"])) for c in q["choices"])
         questions.append(Question(n, ch))
     questions.sort(key=lambda q: q.number)
+    timing = raw.get("timing") or {}
+    bars = tuple(TimingBar(*_pt(b["center"]), float(b["width"]), float(b["height"])) for b in timing.get("bars") or [])
     digest = hashlib.sha1(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:16]
     return SheetMeta(
         page_w_mm=w, page_h_mm=h, markers=tuple(markers), id_digits=n_digits if id_bubbles else 0,
         id_bubbles=tuple(id_bubbles), questions=tuple(questions),
-        title=raw.get("title"), print_colour=(raw.get("print") or {}).get("colour"), raw=raw, meta_hash=digest,
+        title=raw.get("title"), print_colour=(raw.get("print") or {}).get("colour"),
+        timing_side=timing.get("side"), timing_bars=bars, raw=raw, meta_hash=digest,
     )
 
 
@@ -196,6 +201,7 @@ def _check_geometry(s: SheetMeta) -> None:
                 raise MetaError("meta_absurd_size", f"marker {m.id} ({shape.shape}) {problem}")
         if not (0 <= m.x_mm <= s.page_w_mm and 0 <= m.y_mm <= s.page_h_mm):
             raise MetaError("meta_bubble_off_page", f"marker {m.id} is off the page")
+    _check_timing(s, items)
     # overlap: grid bucketing, O(n)
     cell = 2 * MAX_R_MM
     buckets: dict[tuple[int, int], list[int]] = {}
@@ -211,6 +217,25 @@ def _check_geometry(s: SheetMeta) -> None:
                     name2, x2, y2, r2 = items[j]
                     if math.hypot(x - x2, y - y2) < r + r2:
                         raise MetaError("meta_bubbles_overlap", f"{name} overlaps {name2}")
+
+
+def _check_timing(s: SheetMeta, items: list[tuple[str, float, float, float]]) -> None:
+    """Timing bars: a sane size, on the page, and outside the bubbles on the side the meta names."""
+    if not s.timing_bars or not items:
+        return
+    xs = [x - r for _n, x, _y, r in items], [x + r for _n, x, _y, r in items]
+    ys = [y - r for _n, _x, y, r in items], [y + r for _n, _x, y, r in items]
+    for i, b in enumerate(s.timing_bars, 1):
+        if not (MIN_BAR_MM <= b.w_mm <= MAX_BAR_MM and MIN_BAR_MM <= b.h_mm <= MAX_BAR_MM):
+            raise MetaError("meta_absurd_size", f"timing bar {i} size {_fmt(b.w_mm)}x{_fmt(b.h_mm)} mm is absurd "
+                            f"(expected {MIN_BAR_MM:g}..{MAX_BAR_MM:g} mm a side)")
+        if not (b.w_mm / 2 <= b.x_mm <= s.page_w_mm - b.w_mm / 2 and b.h_mm / 2 <= b.y_mm <= s.page_h_mm - b.h_mm / 2):
+            raise MetaError("meta_bubble_off_page", f"timing bar {i} is off the page")
+        outside = {"left": b.x_mm + b.w_mm / 2 <= min(xs[0]), "right": b.x_mm - b.w_mm / 2 >= max(xs[1]),
+                   "top": b.y_mm + b.h_mm / 2 <= min(ys[0]), "bottom": b.y_mm - b.h_mm / 2 >= max(ys[1])}
+        if not outside[str(s.timing_side)]:
+            raise MetaError("meta_invalid", f"timing bar {i} at ({_fmt(b.x_mm)}, {_fmt(b.y_mm)}) mm is not "
+                            f"{s.timing_side} of the bubbles")
 
 
 def as_sheet_meta(meta: SheetMeta | Mapping[str, Any]) -> SheetMeta:

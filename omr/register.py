@@ -26,9 +26,13 @@ are all the worker knows about it. This module finds the page from them:
    homography (photos) or an affine map (scans) on the matches with RANSAC,
    three times with a shrinking window. The hypothesis that matches the
    most bubbles wins, then the lowest residual.
-4. *Refuse rather than guess*: fewer than ``MIN_MATCHED`` of the bubbles
-   matched, a ring residual over ``MAX_FIT_MM``, or two orientations that
-   match about as well (a symmetric grid with no other cue) raise
+4. *Orientation*: the chosen placement must beat every rival (another
+   orientation, its own half-turn twins) on asymmetric evidence: bubbles
+   matched, rings where only one expects a bubble, the paper's edges, the
+   meta's timing marks (:mod:`omr.orient`, :func:`_orient`).
+5. *Refuse rather than guess*: fewer than ``MIN_MATCHED`` of the bubbles
+   matched, a ring residual over ``MAX_FIT_MM``, or a rival that nothing
+   tells apart (a symmetric grid with no other cue) raise
    :class:`~omr.errors.AlignmentError` ``alignment_failed``.
 
 ``fit_error_mm`` is the RMS distance, in mm on the template, between the
@@ -62,6 +66,7 @@ import numpy.typing as npt
 
 from omr.errors import AlignmentError
 from omr.meta import as_sheet_meta
+from omr.orient import proves, ring_evidence, timing_evidence
 from omr.types import GrayImage, SheetMeta
 
 __all__ = ["Registration", "find_rings", "page_from_meta", "register", "warp_registered"]
@@ -84,10 +89,18 @@ SAME_RING = 0.5
 INSIDE_RATIO = 4.0
 #: Rings within this factor of the most common size are bubbles; the rest is text, lines, scribbles.
 SIZE_TOLERANCE = 1.35
+#: Of those, the ones whose long side is within this factor of the group's median count for the orientation
+#: proof (an oval's height: question numbers and glyphs are as wide as an oval, not as tall).
+SHAPE_TOLERANCE = 1.25
 #: The scale from the rings' spacing replaces the one from their size when the two agree within this factor.
 PITCH_SCALE_AGREE = 1.15
 #: A meta bubble matches a ring within this fraction of the bubble pitch (first pass; then halved twice).
 MATCH_PITCH = 0.45
+#: The widest matching window is repeated up to this many times while it gains bubbles.
+GROW_PASSES = 4
+#: Another placement (orientation, or the chosen one's half-turn twin) that matches at least this fraction
+#: of the chosen one's bubbles must be ruled out by asymmetric evidence (:mod:`omr.orient`).
+RIVAL_MATCHED = 0.5
 #: Blobs up to this many bubble diameters can answer a bubble when matching (rings, labels in them).
 MAX_CANDIDATE = 2.2
 #: Refuse unless this fraction of the meta's bubbles is matched.
@@ -96,9 +109,9 @@ MIN_MATCHED = 0.6
 MIN_MATCHED_COUNT = 8
 #: Refuse when the matched rings sit further than this (RMS, mm) from the meta's centres.
 MAX_FIT_MM = 0.8
-#: Two orientations matching within this fraction of each other cannot be told apart by the bubbles.
-AMBIGUOUS = 0.8
-#: ... then the paper's edges decide: the page corners of one orientation must land within this (mm,
+#: Orientation: a placement matching fewer than this fraction of another's bubbles is clearly worse ...
+CLEARLY_FEWER = 0.8
+#: ... and the paper's edges decide: the page corners of one orientation must land within this (mm,
 #: worst corner: a photo often cuts a corner or a curled edge) of the outline or the image bounds ...
 EDGE_AGREE_MM = 15.0
 #: ... and those of every other orientation this much further away (mm).
@@ -176,11 +189,17 @@ def find_rings(small: GrayImage) -> tuple[F64, F64]:
         >>> sorted((round(x), round(y)) for x, y in xy), bool((size > 14).all())
         ([(30, 40), (70, 40)], True)
     """
+    return find_ring_blobs(small)[:2]
+
+
+def find_ring_blobs(small: GrayImage) -> tuple[F64, F64, F64]:
+    """:func:`find_rings`, with each blob's long side ``(N,)`` too (an oval's height)."""
     bw = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
                                THRESH_BLOCK_PX, THRESH_OFFSET)
     contours, _ = cv2.findContours(bw, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     xy: list[tuple[float, float]] = []
     size: list[float] = []
+    longs: list[float] = []
     for c in contours:
         if len(c) < 5:
             continue
@@ -190,8 +209,9 @@ def find_rings(small: GrayImage) -> tuple[F64, F64]:
             continue
         xy.append((cx, cy))
         size.append(short)
+        longs.append(long_)
     if not xy:
-        return np.zeros((0, 2)), np.zeros(0)
+        return np.zeros((0, 2)), np.zeros(0), np.zeros(0)
     pts, sz = np.array(xy, np.float64), np.array(size, np.float64)
     keep = np.ones(len(pts), bool)
     order = np.argsort(-sz)  # the outer contour of a ring wins over its inner one
@@ -202,11 +222,11 @@ def find_rings(small: GrayImage) -> tuple[F64, F64]:
         close = (np.hypot(*(pts - pts[i]).T) < SAME_RING * sz[i]) & (sz * INSIDE_RATIO >= sz[i])
         close[i] = False
         keep &= ~close
-    return pts[keep], sz[keep]
+    return pts[keep], sz[keep], np.array(longs, np.float64)[keep]
 
 
-def _bubble_rings(xy: F64, size: F64, r_mm: float, pitch_mm: float) -> tuple[F64, float]:
-    """The rings that are the bubbles, and the implied px per mm.
+def _bubble_rings(xy: F64, size: F64, r_mm: float, pitch_mm: float) -> tuple[npt.NDArray[np.bool_], float]:
+    """Which blobs are the bubbles (a mask), and the implied px per mm.
 
     Blobs are grouped by size (within ``SIZE_TOLERANCE``); the bubbles are the
     group whose size and spacing agree with the meta: its short side gives
@@ -214,10 +234,10 @@ def _bubble_rings(xy: F64, size: F64, r_mm: float, pitch_mm: float) -> tuple[F64
     about one bubble pitch. Text and scribbles are many but do not agree.
     """
     if len(size) == 0:
-        return xy, 0.0
+        return np.zeros(0, bool), 0.0
     logs = np.log(size)
     width = math.log(SIZE_TOLERANCE)
-    best: tuple[float, F64, float] = (math.inf, xy[:0], 0.0)
+    best: tuple[float, npt.NDArray[np.bool_], float] = (math.inf, np.zeros(len(xy), bool), 0.0)
     for centre in np.unique(np.round(logs / (width / 2))) * (width / 2):
         sel = np.abs(logs - centre) <= width
         if sel.sum() < MIN_MATCHED_COUNT:
@@ -226,7 +246,7 @@ def _bubble_rings(xy: F64, size: F64, r_mm: float, pitch_mm: float) -> tuple[F64
         spacing = _pitch(xy[sel]) / (pitch_mm * px_per_mm)
         miss = abs(math.log(spacing)) - 0.05 * math.log(int(sel.sum()))  # ties: the bigger group
         if miss < best[0]:
-            best = (miss, xy[sel], px_per_mm)
+            best = (miss, sel, px_per_mm)
     return best[1], best[2]
 
 
@@ -300,31 +320,47 @@ class _NearestRing:
         return j, d
 
 
-def _refine(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float, model: str) -> tuple[F64, F64, F64] | None:
-    """Match projected bubbles to rings and refit, three times; returns ``(H mm->px, mm_used, px_used)``."""
-    hmat = h_mm_to_px
-    used_mm = used_px = np.zeros((0, 2))
-    for frac in (MATCH_PITCH, MATCH_PITCH / 2, MATCH_PITCH / 4):
-        proj = cv2.perspectiveTransform(mm[None], hmat)[0]
-        j, d = near.query(proj)
-        ok = d <= frac * pitch_px
-        # one ring answers one bubble
-        _, first = np.unique(j[ok], return_index=True)
-        idx = np.flatnonzero(ok)[first]
-        if len(idx) < max(4, MIN_MATCHED_COUNT // 2):
+def _refine(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float, model: str, *, grow: bool = False
+            ) -> tuple[F64, F64, F64] | None:
+    """Match projected bubbles to rings and refit; returns ``(H mm->px, mm_used, px_used)``.
+
+    With ``grow`` the widest window is repeated while it gains bubbles (from a similarity start on a
+    tilted photo it reaches only the bubbles near the middle at first); then it is narrowed twice.
+    """
+    fit: tuple[F64, F64, F64] = (h_mm_to_px, np.zeros((0, 2)), np.zeros((0, 2)))
+    for frac, passes in ((MATCH_PITCH, GROW_PASSES if grow else 1), (MATCH_PITCH / 2, 1), (MATCH_PITCH / 4, 1)):
+        for i in range(passes):
+            step = _match_and_fit(near, mm, fit[0], frac * pitch_px, 0.2 * pitch_px, model)
+            if step is None:
+                return None
+            gained = len(step[1]) > len(fit[1])
+            fit = step
+            if i and not gained:
+                break
+    return np.asarray(fit[0], np.float64), fit[1], fit[2]
+
+
+def _match_and_fit(near: _NearestRing, mm: F64, hmat: F64, window_px: float, ransac_px: float,
+                   model: str) -> tuple[F64, F64, F64] | None:
+    """One pass: each projected bubble takes the nearest ring within ``window_px``; the map is refitted."""
+    proj = cv2.perspectiveTransform(mm[None], hmat)[0]
+    j, d = near.query(proj)
+    ok = d <= window_px
+    # one ring answers one bubble
+    _, first = np.unique(j[ok], return_index=True)
+    idx = np.flatnonzero(ok)[first]
+    if len(idx) < max(4, MIN_MATCHED_COUNT // 2):
+        return None
+    used_mm, used_px = mm[idx], near.rings[j[idx]]
+    if model == "affine":
+        a, _ = cv2.estimateAffine2D(used_mm, used_px, method=cv2.RANSAC, ransacReprojThreshold=ransac_px)
+        if a is None:
             return None
-        used_mm, used_px = mm[idx], near.rings[j[idx]]
-        if model == "affine":
-            a, _ = cv2.estimateAffine2D(used_mm, used_px, method=cv2.RANSAC, ransacReprojThreshold=0.2 * pitch_px)
-            if a is None:
-                return None
-            hmat = np.vstack([a, [0.0, 0.0, 1.0]])
-        else:
-            hm, _ = cv2.findHomography(used_mm, used_px, cv2.RANSAC, 0.2 * pitch_px)
-            if hm is None:
-                return None
-            hmat = np.asarray(hm, np.float64)
-    return np.asarray(hmat, np.float64), used_mm, used_px
+        return np.vstack([a, [0.0, 0.0, 1.0]]), used_mm, used_px
+    hm, _ = cv2.findHomography(used_mm, used_px, cv2.RANSAC, ransac_px)
+    if hm is None:
+        return None
+    return np.asarray(hm, np.float64), used_mm, used_px
 
 
 def _grid_step_mm(mm: F64) -> tuple[float, float]:
@@ -427,9 +463,13 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     k = max(1.0, max(gh, gw) / DETECT_LONG_PX)
     small = cv2.resize(gray, (round(gw / k), round(gh / k)), interpolation=cv2.INTER_AREA) if k > 1 else gray
     small = np.asarray(small, np.uint8)
-    all_xy, all_size = find_rings(small)
+    all_xy, all_size, all_long = find_ring_blobs(small)
     pitch_mm = _pitch(mm)
-    rings, px_per_mm = _bubble_rings(all_xy, all_size, r_mm, pitch_mm)
+    in_group, px_per_mm = _bubble_rings(all_xy, all_size, r_mm, pitch_mm)
+    rings = all_xy[in_group]
+    # the orientation proof counts only the blobs shaped like the bubbles (SHAPE_TOLERANCE)
+    shaped = rings[np.abs(np.log(all_long[in_group] / np.median(all_long[in_group]))) <= math.log(SHAPE_TOLERANCE)
+                   ] if len(rings) else rings
     if px_per_mm > 0 and len(rings) >= MIN_MATCHED_COUNT:
         # the rings' spacing measures the scale far better than their size (line width, ovals, blur)
         by_pitch = _pitch(rings) / pitch_mm
@@ -461,59 +501,49 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     # every blob up to twice a bubble's size may answer a bubble: the ring itself, or the label printed
     # inside it (same centre); the size group alone misses rings split by their labels
     cands = all_xy[all_size <= MAX_CANDIDATE * 2.0 * r_mm * px_per_mm] if px_per_mm > 0 else all_xy
-    near = _NearestRing(cands, (sh, sw))
-    steps = _grid_steps(mm)
+    step_mm = _grid_step_mm(mm)
+    grid = _Grid(_NearestRing(cands, (sh, sw)), mm, rings, model, _grid_steps(mm), step_mm, _grid_ends(mm, step_mm))
+    near = grid.near
     for method, h_mm_to_small in hyps:
         pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
-        fit = _refine(near, mm, h_mm_to_small, pitch_px, model)
-        if fit is None:
-            continue
-        # a regular grid also matches one row or column off: try the neighbouring placements
-        shifted = max(((_count(near, mm, fit[0] @ _shift(dx, dy), pitch_px), dx, dy) for dx, dy in steps),
-                      key=lambda c: c[0])
-        if shifted[0] > len(fit[1]):
-            fit = _refine(near, mm, fit[0] @ _shift(shifted[1], shifted[2]), pitch_px, model) or fit
-        hmat, used_mm, used_px = fit
-        back = cv2.perspectiveTransform(used_px[None], np.linalg.inv(hmat))[0]
-        err = float(np.sqrt(((back - used_mm) ** 2).sum(axis=1).mean()))
-        results.append((len(used_mm), err, method, hmat))
+        fitted = _fit_placement(grid, h_mm_to_small, pitch_px, method, walk=False)
+        if fitted is not None:
+            results.append(fitted)
     if not results:
         raise AlignmentError("alignment_failed", "no placement of the meta's bubbles matches the printed rings")
     scale = np.diag([k, k, 1.0])
-    best: dict[int, tuple[int, float, str, F64]] = {}
+    best: dict[int, _Fit] = {}
     for r in sorted(results, key=lambda r: (-r[0], r[1])):
         best.setdefault(_rotation(np.asarray(np.linalg.inv(scale @ r[3]), np.float64)), r)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1]))
-    rot, (n, err, method, h_mm_to_small) = ranked[0]
+    ranked = sorted(best.values(), key=lambda v: (-v[0], v[1]))
+    if hint_h_img_to_mm is None:
+        # the best of each orientation that could win or rival, walked to the phase its rings prefer
+        # (a placement several rows off still matches most of a tall grid), kept where it matches more
+        walked = [_fit_placement(grid, v[3], pitch_mm * math.sqrt(abs(np.linalg.det(v[3][:2, :2]))), v[2])
+                  if v[0] >= RIVAL_MATCHED * ranked[0][0] else None for v in ranked]
+        ranked = sorted((w if w is not None and w[0] > v[0] else v for v, w in zip(ranked, walked, strict=True)),
+                        key=lambda v: (-v[0], v[1]))
+    n, err, method, h_mm_to_small = ranked[0]
     if n < max(MIN_MATCHED_COUNT, MIN_MATCHED * len(mm)):
         raise AlignmentError("alignment_failed", f"only {n} of {len(mm)} bubbles match a printed ring")
-    tied = [(r, v) for r, v in ranked if v[0] >= AMBIGUOUS * n]
-    if len(tied) > 1 and hint_h_img_to_mm is None:
-        # a symmetric bubble layout: the paper's edges (outline, or the image bounds of a scan) decide
-        quads = [q for q in (quad, bounds) if q is not None]
-        edges = sorted((_edge_error_mm(v[3], quads, sheet), i) for i, (_r, v) in enumerate(tied))
-        if not (edges[0][0] <= EDGE_AGREE_MM and edges[1][0] >= edges[0][0] + EDGE_MARGIN_MM):
-            turns = " and ".join(str(r) for r, _ in tied)
-            raise AlignmentError("alignment_failed", f"the bubble layout fits {turns} degrees and the paper's edges "
-                                 "do not tell them apart: orientation unknown")
-        rot, (n, err, method, h_mm_to_small) = tied[edges[0][1]]
+    if hint_h_img_to_mm is None:
+        # another orientation, or this placement's half-turn twin, may fit the rings nearly as well (a symmetric
+        # grid; a poor first scale): asymmetric print decides (omr.orient), or the sheet is refused
+        pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
+        twins = [twin for c in _half_turn_centres(mm, grid.step_mm)
+                 if (twin := _fit_placement(grid, h_mm_to_small @ _half_turn_about(c), pitch_px, method)) is not None]
+        cues = _Cues(small, shaped, mm, sheet, [q for q in (quad, bounds) if q is not None],
+                     MATCH_PITCH / 2 * pitch_px)
+        n, err, method, h_mm_to_small = _orient(ranked[0], ranked[1:] + twins, cues, scale)
+    rot = _rotation(np.asarray(np.linalg.inv(scale @ h_mm_to_small), np.float64))
     if err > MAX_FIT_MM:
         raise AlignmentError("alignment_failed", f"the printed bubbles fit the meta to {err:.2f} mm RMS (limit {MAX_FIT_MM})")
-    if hint_h_img_to_mm is None and _half_turn_symmetric(mm, pitch_mm):
-        # the bubbles alone match as well turned half way: only the paper's edges can tell
-        twin = h_mm_to_small @ _half_turn(mm)
-        quads = [q for q in (quad, bounds) if q is not None]
-        mine, other = _edge_error_mm(h_mm_to_small, quads, sheet), _edge_error_mm(twin, quads, sheet)
-        if not (mine <= EDGE_AGREE_MM and other >= mine + EDGE_MARGIN_MM):
-            raise AlignmentError("alignment_failed", "the bubble layout is symmetric under a half turn and the paper's "
-                                 "edges do not tell the two orientations apart")
     # the fit proves nothing about the grid's phase: prove it, move to a shift the rings clearly prefer, or say so
-    step_mm = _grid_step_mm(mm)
     pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
     paper: list[list[tuple[float, float]]] = [q for q in (quad, bounds) if q is not None]
     if hint_h_img_to_mm is not None:
         paper = [[(float(x), float(y)) for x, y in _page_corners(hint, sheet)]]
-    unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, step_mm)
+    unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, grid.ends)
     for _ in range(MAX_PHASE_MOVES):
         if not better or _edges_prove(h_mm_to_small, paper, sheet, step_mm):
             break
@@ -524,12 +554,139 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
         h_mm_to_small, used_mm, used_px = moved
         back = cv2.perspectiveTransform(used_px[None], np.linalg.inv(h_mm_to_small))[0]
         n, err = len(used_mm), float(np.sqrt(((back - used_mm) ** 2).sum(axis=1).mean()))
-        unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, step_mm)
+        unproven, better = _phase(rings, mm, h_mm_to_small, pitch_px, grid.ends)
     if _edges_prove(h_mm_to_small, paper, sheet, step_mm):
         unproven = []
     h_img_to_mm = np.asarray(np.linalg.inv(scale @ h_mm_to_small), np.float64)
     return Registration(h_img_to_mm, method, rot, round(err, 3), n, len(mm), model,
                         "uncertain" if unproven else "proven", tuple(unproven))
+
+
+_Fit = tuple[int, float, str, F64]
+"""A fitted placement: ``(bubbles matched, RMS residual mm, method, H mm -> detection px)``."""
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """What fitting a placement needs, fixed for one :func:`register` call."""
+
+    near: _NearestRing
+    mm: F64
+    rings: F64
+    model: str
+    steps: list[tuple[float, float]]
+    step_mm: tuple[float, float]
+    ends: _Ends
+
+
+def _fit_placement(grid: _Grid, h_mm_to_px: F64, pitch_px: float, method: str, *, walk: bool = True) -> _Fit | None:
+    """Refine a placement, try its eight one-step neighbours (a regular grid also matches one off), with
+    ``walk`` grow its matches (:func:`_refine`) and move it to the phase its printed rings prefer (:func:`_phase`, up to ``MAX_PHASE_MOVES``
+    steps), and score it."""
+    near, mm, model = grid.near, grid.mm, grid.model
+    fit = _refine(near, mm, h_mm_to_px, pitch_px, model)
+    grown = _refine(near, mm, h_mm_to_px, pitch_px, model, grow=True) if walk else None
+    if grown is not None and (fit is None or len(grown[1]) > len(fit[1])):
+        fit = grown  # the grown fit only where it matches more (on text-dense pages it may drift)
+    if fit is None:
+        return None
+    shifted = max(((_count(near, mm, fit[0] @ _shift(dx, dy), pitch_px), dx, dy) for dx, dy in grid.steps),
+                  key=lambda c: c[0])
+    if shifted[0] > len(fit[1]):
+        fit = _refine(near, mm, fit[0] @ _shift(shifted[1], shifted[2]), pitch_px, model) or fit
+    for _ in range(MAX_PHASE_MOVES if walk else 0):
+        _unproven, better = _phase(grid.rings, mm, fit[0], pitch_px, grid.ends)
+        if not better:
+            break
+        dx, dy = better[0]
+        moved = _refine(near, mm, fit[0] @ _shift(dx * grid.step_mm[0], dy * grid.step_mm[1]), pitch_px, model)
+        if moved is None or len(moved[1]) < len(fit[1]):
+            break
+        fit = moved
+    hmat, used_mm, used_px = fit
+    back = cv2.perspectiveTransform(used_px[None], np.linalg.inv(hmat))[0]
+    return len(used_mm), float(np.sqrt(((back - used_mm) ** 2).sum(axis=1).mean())), method, hmat
+
+
+@dataclass(frozen=True)
+class _Cues:
+    """What the orientation proof looks at: the detection copy, its printed rings, the meta, the paper."""
+
+    small: GrayImage
+    rings: F64
+    mm: F64
+    sheet: SheetMeta
+    quads: list[list[tuple[float, float]]]
+    tol_px: float
+
+
+def _prefer(fit_a: _Fit, fit_b: _Fit, cues: _Cues) -> tuple[int, list[str]]:
+    """Which placement the card supports: ``+1`` for ``a``, ``-1`` for ``b``, ``0`` when no cue tells them
+    apart or two cues disagree; and the cues that spoke. The cues: one matches clearly more bubbles
+    (the other fewer than ``CLEARLY_FEWER`` of it), printed rings where only one expects a bubble, the
+    paper's edges, the timing marks (:mod:`omr.orient`)."""
+    (na, _ea, _ma, a), (nb, _eb, _mb, b) = fit_a, fit_b
+    votes: dict[str, int] = {"bubbles matched": 1 if nb < CLEARLY_FEWER * na else -1 if na < CLEARLY_FEWER * nb else 0}
+    ra, rb = ring_evidence(cues.rings, cues.mm, a, b, tol_px=cues.tol_px)
+    votes["rings"] = 1 if proves(ra, rb) else -1 if proves(rb, ra) else 0
+    ea, eb = _edge_error_mm(a, cues.quads, cues.sheet), _edge_error_mm(b, cues.quads, cues.sheet)
+    votes["paper edges"] = (1 if ea <= EDGE_AGREE_MM and eb >= ea + EDGE_MARGIN_MM
+                            else -1 if eb <= EDGE_AGREE_MM and ea >= eb + EDGE_MARGIN_MM else 0)
+    if cues.sheet.timing_bars:
+        ta, tb = timing_evidence(cues.small, cues.sheet.timing_bars, a, b)
+        votes["timing marks"] = 1 if proves(ta, tb) else -1 if proves(tb, ta) else 0
+    said = {v for v in votes.values() if v}
+    return (said.pop() if len(said) == 1 else 0), [c for c, v in votes.items() if v]
+
+
+def _orient(chosen: _Fit, others: list[_Fit], cues: _Cues, scale: F64) -> _Fit:
+    """The placement that beats every rival on asymmetric print (:func:`_prefer`), or ``alignment_failed``.
+
+    A rival is any other fitted placement matching at least ``RIVAL_MATCHED`` of the chosen one's
+    bubbles and placing some bubble elsewhere; one that the print prefers replaces the chosen one.
+    """
+    pool = [chosen, *others]
+    for _ in range(len(pool)):
+        n = chosen[0]
+        here = cv2.perspectiveTransform(cues.mm[None], chosen[3])[0]
+        rivals = [o for o in pool if o is not chosen and o[0] >= RIVAL_MATCHED * n
+                  and np.hypot(*(cv2.perspectiveTransform(cues.mm[None], o[3])[0] - here).T).max() > cues.tol_px]
+        verdicts = [(_prefer(chosen, o, cues), o) for o in rivals]
+        better = [o for (v, _c), o in verdicts if v < 0]
+        if better:
+            chosen = max(better, key=lambda o: (o[0], -o[1]))
+            continue
+        open_ = [o for (v, _c), o in verdicts if v == 0]
+        if open_:
+            turns = sorted({_rotation(np.asarray(np.linalg.inv(scale @ o[3]), np.float64)) for o in [chosen, *open_]})
+            what = " and ".join(map(str, turns)) + (" degrees" if len(turns) > 1 else " degrees in two placements")
+            raise AlignmentError("alignment_failed", f"the bubble layout fits {what} and neither the rings beyond the "
+                                 "grid, the paper's edges nor the timing marks tell them apart: orientation unknown")
+        return chosen
+    raise AlignmentError("alignment_failed", "the print keeps preferring another placement of the bubbles: orientation unknown")
+
+
+def _half_turn_centres(mm: F64, step_mm: tuple[float, float]) -> list[F64]:
+    """Centres about which a half turn lands at least ``RIVAL_MATCHED`` of the bubbles on bubbles, best first (<= 2).
+
+    Every ordered pair ``(p, q)`` votes for the centre ``(p + q) / 2`` in cells of a quarter step.
+    """
+    cell = 0.25 * min(v for v in (*step_mm, 1.0) if v > 0)
+    sums = (mm[:, None, :] + mm[None, :, :]).reshape(-1, 2) / 2.0
+    keys = np.floor((sums - sums.min(axis=0)) / cell).astype(np.int64)
+    flat = keys[:, 0] * (int(keys[:, 1].max()) + 1) + keys[:, 1]
+    counts = np.bincount(flat)
+    out: list[F64] = []
+    for key in np.argsort(-counts, kind="stable")[:2]:
+        if counts[key] < RIVAL_MATCHED * len(mm):
+            break
+        out.append(np.median(sums[flat == key], axis=0))
+    return out
+
+
+def _half_turn_about(c: F64) -> F64:
+    """The half turn (mm -> mm) about ``c``."""
+    return np.array([[-1.0, 0.0, 2.0 * c[0]], [0.0, -1.0, 2.0 * c[1]], [0.0, 0.0, 1.0]])
 
 
 def _near_count(pts: F64, rings: F64, tol_px: float) -> npt.NDArray[np.bool_]:
@@ -540,32 +697,46 @@ def _near_count(pts: F64, rings: F64, tol_px: float) -> npt.NDArray[np.bool_]:
     return np.asarray(d.min(axis=1) <= tol_px)
 
 
-def _phase(rings: F64, mm: F64, h_mm_to_px: F64, pitch_px: float, step_mm: tuple[float, float]
+@dataclass(frozen=True)
+class _Ends:
+    """The meta's grid ends for each one-step shift ``(dx, dy)``: which meta bubbles sit at the trailing
+    ends (no bubble one step behind them) and the positions one step beyond the leading ends, mm.
+    They depend on the meta alone: computed once per :func:`register`."""
+
+    shifts: tuple[tuple[int, int, npt.NDArray[np.bool_], F64], ...]
+
+
+def _grid_ends(mm: F64, step_mm: tuple[float, float]) -> _Ends:
+    sx, sy = step_mm
+    same = SAME_PLACE * min(v for v in (sx, sy) if v > 0) if max(sx, sy) > 0 else 0.0
+    out = []
+    for dx, dy in SHIFTS:
+        s = np.array([dx * sx, dy * sy])
+        if not s.any():
+            continue
+        out.append((dx, dy, ~_occupied(mm - s, mm, same), (mm + s)[~_occupied(mm + s, mm, same)]))
+    return _Ends(tuple(out))
+
+
+def _phase(rings: F64, mm: F64, h_mm_to_px: F64, pitch_px: float, ends: _Ends
            ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Which one-step shifts of the placement the printed rings do not rule out, and which they prefer.
 
     For a shift ``s`` (in grid steps), the positions only the chosen placement covers are the meta
     bubbles ``b`` with no meta bubble at ``b - s`` (the grid's trailing ends); those only the shift
-    covers are ``b + s`` where no meta bubble is (one step beyond the leading ends). Printed rings
-    (the bubble-sized blobs, not text) are counted at both. The chosen placement must win by
-    ``PHASE_MARGIN`` of its count and ``PHASE_MIN_RINGS``; a shift whose beyond-the-end rings beat
-    the trailing ones by as much is *preferred*.
+    covers are ``b + s`` where no meta bubble is (one step beyond the leading ends; :class:`_Ends`).
+    Printed rings (the bubble-sized blobs, not text) are counted at both. The chosen placement must
+    win by ``PHASE_MARGIN`` of its count and ``PHASE_MIN_RINGS``; a shift whose beyond-the-end rings
+    beat the trailing ones by as much is *preferred*.
 
     Returns:
         ``(unproven, preferred)``: shifts as ``(dx, dy)``; ``preferred`` best first.
     """
-    sx, sy = step_mm
-    same = SAME_PLACE * min(v for v in (sx, sy) if v > 0) if max(sx, sy) > 0 else 0.0
     tol = MATCH_PITCH / 2 * pitch_px
     here = _near_count(cv2.perspectiveTransform(mm[None], h_mm_to_px)[0], rings, tol)
     unproven: list[tuple[int, int]] = []
     preferred: list[tuple[int, int, int]] = []
-    for dx, dy in SHIFTS:
-        s = np.array([dx * sx, dy * sy])
-        if not s.any():
-            continue
-        trailing = ~_occupied(mm - s, mm, same)
-        beyond_mm = (mm + s)[~_occupied(mm + s, mm, same)]
+    for dx, dy, trailing, beyond_mm in ends.shifts:
         at_t = int(here[trailing].sum())
         at_b = int(_near_count(cv2.perspectiveTransform(beyond_mm[None], h_mm_to_px)[0], rings, tol).sum()
                    if len(beyond_mm) else 0)
@@ -596,19 +767,6 @@ def _edges_prove(h_mm_to_px: F64, quads: list[list[tuple[float, float]]], sheet:
     if not quads or not steps:
         return False
     return _edge_error_mm(h_mm_to_px, quads, sheet) <= PHASE_EDGE_STEP * min(steps)
-
-
-def _half_turn(mm: F64) -> F64:
-    """The half turn (mm -> mm) about the centre of the bubbles' bounding box."""
-    cx, cy = (mm.min(axis=0) + mm.max(axis=0)) / 2.0
-    return np.array([[-1.0, 0.0, 2.0 * cx], [0.0, -1.0, 2.0 * cy], [0.0, 0.0, 1.0]])
-
-
-def _half_turn_symmetric(mm: F64, pitch_mm: float) -> bool:
-    """True when turning the bubble layout half way lands (nearly) every bubble on another one."""
-    turned = cv2.perspectiveTransform(mm[None], _half_turn(mm))[0]
-    d = np.hypot(turned[:, None, 0] - mm[None, :, 0], turned[:, None, 1] - mm[None, :, 1]).min(axis=1)
-    return bool((d <= MATCH_PITCH / 2 * pitch_mm).mean() >= AMBIGUOUS)
 
 
 def _edge_error_mm(h_mm_to_px: F64, quads: list[list[tuple[float, float]]], sheet: SheetMeta) -> float:

@@ -25,6 +25,7 @@ __all__ = [
     "Marker",
     "Question",
     "SheetMeta",
+    "TimingBar",
 ]
 
 GrayImage = npt.NDArray[np.uint8]
@@ -84,6 +85,16 @@ class Question:
 
 
 @dataclass(frozen=True)
+class TimingBar:
+    """A black timing mark printed along one edge of a card (meta ``timing.bars``), mm on the page."""
+
+    x_mm: float
+    y_mm: float
+    w_mm: float
+    h_mm: float
+
+
+@dataclass(frozen=True)
 class SheetMeta:
     """Validated sheet meta (see ``docs/omr-meta.md``).
 
@@ -97,6 +108,9 @@ class SheetMeta:
         title: Optional header title.
         print_colour: The meta's ``print.colour``: ``"#rrggbb"``, ``"auto"``
             (estimated on each image) or ``None`` (not said: grayscale, as printed by us).
+        timing_side: The meta's ``timing.side`` (``left``/``right``/``top``/``bottom``) or ``None``.
+        timing_bars: The timing marks (centres and sizes), empty when the meta has none; they tell
+            a card's orientation when its bubble grid looks the same turned half way (:mod:`omr.orient`).
         raw: The JSON-able meta dict this was built from.
         meta_hash: Stable hash of ``raw`` (the key of :func:`omr.compiled.compile_sheet`'s cache).
     """
@@ -109,5 +123,7 @@ class SheetMeta:
     questions: tuple[Question, ...]
     title: str | None = None
     print_colour: str | None = None
+    timing_side: str | None = None
+    timing_bars: tuple[TimingBar, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
     meta_hash: str = ""

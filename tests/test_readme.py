@@ -199,6 +199,7 @@ def _stand_ins(folder: Path) -> None:
     from vision.video.synth import write_homework_video
 
     (folder / "omr").symlink_to(ROOT / "omr")
+    (folder / "card.jpg").symlink_to(ROOT / "tests" / "omr" / "assets" / "blank_card" / "pink20_150dpi.jpg")
     page = render_exam_page(4, columns=1, lang="en").image
     cv2.imwrite(str(folder / "page.jpg"), page)
     cv2.imwrite(str(folder / "page.png"), page)

@@ -129,6 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b = sub.add_parser("grade-batch", help="grade a folder, PDF, TIFF or zip of sheets to CSV")
     batch_arguments(b)
     b.set_defaults(omr_handler=_cmd_grade_batch)
+    __import__("ai_tasks.cli.omr_meta", fromlist=["register"]).register(sub)  # meta-from-image
     omr.set_defaults(func=run)
 
 

@@ -12,7 +12,7 @@ import pytest
 from omr.answers import read_answers
 from omr.errors import AlignmentError
 from omr.image import decode_image
-from omr.register import _half_turn_symmetric, find_rings, page_from_meta, register
+from omr.register import _half_turn_centres, find_rings, page_from_meta, register
 from omr.template import build_template, render_sheet
 
 REAL = Path(__file__).parent / "assets" / "real"
@@ -42,13 +42,10 @@ def test_our_sheet_without_its_markers_in_any_orientation(turns: int) -> None:
     assert reg.matched == reg.expected and reg.fit_error_mm < 0.3
 
 
-def test_a_symmetric_grid_is_symmetric_and_ours_is_not() -> None:
+def test_a_symmetric_grid_has_a_half_turn_centre() -> None:
     grid = np.array([(x, y) for x in range(5) for y in range(10)], np.float64) * 7.0
-    assert _half_turn_symmetric(grid, 7.0)
-    meta = build_template(20)
-    ours = np.array([(c["center"]["x"], c["center"]["y"]) for q in meta["questions"] for c in q["choices"]]
-                    + [(b["center"]["x"], b["center"]["y"]) for b in meta["identifier"]["bubbles"]])
-    assert not _half_turn_symmetric(ours, 6.0)
+    centres = _half_turn_centres(grid, (7.0, 7.0))
+    assert np.allclose(centres[0], (14.0, 31.5))
 
 
 def test_real_photo_of_a_sheet_printed_by_someone_else() -> None:

@@ -11,7 +11,15 @@ import pytest
 from omr.errors import AlignmentError
 from omr.grade import grade_image
 from omr.meta import as_sheet_meta
-from omr.register import SHIFTS, _bubble_centres, _grid_step_mm, _phase, _shift, register
+from omr.register import (
+    SHIFTS,
+    _bubble_centres,
+    _grid_ends,
+    _grid_step_mm,
+    _phase,
+    _shift,
+    register,
+)
 
 PX = 7.0  # px per mm of the drawn test images (no downscaling for ring detection)
 R_MM, PITCH_X, PITCH_Y = 2.0, 6.0, 7.0
@@ -86,8 +94,8 @@ def test_a_placement_one_step_off_is_caught_and_the_right_one_preferred(shift: t
     h = np.asarray(np.linalg.inv(reg.h_img_to_mm), np.float64)
     off = h @ _shift(shift[0] * step[0], shift[1] * step[1])
     rings = cv2.perspectiveTransform(mm[None], h)[0]  # every printed ring is found
-    unproven, preferred = _phase(rings, mm, off, PITCH_X * PX, step)
+    unproven, preferred = _phase(rings, mm, off, PITCH_X * PX, _grid_ends(mm, step))
     assert shift in unproven or unproven  # the shifted placement is not proven ...
     back = (-shift[0], -shift[1])
     assert preferred and preferred[0] == back  # ... and the rings point back to the true one
-    assert _phase(rings, mm, h, PITCH_X * PX, step) == ([], [])
+    assert _phase(rings, mm, h, PITCH_X * PX, _grid_ends(mm, step)) == ([], [])
