@@ -29,6 +29,21 @@ test: $(STAMP) services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+## The unit tests (not tests/integration) against the newest releases of the native libraries
+## inside pyproject's ranges, so an upstream change shows before users get it: .venv-latest
+## installs the lock, then upgrades NATIVE without hashes; .venv is not touched. ARGS: more pytest arguments.
+VENV_LATEST ?= .venv-latest
+NATIVE := opencv-python-headless numpy Pillow pypdfium2 av onnxruntime
+test-latest: services
+	@scripts/ensure_python.sh "$(PYTHON)" "$(VENV_LATEST)"
+	$(VENV_LATEST)/bin/python -m pip install --quiet --require-hashes -r requirements/tools.txt
+	$(VENV_LATEST)/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(VENV_LATEST)/bin/python scripts/native_specs.py $(NATIVE) > $(VENV_LATEST)/native.txt
+	$(VENV_LATEST)/bin/python -m pip install --quiet --upgrade -r $(VENV_LATEST)/native.txt
+	@$(VENV_LATEST)/bin/python -m pip list --format=freeze 2>/dev/null \
+		| grep -iE '^($(shell echo $(NATIVE) | tr ' ' '|'))==' | sed 's/^/newest: /'
+	CI=$${CI:-1} PYTHONPATH=$(CURDIR) $(VENV_LATEST)/bin/python -m pytest --ignore=tests/integration $(ARGS)
+
 system-deps:
 	@scripts/ensure_system.sh
 

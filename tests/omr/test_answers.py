@@ -109,8 +109,11 @@ def test_error_outside_photo(meta10) -> None:
     cut = WarpedPage(wp.page, wp.px_per_mm, wp.alignment, [[0, 0], [297, 0], [297, 60], [0, 60]])
     res = read_answers(cut, meta10)
     assert [a["status"] for a in res] == ["blank"] * 4 + ["error"] * 6
+    # the fills of the photographed part of a row are read from anti-aliased print
+    # (0.001 or 0.0 depending on the OpenCV release): near zero, not exactly it;
+    # 0.01 is far below blank_fill (0.085), so any ink read there still fails
     assert res[4] == {"question_id": 5, "detected": [], "marking": "blank", "confidence": 0.0, "status": "error",
-                      "fills": {"1": 0.001, "2": 0.0, "3": 0.0, "4": 0.0, "5": 0.0}, "reason": "outside_photo"}
+                      "fills": {k: pytest.approx(0.0, abs=0.01) for k in "12345"}, "reason": "outside_photo"}
 
 
 def _strokes_page(meta: dict[str, Any], draw: dict[tuple[int, str], str], dpi: int = 300,

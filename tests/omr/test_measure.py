@@ -1,7 +1,10 @@
-"""``omr.measure`` on marks drawn at 6 px/mm: every field of the measured bubble, exactly.
+"""``omr.measure`` on marks drawn at 6 px/mm: every field of the measured bubble.
 
-The drawings are deterministic (no noise), so the values are pinned to 3
-decimals; they document what each measure sees in each kind of mark.
+The drawings are deterministic (no noise); the values document what each
+measure sees in each kind of mark. They are compared within ``MEASURE_ABS``,
+not exactly: the page's labels and the marks are anti-aliased by OpenCV, whose
+rasteriser moves a few edge pixels between releases (5.0.0.93 -> 5.1.0.95
+moved ``cover`` of a dot on the label by 0.019, ``solid`` of an X by 0.020).
 """
 
 import numpy as np
@@ -24,6 +27,12 @@ from tests.omr._draw import (
 )
 
 FIELDS = ("fill", "peak", "cover", "solid", "gaps", "ink", "clear", "clear_room_mm", "label_ink")
+MEASURE_ABS = 0.03
+"""Tolerance of the fractions (of the disc, or of paper brightness). 0.03 of a
+2.4 mm disc at 6 px/mm is about 20 pixels: a changed disc mask (one pixel more
+or less of radius is about 14% of the disc), a changed ink threshold or a
+measure computed on the wrong pixels moves these values by more; an OpenCV
+release's anti-aliasing moved them by at most 0.020."""
 
 
 def test_degenerate_sheet_without_id_grid_measures_no_id_bubbles() -> None:
@@ -53,7 +62,13 @@ def test_measures_of_one_drawn_mark(draw: Draw | None, expected: tuple[float, ..
     every = measure(page, compile_sheet(as_sheet_meta(meta), S), "answers")
     assert isinstance(every, Measures) and every.fill.shape == (25,)
     got = every.take(slice(7, 8))  # question 2, choice "3"
-    assert {k: round(float(getattr(got, k)[0]), 3) for k in FIELDS} == dict(zip(FIELDS, expected, strict=True))
+    want = dict(zip(FIELDS, expected, strict=True))
+    # gaps is a count of separate empty regions (an X leaves four wedges): exact,
+    # the drawings leave no region near a pixel of closing; clear_room_mm is a
+    # distance on the 6 px/mm grid: within one pixel
+    tolerance = {"gaps": 0.0, "clear_room_mm": 1 / S + 1e-3}
+    assert {k: float(getattr(got, k)[0]) for k in FIELDS} == {
+        k: pytest.approx(v, abs=tolerance.get(k, MEASURE_ABS)) for k, v in want.items()}
     others = every.take(np.r_[0:7, 8:25])
     assert float(others.fill.max()) < 0.02 and float(others.cover.max()) == 0.0
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.vision.ocr._cer import cer
 from tests.vision.ocr._render import text_page
 from tests.vision.ocr._vision_server import fake_vision, word
 from vision.errors import EngineError, EngineUnavailableError, PageError
@@ -43,7 +44,8 @@ def test_tesseract_reads_an_image_and_reports_timings() -> None:
     progress: list[tuple[int, int]] = []
     result = recognize(_png(), OCROptions(engine="tesseract"), progress=lambda d, t: progress.append((d, t)))
     assert result.engine == "tesseract" and result.status == "ok"
-    assert "".join(result.text.split()) == "①정답answer"
+    # by CER (tests/vision/ocr/_cer.py): exact today; one look-alike of the 9 passes
+    assert cer("①정답answer", result.text) <= 1 / 9, result.text
     assert progress == [(1, 0)] and {"load", "ocr", "total"} <= set(result.timings_ms)
 
 

@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from tests.vision.ocr._cer import cer
 from vision.errors import EngineError
 from vision.ocr.tesseract import TesseractConfig, read_region
 
 FONT = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+LINE_CER = 0.1
 
 
 def _line(text: str) -> np.ndarray:
@@ -23,7 +25,9 @@ def _line(text: str) -> np.ndarray:
 def test_reads_korean_and_english(inprocess: bool, text: str) -> None:
     lines = read_region(_line(text), TesseractConfig(inprocess=inprocess))
     assert len(lines) == 1
-    assert "".join(lines[0].text.split()) == "".join(text.split())
+    # by CER (see tests/vision/ocr/_cer.py): read exactly today; one wrong character
+    # of these 10-22 passes, a line read in the wrong script or half missing does not
+    assert cer(text, lines[0].text) <= LINE_CER, lines[0].text
     x, y, w, h = lines[0].box
     assert 10 <= x <= 30 and 15 <= y <= 45 and w > 250
     assert 0.5 < lines[0].confidence <= 1.0
