@@ -44,7 +44,9 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
     queue = job_spec(args.type).queue
     # ai.job itself always runs on cpu-vision (it only dispatches).
-    async_result = app.send_task("ai.job", args=[job], queue="cpu-vision")
+    from ai_tasks.ledger import submit_job
+
+    async_result = app.AsyncResult(submit_job(app, job, queue="cpu-vision"))  # the ledger: never lost on Redis
     if not args.wait:
         _print_json({"task_id": async_result.id, "job_id": job["id"], "queue": queue})
         return 0
