@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import bootsteps
+from kombu import Exchange, Queue
 from kombu.utils.json import dumps, loads
 
 __all__ = [
@@ -197,7 +198,8 @@ def _build_message(app: Any, conn: Any, job: Mapping[str, Any], task_id: str, qu
         key = channel._q_for_pri(queue_name, channel._get_message_priority(message, reverse=False))
         kept.append((key, message))
 
-    app.amqp.queues[queue](channel).declare()  # the binding a direct publish is routed by
+    declared = app.amqp.queues.get(queue) or Queue(queue, Exchange(queue, type="direct"), routing_key=queue)
+    declared(channel).declare()  # the binding a direct publish is routed by
     channel._put = keep
     try:
         producer = app.amqp.Producer(channel, auto_declare=False)

@@ -185,3 +185,15 @@ def test_settle_is_a_noop_off_redis() -> None:
     amqp = Celery("ledger_amqp", set_as_current=False)
     amqp.conf.broker_url = "amqp://guest:guest@127.0.0.1:5672//"
     assert settle(amqp, "any") is False
+
+
+def test_off_redis_the_job_is_published_with_its_derived_task_id() -> None:
+    """Not Redis (RabbitMQ in production; kombu's in-memory transport here): no ledger, same task id."""
+    other = Celery("ledger_memory", set_as_current=False, broker="memory://", backend="cache+memory://")
+    got: list[dict[str, Any]] = []
+    with Connection("memory://") as conn:
+        task_id = submit_job(other, _job("m-1"))
+        queue = other.amqp.queues[QUEUE]  # created by send_task (a default app creates missing queues)
+        with Consumer(conn.channel(), [queue], callbacks=[lambda body, msg: (got.append(msg.headers), msg.ack())]):
+            conn.drain_events(timeout=5)
+    assert task_id == job_task_id("m-1") and got[0]["id"] == task_id and got[0]["task"] == "ai.job"
