@@ -13,16 +13,21 @@ the worker can see that message again. The ledger sees it from the outside:
   per task id: a second submit of a pending or finished task id publishes
   nothing. The task id is derived from the job id (:func:`job_task_id`)
   unless given.
-* **Done** (:func:`settle`): the code that stores a job's final
-  :class:`~ai_tasks.contracts.AIResult` (``ai_tasks/tasks/jobs.py``) removes
-  the entry and leaves a tombstone for as long as results are kept.
+* **Done** (:func:`settle`): the entry is removed, and a tombstone left for
+  as long as results are kept, once the job's final
+  :class:`~ai_tasks.contracts.AIResult` is stored and, when the worker
+  delivers results to the API, POSTed (``ai_tasks/tasks/jobs.py``). A stored
+  result whose delivery message was lost gets its delivery enqueued again.
 * **Sweep** (:func:`sweep`, run by :class:`LedgerSweep` in every worker that
   consumes ``cpu-vision``): an entry past its deadline whose result is
   stored is settled; one whose message is still queued, or held unacked by a
-  worker, gets a new deadline; any other is **republished** (the same
+  worker (for at most one more deadline), gets a new deadline; any other is
+  **republished** (the same
   message with a fresh delivery tag) and gets a new deadline. The claim and
   the push are one Lua script that compares the entry's deadline first, so
-  with several workers sweeping an entry is republished once.
+  with several workers sweeping an entry is republished once. A message held
+  unacked for a whole further deadline (a worker that holds it and never
+  runs it) is republished too.
 
 A republish is safe: the job's result is stored under the same task id and
 the first stored result is kept (``ai_tasks/tasks/jobs.py``); its callback
@@ -282,6 +287,7 @@ class SweepReport:
     """What one sweep did, entry by entry counted."""
 
     settled: int = 0
+    redelivered: int = 0
     waiting: int = 0
     republished: int = 0
     given_up: int = 0
@@ -298,19 +304,22 @@ def _redelivered_copy(message: Mapping[str, Any]) -> str:
     return str(dumps(copy))
 
 
-def _still_held(client: Any, entry: Mapping[str, Any], unacked_key: str) -> bool:
-    """Whether the entry's message waits in its queue or is held, unacked, by a worker."""
+def _where(client: Any, entry: Mapping[str, Any], unacked_key: str) -> str:
+    """Where the entry's message is: ``queued``, ``held`` (unacked by a worker) or ``nowhere``."""
     message = loads(entry["message"])
+    key = entry["queue_key"]
+    if any(client.lpos(key, raw) is not None for raw in (entry["message"], _redelivered_copy(message))):
+        return "queued"
     tag = message.get("properties", {}).get("delivery_tag")
     if tag and client.hexists(unacked_key, tag):
-        return True
-    key = entry["queue_key"]
-    return any(client.lpos(key, raw) is not None for raw in (entry["message"], _redelivered_copy(message)))
+        return "held"
+    return "nowhere"
 
 
-def _result_stored(app: Any, task_id: str) -> bool:
+def _stored(app: Any, task_id: str) -> Any:
+    """The final result stored under ``task_id`` (an AIResult, or an exception), else None."""
     meta = app.backend.get_task_meta(task_id)
-    return meta.get("status") in ("SUCCESS", "FAILURE")
+    return meta.get("result") if meta.get("status") in ("SUCCESS", "FAILURE") else None
 
 
 def _give_up(app: Any, entry: Mapping[str, Any], conclude: Any) -> None:
@@ -325,16 +334,24 @@ def _give_up(app: Any, entry: Mapping[str, Any], conclude: Any) -> None:
     log.error("job %s lost %d times: answered job_lost", entry["job_id"], entry["attempts"])
     settle(app, entry["task_id"])
     if conclude is not None:
-        conclude(result, {"id": entry["job_id"], "type": entry.get("type"), "source_id": entry.get("source_id")},
-                 entry["task_id"])
+        conclude(result, _job_of(entry), entry["task_id"])
+
+
+def _job_of(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": entry["job_id"], "type": entry.get("type"), "source_id": entry.get("source_id")}
 
 
 def sweep(app: Any, client: Any, *, now_ms: int | None = None, unacked_key: str = UNACKED_KEY,
-          batch: int = SWEEP_BATCH, conclude: Any = None) -> SweepReport:
+          batch: int = SWEEP_BATCH, conclude: Any = None, redeliver: Any = None) -> SweepReport:
     """One pass over the entries past their deadline (see the module's docstring).
 
     ``conclude(result, job, task_id)`` is called for a job answered
     ``job_lost`` (the worker passes the one that delivers it to the API).
+    ``redeliver(result, job, task_id) -> bool`` is called for a job whose
+    result is stored but whose entry is not settled: true when nothing is
+    left to deliver (the entry is settled), false when it enqueued the
+    delivery again (its message was lost too; the entry waits one more
+    deadline). Without it a stored result settles the entry.
     """
     now_ms = _now_ms() if now_ms is None else now_ms
     report = SweepReport()
@@ -345,14 +362,30 @@ def sweep(app: Any, client: Any, *, now_ms: int | None = None, unacked_key: str 
             client.zrem(DUE_KEY, task_id)
             continue
         entry = json.loads(raw)
-        if _result_stored(app, task_id):
-            client.eval(_SETTLE, 3, ENTRIES_KEY, DUE_KEY, DONE_PREFIX + task_id, task_id, DONE_TTL_S)
-            report.settled += 1
+        window_ms = int(1000 * float(entry.get("deadline_s") or job_deadline_s(app, entry.get("type"))))
+        next_ms = now_ms + window_ms
+        stored = _stored(app, task_id)
+        if stored is not None:
+            attempts = int(entry.get("attempts") or 0)
+            if redeliver is None or attempts >= MAX_REPUBLISHES or redeliver(stored, _job_of(entry), task_id):
+                client.eval(_SETTLE, 3, ENTRIES_KEY, DUE_KEY, DONE_PREFIX + task_id, task_id, DONE_TTL_S)
+                report.settled += 1
+            else:
+                kept = {**entry, "attempts": attempts + 1}
+                client.eval(_RESCHEDULE, 3, ENTRIES_KEY, DUE_KEY, entry["queue_key"],
+                            task_id, int(seen), next_ms, json.dumps(kept), "")
+                log.warning("job %s has its result but no delivery by its deadline: delivery enqueued again",
+                            entry["job_id"])
+                report.redelivered += 1
             continue
-        next_ms = now_ms + int(1000 * float(entry.get("deadline_s") or job_deadline_s(app, entry.get("type"))))
-        if _still_held(client, entry, unacked_key):
+        where = _where(client, entry, unacked_key)
+        held_since = int(entry.get("held_since_ms") or 0) if where == "held" else 0
+        # Queued: a backlog, however long. Held: a worker has it, but not for more
+        # than one more deadline (a worker that holds it and never runs it).
+        if where == "queued" or (where == "held" and (not held_since or now_ms - held_since < window_ms)):
+            kept = {**entry, "held_since_ms": (held_since or now_ms) if where == "held" else 0}
             client.eval(_RESCHEDULE, 3, ENTRIES_KEY, DUE_KEY, entry["queue_key"],
-                        task_id, int(seen), next_ms, raw, "")
+                        task_id, int(seen), next_ms, json.dumps(kept), "")
             report.waiting += 1
             continue
         if int(entry.get("attempts") or 0) >= MAX_REPUBLISHES:
@@ -364,7 +397,7 @@ def sweep(app: Any, client: Any, *, now_ms: int | None = None, unacked_key: str 
         message = loads(entry["message"])
         message["properties"]["delivery_tag"] = str(uuid.uuid4())  # a new copy, not the lost one
         fresh = dumps(message)
-        entry = {**entry, "message": fresh, "attempts": int(entry.get("attempts") or 0) + 1}
+        entry = {**entry, "message": fresh, "attempts": int(entry.get("attempts") or 0) + 1, "held_since_ms": 0}
         if client.eval(_RESCHEDULE, 3, ENTRIES_KEY, DUE_KEY, entry["queue_key"],
                        task_id, int(seen), next_ms, json.dumps(entry), fresh):
             log.warning("job %s had no result by its deadline and its message is nowhere: republished "
@@ -393,14 +426,14 @@ class LedgerSweep(bootsteps.StartStopStep):
         client = ledger_client(url)
 
         def run() -> None:
-            from ai_tasks.tasks.jobs import conclude
+            from ai_tasks.tasks.jobs import conclude, redeliver_stored
 
             try:
-                report = sweep(app, client, unacked_key=unacked_key, conclude=conclude)
+                report = sweep(app, client, unacked_key=unacked_key, conclude=conclude, redeliver=redeliver_stored)
             except Exception as exc:  # the broker is away: the next sweep tries again
                 log.warning("ledger sweep skipped: %s: %s", type(exc).__name__, exc)
                 return
-            if report.republished or report.given_up:
+            if report.republished or report.given_up or report.redelivered:
                 log.warning("ledger sweep: %s", report)
 
         self.tref = c.timer.call_repeatedly(SWEEP_INTERVAL_S, run)

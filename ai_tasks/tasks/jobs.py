@@ -38,15 +38,40 @@ from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
 from ai_tasks.task import delivery_redis_url, is_retryable
 
-__all__ = ["conclude", "deliver", "dispatch", "failed", "finalize"]
+__all__ = ["conclude", "deliver", "dispatch", "failed", "finalize", "redeliver_stored"]
 
 log = logging.getLogger(__name__)
 
 
+def _delivering() -> bool:
+    s = get_settings()
+    return bool(s.api_base_url and s.internal_worker_token)
+
+
 def conclude(result: dict[str, Any], job: dict[str, Any], result_id: str | None) -> None:
-    """After a job's final result is stored: settle its ledger entry, then deliver it."""
-    settle(app, result_id)
+    """After a job's final result is stored: deliver it, or settle its ledger entry when nothing delivers.
+
+    With delivery on, ``ai.job.deliver`` settles the entry once the API has
+    the result (``ai_tasks/ledger.py``: a lost delivery message is enqueued
+    again by the sweep).
+    """
+    if not _delivering():
+        settle(app, result_id)
+        return
     _enqueue_delivery(result, job, result_id)
+
+
+def redeliver_stored(result: Any, job: dict[str, Any], result_id: str) -> bool:
+    """For the ledger's sweep: True when a stored result needs no (more) delivery, else enqueue it again."""
+    from ai_tasks.delivery import idempotency_key
+
+    if not _delivering() or not isinstance(result, dict):
+        return True
+    marker = _delivered_marker()
+    if marker is None or marker.delivered(idempotency_key(result, result_id)):
+        return True
+    _enqueue_delivery(result, job, result_id)
+    return False
 
 
 def _stored_result(result_id: str | None) -> dict[str, Any] | None:
@@ -212,6 +237,7 @@ def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id:
     marker = _delivered_marker()
     if marker is not None and marker.delivered(key):
         log.info("result of job %s already delivered (%s): not posted again", result.get("job_id"), key)
+        settle(app, result_id)
         return
     retries = int(self.request.retries or 0)
     max_retries = int(app.conf.get("DELIVERY_MAX_RETRIES") or 0)
@@ -239,3 +265,4 @@ def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id:
         raise
     if marker is not None:
         marker.mark(key)
+    settle(app, result_id)  # the job is done for the ledger: stored and delivered

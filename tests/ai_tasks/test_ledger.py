@@ -119,6 +119,13 @@ def test_sweep_leaves_a_queued_or_held_job_alone(app: Celery) -> None:
     r.hset("unacked", message["properties"]["delivery_tag"], b"[...]")
     r.zadd(DUE_KEY, {task_id: 1})
     assert sweep(app, r).waiting == 1
+    # ...but not for ever: held for a whole further deadline, it is republished
+    later_ms = int(time.time() * 1000) + int(1000 * job_deadline_s(app, "ocr")) + 1000
+    r.zadd(DUE_KEY, {task_id: 1})
+    report = sweep(app, r, now_ms=later_ms)
+    assert report.republished == 1 and r.llen(QUEUE) == 1
+    r.rpop(QUEUE)
+    r.hset(ENTRIES_KEY, task_id, json.dumps({**_entry(r, task_id), "message": json.dumps(message)}))
     # restored by kombu after its worker died: pushed back with the "redelivered" flags
     r.delete("unacked")
     assert raw is not None
@@ -157,6 +164,27 @@ def test_sweep_settles_a_job_whose_result_is_stored(app: Celery) -> None:
     report = sweep(app, r, now_ms=int(time.time() * 1000) + 1)
     assert (report.settled, report.republished) == (1, 0)
     assert r.hget(ENTRIES_KEY, task_id) is None and r.exists(DONE_PREFIX + task_id)
+
+
+def test_sweep_enqueues_a_lost_delivery_again(app: Celery) -> None:
+    """A stored result whose delivery message was lost: the sweep asks for the delivery, then settles."""
+    r = redis.Redis.from_url(URL)
+    task_id = submit_job(app, _job(), deadline_s=0)
+    r.delete(QUEUE)
+    app.backend.store_result(task_id, {"job_id": "j-1", "status": "DONE"}, "SUCCESS")
+    asked: list[tuple[Any, ...]] = []
+
+    def redeliver(result: Any, job: dict[str, Any], tid: str) -> bool:
+        asked.append((result["status"], job["id"], job["source_id"], tid))
+        return len(asked) > 1  # the second time, the marker says it was delivered
+
+    report = sweep(app, r, now_ms=int(time.time() * 1000) + 1, redeliver=redeliver)
+    assert (report.redelivered, report.settled, report.republished) == (1, 0, 0)
+    assert r.llen(QUEUE) == 0 and _entry(r, task_id)["attempts"] == 1  # no second run of the job
+    r.zadd(DUE_KEY, {task_id: 1})
+    assert sweep(app, r, redeliver=redeliver).settled == 1
+    assert asked == [("DONE", "j-1", "s-1", task_id)] * 2
+    assert r.hget(ENTRIES_KEY, task_id) is None
 
 
 def test_sweep_gives_up_with_job_lost_after_max_republishes(app: Celery) -> None:
