@@ -1,9 +1,10 @@
 """The job ledger: no job submitted through :func:`submit_job` is lost on a Redis broker.
 
 kombu's Redis transport can lose a message it has already popped for a
-worker (``docs/reliability.md``, "What is left"): the worker's main process
-dies between its ``BRPOP`` and the write to the ``unacked`` hash. Nothing in
-the worker can see that message again. The ledger sees it from the outside:
+worker (``docs/reliability.md``, "Lost messages on Redis"): the worker's
+main process dies between its ``BRPOP`` and the write to the ``unacked``
+hash. Nothing in the worker can see that message again. The ledger sees it
+from the outside:
 
 * **Submit** (:func:`submit_job`, used by the academy's API, ``ai-worker
   submit`` and the bridge): the ``ai.job`` message is built by Celery and
@@ -21,13 +22,11 @@ the worker can see that message again. The ledger sees it from the outside:
 * **Sweep** (:func:`sweep`, run by :class:`LedgerSweep` in every worker that
   consumes ``cpu-vision``): an entry past its deadline whose result is
   stored is settled; one whose message is still queued, or held unacked by a
-  worker (for at most one more deadline), gets a new deadline; any other is
-  **republished** (the same
+  worker (for at most one more deadline: a worker that holds it and never
+  runs it), gets a new deadline; any other is **republished** (the same
   message with a fresh delivery tag) and gets a new deadline. The claim and
   the push are one Lua script that compares the entry's deadline first, so
-  with several workers sweeping an entry is republished once. A message held
-  unacked for a whole further deadline (a worker that holds it and never
-  runs it) is republished too.
+  with several workers sweeping an entry is republished once.
 
 A republish is safe: the job's result is stored under the same task id and
 the first stored result is kept (``ai_tasks/tasks/jobs.py``); its callback
@@ -251,11 +250,12 @@ def submit_job(
         return task_id
     with app.connection_for_write() as conn:
         key, message = _build_message(app, conn, job, task_id, queue)
-    deadline_ms = _now_ms() + int(1000 * (deadline_s if deadline_s is not None else job_deadline_s(app, job.get("type"))))
+    window_s = float(deadline_s if deadline_s is not None else job_deadline_s(app, job.get("type")))
+    now_ms = _now_ms()
+    deadline_ms = now_ms + int(1000 * window_s)
     entry = {
         "task_id": task_id, "job_id": str(job["id"]), "type": job.get("type"), "source_id": job.get("source_id"),
-        "queue_key": key, "message": dumps(message), "attempts": 0, "submitted_ms": _now_ms(),
-        "deadline_s": (deadline_ms - _now_ms()) / 1000,
+        "queue_key": key, "message": dumps(message), "attempts": 0, "submitted_ms": now_ms, "deadline_s": window_s,
     }
     client = ledger_client(url)
     written = client.eval(_SUBMIT, 4, ENTRIES_KEY, DUE_KEY, DONE_PREFIX + task_id, key,
@@ -362,7 +362,8 @@ def sweep(app: Any, client: Any, *, now_ms: int | None = None, unacked_key: str 
             client.zrem(DUE_KEY, task_id)
             continue
         entry = json.loads(raw)
-        window_ms = int(1000 * float(entry.get("deadline_s") or job_deadline_s(app, entry.get("type"))))
+        window_s = entry.get("deadline_s")
+        window_ms = int(1000 * float(job_deadline_s(app, entry.get("type")) if window_s is None else window_s))
         next_ms = now_ms + window_ms
         stored = _stored(app, task_id)
         if stored is not None:

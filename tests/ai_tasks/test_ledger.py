@@ -28,6 +28,12 @@ from ai_tasks.routing import build_queues
 
 URL = "redis://127.0.0.1:6379/12"
 QUEUE = "cpu-vision"
+DEADLINE_S = 60
+
+
+def _after(deadlines: int) -> int:
+    """Epoch ms a little more than ``deadlines`` deadlines from now."""
+    return int(time.time() * 1000) + deadlines * (DEADLINE_S + 1) * 1000
 
 
 @pytest.fixture
@@ -108,11 +114,11 @@ def test_submit_refuses_a_job_without_id(app: Celery) -> None:
 
 def test_sweep_leaves_a_queued_or_held_job_alone(app: Celery) -> None:
     r = redis.Redis.from_url(URL)
-    task_id = submit_job(app, _job(), deadline_s=0)
-    report = sweep(app, r, now_ms=int(time.time() * 1000) + 1)
+    task_id = submit_job(app, _job(), deadline_s=DEADLINE_S)
+    report = sweep(app, r, now_ms=_after(1))
     assert (report.waiting, report.republished) == (1, 0)  # still in its queue: a backlog, not a loss
     assert r.llen(QUEUE) == 1
-    assert r.zscore(DUE_KEY, task_id) > time.time() * 1000 + 60_000  # its deadline moved on
+    assert r.zscore(DUE_KEY, task_id) > _after(1)  # its deadline moved on
     # held unacked by a worker (kombu's "unacked" hash, by delivery tag)
     message = json.loads(_entry(r, task_id)["message"])
     raw = r.rpop(QUEUE)
@@ -120,9 +126,8 @@ def test_sweep_leaves_a_queued_or_held_job_alone(app: Celery) -> None:
     r.zadd(DUE_KEY, {task_id: 1})
     assert sweep(app, r).waiting == 1
     # ...but not for ever: held for a whole further deadline, it is republished
-    later_ms = int(time.time() * 1000) + int(1000 * job_deadline_s(app, "ocr")) + 1000
     r.zadd(DUE_KEY, {task_id: 1})
-    report = sweep(app, r, now_ms=later_ms)
+    report = sweep(app, r, now_ms=_after(1))
     assert report.republished == 1 and r.llen(QUEUE) == 1
     r.rpop(QUEUE)
     r.hset(ENTRIES_KEY, task_id, json.dumps({**_entry(r, task_id), "message": json.dumps(message)}))
@@ -142,9 +147,9 @@ def test_sweep_leaves_a_queued_or_held_job_alone(app: Celery) -> None:
 
 def test_sweep_republishes_a_lost_job_once_even_when_several_workers_sweep(app: Celery) -> None:
     r = redis.Redis.from_url(URL)
-    task_id = submit_job(app, _job(), deadline_s=0)
+    task_id = submit_job(app, _job(), deadline_s=DEADLINE_S)
     r.delete(QUEUE)  # the message vanished (popped by a worker that died before recording it)
-    now_ms = int(time.time() * 1000) + 1
+    now_ms = _after(1)
     first = json.loads(_entry(r, task_id)["message"])["properties"]["delivery_tag"]
     reports = [sweep(app, r, now_ms=now_ms) for _ in range(3)]  # three workers, same instant
     assert [x.republished for x in reports] == [1, 0, 0]
@@ -158,10 +163,10 @@ def test_sweep_republishes_a_lost_job_once_even_when_several_workers_sweep(app: 
 
 def test_sweep_settles_a_job_whose_result_is_stored(app: Celery) -> None:
     r = redis.Redis.from_url(URL)
-    task_id = submit_job(app, _job(), deadline_s=0)
+    task_id = submit_job(app, _job(), deadline_s=DEADLINE_S)
     r.delete(QUEUE)
     app.backend.store_result(task_id, {"job_id": "j-1", "status": "DONE"}, "SUCCESS")
-    report = sweep(app, r, now_ms=int(time.time() * 1000) + 1)
+    report = sweep(app, r, now_ms=_after(1))
     assert (report.settled, report.republished) == (1, 0)
     assert r.hget(ENTRIES_KEY, task_id) is None and r.exists(DONE_PREFIX + task_id)
 
@@ -169,7 +174,7 @@ def test_sweep_settles_a_job_whose_result_is_stored(app: Celery) -> None:
 def test_sweep_enqueues_a_lost_delivery_again(app: Celery) -> None:
     """A stored result whose delivery message was lost: the sweep asks for the delivery, then settles."""
     r = redis.Redis.from_url(URL)
-    task_id = submit_job(app, _job(), deadline_s=0)
+    task_id = submit_job(app, _job(), deadline_s=DEADLINE_S)
     r.delete(QUEUE)
     app.backend.store_result(task_id, {"job_id": "j-1", "status": "DONE"}, "SUCCESS")
     asked: list[tuple[Any, ...]] = []
@@ -178,7 +183,7 @@ def test_sweep_enqueues_a_lost_delivery_again(app: Celery) -> None:
         asked.append((result["status"], job["id"], job["source_id"], tid))
         return len(asked) > 1  # the second time, the marker says it was delivered
 
-    report = sweep(app, r, now_ms=int(time.time() * 1000) + 1, redeliver=redeliver)
+    report = sweep(app, r, now_ms=_after(1), redeliver=redeliver)
     assert (report.redelivered, report.settled, report.republished) == (1, 0, 0)
     assert r.llen(QUEUE) == 0 and _entry(r, task_id)["attempts"] == 1  # no second run of the job
     r.zadd(DUE_KEY, {task_id: 1})
@@ -189,7 +194,7 @@ def test_sweep_enqueues_a_lost_delivery_again(app: Celery) -> None:
 
 def test_sweep_gives_up_with_job_lost_after_max_republishes(app: Celery) -> None:
     r = redis.Redis.from_url(URL)
-    task_id = submit_job(app, _job(), deadline_s=0)
+    task_id = submit_job(app, _job(), deadline_s=DEADLINE_S)
     for _ in range(MAX_REPUBLISHES):
         r.delete(QUEUE)
         r.zadd(DUE_KEY, {task_id: 1})
