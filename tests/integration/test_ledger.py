@@ -124,7 +124,10 @@ def test_a_publish_then_a_sigkill_of_the_consumer_loses_nothing(private: Private
     assert not missing, f"lost: {missing} (republished {out['republished']})"
     codes = Counter(r["error"]["reason_code"] for r in out["results"].values())
     assert codes == Counter({"download_url_missing": ROUNDS}), codes  # the job's own answer, not job_lost
-    assert all(out["posts"][job_id] == 1 for job_id in out["ids"]), out["posts"]  # one callback per job
+    # one callback per job, under the job's one idempotency key: a worker killed between the API's 2xx
+    # and its delivered marker posts it again (at least once, docs/api.md); never under another key
+    assert all(out["posts"][job_id] >= 1 for job_id in out["ids"]) and not out["posts"]["?"], out["posts"]
     assert out["ledger_left"] == 0
+    twice = sorted(job_id for job_id, n in out["posts"].items() if n > 1)
     print(f"{ROUNDS} rounds: message after the kill {dict(out['where'])}; 0 lost, "
-          f"{out['republished']} republished by the ledger sweep")
+          f"{out['republished']} republished by the ledger sweep; posted twice (same key): {twice}")
