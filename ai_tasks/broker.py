@@ -72,7 +72,8 @@ def lease_interval_s(visibility_timeout_s: float) -> float:
 
 
 def _is_redis_channel(channel: Any) -> bool:
-    return channel is not None and hasattr(channel, "unacked_index_key") and hasattr(channel, "qos")
+    return (channel is not None and hasattr(channel, "unacked_index_key") and hasattr(channel, "qos")
+            and hasattr(channel, "conn_or_acquire"))
 
 
 def renew_leases(channel: Any) -> int:
@@ -80,6 +81,13 @@ def renew_leases(channel: Any) -> int:
 
     ``ZADD XX`` only touches members still in the index: a message acked in
     the meantime is not brought back.
+
+    The command goes through a client of the channel's *synchronous* pool,
+    never ``channel.client``: kombu pins that client to the connection its
+    ``BRPOP`` waits on, and a command sent there while a ``BRPOP`` is
+    outstanding reads the ``BRPOP``'s reply as its own, so a message Redis
+    had just popped for this worker vanished (in no queue, in no unacked set,
+    never "received"). ``bench/redis_lost_messages.py lease`` reproduces it.
     """
     if not _is_redis_channel(channel) or getattr(channel, "closed", False):
         return 0
@@ -88,7 +96,8 @@ def renew_leases(channel: Any) -> int:
         return 0
     now = time.time()
     try:
-        channel.client.zadd(channel.unacked_index_key, dict.fromkeys(tags, now), xx=True)
+        with channel.conn_or_acquire() as client:  # a pool connection, not the BRPOP one
+            client.zadd(channel.unacked_index_key, dict.fromkeys(tags, now), xx=True)
     except Exception as exc:  # the broker is away: the next renewal (or the restore) handles it
         log.debug("lease renewal skipped: %s", type(exc).__name__)
         return 0

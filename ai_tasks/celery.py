@@ -22,6 +22,7 @@ from celery.signals import (
 )
 
 from ai_tasks.broker import LeaseRenewal, consume_default_queue, guard_redis_restore
+from ai_tasks.ledger import LedgerSweep
 from ai_tasks.redact import RedactingFilter, redacted_repr
 
 __all__ = ["RedactingAMQP", "app"]
@@ -50,6 +51,8 @@ app = Celery("ai_tasks", task_cls="ai_tasks.task:AITask", amqp=RedactingAMQP)
 app.config_from_object("celeryconfig")
 # Redis: a live worker renews the leases of the messages it holds (ai_tasks/broker.py).
 app.steps["consumer"].add(LeaseRenewal)
+# Redis: cpu-vision workers republish ledger jobs that were lost (ai_tasks/ledger.py).
+app.steps["consumer"].add(LedgerSweep)
 # Redis: a restart must not kill the worker in kombu's restore (kombu#582).
 guard_redis_restore()
 

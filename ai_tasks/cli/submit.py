@@ -154,7 +154,10 @@ def run(args: argparse.Namespace) -> int:
     dispatcher = TASK_QUEUES["ai.job"]
     queue = job_spec(args.type).queue
     queues = list(dict.fromkeys((dispatcher, queue)))
-    async_result = app.send_task("ai.job", args=[job], queue=dispatcher)
+    from ai_tasks.ledger import submit_job
+
+    # the job ledger: on Redis a message lost on its way is republished (docs/reliability.md)
+    async_result = app.AsyncResult(submit_job(app, job, queue=dispatcher))
     if not args.wait:
         print_json({"task_id": async_result.id, "job_id": job["id"], "queue": queue})
         return 0

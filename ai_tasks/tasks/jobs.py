@@ -33,13 +33,65 @@ from ai_tasks.contracts import AIResult
 from ai_tasks.errors import reason_code_of
 from ai_tasks.jobs import JOBS
 from ai_tasks.jobs.runner import build_signature, run_all, start_job, task_reporter
+from ai_tasks.ledger import settle
 from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
 from ai_tasks.task import delivery_redis_url, is_retryable
 
-__all__ = ["deliver", "dispatch", "failed", "finalize"]
+__all__ = ["conclude", "deliver", "dispatch", "failed", "finalize", "redeliver_stored"]
 
 log = logging.getLogger(__name__)
+
+
+def _delivering() -> bool:
+    s = get_settings()
+    return bool(s.api_base_url and s.internal_worker_token)
+
+
+def conclude(result: dict[str, Any], job: dict[str, Any], result_id: str | None) -> None:
+    """After a job's final result is stored: deliver it, or settle its ledger entry when nothing delivers.
+
+    With delivery on, ``ai.job.deliver`` settles the entry once the API has
+    the result (``ai_tasks/ledger.py``: a lost delivery message is enqueued
+    again by the sweep).
+    """
+    if not _delivering():
+        settle(app, result_id)
+        return
+    _enqueue_delivery(result, job, result_id)
+
+
+def redeliver_stored(result: Any, job: dict[str, Any], result_id: str) -> bool:
+    """For the ledger's sweep: True when a stored result needs no (more) delivery, else enqueue it again."""
+    from ai_tasks.delivery import idempotency_key
+
+    if not _delivering() or not isinstance(result, dict):
+        return True
+    marker = _delivered_marker()
+    if marker is None or marker.delivered(idempotency_key(result, result_id)):
+        return True
+    _enqueue_delivery(result, job, result_id)
+    return False
+
+
+def _stored_result(result_id: str | None) -> dict[str, Any] | None:
+    """The final AIResult already stored under ``result_id``, if any.
+
+    A job republished by the ledger (``ai_tasks/ledger.py``) while its first
+    copy was merely slow runs twice; the first result stored is the job's
+    result, and the later run stores and delivers that one again (the
+    delivery's idempotency key then makes it a no-op).
+    """
+    if not result_id:
+        return None
+    try:
+        meta = app.backend.get_task_meta(result_id)
+    except Exception:  # unreadable: store ours (the at-least-once path)
+        return None
+    stored = meta.get("result")
+    if meta.get("status") == states.SUCCESS and isinstance(stored, dict) and stored.get("status") in ("DONE", "FAILED"):
+        return stored
+    return None
 
 
 def _enqueue_delivery(result: dict[str, Any], job: dict[str, Any], result_id: str | None) -> None:
@@ -72,8 +124,9 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
         result = AIResult.from_exception(job_id, exc).to_dict()
         raw = job if isinstance(job, dict) else {}
         # the API needs source_id (submission_id) for a job refused at the door too
-        _enqueue_delivery(result, {"id": job_id, "type": raw.get("type"), "source_id": raw.get("source_id")},
-                          self.request.id)
+        result = _stored_result(self.request.id) or result
+        conclude(result, {"id": job_id, "type": raw.get("type"), "source_id": raw.get("source_id")},
+                 self.request.id)
         return result
     job_info = state.job.to_dict()
     result_id = self.request.id
@@ -113,17 +166,18 @@ def _run_here(task: Any, spec: Any, state: Any) -> dict[str, Any]:
             spec.release(state)
         except Exception:  # clean-up never fails a finished job; the store's TTL is the backstop
             log.warning("release of %s artifacts failed", spec.type, exc_info=True)
-    _enqueue_delivery(out, job_info, task.request.id)
+    out = _stored_result(task.request.id) or out  # Celery stores the return value: keep the first one
+    conclude(out, job_info, task.request.id)
     return out
 
 
 @app.task(name="ai.job.finalize")
 def finalize(result: dict[str, Any], job: dict[str, Any], result_id: str | None = None) -> dict[str, Any]:
     """Wrap a job's result into a DONE AIResult, store it under the job's id, deliver it."""
-    out = AIResult.done(job["id"], result).to_dict()
+    out = _stored_result(result_id) or AIResult.done(job["id"], result).to_dict()
     if result_id:
         app.backend.store_result(result_id, out, states.SUCCESS)
-    _enqueue_delivery(out, job, result_id)
+    conclude(out, job, result_id)
     return out
 
 
@@ -134,13 +188,13 @@ def failed(request: Any, exc: BaseException, traceback: Any, job: dict[str, Any]
     Runs inline in the worker whose step failed (Celery calls errbacks that
     take ``request, exc, traceback`` directly), after the step's retries.
     """
-    out = AIResult.from_exception(job["id"], exc).to_dict()
+    out = _stored_result(result_id) or AIResult.from_exception(job["id"], exc).to_dict()
     app.backend.store_result(result_id, out, states.SUCCESS)
     code = reason_code_of(exc)
     # a reason code is an expected outcome (a blurry photo); internal_error is a bug
     level = logging.ERROR if code == "internal_error" else logging.WARNING
     log.log(level, "job %s failed: %s", job.get("id"), code, exc_info=level == logging.ERROR)
-    _enqueue_delivery(out, job, result_id)
+    conclude(out, job, result_id)
 
 
 _marker: Any = None
@@ -199,3 +253,4 @@ def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id:
         raise self.retry(countdown=DELIVERY_CLAIM_S // 2, max_retries=max_retries)
     elif marker is not None:
         marker.mark(key)
+    settle(app, result_id)  # the job is done for the ledger: stored and delivered

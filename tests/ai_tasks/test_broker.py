@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
-from kombu import Connection, Exchange, Producer, Queue
+from kombu import Connection, Consumer, Exchange, Producer, Queue
 
 from ai_tasks.broker import (
     LEGACY_DEFAULT_QUEUE,
@@ -51,6 +52,42 @@ def test_renewal_restamps_held_messages_and_never_revives_acked_ones(held: tuple
     msg.ack()
     renew_leases(ch)
     assert r.zscore(ch.unacked_index_key, tag) is None  # ZADD XX: an acked message stays acked
+
+
+def test_renewal_never_swallows_a_message_popped_for_the_worker() -> None:
+    """Issue 18: a renewal sent on the BRPOP connection read the BRPOP's reply, losing its message.
+
+    The channel holds one message (a task running) and waits in BRPOP for the
+    next; a message is published (Redis pops it into the BRPOP's reply), then
+    the lease is renewed. The message must reach the consumer.
+    """
+    try:
+        redis.Redis.from_url(URL).ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis not running on 127.0.0.1:6379")
+    name = f"t-brpop-{uuid.uuid4().hex[:8]}"
+    q = Queue(name, Exchange(name), name)
+    got: list[str] = []
+    with Connection(URL) as conn, Connection(URL) as pub:
+        ch = conn.channel()
+        ch.basic_qos(0, 2, False)
+        publish = Producer(pub.channel()).publish
+        publish({"n": "held"}, exchange=q.exchange, routing_key=name, declare=[q])
+        with Consumer(ch, [q], callbacks=[lambda body, _msg: got.append(body["n"])]):
+            conn.drain_events(timeout=2)
+            with pytest.raises(TimeoutError):
+                conn.drain_events(timeout=0.1)  # a BRPOP is now outstanding
+            publish({"n": "next"}, exchange=q.exchange, routing_key=name)
+            time.sleep(0.05)
+            assert renew_leases(ch) == 1
+            for _ in range(3):
+                try:
+                    conn.drain_events(timeout=1.5)
+                except TimeoutError:
+                    pass
+            ch.qos.restore_unacked()
+    redis.Redis.from_url(URL).delete(name, "unacked", "unacked_index", f"_kombu.binding.{name}")
+    assert got == ["held", "next"]
 
 
 def test_renewal_is_a_noop_without_a_redis_channel() -> None:

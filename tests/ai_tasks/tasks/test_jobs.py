@@ -131,3 +131,29 @@ def test_deliver_does_not_post_while_another_run_holds_the_claim(monkeypatch: py
         task.run({"job_id": "j-3", "status": "DONE"}, None, result_id=result_id)  # claim free: posts once
         assert len([r for r in api.requests if r.method == "POST"]) == 1 and marker.delivered(key)
     redis.Redis.from_url("redis://127.0.0.1:6379/14").delete(f"ai:delivered:{key}", f"ai:delivering:{key}")
+
+
+def test_a_second_run_of_a_job_keeps_the_first_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: a job republished by the ledger while its first copy was only slow has one result.
+
+    The later run finds the first AIResult stored under the job's task id and
+    stores and delivers that one again (the same idempotency key: one POST).
+    """
+    from celery.backends.cache import CacheBackend
+
+    import ai_tasks.tasks.jobs as jobs_module
+
+    backend = CacheBackend(app=app, backend="memory")
+    monkeypatch.setattr(type(app), "backend", property(lambda self: backend))
+    settled: list[str | None] = []
+    delivered: list[dict] = []
+    monkeypatch.setattr(jobs_module, "settle", lambda _app, rid: settled.append(rid))
+    monkeypatch.setattr(jobs_module, "_delivering", lambda: True)  # deliver settles the ledger entry
+    monkeypatch.setattr(jobs_module, "_enqueue_delivery", lambda out, job, rid: delivered.append(out))
+    job = {"id": "slow-1", "type": "ocr", "source_id": "1"}
+    first = jobs_module.finalize({"text": "first"}, job, result_id="rid-slow-1")
+    second = jobs_module.finalize({"text": "second"}, job, result_id="rid-slow-1")
+    jobs_module.failed(None, RuntimeError("a third copy failed"), None, job, "rid-slow-1")
+    assert first["result"] == {"text": "first"} and second == first
+    assert backend.get_task_meta("rid-slow-1")["result"] == first
+    assert delivered == [first, first, first] and settled == []
