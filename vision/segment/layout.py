@@ -51,12 +51,13 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from vision.segment.anchors import MAX_QUESTION_NUMBER, Anchor, parse_anchor, read_anchor_texts
+from vision.ocr.quality import denoise_sigma, measure
+from vision.segment.anchors import MAX_QUESTION_NUMBER, Anchor, is_heading, parse_anchor, read_anchor_texts
 from vision.segment.rectify import deskew, estimate_skew_deg, find_page_quad, map_box_back, rectify
 from vision.segment.sequence import Candidate, assign_numbers
 from vision.segment.types import QuestionBox
 
-__all__ = ["segment_layout"]
+__all__ = ["analyse_layout", "segment_layout"]
 
 GrayImage = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
@@ -85,10 +86,23 @@ FOOTER_MAX_W = 0.3
 FOOTER_CENTRE_TOL = 0.06
 #: ... and set apart from the line above by at least this many text heights.
 FOOTER_GAP_TEXT = 1.5
-#: The column gutter is searched between these fractions of the page width ...
-GUTTER_SEARCH = (0.3, 0.7)
-#: ... and must reach within this fraction of the page width of its centre (columns are symmetric).
-GUTTER_CENTRE_TOL = 0.05
+#: A column is at least this share of the text block's width (one to three columns, even or not).
+MIN_COLUMN_SHARE = 0.2
+#: A divider rule this close to a gutter (text heights) confirms it, whatever the rows say.
+DIVIDER_TOL_TEXT = 1.0
+#: Ink components smaller than this (text heights, both sides) with no other ink within
+#: :data:`SPECK_REACH_TEXT` are grain or dust, not text (a period sits beside its word).
+SPECK_TEXT, SPECK_REACH_TEXT = 0.3, 0.6
+#: Margin writing: ink in the outer share of the page width ...
+MARGIN_ZONE = 0.15
+#: ... on at most this share of the body's rows ...
+MARGIN_ROWS = 0.12
+#: ... set apart from the printed text by a blank band this many text heights wide.
+MARGIN_GAP_TEXT = 1.5
+#: A margin line this much taller than the page's median text line is set larger: a heading.
+HEADING_HEIGHT = 1.2
+#: ... but not this much taller (two lines joined, a figure).
+HEADING_MAX_HEIGHT = 2.2
 #: Two lines share a row when they overlap this much of the shorter one's height.
 ROW_OVERLAP = 0.8
 #: A "gutter" whose right-hand lines share their row with a left-hand line this often is inside one column.
@@ -163,6 +177,57 @@ def _ink(gray: GrayImage, border_px: int = 0) -> Mask:
     return mask
 
 
+def _drop_specks(ink: Mask, text_px: float) -> Mask:
+    """``ink`` without isolated specks: components smaller than :data:`SPECK_TEXT` text heights
+    with no larger component within :data:`SPECK_REACH_TEXT` (grain a smoothing left, dust)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    limit = SPECK_TEXT * text_px
+    small = (stats[:, cv2.CC_STAT_WIDTH] < limit) & (stats[:, cv2.CC_STAT_HEIGHT] < limit)
+    small[0] = False
+    big = ~small
+    big[0] = False
+    reach = max(1, int(SPECK_REACH_TEXT * text_px))
+    near = cv2.dilate(big[labels].astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
+    keep = big.copy()
+    keep[np.unique(labels[near & small[labels]])] = True
+    keep[0] = False
+    out: Mask = keep[labels]
+    return out
+
+
+def _margin_writing(text: Mask, body: tuple[int, int], text_px: float) -> Mask:
+    """Ink in the page's left or right margin, apart from the printed text: a student's pen.
+
+    Printed text runs down the page; writing in a margin sits in the outer
+    :data:`MARGIN_ZONE` of the width, on few rows (:data:`MARGIN_ROWS`), with
+    a blank band (:data:`MARGIN_GAP_TEXT`) between it and the text.
+    """
+    H, W = text.shape
+    rows = text[body[0] : body[1]]
+    profile = rows.sum(axis=0)
+    inked = _runs(profile > 0)
+    out = np.zeros_like(text)
+    if len(inked) < 2:
+        return out
+    gap = MARGIN_GAP_TEXT * text_px
+    n_rows = max(1, body[1] - body[0])
+    # grow bands from each side while they stay in the margin zone and are thin in rows
+    for side in (1, -1):
+        bands = inked if side == 1 else inked[::-1]
+        for k, (a, b) in enumerate(bands[:-1]):
+            nxt = bands[k + 1]
+            in_zone = b <= MARGIN_ZONE * W if side == 1 else a >= (1 - MARGIN_ZONE) * W
+            blank = (nxt[0] - b) if side == 1 else (a - nxt[1])
+            if not in_zone:
+                break
+            if blank >= gap:
+                xs = slice(bands[0][0], b) if side == 1 else slice(a, bands[0][1])
+                if rows[:, xs].any(axis=1).sum() <= MARGIN_ROWS * n_rows:
+                    out[body[0] : body[1], xs] = text[body[0] : body[1], xs]
+                break
+    return out
+
+
 def _text_height(text: Mask) -> float:
     n, _, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8), connectivity=8)
     h = stats[1:, cv2.CC_STAT_HEIGHT]
@@ -196,7 +261,7 @@ def _rules(ink: Mask, text_px: float) -> tuple[Mask, Mask, Mask]:
     return hr, vr, ink & ~hr & ~vr
 
 
-def _page_rules(hr: Mask, vr: Mask) -> tuple[int, int, Mask]:
+def _page_rules(hr: Mask, vr: Mask) -> tuple[int, int, Mask, list[int]]:
     """The body's top and bottom (below the header rule, above the footer rule) and the furniture mask.
 
     Furniture is the header rule (the topmost page-wide rule in the header
@@ -226,36 +291,56 @@ def _page_rules(hr: Mask, vr: Mask) -> tuple[int, int, Mask]:
         top = header[1] + header[4]
     if footer is not None:
         bottom = footer[1]
+    dividers: list[int] = []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(vr.astype(np.uint8), connectivity=8)
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i, :4])
         if h >= PAGE_RULE_H * H:
             furniture[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
-    return top, bottom, furniture
+            dividers.append(x + w // 2)
+    return top, bottom, furniture, dividers
 
 
-def _columns(text: Mask, text_px: float, body: tuple[int, int]) -> list[tuple[int, int]]:
+def _columns(text: Mask, text_px: float, body: tuple[int, int], dividers: list[int]) -> list[tuple[int, int]]:
+    """One to three columns, even or not: blank vertical bands across the text block's body.
+
+    A band is a gutter when it is at least :data:`GUTTER_MIN_TEXT` wide and
+    leaves columns of at least :data:`MIN_COLUMN_SHARE` of the text block on
+    both sides. A divider rule down it confirms it; without one, a band whose
+    right-hand lines nearly all share their row with a left-hand line is the
+    gap in a row of choices set across one column, not a gutter.
+    """
     H, W = text.shape
     profile = text[body[0] : body[1]].sum(axis=0)
-    lo, hi = int(GUTTER_SEARCH[0] * W), int(GUTTER_SEARCH[1] * W)
-    empty = profile[lo:hi] <= max(1, int(GUTTER_INK_ROWS * (body[1] - body[0])))
-    centre = (int((0.5 - GUTTER_CENTRE_TOL) * W), int((0.5 + GUTTER_CENTRE_TOL) * W))
-    best: tuple[int, int] | None = None
-    for a, b in _runs(empty):
-        a, b = a + lo, b + lo
-        wide = b - a >= GUTTER_MIN_TEXT * text_px
-        if wide and a < centre[1] and b > centre[0] and (best is None or b - a > best[1] - best[0]):
-            best = (a, b)
-    if best is None:
+    inked = np.flatnonzero(profile > 0)
+    if inked.size == 0:
         return [(0, W)]
-    mid = (best[0] + best[1]) // 2
-    # One column of short rows (choices set in a row of five) also leaves a blank band mid-page,
-    # but then every line on its right shares its row with a line on its left.
-    left = _lines_in(text, 0, mid, body, text_px, 0)
-    right = _lines_in(text, mid, W, body, text_px, 1)
-    if right and sum(any(_same_row(r, ln) for ln in left) for r in right) >= ROW_SHARED * len(right):
-        return [(0, W)]
-    return [(0, mid), (mid, W)]
+    left, right = int(inked[0]), int(inked[-1]) + 1
+    span = right - left
+    empty = profile[left:right] <= max(1, int(GUTTER_INK_ROWS * (body[1] - body[0])))
+    bands = [(a + left, b + left) for a, b in _runs(empty) if b - a >= GUTTER_MIN_TEXT * text_px]
+    bands.sort(key=lambda g: g[0] - g[1])  # widest first
+    cuts: list[int] = []
+    tol = DIVIDER_TOL_TEXT * text_px
+    for a, b in bands:
+        mid = (a + b) // 2
+        edges = sorted([left, right, *cuts])
+        lo = max(e for e in edges if e < mid)
+        hi = min(e for e in edges if e > mid)
+        if min(mid - lo, hi - mid) < MIN_COLUMN_SHARE * span or len(cuts) >= 2:
+            continue
+        if not any(a - tol <= d <= b + tol for d in dividers):
+            # One column of short rows (choices set in a row of five) also leaves a blank band,
+            # but then every line on its right shares its row with a line on its left.
+            lines_l = _lines_in(text, lo, mid, body, text_px, 0)
+            lines_r = _lines_in(text, mid, hi, body, text_px, 1)
+            if not lines_l or not lines_r:
+                continue
+            if sum(any(_same_row(r, ln) for ln in lines_l) for r in lines_r) >= ROW_SHARED * len(lines_r):
+                continue
+        cuts.append(mid)
+    edges = [0, *sorted(cuts), W]
+    return [(edges[k], edges[k + 1]) for k in range(len(edges) - 1)]
 
 
 def _same_row(a: _Line, b: _Line) -> bool:
@@ -435,14 +520,83 @@ def _reading_key(line: _Line) -> tuple[int, int]:
     return (line.column, line.y0)
 
 
-def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0) -> list[QuestionBox]:
+def _mark_headings(candidates: list[_Line], lines: list[_Line], text_px: float) -> None:
+    """Margin lines that read as a section heading (:func:`is_heading`), or set larger than the
+    page's text, become headings: they end the question above and are never numbered."""
+    heights = [ln.y1 - ln.y0 for ln in lines if _is_text_line(ln, text_px)]
+    if not heights:
+        return
+    median = float(np.median(heights))
+    for ln in candidates:
+        if not ln.reads or (ln.anchor is not None and ln.anchor.kind == "range"):
+            continue
+        h = ln.y1 - ln.y0
+        large = HEADING_HEIGHT * median <= h <= HEADING_MAX_HEIGHT * median
+        read_as_heading = is_heading(ln.reads[0]) or any(is_heading(t, section_numbers=False) for t in ln.reads[1:])
+        if read_as_heading or large:
+            ln.anchor = Anchor("heading", 0, 0)
+            ln.options = ()
+
+
+def _ink_box(full: Mask, x0: int, x1: int, y0: int, y1: int) -> tuple[int, int, int, int] | None:
+    region = full[y0:y1, x0:x1]
+    ys = np.flatnonzero(region.any(axis=1))
+    xs = np.flatnonzero(region.any(axis=0))
+    if ys.size == 0:
+        return None
+    return (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0]) + 1, int(ys[-1] - ys[0]) + 1)
+
+
+def _governs(anchor: Anchor, following: list[_Line]) -> tuple[int, ...]:
+    """The numbers a group instruction governs: its range, or (unread range) the question after it."""
+    if anchor.number and anchor.last >= anchor.number:
+        return tuple(range(anchor.number, anchor.last + 1))
+    nxt = next((ln.anchor for ln in following if ln.anchor is not None and ln.anchor.kind == "question"), None)
+    return (nxt.number,) if nxt is not None else ()
+
+
+def _boxes(col: list[_Line], full: Mask, x0: int, x1: int, c: int, score_of: dict[int, float]) -> tuple[list[QuestionBox], list[QuestionBox]]:
+    """Questions and blocks (headings, instructions) of one column, top to bottom.
+
+    A question runs from its anchor to the line before the next anchor,
+    heading or instruction in the column; the first question after an
+    instruction starts at the line after it (the passage is its own).
+    """
+    questions: list[QuestionBox] = []
+    blocks: list[QuestionBox] = []
+    marks = [i for i, ln in enumerate(col) if ln.anchor is not None]
+    for k, i in enumerate(marks):
+        ln = col[i]
+        assert ln.anchor is not None
+        nxt = marks[k + 1] if k + 1 < len(marks) else len(col)
+        if ln.anchor.kind in ("heading", "range"):
+            box = _ink_box(full, x0, x1, ln.y0, ln.y1)
+            if box is not None:
+                kind = "heading" if ln.anchor.kind == "heading" else "instruction"
+                governs = _governs(ln.anchor, col[i + 1 :]) if kind == "instruction" else ()
+                blocks.append(QuestionBox(box, None, SCORE_READ, c, kind=kind, governs=governs))
+            continue
+        first = i
+        prev = col[marks[k - 1]] if k > 0 else None
+        if prev is not None and prev.anchor is not None and prev.anchor.kind == "range":
+            first = marks[k - 1] + 1  # the passage between the instruction and this anchor is this question's
+        box = _ink_box(full, x0, x1, col[first].y0, col[nxt - 1].y1)
+        if box is not None:
+            questions.append(QuestionBox(box, ln.anchor.number, score_of.get(id(ln), SCORE_ODD), c))
+    return questions, blocks
+
+
+def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0) -> tuple[list[QuestionBox], list[QuestionBox]]:
     H, W = gray.shape
     ink = _ink(gray, border_px)
     text_px = _text_height(ink)
+    ink = _drop_specks(ink, text_px)
     hr, vr, text = _rules(ink, text_px)
-    top, bottom, furniture = _page_rules(hr, vr)
-    full = ink & ~furniture
-    columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10))
+    top, bottom, furniture, dividers = _page_rules(hr, vr)
+    pen = _margin_writing(text, (top, bottom), text_px)
+    text &= ~pen
+    full = ink & ~furniture & ~pen
+    columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10), dividers)
     # Footer lines: narrow, centred, at the bottom of the page (read on the whole width).
     for line in reversed(_lines_in(text, 0, W, (top, bottom), text_px, -1)):
         if not _is_footer(line, W, H, text_px):
@@ -475,39 +629,31 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
             ln.anchor, ln.options = _best_anchor([parse_anchor(t) for t in r] + _munje_split(r))
             ln.reads = tuple(r)
         _guess_ranges(candidates, reads, text_px)
+        _mark_headings(candidates, lines, text_px)
     score_of = _number_questions(candidates, text_px)
 
-    out: list[QuestionBox] = []
+    questions: list[QuestionBox] = []
+    blocks: list[QuestionBox] = []
     for c, (x0, x1) in enumerate(columns):
-        col = [ln for ln in lines if ln.column == c]
-        starts: list[tuple[int, _Line]] = []  # (first line index, anchor line)
-        pending: int | None = None
-        for i, ln in enumerate(col):
-            if ln.anchor is None:
-                continue
-            if ln.anchor.kind == "range":
-                pending = i
-            else:
-                starts.append((pending if pending is not None else i, ln))
-                pending = None
-        for k, (first, anchor_line) in enumerate(starts):
-            last = (starts[k + 1][0] if k + 1 < len(starts) else len(col)) - 1
-            if pending is not None and k == len(starts) - 1 and pending > first:
-                last = min(last, pending - 1)  # a passage at the column's foot opens the next column's question
-            y0, y1 = col[first].y0, col[last].y1
-            region = full[y0:y1, x0:x1]
-            ys = np.flatnonzero(region.any(axis=1))
-            xs = np.flatnonzero(region.any(axis=0))
-            if ys.size == 0:
-                continue
-            box = (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0]) + 1, int(ys[-1] - ys[0]) + 1)
-            number = anchor_line.anchor.number if anchor_line.anchor else None
-            out.append(QuestionBox(box, number, score_of.get(id(anchor_line), SCORE_ODD), c))
-    return out
+        q, b = _boxes([ln for ln in lines if ln.column == c], full, x0, x1, c, score_of)
+        questions += q
+        blocks += b
+    return questions, blocks
+
+
+def _to_input(q: QuestionBox, scale: float, H_back: npt.NDArray[np.float64] | None, size_wh: tuple[int, int]) -> QuestionBox:
+    """``q`` with its box mapped from the analysed page back to input pixels."""
+    x, y, w, h = q.box_xywh
+    if scale != 1.0:
+        x0, y0 = int(x / scale), int(y / scale)
+        x1, y1 = int(np.ceil((x + w) / scale)), int(np.ceil((y + h) / scale))
+        x, y, w, h = x0, y0, x1 - x0, y1 - y0
+    box = map_box_back((x, y, w, h), H_back, size_wh) if H_back is not None else (x, y, w, h)
+    return QuestionBox(box, q.number, q.score, q.column, kind=q.kind, governs=q.governs)
 
 
 def segment_layout(image: npt.NDArray[np.uint8], *, read_numbers: bool = True) -> tuple[QuestionBox, ...]:
-    """Find the questions of one exam page by layout analysis.
+    """Find the questions of one exam page by layout analysis (:func:`analyse_layout` without its blocks).
 
     Args:
         image: the page, ``uint8`` grayscale ``(H, W)`` or BGR ``(H, W, 3)``;
@@ -518,6 +664,26 @@ def segment_layout(image: npt.NDArray[np.uint8], *, read_numbers: bool = True) -
     Returns:
         The questions in reading order (column by column, top to bottom),
         boxes in ``image`` pixels.
+
+    Raises:
+        vision.errors.EngineError: Tesseract is missing or failed.
+    """
+    return analyse_layout(image, read_numbers=read_numbers)[0]
+
+
+def analyse_layout(
+    image: npt.NDArray[np.uint8], *, read_numbers: bool = True
+) -> tuple[tuple[QuestionBox, ...], tuple[QuestionBox, ...]]:
+    """The questions of one exam page and its blocks (section headings, group instructions).
+
+    Args:
+        image: as :func:`segment_layout`.
+        read_numbers: as :func:`segment_layout`.
+
+    Returns:
+        ``(questions, blocks)``, each in reading order, boxes in ``image``
+        pixels; blocks have ``kind`` ``heading`` or ``instruction`` (with
+        ``governs``) and no number.
 
     Raises:
         vision.errors.EngineError: Tesseract is missing or failed.
@@ -539,14 +705,11 @@ def segment_layout(image: npt.NDArray[np.uint8], *, read_numbers: bool = True) -
     if flat.shape[1] > WORK_WIDTH_PX:
         scale = WORK_WIDTH_PX / flat.shape[1]
         flat = np.asarray(cv2.resize(flat, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    found = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale))
-    out = []
-    for q in found:
-        x, y, w, h = q.box_xywh
-        if scale != 1.0:
-            x0, y0 = int(x / scale), int(y / scale)
-            x1, y1 = int(np.ceil((x + w) / scale)), int(np.ceil((y + h) / scale))
-            x, y, w, h = x0, y0, x1 - x0, y1 - y0
-        box = map_box_back((x, y, w, h), H_back, (W, H)) if H_back is not None else (x, y, w, h)
-        out.append(QuestionBox(box, q.number, q.score, q.column))
-    return tuple(out)
+    sigma = denoise_sigma(measure(flat, glyph_px=0.0))
+    if sigma > 0:  # grain: thresholding would turn it into specks that split and join lines
+        flat = np.asarray(cv2.GaussianBlur(flat, (0, 0), sigma), dtype=np.uint8)
+    questions, blocks = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale))
+    return (
+        tuple(_to_input(q, scale, H_back, (W, H)) for q in questions),
+        tuple(_to_input(b, scale, H_back, (W, H)) for b in blocks),
+    )
