@@ -97,8 +97,11 @@ SPECK_TEXT, SPECK_REACH_TEXT = 0.3, 0.6
 MARGIN_ZONE = 0.15
 #: ... on at most this share of the body's rows ...
 MARGIN_ROWS = 0.12
-#: ... set apart from the printed text by a blank band this many text heights wide.
-MARGIN_GAP_TEXT = 1.5
+#: ... set apart from the printed text by a blank band this many text heights wide ...
+MARGIN_GAP_TEXT = 0.6
+#: ... and not set on the rows of the printed lines beside it (a right-aligned "[3점]" is):
+#: rows overlapping a printed line's rows by this share of their height are printed.
+MARGIN_ROW_ALIGN = 0.8
 #: A margin line this much taller than the page's median text line is set larger: a heading.
 HEADING_HEIGHT = 1.2
 #: ... but not this much taller (two lines joined, a figure).
@@ -222,10 +225,20 @@ def _margin_writing(text: Mask, body: tuple[int, int], text_px: float) -> Mask:
                 break
             if blank >= gap:
                 xs = slice(bands[0][0], b) if side == 1 else slice(a, bands[0][1])
-                if rows[:, xs].any(axis=1).sum() <= MARGIN_ROWS * n_rows:
+                band_rows = rows[:, xs].any(axis=1)
+                if band_rows.sum() <= MARGIN_ROWS * n_rows and not _on_printed_rows(band_rows, rows, xs):
                     out[body[0] : body[1], xs] = text[body[0] : body[1], xs]
                 break
     return out
+
+
+def _on_printed_rows(band_rows: npt.NDArray[np.bool_], rows: Mask, xs: slice) -> bool:
+    """Every row run of a margin band lies on the rows of a printed line beside it."""
+    rest = rows.copy()
+    rest[:, xs] = False
+    printed = rest.any(axis=1)
+    runs = _runs(band_rows)
+    return bool(runs) and all(printed[a:b].sum() >= MARGIN_ROW_ALIGN * (b - a) for a, b in runs)
 
 
 def _text_height(text: Mask) -> float:
@@ -299,6 +312,24 @@ def _page_rules(hr: Mask, vr: Mask) -> tuple[int, int, Mask, list[int]]:
             furniture[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
             dividers.append(x + w // 2)
     return top, bottom, furniture, dividers
+
+
+def _near_dividers(text: Mask, dividers: list[int], text_px: float) -> Mask:
+    """Thin ink components within :data:`DIVIDER_TOL_TEXT` of a divider rule: pieces of the rule
+    a photo broke, which would otherwise set the margin of the column beside it."""
+    out = np.zeros_like(text)
+    if not dividers:
+        return out
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8), connectivity=8)
+    x, w = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_WIDTH]
+    tol = DIVIDER_TOL_TEXT * text_px / 2
+    thin = w <= max(3, SPECK_TEXT * text_px)
+    hit = np.zeros(n, bool)
+    for d in dividers:
+        hit |= thin & (x >= d - tol) & (x + w <= d + tol)
+    hit[0] = False
+    piece: Mask = hit[labels]
+    return piece
 
 
 def _columns(text: Mask, text_px: float, body: tuple[int, int], dividers: list[int]) -> list[tuple[int, int]]:
@@ -528,7 +559,7 @@ def _mark_headings(candidates: list[_Line], lines: list[_Line], text_px: float) 
         return
     median = float(np.median(heights))
     for ln in candidates:
-        if not ln.reads or (ln.anchor is not None and ln.anchor.kind == "range"):
+        if not any(t.strip() for t in ln.reads) or (ln.anchor is not None and ln.anchor.kind == "range"):
             continue
         h = ln.y1 - ln.y0
         large = HEADING_HEIGHT * median <= h <= HEADING_MAX_HEIGHT * median
@@ -593,6 +624,7 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
     ink = _drop_specks(ink, text_px)
     hr, vr, text = _rules(ink, text_px)
     top, bottom, furniture, dividers = _page_rules(hr, vr)
+    text &= ~_near_dividers(text, dividers, text_px)
     pen = _margin_writing(text, (top, bottom), text_px)
     text &= ~pen
     full = ink & ~furniture & ~pen
@@ -608,7 +640,8 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         col_lines = _lines_in(text, x0, x1, (top, bottom), text_px, c)
         while col_lines and _is_footer(col_lines[-1], W, H, text_px):
             col_lines.pop()
-        textual = [ln for ln in col_lines if _is_text_line(ln, text_px)]
+        # a line touching the cut between columns runs across it (a title band): not this column's text
+        textual = [ln for ln in col_lines if _is_text_line(ln, text_px) and not (x0 > 0 and ln.x0 <= x0 + 1)]
         if not textual:
             continue
         # the column's margin: its leftmost line of text (anchors hang left of everything else);
