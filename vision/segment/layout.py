@@ -103,7 +103,7 @@ MARGIN_GAP_TEXT = 0.6
 #: rows overlapping a printed line's rows by this share of their height are printed.
 MARGIN_ROW_ALIGN = 0.8
 #: A margin line this much taller than the page's median text line is set larger: a heading.
-HEADING_HEIGHT = 1.2
+HEADING_HEIGHT = 1.15
 #: ... but not this much taller (two lines joined, a figure).
 HEADING_MAX_HEIGHT = 2.2
 #: Two lines share a row when they overlap this much of the shorter one's height.
@@ -510,6 +510,16 @@ def _locally_leftmost(line: _Line, lines: list[_Line], text_px: float) -> bool:
     return bool(near) and all(line.x0 <= o.x0 - LEAD_TEXT * text_px for o in near)
 
 
+def _margin(textual: list[_Line], tol: float) -> int:
+    """The column's left margin: the leftmost start shared by two lines (a remnant of a frame
+    or a rule left of one line does not move it); the leftmost start when no two lines share one."""
+    starts = sorted(ln.x0 for ln in textual)
+    for k, x in enumerate(starts[:-1]):
+        if starts[k + 1] <= x + tol:
+            return x
+    return starts[0]
+
+
 def _is_footer(line: _Line, W: int, H: int, text_px: float) -> bool:
     """A page number or footer: narrow, centred on the page, set apart, in the bottom band."""
     centred = abs((line.x0 + line.x1) / 2 - W / 2) < FOOTER_CENTRE_TOL * W
@@ -646,8 +656,8 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
             continue
         # the column's margin: its leftmost line of text (anchors hang left of everything else);
         # a keystoned photo leans its margin, so a line set apart and clearly left of its neighbours counts too
-        margin = min(ln.x0 for ln in textual)
         tol = MARGIN_TOL_TEXT * text_px
+        margin = _margin(textual, tol)
         for ln in textual:
             apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
             if margin - tol <= ln.x0 <= margin + tol or (apart and _locally_leftmost(ln, col_lines, text_px)):
