@@ -102,6 +102,12 @@ MARGIN_GAP_TEXT = 0.6
 #: ... and not set on the rows of the printed lines beside it (a right-aligned "[3점]" is):
 #: rows overlapping a printed line's rows by this share of their height are printed.
 MARGIN_ROW_ALIGN = 0.8
+#: The column margin is taken over the lines within this share of the page height above and
+#: below (a photo's keystone leans the margin: one page-long margin misses its ends).
+MARGIN_WINDOW = 0.2
+#: A line's core: its rows holding at least this share of its fullest row's ink (a stroke
+#: joined from above or below does not make a line taller).
+CORE_ROW_SHARE = 0.2
 #: A margin line this much taller than the page's median text line is set larger: a heading.
 HEADING_HEIGHT = 1.15
 #: ... but not this much taller (two lines joined, a figure).
@@ -163,8 +169,9 @@ def _gray(image: npt.NDArray[np.uint8]) -> GrayImage:
     return image
 
 
-def _ink(gray: GrayImage, border_px: int = 0) -> Mask:
-    """Ink pixels; specks, and blobs touching or inside the ``border_px`` frame (desk remnants), dropped."""
+def _ink(gray: GrayImage, border_px: int = 0, outside: Mask | None = None) -> Mask:
+    """Ink pixels; specks, and blobs touching or inside the ``border_px`` frame (desk remnants), dropped;
+    blobs touching ``outside`` (the corners a rotation laid in) dropped too."""
     window = max(15, int(gray.shape[1] * THRESH_WINDOW) | 1)
     binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, window, THRESH_OFFSET)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
@@ -175,6 +182,9 @@ def _ink(gray: GrayImage, border_px: int = 0) -> Mask:
         touches = (x <= 0) | (y <= 0) | (x + w >= W) | (y + h >= H)
         inside_frame = (x + w <= border_px) | (y + h <= border_px) | (x >= W - border_px) | (y >= H - border_px)
         keep &= ~touches & ~inside_frame
+    if outside is not None and outside.any():
+        near = cv2.dilate(outside.astype(np.uint8), np.ones((2 * RULE_SLANT_PX + 1, 2 * RULE_SLANT_PX + 1), np.uint8)).astype(bool)
+        keep[np.unique(labels[near])] = False
     keep[0] = False
     mask: Mask = keep[labels]
     return mask
@@ -561,17 +571,26 @@ def _reading_key(line: _Line) -> tuple[int, int]:
     return (line.column, line.y0)
 
 
-def _mark_headings(candidates: list[_Line], lines: list[_Line], text_px: float) -> None:
+def _core_height(text: Mask, line: _Line) -> int:
+    """Height of the rows of ``line`` holding at least :data:`CORE_ROW_SHARE` of its fullest row's ink."""
+    rows = text[line.y0 : line.y1, line.x0 : line.x1].sum(axis=1)
+    if rows.size == 0 or rows.max() == 0:
+        return 0
+    full = np.flatnonzero(rows >= CORE_ROW_SHARE * rows.max())
+    return int(full[-1] - full[0]) + 1
+
+
+def _mark_headings(candidates: list[_Line], lines: list[_Line], text: Mask, text_px: float) -> None:
     """Margin lines that read as a section heading (:func:`is_heading`), or set larger than the
     page's text, become headings: they end the question above and are never numbered."""
-    heights = [ln.y1 - ln.y0 for ln in lines if _is_text_line(ln, text_px)]
+    heights = [_core_height(text, ln) for ln in lines if _is_text_line(ln, text_px)]
     if not heights:
         return
     median = float(np.median(heights))
     for ln in candidates:
         if not any(t.strip() for t in ln.reads) or (ln.anchor is not None and ln.anchor.kind == "range"):
             continue
-        h = ln.y1 - ln.y0
+        h = _core_height(text, ln)
         large = HEADING_HEIGHT * median <= h <= HEADING_MAX_HEIGHT * median
         read_as_heading = is_heading(ln.reads[0]) or any(is_heading(t, section_numbers=False) for t in ln.reads[1:])
         if read_as_heading or large:
@@ -627,9 +646,11 @@ def _boxes(col: list[_Line], full: Mask, x0: int, x1: int, c: int, score_of: dic
     return questions, blocks
 
 
-def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0) -> tuple[list[QuestionBox], list[QuestionBox]]:
+def _segment_flat(
+    gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0, outside: Mask | None = None
+) -> tuple[list[QuestionBox], list[QuestionBox]]:
     H, W = gray.shape
-    ink = _ink(gray, border_px)
+    ink = _ink(gray, border_px, outside)
     text_px = _text_height(ink)
     ink = _drop_specks(ink, text_px)
     hr, vr, text = _rules(ink, text_px)
@@ -657,9 +678,10 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         # the column's margin: its leftmost line of text (anchors hang left of everything else);
         # a keystoned photo leans its margin, so a line set apart and clearly left of its neighbours counts too
         tol = MARGIN_TOL_TEXT * text_px
-        margin = _margin(textual, tol)
+        reach = MARGIN_WINDOW * H
         for ln in textual:
             apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
+            margin = _margin([o for o in textual if abs(o.y0 - ln.y0) <= reach], tol)
             if margin - tol <= ln.x0 <= margin + tol or (apart and _locally_leftmost(ln, col_lines, text_px)):
                 candidates.append(ln)
         lines += col_lines
@@ -672,7 +694,7 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
             ln.anchor, ln.options = _best_anchor([parse_anchor(t) for t in r] + _munje_split(r))
             ln.reads = tuple(r)
         _guess_ranges(candidates, reads, text_px)
-        _mark_headings(candidates, lines, text_px)
+        _mark_headings(candidates, lines, text, text_px)
     score_of = _number_questions(candidates, text_px)
 
     questions: list[QuestionBox] = []
@@ -737,6 +759,7 @@ def analyse_layout(
     H_back: npt.NDArray[np.float64] | None = None
     flat = gray
     border = 0.0
+    outside: Mask | None = None
     if quad is not None:
         flat, H_back = rectify(gray, quad)
         border = FLAT_BORDER * max(flat.shape)
@@ -744,14 +767,19 @@ def analyse_layout(
         angle = estimate_skew_deg(gray)
         if abs(angle) >= MIN_SKEW_DEG:
             flat, H_back = deskew(gray, angle)
+            # the corners the rotation laid in: their edge against shaded paper is not ink
+            inside = cv2.warpPerspective(np.full(gray.shape, 255, np.uint8), np.linalg.inv(H_back), flat.shape[::-1], flags=cv2.INTER_NEAREST)
+            outside = np.asarray(inside < 255)
     scale = 1.0
     if flat.shape[1] > WORK_WIDTH_PX:
         scale = WORK_WIDTH_PX / flat.shape[1]
         flat = np.asarray(cv2.resize(flat, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        if outside is not None:
+            outside = np.asarray(cv2.resize(outside.astype(np.uint8), flat.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0)
     sigma = denoise_sigma(measure(flat, glyph_px=0.0))
     if sigma > 0:  # grain: thresholding would turn it into specks that split and join lines
         flat = np.asarray(cv2.GaussianBlur(flat, (0, 0), sigma), dtype=np.uint8)
-    questions, blocks = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale))
+    questions, blocks = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale), outside=outside)
     return (
         tuple(_to_input(q, scale, H_back, (W, H)) for q in questions),
         tuple(_to_input(b, scale, H_back, (W, H)) for b in blocks),
