@@ -95,13 +95,12 @@ DIVIDER_TOL_TEXT = 1.0
 SPECK_TEXT, SPECK_REACH_TEXT = 0.3, 0.6
 #: Margin writing: ink in the outer share of the page width ...
 MARGIN_ZONE = 0.15
-#: ... on at most this share of the body's rows ...
-MARGIN_ROWS = 0.12
-#: ... set apart from the printed text by a blank band this many text heights wide ...
+#: ... not joined to a printed line across gaps narrower than this many text heights (word spacing) ...
 MARGIN_GAP_TEXT = 0.6
-#: ... and not set on the rows of the printed lines beside it (a right-aligned "[3점]" is):
+#: ... and not set on the rows of the printed lines beside it (within this share of the page width) (a right-aligned "[3점]" is):
 #: rows overlapping a printed line's rows by this share of their height are printed.
 MARGIN_ROW_ALIGN = 0.8
+MARGIN_BESIDE = 0.3
 #: The column margin is taken over the lines within this share of the page height above and
 #: below (a photo's keystone leans the margin: one page-long margin misses its ends).
 MARGIN_WINDOW = 0.2
@@ -209,44 +208,40 @@ def _drop_specks(ink: Mask, text_px: float) -> Mask:
 
 
 def _margin_writing(text: Mask, body: tuple[int, int], text_px: float) -> Mask:
-    """Ink in the page's left or right margin, apart from the printed text: a student's pen.
+    """Ink in the page's left or right margin that is not part of a printed line: a student's pen.
 
-    Printed text runs down the page; writing in a margin sits in the outer
-    :data:`MARGIN_ZONE` of the width, on few rows (:data:`MARGIN_ROWS`), with
-    a blank band (:data:`MARGIN_GAP_TEXT`) between it and the text.
+    The text is smeared across by :data:`MARGIN_GAP_TEXT` so that the words
+    of a printed line join into one run; a run lying wholly in the outer
+    :data:`MARGIN_ZONE` of the width is writing in the margin unless it sits
+    on the rows of the printed lines beside it (a right-aligned ``[3점]``).
     """
     H, W = text.shape
-    rows = text[body[0] : body[1]]
-    profile = rows.sum(axis=0)
-    inked = _runs(profile > 0)
     out = np.zeros_like(text)
-    if len(inked) < 2:
+    sub = text[body[0] : body[1]]
+    if not sub.any():
         return out
-    gap = MARGIN_GAP_TEXT * text_px
-    n_rows = max(1, body[1] - body[0])
-    # grow bands from each side while they stay in the margin zone and are thin in rows
-    for side in (1, -1):
-        bands = inked if side == 1 else inked[::-1]
-        for k, (a, b) in enumerate(bands[:-1]):
-            nxt = bands[k + 1]
-            in_zone = b <= MARGIN_ZONE * W if side == 1 else a >= (1 - MARGIN_ZONE) * W
-            blank = (nxt[0] - b) if side == 1 else (a - nxt[1])
-            if not in_zone:
-                break
-            if blank >= gap:
-                xs = slice(bands[0][0], b) if side == 1 else slice(a, bands[0][1])
-                band_rows = rows[:, xs].any(axis=1)
-                if band_rows.sum() <= MARGIN_ROWS * n_rows and not _on_printed_rows(band_rows, rows, xs):
-                    out[body[0] : body[1], xs] = text[body[0] : body[1], xs]
-                break
+    k = max(3, int(MARGIN_GAP_TEXT * text_px))
+    smear = cv2.dilate(sub.astype(np.uint8), np.ones((1, k), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
+    reach = int(MARGIN_BESIDE * W)
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if x + w <= MARGIN_ZONE * W:
+            beside = sub[y : y + h, x + w : x + w + reach]
+        elif x >= (1 - MARGIN_ZONE) * W:
+            beside = sub[y : y + h, max(0, x - reach) : x]
+        else:
+            continue
+        if _on_printed_rows(np.ones(h, bool), beside):
+            continue
+        run = (labels[y : y + h, x : x + w] == i) & sub[y : y + h, x : x + w]
+        out[body[0] + y : body[0] + y + h, x : x + w] |= run
     return out
 
 
-def _on_printed_rows(band_rows: npt.NDArray[np.bool_], rows: Mask, xs: slice) -> bool:
+def _on_printed_rows(band_rows: npt.NDArray[np.bool_], beside: Mask) -> bool:
     """Every row run of a margin band lies on the rows of a printed line beside it."""
-    rest = rows.copy()
-    rest[:, xs] = False
-    printed = rest.any(axis=1)
+    printed = beside.any(axis=1)
     runs = _runs(band_rows)
     return bool(runs) and all(printed[a:b].sum() >= MARGIN_ROW_ALIGN * (b - a) for a, b in runs)
 
