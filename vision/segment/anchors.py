@@ -79,7 +79,7 @@ class Anchor:
 
 # section headings: "제 2 부", "제1절", "2.1 그림", "1.2.3", "Ⅱ. 서술형", "■ 서술형", "Chapter 2", "1) 제 1 절"
 _HEADING = re.compile(
-    r"^\s*(?:\S{0,3}\s*)?제\s*[0-9lIO]{1,2}\s*[부장절편단과]"
+    r"^\s*(?:\S{0,3}\s*)?제\s*[0-9lIO]{1,2}\s*[부장절편](?:\s|$)"
     r"|^\s*[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]"
     r"|^\s*[■□◆◇▶▷●◎]"
     r"|^\s*(?:Chapter|CHAPTER|Part|PART|Section)\s"
@@ -98,14 +98,14 @@ def is_heading(text: str, *, section_numbers: bool = True) -> bool:
         [True, True, True, True, True]
         >>> [is_heading(t) for t in ("2. 다음 중", "[3~5] 다음 글을", "문제 4", "12) 옳은 것은", "2.5배 한 값은?")]
         [False, False, False, False, False]
-        >>> is_heading("4.0", section_numbers=False)
-        False
+        >>> is_heading("4.0", section_numbers=False), is_heading("문제 4 과학"), is_heading("문제 4 부분")
+        (False, False, False)
     """
     text = text.strip()
     if _HEADING.match(text) or (section_numbers and _SECTION_NUMBER.match(text)):
         return True
     m = re.match(r"^[0-9]{1,2}\s*[.)]\s*(.*)$", text)
-    return bool(m and re.match(r"^제\s*[0-9lIO]{1,2}\s*[부장절편단과]", m.group(1)))
+    return bool(m and re.match(r"^제\s*[0-9lIO]{1,2}\s*[부장절편](?:\s|$)", m.group(1)))
 
 
 def _to_int(text: str) -> int | None:

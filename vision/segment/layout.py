@@ -93,6 +93,9 @@ DIVIDER_TOL_TEXT = 1.0
 #: Ink components smaller than this (text heights, both sides) with no other ink within
 #: :data:`SPECK_REACH_TEXT` are grain or dust, not text (a period sits beside its word).
 SPECK_TEXT, SPECK_REACH_TEXT = 0.3, 0.6
+#: On a grainy page, a component of less than this many text heights squared in area is grain
+#: even beside a letter (a period at 30 px text is ~25 px, grain after smoothing 2-10 px).
+GRAIN_SPECK_TEXT = 0.12
 #: Margin writing: ink in the outer share of the page width ...
 MARGIN_ZONE = 0.15
 #: ... not joined to a printed line across gaps narrower than this many text heights (word spacing) ...
@@ -101,16 +104,11 @@ MARGIN_GAP_TEXT = 0.6
 #: rows overlapping a printed line's rows by this share of their height are printed.
 MARGIN_ROW_ALIGN = 0.8
 MARGIN_BESIDE = 0.3
+#: A bare "제 N" is read again on a crop this many text heights long ("제 2 부 읽기" is a heading).
+HEADING_CROP_TEXT = 7.0
 #: The column margin is taken over the lines within this share of the page height above and
 #: below (a photo's keystone leans the margin: one page-long margin misses its ends).
-MARGIN_WINDOW = 0.2
-#: A line's core: its rows holding at least this share of its fullest row's ink (a stroke
-#: joined from above or below does not make a line taller).
-CORE_ROW_SHARE = 0.2
-#: A margin line this much taller than the page's median text line is set larger: a heading.
-HEADING_HEIGHT = 1.15
-#: ... but not this much taller (two lines joined, a figure).
-HEADING_MAX_HEIGHT = 2.2
+MARGIN_WINDOW = 0.45
 #: Two lines share a row when they overlap this much of the shorter one's height.
 ROW_OVERLAP = 0.8
 #: A "gutter" whose right-hand lines share their row with a left-hand line this often is inside one column.
@@ -189,19 +187,24 @@ def _ink(gray: GrayImage, border_px: int = 0, outside: Mask | None = None) -> Ma
     return mask
 
 
-def _drop_specks(ink: Mask, text_px: float) -> Mask:
+def _drop_specks(ink: Mask, text_px: float, *, noisy: bool = False) -> Mask:
     """``ink`` without isolated specks: components smaller than :data:`SPECK_TEXT` text heights
-    with no larger component within :data:`SPECK_REACH_TEXT` (grain a smoothing left, dust)."""
+    with no larger component within :data:`SPECK_REACH_TEXT` (grain a smoothing left, dust);
+    on a ``noisy`` page also every component under :data:`GRAIN_SPECK_TEXT` squared in area."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     limit = SPECK_TEXT * text_px
     small = (stats[:, cv2.CC_STAT_WIDTH] < limit) & (stats[:, cv2.CC_STAT_HEIGHT] < limit)
+    grain = np.zeros(n, bool)
+    if noisy:
+        grain = stats[:, cv2.CC_STAT_AREA] < (GRAIN_SPECK_TEXT * text_px) ** 2
     small[0] = False
-    big = ~small
+    big = ~small & ~grain
     big[0] = False
     reach = max(1, int(SPECK_REACH_TEXT * text_px))
     near = cv2.dilate(big[labels].astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
     keep = big.copy()
     keep[np.unique(labels[near & small[labels]])] = True
+    keep &= ~grain
     keep[0] = False
     out: Mask = keep[labels]
     return out
@@ -515,14 +518,9 @@ def _locally_leftmost(line: _Line, lines: list[_Line], text_px: float) -> bool:
     return bool(near) and all(line.x0 <= o.x0 - LEAD_TEXT * text_px for o in near)
 
 
-def _margin(textual: list[_Line], tol: float) -> int:
-    """The column's left margin: the leftmost start shared by two lines (a remnant of a frame
-    or a rule left of one line does not move it); the leftmost start when no two lines share one."""
-    starts = sorted(ln.x0 for ln in textual)
-    for k, x in enumerate(starts[:-1]):
-        if starts[k + 1] <= x + tol:
-            return x
-    return starts[0]
+def _margin(textual: list[_Line]) -> int:
+    """The column's left margin near a line: the leftmost start of the lines given."""
+    return min(ln.x0 for ln in textual)
 
 
 def _is_footer(line: _Line, W: int, H: int, text_px: float) -> bool:
@@ -566,31 +564,28 @@ def _reading_key(line: _Line) -> tuple[int, int]:
     return (line.column, line.y0)
 
 
-def _core_height(text: Mask, line: _Line) -> int:
-    """Height of the rows of ``line`` holding at least :data:`CORE_ROW_SHARE` of its fullest row's ink."""
-    rows = text[line.y0 : line.y1, line.x0 : line.x1].sum(axis=1)
-    if rows.size == 0 or rows.max() == 0:
-        return 0
-    full = np.flatnonzero(rows >= CORE_ROW_SHARE * rows.max())
-    return int(full[-1] - full[0]) + 1
+def _mark_headings(candidates: list[_Line], gray: GrayImage, text_px: float) -> None:
+    """Margin lines that read as a section heading (:func:`is_heading`) become headings: they end
+    the question above and are never numbered.
 
-
-def _mark_headings(candidates: list[_Line], lines: list[_Line], text: Mask, text_px: float) -> None:
-    """Margin lines that read as a section heading (:func:`is_heading`), or set larger than the
-    page's text, become headings: they end the question above and are never numbered."""
-    heights = [_core_height(text, ln) for ln in lines if _is_text_line(ln, text_px)]
-    if not heights:
-        return
-    median = float(np.median(heights))
+    A line read as a bare ``제 2`` (no ``문`` before it) is read once more on a
+    longer crop (:data:`HEADING_CROP_TEXT`): ``제 2 부 읽기`` is a heading,
+    while ``문제 2`` whose ``문`` was lost stays a question.
+    """
+    again = [ln for ln in candidates if ln.reads and _BARE_JE.match(ln.reads[0].strip())]
+    if again:
+        texts = read_anchor_texts([_crop(gray, ln, int(HEADING_CROP_TEXT * text_px), text_px) for ln in again], text_px)
+        for ln, t in zip(again, texts, strict=True):
+            ln.reads = (*ln.reads, t)
     for ln in candidates:
-        if not any(t.strip() for t in ln.reads) or (ln.anchor is not None and ln.anchor.kind == "range"):
+        if not ln.reads or (ln.anchor is not None and ln.anchor.kind == "range"):
             continue
-        h = _core_height(text, ln)
-        large = HEADING_HEIGHT * median <= h <= HEADING_MAX_HEIGHT * median
-        read_as_heading = is_heading(ln.reads[0]) or any(is_heading(t, section_numbers=False) for t in ln.reads[1:])
-        if read_as_heading or large:
+        if is_heading(ln.reads[0]) or any(is_heading(t, section_numbers=False) for t in ln.reads[1:]):
             ln.anchor = Anchor("heading", 0, 0)
             ln.options = ()
+
+
+_BARE_JE = re.compile(r"^[제저져]\s*[0-9]{0,2}$")
 
 
 def _ink_box(full: Mask, x0: int, x1: int, y0: int, y1: int) -> tuple[int, int, int, int] | None:
@@ -642,12 +637,12 @@ def _boxes(col: list[_Line], full: Mask, x0: int, x1: int, c: int, score_of: dic
 
 
 def _segment_flat(
-    gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0, outside: Mask | None = None
+    gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0, outside: Mask | None = None, noisy: bool = False
 ) -> tuple[list[QuestionBox], list[QuestionBox]]:
     H, W = gray.shape
     ink = _ink(gray, border_px, outside)
     text_px = _text_height(ink)
-    ink = _drop_specks(ink, text_px)
+    ink = _drop_specks(ink, text_px, noisy=noisy)
     hr, vr, text = _rules(ink, text_px)
     top, bottom, furniture, dividers = _page_rules(hr, vr)
     text &= ~_near_dividers(text, dividers, text_px)
@@ -676,7 +671,7 @@ def _segment_flat(
         reach = MARGIN_WINDOW * H
         for ln in textual:
             apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
-            margin = _margin([o for o in textual if abs(o.y0 - ln.y0) <= reach], tol)
+            margin = _margin([o for o in textual if abs(o.y0 - ln.y0) <= reach])
             if margin - tol <= ln.x0 <= margin + tol or (apart and _locally_leftmost(ln, col_lines, text_px)):
                 candidates.append(ln)
         lines += col_lines
@@ -689,7 +684,7 @@ def _segment_flat(
             ln.anchor, ln.options = _best_anchor([parse_anchor(t) for t in r] + _munje_split(r))
             ln.reads = tuple(r)
         _guess_ranges(candidates, reads, text_px)
-        _mark_headings(candidates, lines, text, text_px)
+        _mark_headings(candidates, gray, text_px)
     score_of = _number_questions(candidates, text_px)
 
     questions: list[QuestionBox] = []
@@ -774,7 +769,7 @@ def analyse_layout(
     sigma = denoise_sigma(measure(flat, glyph_px=0.0))
     if sigma > 0:  # grain: thresholding would turn it into specks that split and join lines
         flat = np.asarray(cv2.GaussianBlur(flat, (0, 0), sigma), dtype=np.uint8)
-    questions, blocks = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale), outside=outside)
+    questions, blocks = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale), outside=outside, noisy=sigma > 0)
     return (
         tuple(_to_input(q, scale, H_back, (W, H)) for q in questions),
         tuple(_to_input(b, scale, H_back, (W, H)) for b in blocks),
