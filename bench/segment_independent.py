@@ -122,23 +122,24 @@ _PEN = {
 }
 
 
-def _scribble(draw: ImageDraw.ImageDraw, rng: random.Random, x: float, y: float, size: float, width: int) -> float:
-    """A line of pen arithmetic at ``(x, y)``, glyphs ``size`` px tall; returns its right end."""
+def _scribble(draw: ImageDraw.ImageDraw, rng: random.Random, x: float, y: float, size: float, width: int,
+             max_w: float) -> None:
+    """A line of pen arithmetic from ``(x, y)``, glyphs up to ``size`` px tall, within ``max_w`` px."""
     a, b = rng.randint(12, 99), rng.randint(2, 9)
     op = rng.choice("×+-")
     value = a * b if op == "×" else a + b if op == "+" else a - b
     text = f"{a}{op}{b}={value}"
+    size = min(size, max_w / (len(text) * 0.9))  # glyph 0.55-0.6 wide, spacing 0.12-0.25, slant
     ink = rng.choice(((20, 40, 150), (60, 60, 60), (30, 30, 30)))
     slant = rng.uniform(0.05, 0.25)
     for ch in text:
-        w = size * (0.55 if ch.isdigit() else 0.6) * rng.uniform(0.85, 1.15)
+        w = size * (0.55 if ch.isdigit() else 0.6) * rng.uniform(0.85, 1.1)
         base = y + rng.uniform(-0.08, 0.08) * size
         for stroke in _PEN[ch]:
             pts = [(x + px * w + (1 - py) * slant * size + rng.uniform(-0.04, 0.04) * size,
                     base + py * size + rng.uniform(-0.04, 0.04) * size) for px, py in stroke]
             draw.line(pts, fill=ink, width=width, joint="curve")
-        x += w + size * rng.uniform(0.12, 0.25)
-    return x
+        x += w + size * rng.uniform(0.12, 0.2)
 
 
 def render_seg_page(seed: int, *, dpi: int = 200, layout: str | None = None) -> SegPage:
@@ -254,15 +255,10 @@ def render_seg_page(seed: int, *, dpi: int = 200, layout: str | None = None) -> 
         pen = max(2, round(0.35 * mm))
         side = rng.choice(("right", "left"))
         ty = target.box_xywh[1] + rng.uniform(0, max(1.0, target.box_xywh[3] - 3 * size))
+        room = margin - 5 * mm  # the pen keeps clear of the printed text and of the paper's edge
         for r in range(rng.randint(1, 3)):
-            if side == "right":
-                x = w - margin + rng.uniform(1.5, 3) * mm
-            else:
-                x = rng.uniform(1.5, 3) * mm
-            lim_x = w - 2 * mm if side == "right" else margin - 2 * mm
-            x_end = _scribble(draw, rng, x, ty + r * size * 1.6, size, pen)
-            if x_end > lim_x:  # ran off the page edge: redraw smaller is not worth it; white it out
-                draw.rectangle([lim_x, ty + r * size * 1.6 - size, w, ty + (r + 1) * size * 1.6], fill=(255, 255, 255))
+            x = w - margin + rng.uniform(1.5, 3) * mm if side == "right" else rng.uniform(1.5, 3) * mm
+            _scribble(draw, rng, x, ty + r * size * 1.6, size, pen, room)
         notes.append(f"pen {side} margin beside q{target.number}")
     image = np.ascontiguousarray(np.asarray(img)[:, :, ::-1])
     return SegPage(image=image, regions=regions, seed=seed, layout=layout, notes=notes)

@@ -96,6 +96,9 @@ SPECK_TEXT, SPECK_REACH_TEXT = 0.3, 0.6
 #: On a grainy page, a component of less than this many text heights squared in area is grain
 #: even beside a letter (a period at 30 px text is ~25 px, grain after smoothing 2-10 px).
 GRAIN_SPECK_TEXT = 0.12
+#: ... and an isolated one (no letter within :data:`SPECK_REACH_TEXT`) up to this many text heights
+#: on a side (grain clumps that smoothing merged).
+GRAIN_SPECK_SIDE_TEXT = 0.45
 #: Margin writing: ink in the outer share of the page width ...
 MARGIN_ZONE = 0.15
 #: ... not joined to a printed line across gaps narrower than this many text heights (word spacing) ...
@@ -167,7 +170,7 @@ def _gray(image: npt.NDArray[np.uint8]) -> GrayImage:
 
 
 def _ink(gray: GrayImage, border_px: int = 0, outside: Mask | None = None) -> Mask:
-    """Ink pixels; specks, and blobs touching or inside the ``border_px`` frame (desk remnants), dropped;
+    """Ink pixels; specks, and blobs reaching into the ``border_px`` frame (desk remnants), dropped;
     blobs touching ``outside`` (the corners a rotation laid in) dropped too."""
     window = max(15, int(gray.shape[1] * THRESH_WINDOW) | 1)
     binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, window, THRESH_OFFSET)
@@ -177,7 +180,8 @@ def _ink(gray: GrayImage, border_px: int = 0, outside: Mask | None = None) -> Ma
     keep = area >= SPECK_PX
     if border_px:
         touches = (x <= 0) | (y <= 0) | (x + w >= W) | (y + h >= H)
-        inside_frame = (x + w <= border_px) | (y + h <= border_px) | (x >= W - border_px) | (y >= H - border_px)
+        # reaching into the frame (a page edge's shadow or grain runs along it), not only wholly inside it
+        inside_frame = (x < border_px) | (y < border_px) | (x + w > W - border_px) | (y + h > H - border_px)
         keep &= ~touches & ~inside_frame
     if outside is not None and outside.any():
         near = cv2.dilate(outside.astype(np.uint8), np.ones((2 * RULE_SLANT_PX + 1, 2 * RULE_SLANT_PX + 1), np.uint8)).astype(bool)
@@ -192,7 +196,7 @@ def _drop_specks(ink: Mask, text_px: float, *, noisy: bool = False) -> Mask:
     with no larger component within :data:`SPECK_REACH_TEXT` (grain a smoothing left, dust);
     on a ``noisy`` page also every component under :data:`GRAIN_SPECK_TEXT` squared in area."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    limit = SPECK_TEXT * text_px
+    limit = (GRAIN_SPECK_SIDE_TEXT if noisy else SPECK_TEXT) * text_px
     small = (stats[:, cv2.CC_STAT_WIDTH] < limit) & (stats[:, cv2.CC_STAT_HEIGHT] < limit)
     grain = np.zeros(n, bool)
     if noisy:
