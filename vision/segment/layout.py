@@ -109,9 +109,11 @@ MARGIN_ROW_ALIGN = 0.8
 MARGIN_BESIDE = 0.3
 #: A bare "제 N" is read again on a crop this many text heights long ("제 2 부 읽기" is a heading).
 HEADING_CROP_TEXT = 7.0
-#: The column margin is taken over the lines within this share of the page height above and
-#: below (a photo's keystone leans the margin: one page-long margin misses its ends).
-MARGIN_WINDOW = 0.45
+#: The column margin is fitted through the leftmost line start of this many bands down the
+#: column (a photo's keystone leans the margin: one page-long minimum misses its ends) ...
+MARGIN_BINS = 5
+#: ... leaning at most this much (x per y; ~3.4 degrees).
+MAX_LEAN = 0.06
 #: Two lines share a row when they overlap this much of the shorter one's height.
 ROW_OVERLAP = 0.8
 #: A "gutter" whose right-hand lines share their row with a left-hand line this often is inside one column.
@@ -522,9 +524,37 @@ def _locally_leftmost(line: _Line, lines: list[_Line], text_px: float) -> bool:
     return bool(near) and all(line.x0 <= o.x0 - LEAD_TEXT * text_px for o in near)
 
 
-def _margin(textual: list[_Line]) -> int:
-    """The column's left margin near a line: the leftmost start of the lines given."""
-    return min(ln.x0 for ln in textual)
+def _margin(textual: list[_Line], tol: float) -> tuple[float, float]:
+    """The column's left margin as a line ``x = a + b * y`` (a photo's keystone leans it).
+
+    The lowest line start in each of :data:`MARGIN_BINS` bands down the column
+    is a point of the margin, unless the band holds only indented lines
+    (choices, a passage): the band furthest right of the fitted line is
+    dropped while it lies more than ``tol`` off it. The lean is at most
+    :data:`MAX_LEAN`; the line is then moved left onto the leftmost start.
+    """
+    ys = np.array([(ln.y0 + ln.y1) / 2 for ln in textual], np.float64)
+    xs = np.array([ln.x0 for ln in textual], np.float64)
+    edges = np.linspace(ys.min(), ys.max() + 1, MARGIN_BINS + 1)
+    pts = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        inside = (ys >= lo) & (ys < hi)
+        if inside.any():
+            k = int(np.flatnonzero(inside)[np.argmin(xs[inside])])
+            pts.append((ys[k], xs[k]))
+    slope = 0.0
+    while len(pts) >= 2:
+        py, px = np.array(pts).T
+        slope = float(np.clip(np.polyfit(py, px, 1)[0], -MAX_LEAN, MAX_LEAN)) if np.ptp(py) > 0 else 0.0
+        resid = px - slope * py
+        resid -= resid.min()
+        worst = int(np.argmax(resid))
+        if resid[worst] <= tol:
+            break
+        pts.pop(worst)
+    if len(pts) < 2:
+        slope = 0.0
+    return float((xs - slope * ys).min()), slope
 
 
 def _is_footer(line: _Line, W: int, H: int, text_px: float) -> bool:
@@ -672,10 +702,10 @@ def _segment_flat(
         # the column's margin: its leftmost line of text (anchors hang left of everything else);
         # a keystoned photo leans its margin, so a line set apart and clearly left of its neighbours counts too
         tol = MARGIN_TOL_TEXT * text_px
-        reach = MARGIN_WINDOW * H
+        a, b = _margin(textual, tol)
         for ln in textual:
             apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
-            margin = _margin([o for o in textual if abs(o.y0 - ln.y0) <= reach])
+            margin = a + b * (ln.y0 + ln.y1) / 2
             if margin - tol <= ln.x0 <= margin + tol or (apart and _locally_leftmost(ln, col_lines, text_px)):
                 candidates.append(ln)
         lines += col_lines
