@@ -103,10 +103,14 @@ GRAIN_SPECK_SIDE_TEXT = 0.45
 MARGIN_ZONE = 0.15
 #: ... not joined to a printed line across gaps narrower than this many text heights (word spacing) ...
 MARGIN_GAP_TEXT = 0.6
-#: ... and not set on the rows of the printed lines beside it (within this share of the page width) (a right-aligned "[3점]" is):
-#: rows overlapping a printed line's rows by this share of their height are printed.
-MARGIN_ROW_ALIGN = 0.8
+#: ... and not set on a printed line beside it (a right-aligned "[3점]" is): its top and bottom
+#: within this many text heights of those of a line ...
+MARGIN_ROW_ALIGN = 0.25
+#: ... found within this share of the page width beside it.
 MARGIN_BESIDE = 0.3
+#: In the left margin, a run this many text heights left of the text on its rows is writing
+#: whatever its rows (a question number hangs closer to its stem).
+MARGIN_FAR_TEXT = 2.0
 #: A bare "제 N" is read again on a crop this many text heights long ("제 2 부 읽기" is a heading).
 HEADING_CROP_TEXT = 7.0
 #: The column margin is fitted through the leftmost line start of this many bands down the
@@ -235,24 +239,30 @@ def _margin_writing(text: Mask, body: tuple[int, int], text_px: float) -> Mask:
     reach = int(MARGIN_BESIDE * W)
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i, :4])
+        pad = int(text_px)
+        rows = slice(max(0, y - pad), y + h + pad)
         if x + w <= MARGIN_ZONE * W:
-            beside = sub[y : y + h, x + w : x + w + reach]
+            beside = sub[rows, x + w : x + w + reach]
+            # nothing printed hangs this far left of its line (a question number sits by its stem)
+            own = np.flatnonzero(beside[y - rows.start : y - rows.start + h].any(axis=0))
+            far = own.size == 0 or own[0] >= MARGIN_FAR_TEXT * text_px
         elif x >= (1 - MARGIN_ZONE) * W:
-            beside = sub[y : y + h, max(0, x - reach) : x]
+            beside = sub[rows, max(0, x - reach) : x]
+            far = False
         else:
             continue
-        if _on_printed_rows(np.ones(h, bool), beside):
+        if not far and _on_printed_line(y - rows.start, h, beside, text_px):
             continue
         run = (labels[y : y + h, x : x + w] == i) & sub[y : y + h, x : x + w]
         out[body[0] + y : body[0] + y + h, x : x + w] |= run
     return out
 
 
-def _on_printed_rows(band_rows: npt.NDArray[np.bool_], beside: Mask) -> bool:
-    """Every row run of a margin band lies on the rows of a printed line beside it."""
-    printed = beside.any(axis=1)
-    runs = _runs(band_rows)
-    return bool(runs) and all(printed[a:b].sum() >= MARGIN_ROW_ALIGN * (b - a) for a, b in runs)
+def _on_printed_line(y: int, h: int, beside: Mask, text_px: float) -> bool:
+    """A run at rows ``[y, y + h)`` of ``beside`` is set on a printed line there: one of the
+    printed row runs beside it starts and ends within :data:`MARGIN_ROW_ALIGN` text heights of it."""
+    tol = MARGIN_ROW_ALIGN * text_px
+    return any(abs(a - y) <= tol and abs(b - (y + h)) <= tol for a, b in _runs(beside.any(axis=1)))
 
 
 def _text_height(text: Mask) -> float:
