@@ -103,8 +103,8 @@ GRAIN_SPECK_SIDE_TEXT = 0.45
 MARGIN_ZONE = 0.15
 #: ... not joined to a printed line across gaps narrower than this many text heights (word spacing) ...
 MARGIN_GAP_TEXT = 0.6
-#: ... and not set on a printed line beside it (a right-aligned "[3점]" is): its top and bottom
-#: within this many text heights of those of a line ...
+#: ... and not set on a printed line beside it (a right-aligned "[3점]" is): within its rows,
+#: give or take this many text heights ...
 MARGIN_ROW_ALIGN = 0.25
 #: ... found within this share of the page width beside it.
 MARGIN_BESIDE = 0.3
@@ -259,10 +259,10 @@ def _margin_writing(text: Mask, body: tuple[int, int], text_px: float) -> Mask:
 
 
 def _on_printed_line(y: int, h: int, beside: Mask, text_px: float) -> bool:
-    """A run at rows ``[y, y + h)`` of ``beside`` is set on a printed line there: one of the
-    printed row runs beside it starts and ends within :data:`MARGIN_ROW_ALIGN` text heights of it."""
+    """A run at rows ``[y, y + h)`` of ``beside`` is set on a printed line there: it lies within
+    the rows of one of the printed row runs beside it, give or take :data:`MARGIN_ROW_ALIGN` text heights."""
     tol = MARGIN_ROW_ALIGN * text_px
-    return any(abs(a - y) <= tol and abs(b - (y + h)) <= tol for a, b in _runs(beside.any(axis=1)))
+    return any(a - tol <= y and y + h <= b + tol for a, b in _runs(beside.any(axis=1)))
 
 
 def _text_height(text: Mask) -> float:
