@@ -111,6 +111,8 @@ MARGIN_BESIDE = 0.3
 #: In the left margin, a run this many text heights left of the text on its rows is writing
 #: whatever its rows (a question number hangs closer to its stem).
 MARGIN_FAR_TEXT = 2.0
+#: A heading found by its place (an unnumbered line over a question) spans at most this share of its column.
+HEADING_MAX_W = 0.6
 #: A bare "제 N" is read again on a crop this many text heights long ("제 2 부 읽기" is a heading).
 HEADING_CROP_TEXT = 7.0
 #: The column margin is fitted through the leftmost line start of this many bands down the
@@ -632,6 +634,28 @@ def _mark_headings(candidates: list[_Line], gray: GrayImage, text_px: float) -> 
 _BARE_JE = re.compile(r"^[제저져]\s*[0-9]{0,2}$")
 
 
+def _heading_lines(lines: list[_Line], candidates: set[int], text_px: float) -> None:
+    """A margin line that opens nothing, set apart from the line above, with a question or an
+    instruction on the very next line, is a heading (``Ⅲ. 자료 해석`` read as ``1.`` and left
+    out by the sequence; ``◆ 듣기 평가`` read as ``< 듣기``): it must not run on the question
+    above. It starts where the anchor under it starts (a row of choices after a table is
+    indented) and spans at most :data:`HEADING_MAX_W` of its column's text."""
+    spans: dict[int, tuple[int, int]] = {}
+    for ln in lines:
+        lo, hi = spans.get(ln.column, (ln.x0, ln.x1))
+        spans[ln.column] = (min(lo, ln.x0), max(hi, ln.x1))
+    for ln, nxt in zip(lines, lines[1:], strict=False):
+        if id(ln) not in candidates or ln.anchor is not None or ln.column != nxt.column:
+            continue
+        read = any(t.strip() for t in ln.reads)
+        apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
+        aligned = ln.x0 <= nxt.x0 + MARGIN_TOL_TEXT * text_px
+        lo, hi = spans[ln.column]
+        short = ln.x1 - ln.x0 <= HEADING_MAX_W * (hi - lo)
+        if read and apart and aligned and short and nxt.anchor is not None and nxt.anchor.kind in ("question", "range"):
+            ln.anchor = Anchor("heading", 0, 0)
+
+
 def _ink_box(full: Mask, x0: int, x1: int, y0: int, y1: int) -> tuple[int, int, int, int] | None:
     region = full[y0:y1, x0:x1]
     ys = np.flatnonzero(region.any(axis=1))
@@ -730,6 +754,7 @@ def _segment_flat(
         _guess_ranges(candidates, reads, text_px)
         _mark_headings(candidates, gray, text_px)
     score_of = _number_questions(candidates, text_px)
+    _heading_lines(lines, {id(ln) for ln in candidates}, text_px)
 
     questions: list[QuestionBox] = []
     blocks: list[QuestionBox] = []
