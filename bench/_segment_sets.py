@@ -81,7 +81,7 @@ def real_pages(max_pages: int = 40) -> Iterator[tuple[str, Page]]:
         data = pdf.read_bytes()
         layers = read_text_layers(data, dpi=200, max_pages=max_pages, max_pixels=40_000_000)
         for page in load_pages(data, max_pages=max_pages, max_pixels=40_000_000, dpi=200):
-            heads = [ln.box for ln in layers[page.index].lines if HEADING_LINE.match(ln.text)] if layers else []
+            heads = [ln.box for ln in layers[page.index].page.lines if HEADING_LINE.match(ln.text)] if layers else []
             name = f"{pdf.parent.name} p{page.index + 1}"
             yield "clean", Page(page.image, [], heads, [], name + " clean")
             photo, matrix = camera(page.image, 16000 + page.index, grain=None)

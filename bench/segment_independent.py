@@ -39,7 +39,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -104,7 +104,7 @@ def _ink_box(img: Image.Image, x0: float, y0: float, x1: float, y1: float) -> Bo
 
 
 #: pen strokes of handwritten glyphs in a unit box (x right, y down), one list of points per stroke.
-_PEN = {
+_PEN: dict[str, list[list[tuple[float, float]]]] = {
     "0": [[(0.5, 0), (0.1, 0.3), (0.15, 0.8), (0.5, 1), (0.85, 0.75), (0.9, 0.25), (0.5, 0)]],
     "1": [[(0.3, 0.2), (0.55, 0), (0.55, 1)]],
     "2": [[(0.1, 0.25), (0.5, 0), (0.85, 0.25), (0.1, 1), (0.9, 1)]],

@@ -52,7 +52,13 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.ocr.quality import denoise_sigma, measure
-from vision.segment.anchors import MAX_QUESTION_NUMBER, Anchor, is_heading, parse_anchor, read_anchor_texts
+from vision.segment.anchors import (
+    MAX_QUESTION_NUMBER,
+    Anchor,
+    is_heading,
+    parse_anchor,
+    read_anchor_texts,
+)
 from vision.segment.rectify import deskew, estimate_skew_deg, find_page_quad, map_box_back, rectify
 from vision.segment.sequence import Candidate, assign_numbers
 from vision.segment.types import QuestionBox
@@ -264,7 +270,7 @@ def _on_printed_line(y: int, h: int, beside: Mask, text_px: float) -> bool:
     """A run at rows ``[y, y + h)`` of ``beside`` is set on a printed line there: it lies within
     the rows of one of the printed row runs beside it, give or take :data:`MARGIN_ROW_ALIGN` text heights."""
     tol = MARGIN_ROW_ALIGN * text_px
-    return any(a - tol <= y and y + h <= b + tol for a, b in _runs(beside.any(axis=1)))
+    return any(a - tol <= y and y + h <= b + tol for a, b in _runs(np.asarray(beside.any(axis=1), dtype=bool)))
 
 
 def _text_height(text: Mask) -> float:
@@ -759,9 +765,9 @@ def _segment_flat(
     questions: list[QuestionBox] = []
     blocks: list[QuestionBox] = []
     for c, (x0, x1) in enumerate(columns):
-        q, b = _boxes([ln for ln in lines if ln.column == c], full, x0, x1, c, score_of)
-        questions += q
-        blocks += b
+        col_questions, col_blocks = _boxes([ln for ln in lines if ln.column == c], full, x0, x1, c, score_of)
+        questions += col_questions
+        blocks += col_blocks
     return questions, blocks
 
 

@@ -36,7 +36,7 @@ def _iou(a: Box, b: Box) -> float:
 
 
 def _load(seed: int) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    image = cv2.imread(str(ASSETS / f"indep_{seed}.png"), cv2.IMREAD_GRAYSCALE)
+    image = np.asarray(cv2.imread(str(ASSETS / f"indep_{seed}.png"), cv2.IMREAD_GRAYSCALE), dtype=np.uint8)
     truth = json.loads((ASSETS / f"indep_{seed}.json").read_text(encoding="utf-8"))["regions"]
     return image, truth
 
