@@ -122,7 +122,7 @@ def ours_full(engine: str) -> Callable[[np.ndarray], tuple[list[tuple[Box, int |
 
     def run(image: np.ndarray) -> tuple[list[tuple[Box, int | None]], list[tuple[str, Box, tuple[int, ...]]]]:
         seg = segment_page(image, engine=engine)
-        return [(q.box_xywh, q.number) for q in seg.questions], [(b.kind, b.box_xywh, b.governs) for b in seg.blocks]
+        return [(q.box_xywh, q.number) for q in seg.questions], [(b.kind, b.box_xywh, b.governs) for b in getattr(seg, "blocks", ())]
 
     return run
 
