@@ -115,11 +115,8 @@ MARGIN_ROW_ALIGN = 0.25
 #: ... found within this share of the page width beside it.
 MARGIN_BESIDE = 0.3
 #: In the left margin, a run this many text heights left of the text on its rows is writing
-#: whatever its rows (a question number hangs closer to its stem) ...
+#: whatever its rows (a question number hangs closer to its stem).
 MARGIN_FAR_TEXT = 2.0
-#: ... and so is one ending left of where the printed lines start: this percentile of the
-#: line starts (hanging anchors share it; the few runs of a pen do not move it).
-PRINT_EDGE_PERCENTILE = 10
 #: A heading found by its place (an unnumbered line over a question) spans at most this share of its column.
 HEADING_MAX_W = 0.6
 #: A bare "제 N" is read again on a crop this many text heights long ("제 2 부 읽기" is a heading).
@@ -248,9 +245,6 @@ def _margin_writing(text: Mask, body: tuple[int, int], text_px: float) -> Mask:
     smear = cv2.dilate(sub.astype(np.uint8), np.ones((1, k), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
     reach = int(MARGIN_BESIDE * W)
-    # where the printed lines start (most of them: anchors and indented lines; a few pen runs do not move it)
-    wide = (stats[1:, cv2.CC_STAT_WIDTH] >= text_px) & (stats[1:, cv2.CC_STAT_HEIGHT] >= text_px / 2)
-    left_edge = float(np.percentile(stats[1:, cv2.CC_STAT_LEFT][wide], PRINT_EDGE_PERCENTILE)) if wide.any() else 0.0
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i, :4])
         pad = int(text_px)
@@ -259,7 +253,7 @@ def _margin_writing(text: Mask, body: tuple[int, int], text_px: float) -> Mask:
             beside = sub[rows, x + w : x + w + reach]
             # nothing printed hangs this far left of its line (a question number sits by its stem)
             own = np.flatnonzero(beside[y - rows.start : y - rows.start + h].any(axis=0))
-            far = own.size == 0 or own[0] >= MARGIN_FAR_TEXT * text_px or x + w < left_edge - MARGIN_TOL_TEXT * text_px
+            far = own.size == 0 or own[0] >= MARGIN_FAR_TEXT * text_px
         elif x >= (1 - MARGIN_ZONE) * W:
             beside = sub[rows, max(0, x - reach) : x]
             far = False
