@@ -232,6 +232,11 @@ def photograph(page: np.ndarray, seed: int, *, grain: float | None = None) -> np
         seed: the camera's dice.
         grain: grey-level sigma of the sensor noise on blank paper; random in 4-20 when ``None``.
     """
+    return camera(page, seed, grain=grain)[0]
+
+
+def camera(page: np.ndarray, seed: int, *, grain: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`photograph`, with the 3x3 homography from page to photo pixels (for box truth)."""
     rng = np.random.default_rng(seed)
     h, w = page.shape[:2]
     # the sheet fills 80-92 % of the frame, tilted up to 4 degrees, in mild perspective
@@ -259,7 +264,7 @@ def photograph(page: np.ndarray, seed: int, *, grain: float | None = None) -> np
     noise = rng.normal(0, sigma, photo.shape[:2])[:, :, None] + rng.normal(0, sigma * 0.35, photo.shape)
     photo = np.clip(photo + noise, 0, 255).astype(np.uint8)
     ok, jpeg = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(55, 90))])
-    return np.asarray(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), dtype=np.uint8) if ok else photo
+    return (np.asarray(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), dtype=np.uint8) if ok else photo), matrix
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,7 +3,11 @@
 Run::
 
     OMP_THREAD_LIMIT=1 .venv/bin/python bench/segment.py [--pages 6] [--seed 1000] [--engine opencv]
-        [--dpi 200] [--no-legacy] [--verbose] [--save-failures DIR]
+        [--dpi 200] [--no-legacy] [--verbose] [--save-failures DIR] [--sets abc] [--indep-seed 16000]
+
+``--sets`` adds (b) pages we did not make (``bench/segment_independent.py``) and
+(c) real documents (``bench/real_documents/``), printed before (a); see
+:mod:`bench._segment_sets` for what they hold and count.
 
 Pages come from :func:`vision.synth.exam.render_exam_page` (Korean, English and
 mixed, in turn), one and two columns, at 200 dpi (``--dpi 300`` for 300); *scans* are the clean
@@ -104,13 +108,73 @@ def legacy_contours(image: np.ndarray) -> list[tuple[Box, int | None]]:
 
 
 def ours(engine: str) -> Callable[[np.ndarray], list[tuple[Box, int | None]]]:
-    from vision.segment.engine import segment_page
+    full = ours_full(engine)
 
     def run(image: np.ndarray) -> list[tuple[Box, int | None]]:
-        seg = segment_page(image, engine=engine)
-        return [(q.box_xywh, q.number) for q in seg.questions]
+        return full(image)[0]
 
     return run
+
+
+def ours_full(engine: str) -> Callable[[np.ndarray], tuple[list[tuple[Box, int | None]], list[tuple[str, Box, tuple[int, ...]]]]]:
+    """The engine's questions and its other regions (headings, instructions) as plain tuples."""
+    from vision.segment.engine import segment_page
+
+    def run(image: np.ndarray) -> tuple[list[tuple[Box, int | None]], list[tuple[str, Box, tuple[int, ...]]]]:
+        seg = segment_page(image, engine=engine)
+        return [(q.box_xywh, q.number) for q in seg.questions], [(b.kind, b.box_xywh, b.governs) for b in getattr(seg, "blocks", ())]
+
+    return run
+
+
+def legacy_full(image: np.ndarray) -> tuple[list[tuple[Box, int | None]], list[tuple[str, Box, tuple[int, ...]]]]:
+    return legacy_contours(image), []
+
+
+def run_sets(args: argparse.Namespace) -> None:
+    """Sets (b) independent and (c) real (:mod:`bench._segment_sets`), printed beside (a)."""
+    from _segment_sets import Extra, count_extra, independent_pages, real_pages, timed
+
+    methods = {f"ours ({args.engine})": ours_full(args.engine)}
+    if not args.no_legacy:
+        methods["legacy contours"] = legacy_full
+    tallies: dict[tuple[str, str, str], tuple[Tally, Extra]] = {}
+    sources = []
+    if "b" in args.sets:
+        sources.append(("b", independent_pages(args.pages, args.indep_seed)))
+    if "c" in args.sets:
+        sources.append(("c", real_pages()))
+    for set_name, pages in sources:
+        for kind, page in pages:
+            for name, fn in methods.items():
+                questions, others, dt, cpu = timed(fn, page.image, _cpu_s)
+                tally, extra = tallies.setdefault((name, set_name, kind), (Tally(), Extra()))
+                before, right_before = tally.tp75, tally.numbers_right
+                tally.add(page.questions, questions, dt, cpu)
+                hq_before = extra.heading_as_question
+                count_extra(extra, page, [b for b, _ in questions], others)
+                wrong = (tally.tp75 - before < len(page.questions) or len(questions) != len(page.questions)
+                         or tally.numbers_right - right_before < len(page.questions) or extra.heading_as_question > hq_before)
+                if args.verbose and wrong and name.startswith("ours") and (set_name == "b" or questions):
+                    print(f"  ({set_name}) {page.name}: truth {[n for _, n in page.questions]} got {[n for _, n in questions]}"
+                          f" hq {extra.heading_as_question - hq_before}", flush=True)
+                if args.save_failures and wrong and name.startswith("ours"):
+                    _save_overlay(args.save_failures, f"{set_name}_{page.name.replace(' ', '_')}", page.image, page.questions, questions)
+    print(f"sets (b) independent ({args.pages} pages per kind, seeds {args.indep_seed}..) and (c) real documents")
+    for (name, set_name, kind), (tally, extra) in tallies.items():
+        print(f"({set_name}) {name:18s} {kind:5s} {tally.row()}  {extra.row()}")
+
+
+def _save_overlay(folder: Path, stem: str, image: np.ndarray, truth: Sequence[tuple[Box, int]], pred: Sequence[tuple[Box, int | None]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    vis = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
+    for b, n in truth:
+        cv2.rectangle(vis, (b[0], b[1]), (b[0] + b[2], b[1] + b[3]), (0, 200, 0), 3)
+        cv2.putText(vis, str(n), (b[0] - 40, b[1] + 25), 0, 0.9, (0, 160, 0), 2)
+    for b, pn in pred:
+        cv2.rectangle(vis, (b[0], b[1]), (b[0] + b[2], b[1] + b[3]), (0, 0, 255), 2)
+        cv2.putText(vis, str(pn), (b[0] + b[2] + 5, b[1] + 25), 0, 0.9, (0, 0, 255), 2)
+    cv2.imwrite(str(folder / f"{stem}.jpg"), vis)
 
 
 def iou(a: Box, b: Box) -> float:
@@ -183,7 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--no-legacy", action="store_true")
     ap.add_argument("--verbose", action="store_true", help="print each page with a miss")
     ap.add_argument("--save-failures", type=Path, default=None, help="write overlays of pages with an F1@0.75 below 1")
+    ap.add_argument("--sets", default="a", help="which sets: a (our synth), b (independent), c (real documents), e.g. abc")
+    ap.add_argument("--indep-seed", type=int, default=16000, help="first seed of set (b)")
     args = ap.parse_args(argv)
+    if "b" in args.sets or "c" in args.sets:
+        run_sets(args)
+    if "a" not in args.sets:
+        return 0
     methods: dict[str, Callable[[np.ndarray], list[tuple[Box, int | None]]]] = {f"ours ({args.engine})": ours(args.engine)}
     if not args.no_legacy:
         methods["legacy contours"] = legacy_contours
@@ -213,15 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if args.verbose and wrong and name.startswith("ours"):
                         print(f"  {kind} {columns}-col seed {seed}: truth {[n for _, n in truth]} got {[n for _, n in pred]}")
                     if args.save_failures and name.startswith("ours") and wrong:
-                        args.save_failures.mkdir(parents=True, exist_ok=True)
-                        vis = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
-                        for b, n in truth:
-                            cv2.rectangle(vis, (b[0], b[1]), (b[0] + b[2], b[1] + b[3]), (0, 200, 0), 3)
-                            cv2.putText(vis, str(n), (b[0] - 40, b[1] + 25), 0, 0.9, (0, 160, 0), 2)
-                        for b, pn in pred:
-                            cv2.rectangle(vis, (b[0], b[1]), (b[0] + b[2], b[1] + b[3]), (0, 0, 255), 2)
-                            cv2.putText(vis, str(pn), (b[0] + b[2] + 5, b[1] + 25), 0, 0.9, (0, 0, 255), 2)
-                        cv2.imwrite(str(args.save_failures / f"{kind}_{columns}col_{seed}.jpg"), vis)
+                        _save_overlay(args.save_failures, f"{kind}_{columns}col_{seed}", image, truth, pred)
     print(f"question segmentation, {args.pages} pages per set, seeds {args.seed}..{args.seed + args.pages - 1}, {args.dpi} dpi")
     for (name, kind, columns), tally in tallies.items():
         print(f"{name:18s} {kind:5s} {columns}-col  {tally.row()}")

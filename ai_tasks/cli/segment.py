@@ -65,11 +65,13 @@ def run(args: argparse.Namespace) -> int:
     if args.overlay and not Path(args.overlay).resolve().parent.is_dir():
         return _fail("output_unwritable", f"the folder of --overlay {args.overlay} does not exist")
     questions: list[dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
     try:
         for page in load_pages(path, max_pages=s.max_pages, max_pixels=s.max_pixels):
             seg = segment_page(page.image, engine=engine, yolo=yolo)
             pages.append({"index": page.index, "width": seg.size_wh[0], "height": seg.size_wh[1], "engine": seg.engine, "count": len(seg.questions)})
+            blocks += [{**b.to_dict(), "page": page.index} for b in seg.blocks]
             for k, q in enumerate(seg.questions):
                 item = {**q.to_dict(), "page": page.index}
                 if crops_dir:
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     result = {
         "boxes": [q["box"] for q in questions],
         "questions": questions,
+        "blocks": blocks,
         "engine": pages[0]["engine"] if pages else engine,
         "pages": pages,
     }

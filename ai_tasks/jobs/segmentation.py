@@ -10,7 +10,10 @@ Payload (validated at the door):
 Result (the seed's ``boxes`` kept):
     ``boxes``: ``[[x, y, w, h], ...]`` in page pixels, reading order (page,
     then column, then top to bottom); ``questions``: ``[{box, number, score,
-    column, page}]`` in the same order; ``engine``; ``page``: ``{width,
+    column, kind, page}]`` in the same order (``kind`` is always ``question``);
+    ``blocks``: what is not a question, in the same order: section headings
+    (``kind: heading``) and group instructions (``kind: instruction`` with
+    ``governs``, the numbers of the questions they govern), never numbered; ``engine``; ``page``: ``{width,
     height}`` of the first page; ``pages``: ``[{index, width, height, engine,
     count}]``; ``crop_keys`` / ``overlay_keys`` when asked; ``timings_ms``.
 
@@ -105,6 +108,7 @@ def run(state: SegmentationState, ctx: StepContext) -> dict[str, Any]:
     )
     timings = {"download": 0.0, "decode": 0.0, "segment": 0.0, "artifacts": 0.0}
     questions: list[dict[str, Any]] = []
+    blocks: list[dict[str, Any]] = []
     pages: list[dict[str, Any]] = []
     crop_keys: list[str] = []
     overlay_keys: list[str] = []
@@ -121,6 +125,7 @@ def run(state: SegmentationState, ctx: StepContext) -> dict[str, Any]:
             timings["segment"] += t2 - t1
             width, height = seg.size_wh
             pages.append({"index": page.index, "width": width, "height": height, "engine": seg.engine, "count": len(seg.questions)})
+            blocks += [{**b.to_dict(), "page": page.index} for b in seg.blocks]
             for q in seg.questions:
                 questions.append({**q.to_dict(), "page": page.index})
                 if state.crops:
@@ -134,6 +139,7 @@ def run(state: SegmentationState, ctx: StepContext) -> dict[str, Any]:
     result: dict[str, Any] = {
         "boxes": [q["box"] for q in questions],
         "questions": questions,
+        "blocks": blocks,
         "engine": pages[0]["engine"] if pages else state.engine,
         "page": {"width": pages[0]["width"], "height": pages[0]["height"]} if pages else None,
         "pages": pages,

@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from vision.errors import EngineError
 
-__all__ = ["Anchor", "parse_anchor", "read_anchor_texts"]
+__all__ = ["Anchor", "is_heading", "parse_anchor", "read_anchor_texts"]
 
 #: Largest question number we accept (exams run to ~50; a misread "1234" is not a number).
 MAX_QUESTION_NUMBER = 200
@@ -75,6 +75,37 @@ class Anchor:
     kind: str
     number: int
     last: int
+
+
+# section headings: "제 2 부", "제1절", "2.1 그림", "1.2.3", "Ⅱ. 서술형", "■ 서술형", "Chapter 2", "1) 제 1 절"
+_HEADING = re.compile(
+    r"^\s*(?:\S{0,3}\s*)?제\s*[0-9lIO]{1,2}\s*[부장절편](?:\s|$)"
+    r"|^\s*[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]"
+    r"|^\s*[■□◆◇▶▷●◎]"
+    r"|^\s*(?:Chapter|CHAPTER|Part|PART|Section)\s"
+)
+_SECTION_NUMBER = re.compile(r"^\s*[0-9]{1,2}\.[0-9]{1,2}(?:\.[0-9]{1,2})*\.?(?:\s|$)")
+
+
+def is_heading(text: str, *, section_numbers: bool = True) -> bool:
+    """Whether the start of a line is a section heading rather than a question.
+
+    ``section_numbers``: also take ``2.1`` for a section number; only for a
+    crop of the anchor alone (on a longer crop ``4. 이`` is often read ``4.0``).
+
+    Examples:
+        >>> [is_heading(t) for t in ("제 2 부 읽기", "1) 제 1 절 서론", "2.1 그림", "Ⅱ. 서술형", "■ 서술형 문항")]
+        [True, True, True, True, True]
+        >>> [is_heading(t) for t in ("2. 다음 중", "[3~5] 다음 글을", "문제 4", "12) 옳은 것은", "2.5배 한 값은?")]
+        [False, False, False, False, False]
+        >>> is_heading("4.0", section_numbers=False), is_heading("문제 4 과학"), is_heading("문제 4 부분")
+        (False, False, False)
+    """
+    text = text.strip()
+    if _HEADING.match(text) or (section_numbers and _SECTION_NUMBER.match(text)):
+        return True
+    m = re.match(r"^[0-9]{1,2}\s*[.)]\s*(.*)$", text)
+    return bool(m and re.match(r"^제\s*[0-9lIO]{1,2}\s*[부장절편](?:\s|$)", m.group(1)))
 
 
 def _to_int(text: str) -> int | None:

@@ -57,7 +57,8 @@ def segment_page(
         yolo: model settings; ``None`` or no ``model_path`` means no model.
 
     Returns:
-        The questions in reading order, the engine used and the page size.
+        The questions in reading order, the engine used, the page size, and
+        (``opencv``) the headings and group instructions as ``blocks``.
 
     Raises:
         EngineError: ``segmentation_engine_unknown``; Tesseract errors from the layout engine.
@@ -78,6 +79,7 @@ def segment_page(
             return Segmentation(_reading_order(list(found)), "yolo", size_wh)
     elif engine == "yolo":
         raise ModelError("model_not_configured", "engine 'yolo' needs a model: set YOLO_QUESTION_MODEL_PATH")
-    from vision.segment.layout import segment_layout
+    from vision.segment.layout import analyse_layout
 
-    return Segmentation(segment_layout(image), "opencv", size_wh)
+    questions, blocks = analyse_layout(image)
+    return Segmentation(questions, "opencv", size_wh, blocks)

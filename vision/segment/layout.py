@@ -51,12 +51,19 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from vision.segment.anchors import MAX_QUESTION_NUMBER, Anchor, parse_anchor, read_anchor_texts
+from vision.ocr.quality import denoise_sigma, measure
+from vision.segment.anchors import (
+    MAX_QUESTION_NUMBER,
+    Anchor,
+    is_heading,
+    parse_anchor,
+    read_anchor_texts,
+)
 from vision.segment.rectify import deskew, estimate_skew_deg, find_page_quad, map_box_back, rectify
 from vision.segment.sequence import Candidate, assign_numbers
 from vision.segment.types import QuestionBox
 
-__all__ = ["segment_layout"]
+__all__ = ["analyse_layout", "segment_layout"]
 
 GrayImage = npt.NDArray[np.uint8]
 Mask = npt.NDArray[np.bool_]
@@ -85,10 +92,40 @@ FOOTER_MAX_W = 0.3
 FOOTER_CENTRE_TOL = 0.06
 #: ... and set apart from the line above by at least this many text heights.
 FOOTER_GAP_TEXT = 1.5
-#: The column gutter is searched between these fractions of the page width ...
-GUTTER_SEARCH = (0.3, 0.7)
-#: ... and must reach within this fraction of the page width of its centre (columns are symmetric).
-GUTTER_CENTRE_TOL = 0.05
+#: A column is at least this share of the text block's width (one to three columns, even or not).
+MIN_COLUMN_SHARE = 0.2
+#: A divider rule this close to a gutter (text heights) confirms it, whatever the rows say.
+DIVIDER_TOL_TEXT = 1.0
+#: Ink components smaller than this (text heights, both sides) with no other ink within
+#: :data:`SPECK_REACH_TEXT` are grain or dust, not text (a period sits beside its word).
+SPECK_TEXT, SPECK_REACH_TEXT = 0.3, 0.6
+#: On a grainy page, a component of less than this many text heights squared in area is grain
+#: even beside a letter (a period at 30 px text is ~25 px, grain after smoothing 2-10 px).
+GRAIN_SPECK_TEXT = 0.12
+#: ... and an isolated one (no letter within :data:`SPECK_REACH_TEXT`) up to this many text heights
+#: on a side (grain clumps that smoothing merged).
+GRAIN_SPECK_SIDE_TEXT = 0.45
+#: Margin writing: ink in the outer share of the page width ...
+MARGIN_ZONE = 0.15
+#: ... not joined to a printed line across gaps narrower than this many text heights (word spacing) ...
+MARGIN_GAP_TEXT = 0.6
+#: ... and not set on a printed line beside it (a right-aligned "[3점]" is): within its rows,
+#: give or take this many text heights ...
+MARGIN_ROW_ALIGN = 0.25
+#: ... found within this share of the page width beside it.
+MARGIN_BESIDE = 0.3
+#: In the left margin, a run this many text heights left of the text on its rows is writing
+#: whatever its rows (a question number hangs closer to its stem).
+MARGIN_FAR_TEXT = 2.0
+#: A heading found by its place (an unnumbered line over a question) spans at most this share of its column.
+HEADING_MAX_W = 0.6
+#: A bare "제 N" is read again on a crop this many text heights long ("제 2 부 읽기" is a heading).
+HEADING_CROP_TEXT = 7.0
+#: The column margin is fitted through the leftmost line start of this many bands down the
+#: column (a photo's keystone leans the margin: one page-long minimum misses its ends) ...
+MARGIN_BINS = 5
+#: ... leaning at most this much (x per y; ~3.4 degrees).
+MAX_LEAN = 0.06
 #: Two lines share a row when they overlap this much of the shorter one's height.
 ROW_OVERLAP = 0.8
 #: A "gutter" whose right-hand lines share their row with a left-hand line this often is inside one column.
@@ -146,8 +183,9 @@ def _gray(image: npt.NDArray[np.uint8]) -> GrayImage:
     return image
 
 
-def _ink(gray: GrayImage, border_px: int = 0) -> Mask:
-    """Ink pixels; specks, and blobs touching or inside the ``border_px`` frame (desk remnants), dropped."""
+def _ink(gray: GrayImage, border_px: int = 0, outside: Mask | None = None) -> Mask:
+    """Ink pixels; specks, and blobs reaching into the ``border_px`` frame (desk remnants), dropped;
+    blobs touching ``outside`` (the corners a rotation laid in) dropped too."""
     window = max(15, int(gray.shape[1] * THRESH_WINDOW) | 1)
     binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, window, THRESH_OFFSET)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
@@ -156,11 +194,83 @@ def _ink(gray: GrayImage, border_px: int = 0) -> Mask:
     keep = area >= SPECK_PX
     if border_px:
         touches = (x <= 0) | (y <= 0) | (x + w >= W) | (y + h >= H)
-        inside_frame = (x + w <= border_px) | (y + h <= border_px) | (x >= W - border_px) | (y >= H - border_px)
+        # reaching into the frame (a page edge's shadow or grain runs along it), not only wholly inside it
+        inside_frame = (x < border_px) | (y < border_px) | (x + w > W - border_px) | (y + h > H - border_px)
         keep &= ~touches & ~inside_frame
+    if outside is not None and outside.any():
+        near = cv2.dilate(outside.astype(np.uint8), np.ones((2 * RULE_SLANT_PX + 1, 2 * RULE_SLANT_PX + 1), np.uint8)).astype(bool)
+        keep[np.unique(labels[near])] = False
     keep[0] = False
     mask: Mask = keep[labels]
     return mask
+
+
+def _drop_specks(ink: Mask, text_px: float, *, noisy: bool = False) -> Mask:
+    """``ink`` without isolated specks: components smaller than :data:`SPECK_TEXT` text heights
+    with no larger component within :data:`SPECK_REACH_TEXT` (grain a smoothing left, dust);
+    on a ``noisy`` page also every component under :data:`GRAIN_SPECK_TEXT` squared in area."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    limit = (GRAIN_SPECK_SIDE_TEXT if noisy else SPECK_TEXT) * text_px
+    small = (stats[:, cv2.CC_STAT_WIDTH] < limit) & (stats[:, cv2.CC_STAT_HEIGHT] < limit)
+    grain = np.zeros(n, bool)
+    if noisy:
+        grain = stats[:, cv2.CC_STAT_AREA] < (GRAIN_SPECK_TEXT * text_px) ** 2
+    small[0] = False
+    big = ~small & ~grain
+    big[0] = False
+    reach = max(1, int(SPECK_REACH_TEXT * text_px))
+    near = cv2.dilate(big[labels].astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
+    keep = big.copy()
+    keep[np.unique(labels[near & small[labels]])] = True
+    keep &= ~grain
+    keep[0] = False
+    out: Mask = keep[labels]
+    return out
+
+
+def _margin_writing(text: Mask, body: tuple[int, int], text_px: float) -> Mask:
+    """Ink in the page's left or right margin that is not part of a printed line: a student's pen.
+
+    The text is smeared across by :data:`MARGIN_GAP_TEXT` so that the words
+    of a printed line join into one run; a run lying wholly in the outer
+    :data:`MARGIN_ZONE` of the width is writing in the margin unless it sits
+    on the rows of the printed lines beside it (a right-aligned ``[3점]``).
+    """
+    H, W = text.shape
+    out = np.zeros_like(text)
+    sub = text[body[0] : body[1]]
+    if not sub.any():
+        return out
+    k = max(3, int(MARGIN_GAP_TEXT * text_px))
+    smear = cv2.dilate(sub.astype(np.uint8), np.ones((1, k), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(smear, connectivity=8)
+    reach = int(MARGIN_BESIDE * W)
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        pad = int(text_px)
+        rows = slice(max(0, y - pad), y + h + pad)
+        if x + w <= MARGIN_ZONE * W:
+            beside = sub[rows, x + w : x + w + reach]
+            # nothing printed hangs this far left of its line (a question number sits by its stem)
+            own = np.flatnonzero(beside[y - rows.start : y - rows.start + h].any(axis=0))
+            far = own.size == 0 or own[0] >= MARGIN_FAR_TEXT * text_px
+        elif x >= (1 - MARGIN_ZONE) * W:
+            beside = sub[rows, max(0, x - reach) : x]
+            far = False
+        else:
+            continue
+        if not far and _on_printed_line(y - rows.start, h, beside, text_px):
+            continue
+        run = (labels[y : y + h, x : x + w] == i) & sub[y : y + h, x : x + w]
+        out[body[0] + y : body[0] + y + h, x : x + w] |= run
+    return out
+
+
+def _on_printed_line(y: int, h: int, beside: Mask, text_px: float) -> bool:
+    """A run at rows ``[y, y + h)`` of ``beside`` is set on a printed line there: it lies within
+    the rows of one of the printed row runs beside it, give or take :data:`MARGIN_ROW_ALIGN` text heights."""
+    tol = MARGIN_ROW_ALIGN * text_px
+    return any(a - tol <= y and y + h <= b + tol for a, b in _runs(np.asarray(beside.any(axis=1), dtype=bool)))
 
 
 def _text_height(text: Mask) -> float:
@@ -196,7 +306,7 @@ def _rules(ink: Mask, text_px: float) -> tuple[Mask, Mask, Mask]:
     return hr, vr, ink & ~hr & ~vr
 
 
-def _page_rules(hr: Mask, vr: Mask) -> tuple[int, int, Mask]:
+def _page_rules(hr: Mask, vr: Mask) -> tuple[int, int, Mask, list[int]]:
     """The body's top and bottom (below the header rule, above the footer rule) and the furniture mask.
 
     Furniture is the header rule (the topmost page-wide rule in the header
@@ -226,36 +336,74 @@ def _page_rules(hr: Mask, vr: Mask) -> tuple[int, int, Mask]:
         top = header[1] + header[4]
     if footer is not None:
         bottom = footer[1]
+    dividers: list[int] = []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(vr.astype(np.uint8), connectivity=8)
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i, :4])
         if h >= PAGE_RULE_H * H:
             furniture[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
-    return top, bottom, furniture
+            dividers.append(x + w // 2)
+    return top, bottom, furniture, dividers
 
 
-def _columns(text: Mask, text_px: float, body: tuple[int, int]) -> list[tuple[int, int]]:
+def _near_dividers(text: Mask, dividers: list[int], text_px: float) -> Mask:
+    """Thin ink components within :data:`DIVIDER_TOL_TEXT` of a divider rule: pieces of the rule
+    a photo broke, which would otherwise set the margin of the column beside it."""
+    out = np.zeros_like(text)
+    if not dividers:
+        return out
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8), connectivity=8)
+    x, w = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_WIDTH]
+    tol = DIVIDER_TOL_TEXT * text_px / 2
+    thin = w <= max(3, SPECK_TEXT * text_px)
+    hit = np.zeros(n, bool)
+    for d in dividers:
+        hit |= thin & (x >= d - tol) & (x + w <= d + tol)
+    hit[0] = False
+    piece: Mask = hit[labels]
+    return piece
+
+
+def _columns(text: Mask, text_px: float, body: tuple[int, int], dividers: list[int]) -> list[tuple[int, int]]:
+    """One to three columns, even or not: blank vertical bands across the text block's body.
+
+    A band is a gutter when it is at least :data:`GUTTER_MIN_TEXT` wide and
+    leaves columns of at least :data:`MIN_COLUMN_SHARE` of the text block on
+    both sides. A divider rule down it confirms it; without one, a band whose
+    right-hand lines nearly all share their row with a left-hand line is the
+    gap in a row of choices set across one column, not a gutter.
+    """
     H, W = text.shape
     profile = text[body[0] : body[1]].sum(axis=0)
-    lo, hi = int(GUTTER_SEARCH[0] * W), int(GUTTER_SEARCH[1] * W)
-    empty = profile[lo:hi] <= max(1, int(GUTTER_INK_ROWS * (body[1] - body[0])))
-    centre = (int((0.5 - GUTTER_CENTRE_TOL) * W), int((0.5 + GUTTER_CENTRE_TOL) * W))
-    best: tuple[int, int] | None = None
-    for a, b in _runs(empty):
-        a, b = a + lo, b + lo
-        wide = b - a >= GUTTER_MIN_TEXT * text_px
-        if wide and a < centre[1] and b > centre[0] and (best is None or b - a > best[1] - best[0]):
-            best = (a, b)
-    if best is None:
+    inked = np.flatnonzero(profile > 0)
+    if inked.size == 0:
         return [(0, W)]
-    mid = (best[0] + best[1]) // 2
-    # One column of short rows (choices set in a row of five) also leaves a blank band mid-page,
-    # but then every line on its right shares its row with a line on its left.
-    left = _lines_in(text, 0, mid, body, text_px, 0)
-    right = _lines_in(text, mid, W, body, text_px, 1)
-    if right and sum(any(_same_row(r, ln) for ln in left) for r in right) >= ROW_SHARED * len(right):
-        return [(0, W)]
-    return [(0, mid), (mid, W)]
+    left, right = int(inked[0]), int(inked[-1]) + 1
+    span = right - left
+    empty = profile[left:right] <= max(1, int(GUTTER_INK_ROWS * (body[1] - body[0])))
+    bands = [(a + left, b + left) for a, b in _runs(empty) if b - a >= GUTTER_MIN_TEXT * text_px]
+    bands.sort(key=lambda g: g[0] - g[1])  # widest first
+    cuts: list[int] = []
+    tol = DIVIDER_TOL_TEXT * text_px
+    for a, b in bands:
+        mid = (a + b) // 2
+        edges = sorted([left, right, *cuts])
+        lo = max(e for e in edges if e < mid)
+        hi = min(e for e in edges if e > mid)
+        if min(mid - lo, hi - mid) < MIN_COLUMN_SHARE * span or len(cuts) >= 2:
+            continue
+        if not any(a - tol <= d <= b + tol for d in dividers):
+            # One column of short rows (choices set in a row of five) also leaves a blank band,
+            # but then every line on its right shares its row with a line on its left.
+            lines_l = _lines_in(text, lo, mid, body, text_px, 0)
+            lines_r = _lines_in(text, mid, hi, body, text_px, 1)
+            if not lines_l or not lines_r:
+                continue
+            if sum(any(_same_row(r, ln) for ln in lines_l) for r in lines_r) >= ROW_SHARED * len(lines_r):
+                continue
+        cuts.append(mid)
+    edges = [0, *sorted(cuts), W]
+    return [(edges[k], edges[k + 1]) for k in range(len(edges) - 1)]
 
 
 def _same_row(a: _Line, b: _Line) -> bool:
@@ -394,6 +542,39 @@ def _locally_leftmost(line: _Line, lines: list[_Line], text_px: float) -> bool:
     return bool(near) and all(line.x0 <= o.x0 - LEAD_TEXT * text_px for o in near)
 
 
+def _margin(textual: list[_Line], tol: float) -> tuple[float, float]:
+    """The column's left margin as a line ``x = a + b * y`` (a photo's keystone leans it).
+
+    The lowest line start in each of :data:`MARGIN_BINS` bands down the column
+    is a point of the margin, unless the band holds only indented lines
+    (choices, a passage): the band furthest right of the fitted line is
+    dropped while it lies more than ``tol`` off it. The lean is at most
+    :data:`MAX_LEAN`; the line is then moved left onto the leftmost start.
+    """
+    ys = np.array([(ln.y0 + ln.y1) / 2 for ln in textual], np.float64)
+    xs = np.array([ln.x0 for ln in textual], np.float64)
+    edges = np.linspace(ys.min(), ys.max() + 1, MARGIN_BINS + 1)
+    pts = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        inside = (ys >= lo) & (ys < hi)
+        if inside.any():
+            k = int(np.flatnonzero(inside)[np.argmin(xs[inside])])
+            pts.append((ys[k], xs[k]))
+    slope = 0.0
+    while len(pts) >= 2:
+        py, px = np.array(pts).T
+        slope = float(np.clip(np.polyfit(py, px, 1)[0], -MAX_LEAN, MAX_LEAN)) if np.ptp(py) > 0 else 0.0
+        resid = px - slope * py
+        resid -= resid.min()
+        worst = int(np.argmax(resid))
+        if resid[worst] <= tol:
+            break
+        pts.pop(worst)
+    if len(pts) < 2:
+        slope = 0.0
+    return float((xs - slope * ys).min()), slope
+
+
 def _is_footer(line: _Line, W: int, H: int, text_px: float) -> bool:
     """A page number or footer: narrow, centred on the page, set apart, in the bottom band."""
     centred = abs((line.x0 + line.x1) / 2 - W / 2) < FOOTER_CENTRE_TOL * W
@@ -435,14 +616,114 @@ def _reading_key(line: _Line) -> tuple[int, int]:
     return (line.column, line.y0)
 
 
-def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0) -> list[QuestionBox]:
+def _mark_headings(candidates: list[_Line], gray: GrayImage, text_px: float) -> None:
+    """Margin lines that read as a section heading (:func:`is_heading`) become headings: they end
+    the question above and are never numbered.
+
+    A line read as a bare ``제 2`` (no ``문`` before it) is read once more on a
+    longer crop (:data:`HEADING_CROP_TEXT`): ``제 2 부 읽기`` is a heading,
+    while ``문제 2`` whose ``문`` was lost stays a question.
+    """
+    again = [ln for ln in candidates if ln.reads and _BARE_JE.match(ln.reads[0].strip())]
+    if again:
+        texts = read_anchor_texts([_crop(gray, ln, int(HEADING_CROP_TEXT * text_px), text_px) for ln in again], text_px)
+        for ln, t in zip(again, texts, strict=True):
+            ln.reads = (*ln.reads, t)
+    for ln in candidates:
+        if not ln.reads or (ln.anchor is not None and ln.anchor.kind == "range"):
+            continue
+        if is_heading(ln.reads[0]) or any(is_heading(t, section_numbers=False) for t in ln.reads[1:]):
+            ln.anchor = Anchor("heading", 0, 0)
+            ln.options = ()
+
+
+_BARE_JE = re.compile(r"^[제저져]\s*[0-9]{0,2}$")
+
+
+def _heading_lines(lines: list[_Line], candidates: set[int], text_px: float) -> None:
+    """A margin line that opens nothing, set apart from the line above, with a question or an
+    instruction on the very next line, is a heading (``Ⅲ. 자료 해석`` read as ``1.`` and left
+    out by the sequence; ``◆ 듣기 평가`` read as ``< 듣기``): it must not run on the question
+    above. It starts where the anchor under it starts (a row of choices after a table is
+    indented) and spans at most :data:`HEADING_MAX_W` of its column's text."""
+    spans: dict[int, tuple[int, int]] = {}
+    for ln in lines:
+        lo, hi = spans.get(ln.column, (ln.x0, ln.x1))
+        spans[ln.column] = (min(lo, ln.x0), max(hi, ln.x1))
+    for ln, nxt in zip(lines, lines[1:], strict=False):
+        if id(ln) not in candidates or ln.anchor is not None or ln.column != nxt.column:
+            continue
+        read = any(t.strip() for t in ln.reads)
+        apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
+        aligned = ln.x0 <= nxt.x0 + MARGIN_TOL_TEXT * text_px
+        lo, hi = spans[ln.column]
+        short = ln.x1 - ln.x0 <= HEADING_MAX_W * (hi - lo)
+        if read and apart and aligned and short and nxt.anchor is not None and nxt.anchor.kind in ("question", "range"):
+            ln.anchor = Anchor("heading", 0, 0)
+
+
+def _ink_box(full: Mask, x0: int, x1: int, y0: int, y1: int) -> tuple[int, int, int, int] | None:
+    region = full[y0:y1, x0:x1]
+    ys = np.flatnonzero(region.any(axis=1))
+    xs = np.flatnonzero(region.any(axis=0))
+    if ys.size == 0:
+        return None
+    return (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0]) + 1, int(ys[-1] - ys[0]) + 1)
+
+
+def _governs(anchor: Anchor, following: list[_Line]) -> tuple[int, ...]:
+    """The numbers a group instruction governs: its range, or (unread range) the question after it."""
+    if anchor.number and anchor.last >= anchor.number:
+        return tuple(range(anchor.number, anchor.last + 1))
+    nxt = next((ln.anchor for ln in following if ln.anchor is not None and ln.anchor.kind == "question"), None)
+    return (nxt.number,) if nxt is not None else ()
+
+
+def _boxes(col: list[_Line], full: Mask, x0: int, x1: int, c: int, score_of: dict[int, float]) -> tuple[list[QuestionBox], list[QuestionBox]]:
+    """Questions and blocks (headings, instructions) of one column, top to bottom.
+
+    A question runs from its anchor to the line before the next anchor,
+    heading or instruction in the column; the first question after an
+    instruction starts at the line after it (the passage is its own).
+    """
+    questions: list[QuestionBox] = []
+    blocks: list[QuestionBox] = []
+    marks = [i for i, ln in enumerate(col) if ln.anchor is not None]
+    for k, i in enumerate(marks):
+        ln = col[i]
+        assert ln.anchor is not None
+        nxt = marks[k + 1] if k + 1 < len(marks) else len(col)
+        if ln.anchor.kind in ("heading", "range"):
+            box = _ink_box(full, x0, x1, ln.y0, ln.y1)
+            if box is not None:
+                kind = "heading" if ln.anchor.kind == "heading" else "instruction"
+                governs = _governs(ln.anchor, col[i + 1 :]) if kind == "instruction" else ()
+                blocks.append(QuestionBox(box, None, SCORE_READ, c, kind=kind, governs=governs))
+            continue
+        first = i
+        prev = col[marks[k - 1]] if k > 0 else None
+        if prev is not None and prev.anchor is not None and prev.anchor.kind == "range":
+            first = marks[k - 1] + 1  # the passage between the instruction and this anchor is this question's
+        box = _ink_box(full, x0, x1, col[first].y0, col[nxt - 1].y1)
+        if box is not None:
+            questions.append(QuestionBox(box, ln.anchor.number, score_of.get(id(ln), SCORE_ODD), c))
+    return questions, blocks
+
+
+def _segment_flat(
+    gray: GrayImage, *, read_numbers: bool = True, border_px: int = 0, outside: Mask | None = None, noisy: bool = False
+) -> tuple[list[QuestionBox], list[QuestionBox]]:
     H, W = gray.shape
-    ink = _ink(gray, border_px)
+    ink = _ink(gray, border_px, outside)
     text_px = _text_height(ink)
+    ink = _drop_specks(ink, text_px, noisy=noisy)
     hr, vr, text = _rules(ink, text_px)
-    top, bottom, furniture = _page_rules(hr, vr)
-    full = ink & ~furniture
-    columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10))
+    top, bottom, furniture, dividers = _page_rules(hr, vr)
+    text &= ~_near_dividers(text, dividers, text_px)
+    pen = _margin_writing(text, (top, bottom), text_px)
+    text &= ~pen
+    full = ink & ~furniture & ~pen
+    columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10), dividers)
     # Footer lines: narrow, centred, at the bottom of the page (read on the whole width).
     for line in reversed(_lines_in(text, 0, W, (top, bottom), text_px, -1)):
         if not _is_footer(line, W, H, text_px):
@@ -454,15 +735,17 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
         col_lines = _lines_in(text, x0, x1, (top, bottom), text_px, c)
         while col_lines and _is_footer(col_lines[-1], W, H, text_px):
             col_lines.pop()
-        textual = [ln for ln in col_lines if _is_text_line(ln, text_px)]
+        # a line touching the cut between columns runs across it (a title band): not this column's text
+        textual = [ln for ln in col_lines if _is_text_line(ln, text_px) and not (x0 > 0 and ln.x0 <= x0 + 1)]
         if not textual:
             continue
         # the column's margin: its leftmost line of text (anchors hang left of everything else);
         # a keystoned photo leans its margin, so a line set apart and clearly left of its neighbours counts too
-        margin = min(ln.x0 for ln in textual)
         tol = MARGIN_TOL_TEXT * text_px
+        a, b = _margin(textual, tol)
         for ln in textual:
             apart = ln.gap_above >= RANGE_GAP_TEXT * text_px
+            margin = a + b * (ln.y0 + ln.y1) / 2
             if margin - tol <= ln.x0 <= margin + tol or (apart and _locally_leftmost(ln, col_lines, text_px)):
                 candidates.append(ln)
         lines += col_lines
@@ -475,39 +758,32 @@ def _segment_flat(gray: GrayImage, *, read_numbers: bool = True, border_px: int 
             ln.anchor, ln.options = _best_anchor([parse_anchor(t) for t in r] + _munje_split(r))
             ln.reads = tuple(r)
         _guess_ranges(candidates, reads, text_px)
+        _mark_headings(candidates, gray, text_px)
     score_of = _number_questions(candidates, text_px)
+    _heading_lines(lines, {id(ln) for ln in candidates}, text_px)
 
-    out: list[QuestionBox] = []
+    questions: list[QuestionBox] = []
+    blocks: list[QuestionBox] = []
     for c, (x0, x1) in enumerate(columns):
-        col = [ln for ln in lines if ln.column == c]
-        starts: list[tuple[int, _Line]] = []  # (first line index, anchor line)
-        pending: int | None = None
-        for i, ln in enumerate(col):
-            if ln.anchor is None:
-                continue
-            if ln.anchor.kind == "range":
-                pending = i
-            else:
-                starts.append((pending if pending is not None else i, ln))
-                pending = None
-        for k, (first, anchor_line) in enumerate(starts):
-            last = (starts[k + 1][0] if k + 1 < len(starts) else len(col)) - 1
-            if pending is not None and k == len(starts) - 1 and pending > first:
-                last = min(last, pending - 1)  # a passage at the column's foot opens the next column's question
-            y0, y1 = col[first].y0, col[last].y1
-            region = full[y0:y1, x0:x1]
-            ys = np.flatnonzero(region.any(axis=1))
-            xs = np.flatnonzero(region.any(axis=0))
-            if ys.size == 0:
-                continue
-            box = (x0 + int(xs[0]), y0 + int(ys[0]), int(xs[-1] - xs[0]) + 1, int(ys[-1] - ys[0]) + 1)
-            number = anchor_line.anchor.number if anchor_line.anchor else None
-            out.append(QuestionBox(box, number, score_of.get(id(anchor_line), SCORE_ODD), c))
-    return out
+        col_questions, col_blocks = _boxes([ln for ln in lines if ln.column == c], full, x0, x1, c, score_of)
+        questions += col_questions
+        blocks += col_blocks
+    return questions, blocks
+
+
+def _to_input(q: QuestionBox, scale: float, H_back: npt.NDArray[np.float64] | None, size_wh: tuple[int, int]) -> QuestionBox:
+    """``q`` with its box mapped from the analysed page back to input pixels."""
+    x, y, w, h = q.box_xywh
+    if scale != 1.0:
+        x0, y0 = int(x / scale), int(y / scale)
+        x1, y1 = int(np.ceil((x + w) / scale)), int(np.ceil((y + h) / scale))
+        x, y, w, h = x0, y0, x1 - x0, y1 - y0
+    box = map_box_back((x, y, w, h), H_back, size_wh) if H_back is not None else (x, y, w, h)
+    return QuestionBox(box, q.number, q.score, q.column, kind=q.kind, governs=q.governs)
 
 
 def segment_layout(image: npt.NDArray[np.uint8], *, read_numbers: bool = True) -> tuple[QuestionBox, ...]:
-    """Find the questions of one exam page by layout analysis.
+    """Find the questions of one exam page by layout analysis (:func:`analyse_layout` without its blocks).
 
     Args:
         image: the page, ``uint8`` grayscale ``(H, W)`` or BGR ``(H, W, 3)``;
@@ -522,12 +798,33 @@ def segment_layout(image: npt.NDArray[np.uint8], *, read_numbers: bool = True) -
     Raises:
         vision.errors.EngineError: Tesseract is missing or failed.
     """
+    return analyse_layout(image, read_numbers=read_numbers)[0]
+
+
+def analyse_layout(
+    image: npt.NDArray[np.uint8], *, read_numbers: bool = True
+) -> tuple[tuple[QuestionBox, ...], tuple[QuestionBox, ...]]:
+    """The questions of one exam page and its blocks (section headings, group instructions).
+
+    Args:
+        image: as :func:`segment_layout`.
+        read_numbers: as :func:`segment_layout`.
+
+    Returns:
+        ``(questions, blocks)``, each in reading order, boxes in ``image``
+        pixels; blocks have ``kind`` ``heading`` or ``instruction`` (with
+        ``governs``) and no number.
+
+    Raises:
+        vision.errors.EngineError: Tesseract is missing or failed.
+    """
     gray = _gray(image)
     H, W = gray.shape
     quad = find_page_quad(gray)
     H_back: npt.NDArray[np.float64] | None = None
     flat = gray
     border = 0.0
+    outside: Mask | None = None
     if quad is not None:
         flat, H_back = rectify(gray, quad)
         border = FLAT_BORDER * max(flat.shape)
@@ -535,18 +832,20 @@ def segment_layout(image: npt.NDArray[np.uint8], *, read_numbers: bool = True) -
         angle = estimate_skew_deg(gray)
         if abs(angle) >= MIN_SKEW_DEG:
             flat, H_back = deskew(gray, angle)
+            # the corners the rotation laid in: their edge against shaded paper is not ink
+            inside = cv2.warpPerspective(np.full(gray.shape, 255, np.uint8), np.linalg.inv(H_back), flat.shape[::-1], flags=cv2.INTER_NEAREST)
+            outside = np.asarray(inside < 255)
     scale = 1.0
     if flat.shape[1] > WORK_WIDTH_PX:
         scale = WORK_WIDTH_PX / flat.shape[1]
         flat = np.asarray(cv2.resize(flat, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    found = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale))
-    out = []
-    for q in found:
-        x, y, w, h = q.box_xywh
-        if scale != 1.0:
-            x0, y0 = int(x / scale), int(y / scale)
-            x1, y1 = int(np.ceil((x + w) / scale)), int(np.ceil((y + h) / scale))
-            x, y, w, h = x0, y0, x1 - x0, y1 - y0
-        box = map_box_back((x, y, w, h), H_back, (W, H)) if H_back is not None else (x, y, w, h)
-        out.append(QuestionBox(box, q.number, q.score, q.column))
-    return tuple(out)
+        if outside is not None:
+            outside = np.asarray(cv2.resize(outside.astype(np.uint8), flat.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0)
+    sigma = denoise_sigma(measure(flat, glyph_px=0.0))
+    if sigma > 0:  # grain: thresholding would turn it into specks that split and join lines
+        flat = np.asarray(cv2.GaussianBlur(flat, (0, 0), sigma), dtype=np.uint8)
+    questions, blocks = _segment_flat(flat, read_numbers=read_numbers, border_px=int(border * scale), outside=outside, noisy=sigma > 0)
+    return (
+        tuple(_to_input(q, scale, H_back, (W, H)) for q in questions),
+        tuple(_to_input(b, scale, H_back, (W, H)) for b in blocks),
+    )

@@ -45,6 +45,8 @@ MAX_PAGE_AREA = 0.97
 APPROX_EPS = (0.01, 0.02, 0.03, 0.05)
 #: Skew search: side of the small copy (px), range and step (degrees); phones hold pages within a few degrees.
 SKEW_SIDE_PX, SKEW_RANGE_DEG, SKEW_STEP_DEG = 900, 4.0, 0.2
+#: The paper's grey (corners laid in by :func:`deskew`): this percentile of the page (most of a page is paper).
+PAPER_PERCENTILE = 75
 #: Grey levels sampled this many pixels (small copy) inside and outside each side of a candidate quad ...
 STEP_PX = 3
 #: ... must differ by at least this much (median over sides) for a sheet on a desk.
@@ -174,10 +176,22 @@ def estimate_skew_deg(gray: npt.NDArray[np.uint8]) -> float:
 def deskew(
     image: npt.NDArray[np.uint8], angle_deg: float
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float64]]:
-    """Rotate ``image`` by ``angle_deg`` about its centre; return ``(level, H_back)`` (level -> input)."""
+    """Rotate ``image`` by ``angle_deg`` about its centre; return ``(level, H_back)`` (level -> input).
+
+    The canvas grows to hold the whole rotated page (a page that fills the
+    frame keeps the text at its edges) and the corners are laid in the
+    paper's grey, not smeared from the edge (a replicated edge reads as ink).
+    """
     h, w = image.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
-    level = cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    out_w, out_h = int(np.ceil(w * cos + h * sin)), int(np.ceil(w * sin + h * cos))
+    m[0, 2] += (out_w - w) / 2
+    m[1, 2] += (out_h - h) / 2
+    paper = float(np.percentile(image, PAPER_PERCENTILE))
+    level = cv2.warpAffine(
+        image, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(paper, paper, paper)
+    )
     H = np.vstack([m, [0.0, 0.0, 1.0]])
     return np.asarray(level, dtype=np.uint8), np.linalg.inv(H).astype(np.float64)
 

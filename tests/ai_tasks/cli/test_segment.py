@@ -25,6 +25,14 @@ def test_segment_writes_json_crops_and_overlay(tmp_path: Path, capsys: pytest.Ca
     assert overlay is not None and overlay.shape[:2] == page.image.shape
 
 
+def test_segment_prints_headings_and_instructions_as_blocks(capsys: pytest.CaptureFixture[str]) -> None:
+    src = Path(__file__).resolve().parents[2] / "vision" / "segment" / "assets" / "indep_16062.png"
+    assert main(["segment", str(src), "--engine", "opencv"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [q["number"] for q in out["questions"]] == [3, 4, 5, 6, 7, 8, 9, 10]
+    assert [(b["kind"], b.get("governs")) for b in out["blocks"]] == [("heading", None), ("instruction", [4, 5])]
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [

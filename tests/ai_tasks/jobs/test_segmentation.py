@@ -25,6 +25,8 @@ from tests.vision.segment._onnx import constant_model
 from vision.synth.exam import render_exam_page
 
 PAGE = render_exam_page(21, columns=2, lang="ko")
+#: an independent page with a heading, a group instruction [4~5] and margin writing (tests/vision/segment)
+INDEP = Path(__file__).resolve().parents[2] / "vision" / "segment" / "assets" / "indep_16062.png"
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -45,6 +47,7 @@ def server() -> Iterator[LocalServer]:
     with serve() as srv:
         srv.route("/page.png", body(_png(PAGE.image)))
         srv.route("/two.pdf", body(_pdf()))
+        srv.route("/indep.png", body(INDEP.read_bytes()))
         srv.route("/junk.png", body(b"not an image at all"))
         srv.route("/empty.png", body(b""))
         srv.route("/blank.png", body(_png(np.full((600, 400), 255, np.uint8))))
@@ -75,6 +78,19 @@ def test_png_page_gives_boxes_numbers_crops_and_overlay(server: LocalServer) -> 
     crop = cv2.imdecode(np.frombuffer(artifact_store().get(res["crop_keys"][0]), np.uint8), cv2.IMREAD_UNCHANGED)
     assert crop is not None and crop.shape[:2] == (h, w)
     assert set(res["timings_ms"]) == {"download", "decode", "segment", "artifacts"}
+
+
+def test_headings_and_instructions_come_back_as_blocks_not_questions(server: LocalServer) -> None:
+    out = _run({"download_url": server.url("/indep.png"), "engine": "opencv"})
+    assert out["status"] == "DONE", out
+    res = out["result"]
+    assert [q["number"] for q in res["questions"]] == [3, 4, 5, 6, 7, 8, 9, 10]
+    assert {q["kind"] for q in res["questions"]} == {"question"}
+    assert [(b["kind"], b.get("governs"), b["number"], b["page"]) for b in res["blocks"]] == [
+        ("heading", None, None, 0),
+        ("instruction", [4, 5], None, 0),
+    ]
+    assert all(b["box"] not in res["boxes"] for b in res["blocks"])
 
 
 def test_pdf_segments_every_page(server: LocalServer) -> None:
