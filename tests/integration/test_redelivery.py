@@ -69,6 +69,9 @@ def test_a_live_worker_keeps_its_long_job_past_the_visibility_timeout(workers: W
         pytest.skip("RabbitMQ has no visibility timeout")
     from tests.integration.lease_app import VISIBILITY_TIMEOUT_S
 
+    # only lease workers may consume here: a worker left by the test above (60 s visibility,
+    # renewing every 10 s) would have its message restored by a 4 s worker's sweep and run twice
+    workers.stop()
     for name in ("lease-a", "lease-b"):
         workers.start("cpu-vision", name=name, tmp=workers.tmp, app="tests.integration.lease_app")  # type: ignore[attr-defined]
     key = f"lease:{uuid.uuid4().hex}"
