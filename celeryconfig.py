@@ -56,7 +56,8 @@ task_annotations: dict[str, dict[str, object]] = {
 # send_events is False.
 for _spec in JOBS.values():
     for _step in _spec.steps[:-1]:
-        task_annotations[_step.task].update(ignore_result=True, track_started=False)
+        # the worker logs a step's return value (its state) cut to this: a shorter cut is cheaper
+        task_annotations[_step.task].update(ignore_result=True, track_started=False, resultrepr_maxsize=256)
         if not _s.step_events:
             task_annotations[_step.task]["send_events"] = False
 task_annotations["ai.job.finalize"] = {"ignore_result": True, "track_started": False}

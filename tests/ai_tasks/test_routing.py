@@ -84,3 +84,13 @@ def test_intermediate_steps_send_no_events_unless_asked() -> None:
 
     assert sent_event("ai.omr.warp") is None  # no task-sent either
     assert sent_event("ai.omr.answers") is not None and sent_event("ai.job") is not None
+
+
+def test_published_reprs_are_redacted_whatever_the_caller_passed() -> None:
+    """One place redacts a publish (RedactingAMQP): the headers and the task-sent event."""
+    url = "https://b/x.jpg?X-Amz-Signature=s3cr3t"
+    msg = app.amqp.as_task_v2("t1", "ai.job", [{"download_url": url, "cookie": "sid=1"}], {}, None, None,
+                              create_sent_event=True, argsrepr=f"['{url}']")
+    for text in (msg.headers["argsrepr"], msg.sent_event["args"]):
+        assert "s3cr3t" not in text and "sid=1" not in text and "https://b/x.jpg" in text
+    assert msg.headers["kwargsrepr"] == "{}"
