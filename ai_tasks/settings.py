@@ -121,6 +121,7 @@ _AI_WORKER_VARS: dict[str, tuple[str, Any]] = {
     "AI_WORKER_TEMPLATE_BEARER_TOKEN": ("template_bearer_token", Secret),
     "AI_WORKER_RABBITMQ_QUORUM": ("rabbitmq_quorum", _bool),
     "AI_WORKER_LOG_LEVEL": ("log_level", str),
+    "AI_WORKER_STEP_EVENTS": ("step_events", _bool),
     # image jobs
     "AI_WORKER_MAX_PIXELS": ("max_pixels", int),
     "AI_WORKER_MAX_PAGES": ("max_pages", int),
@@ -200,6 +201,9 @@ class Settings:
     proc_alive_timeout_s: float = 60.0
     rabbitmq_quorum: bool = True
     log_level: str = "INFO"
+    #: Flower events (received, started, succeeded, sent) for the intermediate steps of a
+    #: chain too; off, a job shows as its ``ai.job`` and its last step (``celeryconfig.py``).
+    step_events: bool = False
 
     # image jobs (vision/)
     max_pixels: int = 60_000_000

@@ -192,6 +192,7 @@ def _run_broker(name: str, args: argparse.Namespace, folder: Path, started: list
         CELERY_BROKER_URL=broker_url, CELERY_RESULT_BACKEND=backend_url, AI_WORKER_ARTIFACT_URL=store.url(2),
         AI_WORKER_DOWNLOAD_ALLOW_HTTP="true", AI_WORKER_DOWNLOAD_ALLOWLIST="127.0.0.1",
         API_BASE_URL=api.base_url, INTERNAL_WORKER_TOKEN=TOKEN, PYTHONPATH=str(ROOT),
+        AI_WORKER_STEP_EVENTS="true",  # redelivery delays are read from every step's task-started events
     )
     workers = [Worker("cpu-vision", i, env, folder, args.concurrency) for i in range(args.cpu_workers)]
     workers += [Worker(q, i, env, folder, 1) for q in ("gpu-embed", "llm") for i in range(args.other_workers)]

@@ -14,7 +14,7 @@ Each step does the work its name says, on a typed :class:`OMRState`:
    overlay; returns the OMR result.
 
 The chain runs each step as its own task (each retried on its own, each
-visible in Flower). ``payload.pipeline: "single"`` runs the same four
+logged; in Flower with ``AI_WORKER_STEP_EVENTS``). ``payload.pipeline: "single"`` runs the same four
 functions in one task, ``ai.omr.grade``, handing the meta, the photo and the
 page over in memory instead of through the store (``ctx.hop`` is false), so
 the two paths cannot drift: same keys, same meanings, same result.

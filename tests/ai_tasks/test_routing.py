@@ -67,3 +67,30 @@ def test_reliability_settings() -> None:
     vt = c.broker_transport_options["visibility_timeout"]
     assert vt + c.broker_transport_options["unacked_restore_interval"] <= 2 * min(hard)
     assert c.worker_max_memory_per_child >= 100_000
+
+
+def test_intermediate_steps_send_no_events_unless_asked() -> None:
+    """Flower sees a chain as its ai.job and its last step; AI_WORKER_STEP_EVENTS=true shows every step."""
+    _registered()
+    ann = app.conf.task_annotations
+    for spec in JOBS.values():
+        for step in spec.steps[:-1]:
+            assert ann[step.task]["send_events"] is False and app.tasks[step.task].send_events is False
+        assert "send_events" not in ann[spec.steps[-1].task]
+    assert "send_events" not in ann["ai.job"] and "send_events" not in ann["ai.job.finalize"]
+
+    def sent_event(name: str) -> object:
+        return app.amqp.as_task_v2("t1", name, args=({"job": {"id": 1}},), create_sent_event=True).sent_event
+
+    assert sent_event("ai.omr.warp") is None  # no task-sent either
+    assert sent_event("ai.omr.answers") is not None and sent_event("ai.job") is not None
+
+
+def test_published_reprs_are_redacted_whatever_the_caller_passed() -> None:
+    """One place redacts a publish (RedactingAMQP): the headers and the task-sent event."""
+    url = "https://b/x.jpg?X-Amz-Signature=s3cr3t"
+    msg = app.amqp.as_task_v2("t1", "ai.job", [{"download_url": url, "cookie": "sid=1"}], {}, None, None,
+                              create_sent_event=True, argsrepr=f"['{url}']")
+    for text in (msg.headers["argsrepr"], msg.sent_event["args"]):
+        assert "s3cr3t" not in text and "sid=1" not in text and "https://b/x.jpg" in text
+    assert msg.headers["kwargsrepr"] == "{}"

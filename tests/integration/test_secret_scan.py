@@ -49,6 +49,8 @@ def _job(job_id: str, url: str, **extra: object) -> dict:
 
 
 def test_no_secret_in_results_logs_or_events(workers: Workers, files: LocalServer) -> None:
+    # every step's events asked for (off by default, celeryconfig.py): each is scanned
+    workers.env["AI_WORKER_STEP_EVENTS"] = "true"
     if not any(n.startswith("cpu-vision-") for n in workers.procs):
         workers.start("cpu-vision", tmp=workers.tmp)  # type: ignore[attr-defined]
     tap = EventTap(workers.client).start()
