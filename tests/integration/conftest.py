@@ -16,12 +16,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import redis
+
+from tests.integration._private_redis import PrivateRedis
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_BROKER = "redis://127.0.0.1:6379/9"
@@ -111,15 +113,32 @@ class Workers:
         return [int(p) for p in out.stdout.split()]
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs.values(), timeout_s=15)
+
+
+def stop_processes(procs: Iterable[subprocess.Popen[bytes]], *, timeout_s: float) -> None:
+    """SIGTERM every live process (a warm shutdown), then wait; SIGKILL one still there after ``timeout_s``."""
+    procs = list(procs)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture()
+def private(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own (AOF on) that it may kill and restart; skipped without redis-server."""
+    try:
+        srv = PrivateRedis(tmp_path / "redis").start()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    yield srv
+    srv.stop()
 
 
 def _flush_redis_dbs() -> None:

@@ -31,16 +31,6 @@ def files() -> Iterator[LocalServer]:
         yield srv
 
 
-@pytest.fixture()
-def private(tmp_path: Path) -> Iterator[PrivateRedis]:
-    try:
-        srv = PrivateRedis(tmp_path / "redis").start()
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-    yield srv
-    srv.stop()
-
-
 def _poll(results: dict[str, object], pending: dict[str, object], deadline: float) -> None:
     while pending and time.monotonic() < deadline:
         for job_id, r in list(pending.items()):

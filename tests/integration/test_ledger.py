@@ -14,7 +14,7 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -31,16 +31,6 @@ from tests.integration.worker_app import client_app
 ROUNDS = int(os.environ.get("AIW_LEDGER_ROUNDS", "50"))
 TOKEN = "worker-token-ledger"
 APP = "tests.integration.ledger_app"
-
-
-@pytest.fixture()
-def private(tmp_path: Path) -> Iterator[PrivateRedis]:
-    try:
-        srv = PrivateRedis(tmp_path / "redis").start()
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-    yield srv
-    srv.stop()
 
 
 def _ok(h: BaseHTTPRequestHandler) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 import uuid
@@ -29,6 +28,7 @@ import pytest
 from tests.ai_tasks._http import LocalServer, body, serve
 from tests.integration._extra_venvs import ROOT, cache_dir, clean_env, ensure_venv, lock_hash
 from tests.integration._private_redis import PrivateRedis
+from tests.integration.conftest import stop_processes
 from tests.nlp.problem._chat_server import ScriptedServer, completion, scripted_server
 
 EXTRAS = ("vision", "llm", "embed")
@@ -111,15 +111,7 @@ class Deployment:
         return out
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(self.procs.values(), timeout_s=20)
 
 
 @pytest.fixture(scope="module")
