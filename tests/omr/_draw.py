@@ -1,6 +1,7 @@
 """Marks drawn on a rendered template at the warped page's resolution (6 px/mm), for the measure and answer tests."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -50,3 +51,16 @@ def draw_erased(page: np.ndarray, x: int, y: int, r: float) -> None:
 
 
 Draw = Callable[[np.ndarray, int, int, float], None]
+
+
+def pdf_raster(path: Path, shape: tuple[int, int], dpi: float = 150) -> np.ndarray:
+    """Page 1 of the PDF at ``path`` rendered grey by pdfium at ``dpi``, cut to ``shape`` (rows, cols)."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        img = pdf[0].render(scale=dpi / 72, grayscale=True).to_numpy()
+    finally:
+        pdf.close()
+    img = img[..., 0] if img.ndim == 3 else img
+    return img[:shape[0], :shape[1]]

@@ -10,19 +10,10 @@ import pytest
 from omr.layout import Text, sheet_layout
 from omr.render_pdf import write_layout_pdf, write_pdf
 from omr.template import build_template, render_layout
+from tests.omr._draw import pdf_raster
 
 DPI = 150
 INK_BELOW = 160
-
-
-def _pdf_raster(path: Path, shape: tuple[int, int]) -> np.ndarray:
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        img = pdf[0].render(scale=DPI / 72, grayscale=True).to_numpy()
-    finally:
-        pdf.close()
-    img = img[..., 0] if img.ndim == 3 else img
-    return img[:shape[0], :shape[1]]
 
 
 def _near(a: np.ndarray, b: np.ndarray, px: int) -> float:
@@ -37,7 +28,7 @@ def test_pdf_shapes_match_the_raster_within_one_pixel(tmp_path: Path, questions:
     lies within one pixel (0.17 mm) of the other's."""
     prims = [p for p in sheet_layout(build_template(questions)) if not isinstance(p, Text)]
     raster = render_layout(prims, 297.0, 210.0, DPI / 25.4)
-    pdf = _pdf_raster(write_layout_pdf(prims, 297.0, 210.0, tmp_path / "s.pdf"), raster.shape)
+    pdf = pdf_raster(write_layout_pdf(prims, 297.0, 210.0, tmp_path / "s.pdf"), raster.shape)
     a, b = pdf < INK_BELOW, raster < INK_BELOW
     assert _near(a, b, 1) >= 0.999
     assert _near(b, a, 1) >= 0.999
@@ -47,7 +38,7 @@ def test_whole_pdf_page_matches_the_raster(tmp_path: Path) -> None:
     """Text too (Helvetica in the PDF, Hershey in the raster): the same places within 2 px."""
     meta = build_template(20, title="Quiz")
     raster = render_layout(sheet_layout(meta), 297.0, 210.0, DPI / 25.4)
-    pdf = _pdf_raster(write_pdf(meta, tmp_path / "s.pdf"), raster.shape)
+    pdf = pdf_raster(write_pdf(meta, tmp_path / "s.pdf"), raster.shape)
     a, b = pdf < INK_BELOW, raster < INK_BELOW
     assert _near(a, b, 2) >= 0.97
     assert _near(b, a, 2) >= 0.97

@@ -14,21 +14,12 @@ from omr.layout import TITLE_BASELINE_Y_MM, TITLE_CAP_MM, TITLE_X_MM, Text, shee
 from omr.meta import meta_from_legacy_questions
 from omr.template import build_template, render_layout, render_sheet, write_sheet
 from omr.text import chain_for, uses_ttf
+from tests.omr._draw import pdf_raster
 
 TITLE = "3월 모의고사 수학"
 DPI = 150
 PX_PER_MM = DPI / 25.4
 INK_BELOW = 160
-
-
-def _pdf_page(path: Path, shape: tuple[int, int]) -> np.ndarray:
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        img = pdf[0].render(scale=DPI / 72, grayscale=True).to_numpy()
-    finally:
-        pdf.close()
-    img = img[..., 0] if img.ndim == 3 else img
-    return img[:shape[0], :shape[1]]
 
 
 def _pdf_text(path: Path) -> str:
@@ -86,7 +77,7 @@ def test_korean_title_in_the_png_is_hangul_where_the_pdf_draws_it(tmp_path: Path
     """The PNG's title ink lies on the PDF's (whose text is the title), and is not Hershey's '?' boxes."""
     paths = write_sheet(build_template(20, title=TITLE), tmp_path, dpi=DPI)
     png = cv2.imread(str(paths["png"]), cv2.IMREAD_GRAYSCALE)
-    png_band, pdf_band = _title_band(png), _title_band(_pdf_page(paths["pdf"], png.shape))
+    png_band, pdf_band = _title_band(png), _title_band(pdf_raster(paths["pdf"], png.shape))
     assert png_band.sum() > 500
     assert _near(png_band, pdf_band, 2) >= 0.97 and _near(pdf_band, png_band, 2) >= 0.97
     question_marks = _title_band(_hershey(TITLE))
