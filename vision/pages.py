@@ -3,11 +3,11 @@
 One loader for every vision job (OCR, segmentation, handwriting): bytes or a
 path in, a stream of :class:`Page` out. Formats: JPEG, PNG, WebP, BMP, TIFF
 (every frame of a multi-page TIFF) through Pillow, with the EXIF orientation
-of phone photos applied; PDF through ``pypdfium2``, rendered page by page at
-``dpi``. Limits are checked before pixels are decoded: the page count of a
-PDF or TIFF against ``max_pages`` and each page's size against
-``max_pixels``, so a 10,000-page PDF or a 30000x30000 px PNG fails in
-milliseconds instead of filling memory.
+of phone photos applied; PDF through the page layer (:mod:`aicore.page.pdf`,
+``pypdfium2``), rendered page by page at ``dpi``. Limits are checked before
+pixels are decoded: the page count of a PDF or TIFF against ``max_pages`` and
+each page's size against ``max_pixels``, so a 10,000-page PDF or a
+30000x30000 px PNG fails in milliseconds instead of filling memory.
 
 Frames:
     Page images are in page pixels: ``image[y, x]``, origin top-left, x to the
