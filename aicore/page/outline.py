@@ -47,16 +47,13 @@ __all__ = ["bright_quad", "find_page_quad", "find_sheet_quad", "hull_corners", "
 GrayImage = npt.NDArray[np.uint8]
 Quad = npt.NDArray[np.float32]
 
-#: :func:`bright_quad`: polygon approximation tolerances tried, as fractions of the outline's perimeter.
-BRIGHT_EPS = (0.01, 0.02, 0.03, 0.05)
-
 #: :func:`find_page_quad`: side of the downscaled copy the page is searched on, in pixels (the outline needs no detail).
 SEARCH_SIDE_PX = 640
 #: The page must cover at least this fraction of the photo to be trusted.
 MIN_PAGE_AREA = 0.3
 #: A quad covering more than this fraction is the whole frame: a scan, nothing to undo.
 MAX_PAGE_AREA = 0.97
-#: Polygon approximation tolerances tried, as fractions of the outline's perimeter.
+#: Polygon approximation tolerances tried, as fractions of the outline's perimeter (:func:`bright_quad`'s too).
 APPROX_EPS = (0.01, 0.02, 0.03, 0.05)
 #: Grey levels sampled this many pixels (small copy) inside and outside each side of a candidate quad ...
 STEP_PX = 3
@@ -92,7 +89,7 @@ def order_corners(quad: Quad) -> Quad:
 
 
 def bright_quad(
-    small: npt.NDArray[Any], *, min_area: float, eps: tuple[float, ...] = BRIGHT_EPS, require_convex: bool = True
+    small: npt.NDArray[Any], *, min_area: float, eps: tuple[float, ...] = APPROX_EPS, require_convex: bool = True
 ) -> list[tuple[float, float]] | None:
     """The paper outline as 4 clockwise corners (``small``'s px): the largest bright region, if a quadrilateral.
 
