@@ -2,7 +2,7 @@
 
 For each sampled frame (:mod:`vision.video.reader`):
 
-1. **Find the page** (:func:`vision.handwriting.page.locate_page`: the largest
+1. **Find the page** (:func:`aicore.page.outline.locate_page`: the largest
    bright, unsaturated region) and warp it to a fixed upright rectangle, so
    the same paper spot keeps the same pixel while the phone wobbles. No page
    in sight (a desk, a hand, the ceiling): the frame scores 0.
@@ -39,10 +39,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from aicore.page.outline import hull_corners
+from aicore.page.outline import hull_corners, locate_page
 from vision.errors import VideoError
 from vision.handwriting.ink import ink_mask, normalise
-from vision.handwriting.page import locate_page
 from vision.video.reader import open_video
 from vision.video.types import FrameResult, ProgressPoint, VideoAnalysis, VideoLimits
 

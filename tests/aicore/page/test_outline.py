@@ -13,6 +13,7 @@ from aicore.page.outline import (
     find_page_quad,
     find_sheet_quad,
     hull_corners,
+    locate_page,
     order_corners,
 )
 
@@ -77,3 +78,15 @@ def test_hull_corners_from_a_polygon_and_from_a_round_hull() -> None:
 def test_order_corners() -> None:
     shuffled = CORNERS[[3, 1, 0, 2]]
     assert np.array_equal(order_corners(shuffled), CORNERS)
+
+
+def test_locate_page_tells_a_page_from_a_full_frame_and_from_no_paper() -> None:
+    desk = np.full((300, 400, 3), (40, 60, 90), np.uint8)  # brown: too saturated to be paper
+    page = desk.copy()
+    page[50:250, 100:300] = 235
+    kind, hull = locate_page(page)
+    assert kind == "page" and hull is not None
+    x, y, w, h = cv2.boundingRect(np.round(hull).astype(np.int32))
+    assert abs(x - 100) <= 3 and abs(y - 50) <= 3 and abs(w - 200) <= 4 and abs(h - 200) <= 4
+    assert locate_page(np.full((300, 400), 240, np.uint8)) == ("full", None)
+    assert locate_page(desk)[0] == "none"
