@@ -157,7 +157,7 @@ def _png(gray: Any) -> bytes:
 
 
 def pdf_page_count(data: bytes) -> int:
-    """The number of pages of a PDF (``pdf_unreadable``, or ``pdf_empty`` for a page tree of none, when it cannot be opened)."""
+    """The number of pages of a PDF (``pdf_unreadable``, or ``pdf_empty`` for a page tree of none)."""
     pdf = _open(data)
     try:
         return len(pdf)
