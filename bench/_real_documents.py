@@ -11,7 +11,10 @@ Truth:
 * **text**: the page's own text layer (pdfium through
   :func:`vision.ocr.textlayer.read_text_layers`), with Unicode format and
   unassigned characters dropped (``U+2060`` word joiners in Typst tables of
-  contents, ``U+FFFE`` where Word hyphenated): nothing is printed for them.
+  contents, ``U+FFFE`` where Word hyphenated): nothing is printed for them;
+  and without the dot leaders of contents pages (``제1장 총칙 ..... 3``):
+  a reader is not asked for them, and the benches drop them from the OCR
+  output too before comparing (:func:`drop_leaders`).
   Only pages whose layer is usable and holds at least :data:`MIN_CHARS`
   non-space characters are used.
 * **headings**: the text-layer lines that match :data:`HEADING_LINE`
@@ -53,6 +56,9 @@ HEADING_LINE = re.compile(
     r"^\s*(?:제\s*\d+\s*[장절부편조]|\d+(?:\.\d+)+\.?\s+\S|\d+\)\s*\S|\d{1,2}\s+[가-힣A-Za-z].{0,30}$"
     r"|Chapter\s+\d+|[IVXⅠ-Ⅻ]+\.\s)"
 )
+
+#: a dot leader of a contents page: 4+ dots (or middle dots, ellipses), spaces between them allowed.
+LEADER = re.compile(r"[.·…‥](?:\s*[.·…‥]){3,}")
 
 Box = tuple[int, int, int, int]
 
@@ -109,9 +115,24 @@ def documents() -> list[Document]:
     return out
 
 
+def drop_leaders(text: str) -> str:
+    """``text`` without dot leaders (runs of 4+ ``.``/``·``/``…``, spaces between them allowed).
+
+    Examples:
+        >>> drop_leaders("제1장 총칙 . . . . . . 3 and 1.2.3 ok")
+        '제1장 총칙  3 and 1.2.3 ok'
+    """
+    return LEADER.sub("", text)
+
+
 def clean_truth(text: str) -> str:
-    """The text layer without the characters nothing is printed for (Unicode categories Cf, Cn, Co)."""
-    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cn", "Co"))
+    """The text layer without what no reader is asked to read.
+
+    Characters nothing is printed for (Unicode categories Cf, Cn, Co) and dot
+    leaders of contents pages (:func:`drop_leaders`; OCR output is compared
+    after the same removal).
+    """
+    return drop_leaders("".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cn", "Co")))
 
 
 def usable_pages(doc: Document) -> list[RealPage]:
@@ -129,16 +150,18 @@ def usable_pages(doc: Document) -> list[RealPage]:
 
 
 def spread(items: list[RealPage], n: int | None) -> list[RealPage]:
-    """``n`` of ``items`` spread evenly from first to last (all when ``n`` is None or too large).
+    """``n`` of ``items`` spread evenly from first to last (the middle one for 1; all when ``n`` is None or too large).
 
     Examples:
         >>> spread(list(range(10)), 3)  # type: ignore[arg-type]
         [0, 4, 9]
+        >>> spread(list(range(10)), 1)  # type: ignore[arg-type]
+        [5]
     """
     if n is None or n >= len(items):
         return list(items)
     if n <= 1:
-        return list(items[:n])
+        return list(items[len(items) // 2 : len(items) // 2 + n])
     return [items[round(k * (len(items) - 1) / (n - 1))] for k in range(n)]
 
 

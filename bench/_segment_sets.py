@@ -41,6 +41,8 @@ class Page:
     headings: list[Box]
     instructions: list[tuple[Box, tuple[int, ...]]]
     name: str
+    #: what else is on the page (set (b): ``pen right margin beside q5`` when a student wrote in a margin).
+    notes: tuple[str, ...] = ()
 
 
 def independent_pages(n: int, seed: int = 16000) -> Iterator[tuple[str, Page]]:
@@ -54,6 +56,7 @@ def independent_pages(n: int, seed: int = 16000) -> Iterator[tuple[str, Page]]:
             [r.box_xywh for r in p.regions if r.kind == "heading"],
             [(r.box_xywh, r.governs) for r in p.regions if r.kind == "instruction"],
             f"{kind} {p.layout} seed {p.seed}",
+            tuple(p.notes),
         )
 
     for k in range(n):
