@@ -55,8 +55,8 @@ import numpy as np  # noqa: E402
 from _ocr_cer import CERCounter  # noqa: E402
 from _real_documents import drop_leaders  # noqa: E402
 from _segment_sets import Extra, Page  # noqa: E402
-from ocr_sets import OK_BOUND, cpu_s, independent_set, synth_set  # noqa: E402
-from segment import Tally  # noqa: E402
+from ocr_sets import OK_BOUND, Tally, cpu_s, independent_set, synth_set  # noqa: E402
+from segment import Tally as SegCounts  # noqa: E402
 
 from aicore.errors import AIError  # noqa: E402
 
@@ -80,13 +80,10 @@ def real_ocr_set(kind: str, per_doc: int | None, seed0: int) -> Iterator[tuple[n
 
 
 @dataclass
-class OCRTally:
-    ours: CERCounter = field(default_factory=CERCounter)
-    legacy: CERCounter = field(default_factory=CERCounter)
-    pages: int = 0
-    ok_over_bound: int = 0
-    ours_cpu_s: float = 0.0
-    legacy_cpu_s: float = 0.0
+class OCRTally(Tally):
+    """:class:`bench.ocr_sets.Tally` (``plain`` is the legacy call) plus its CPU time and our failed reads."""
+
+    plain_cpu_s: float = 0.0
     errors: int = 0
 
 
@@ -113,15 +110,18 @@ def run_ocr(args: argparse.Namespace) -> dict[tuple[str, str], OCRTally]:
                     text, status = "", e.reason_code
                 c1 = cpu_s()
                 legacy = drop_leaders(str(pytesseract.image_to_string(image, lang="kor+eng")))
-                t.ours_cpu_s += c1 - c0
-                t.legacy_cpu_s += cpu_s() - c1
+                t.cpu_s += c1 - c0
+                t.plain_cpu_s += cpu_s() - c1
                 t.pages += 1
                 t.errors += status not in ("ok", "low_quality")
                 one = CERCounter()
                 one.add(truth, text)
                 t.ours.add(truth, text)
-                t.legacy.add(truth, legacy)
+                t.plain.add(truth, legacy)
                 t.ok_over_bound += status == "ok" and one.cer() > OK_BOUND
+                if status == "low_quality":
+                    t.low_quality += 1
+                    t.low_quality_cer.append(one.cer())
                 if args.verbose:
                     print(f"  ocr {name}/{kind}: CER {one.cer():6.2%} {status}", flush=True)
     return out
@@ -134,7 +134,7 @@ def run_ocr(args: argparse.Namespace) -> dict[tuple[str, str], OCRTally]:
 class SegTally:
     """Per set, kind and method: :class:`bench.segment.Tally` plus :class:`bench._segment_sets.Extra`."""
 
-    tally: Tally
+    tally: SegCounts
     extra: Extra
 
 
@@ -182,7 +182,7 @@ def run_segment_and_handwriting(args: argparse.Namespace) -> tuple[dict[tuple[st
             kind = "photo" if kind == "photo" else "scan"
             for method, fn in methods.items():
                 questions, others, dt, cpu = timed(fn, page.image, _cpu_s)
-                st = seg.setdefault((name, kind, method), SegTally(Tally(), Extra()))
+                st = seg.setdefault((name, kind, method), SegTally(SegCounts(), Extra()))
                 st.tally.add(page.questions, questions, dt, cpu)
                 count_extra(st.extra, page, [b for b, _ in questions], others)
             if name in ("b", "c") and kind == "photo":  # handwriting on the same photos
@@ -215,6 +215,11 @@ def run_synth_handwriting(args: argparse.Namespace, tally: HandTally) -> None:
 
 def _pair(ours: str, legacy: str) -> str:
     return f"{ours} ({legacy})"
+
+
+def _lowq(*tallies: OCRTally) -> str:
+    cers = [c for t in tallies for c in t.low_quality_cer]
+    return f"{len(cers)} of {sum(t.pages for t in tallies)}" + (f" ({_pct(float(np.mean(cers)))})" if cers else "")
 
 
 def _pct(x: float) -> str:
@@ -267,16 +272,18 @@ def table(ocr: dict[tuple[str, str], OCRTally], seg: dict[tuple[str, str, str], 
         return ocr.get((s, kind))
 
     for kind in ("clean", "photo"):
-        row(f"OCR CER {kind}", lambda s, k=kind: _pair(_pct(t.ours.cer()), _pct(t.legacy.cer())) if (t := o(s, k)) else "–")
-        row(f"OCR ASCII CER {kind}", lambda s, k=kind: _pair(_pct(t.ours.cer("ascii")), _pct(t.legacy.cer("ascii")))
+        row(f"OCR CER {kind}", lambda s, k=kind: _pair(_pct(t.ours.cer()), _pct(t.plain.cer())) if (t := o(s, k)) else "–")
+        row(f"OCR ASCII CER {kind}", lambda s, k=kind: _pair(_pct(t.ours.cer("ascii")), _pct(t.plain.cer("ascii")))
             if (t := o(s, k)) else "–")
     row("OCR `ok` with CER > 30 %", lambda s: "–" if not (o(s, "clean") and o(s, "photo")) else
         f"{o(s, 'clean').ok_over_bound + o(s, 'photo').ok_over_bound}"
         f" of {o(s, 'clean').pages + o(s, 'photo').pages}")
+    row("OCR `low_quality` pages (their mean CER)", lambda s: "–" if not (o(s, "clean") and o(s, "photo")) else
+        _lowq(o(s, "clean"), o(s, "photo")))
     row("OCR pages failed with an error (ours)", lambda s: "–" if not (o(s, "clean") and o(s, "photo")) else
         str(o(s, "clean").errors + o(s, "photo").errors))
     row("OCR CPU s/page", lambda s: "–" if not (t := o(s, "clean")) else
-        _pair(f"{t.ours_cpu_s / max(1, t.pages):.2f}", f"{t.legacy_cpu_s / max(1, t.pages):.2f}"))
+        _pair(f"{t.cpu_s / max(1, t.pages):.2f}", f"{t.plain_cpu_s / max(1, t.pages):.2f}"))
 
     def sg(s: str, kind: str, m: str) -> SegTally | None:
         return seg.get((s, kind, m))
