@@ -7,7 +7,9 @@ legacy methods beside them, by calling the existing benches' pieces:
   renders and phone photos, overall and for ASCII characters; pages that say
   ``ok`` with CER above 30 %; CPU seconds per page. *legacy* is
   ``pytesseract.image_to_string(image, lang="kor+eng")``: the legacy worker's
-  call, which is also plain Tesseract (one figure for both).
+  call, which is also plain Tesseract (one figure for both). CER is over all
+  characters of the set (a page read as garbage weighs with its insertions);
+  the median page's CER is printed beside it.
 * **Segmentation** (:mod:`bench.segment`'s matching, :mod:`bench._segment_sets`'
   sets): F1 at IoU 0.75 and question numbers right on scans and photos where
   question truth exists ((a), (b)); headings and group instructions returned
@@ -55,7 +57,7 @@ import numpy as np  # noqa: E402
 from _ocr_cer import CERCounter  # noqa: E402
 from _real_documents import drop_leaders  # noqa: E402
 from _segment_sets import Extra, Page  # noqa: E402
-from ocr_sets import OK_BOUND, Tally, cpu_s, independent_set, synth_set  # noqa: E402
+from ocr_sets import OK_BOUND, Tally, cpu_s, independent_set, page_cer, synth_set  # noqa: E402
 from segment import Tally as SegCounts  # noqa: E402
 
 from aicore.errors import AIError  # noqa: E402
@@ -85,6 +87,8 @@ class OCRTally(Tally):
 
     plain_cpu_s: float = 0.0
     errors: int = 0
+    page_cer: list[float] = field(default_factory=list)
+    plain_page_cer: list[float] = field(default_factory=list)
 
 
 def run_ocr(args: argparse.Namespace) -> dict[tuple[str, str], OCRTally]:
@@ -118,6 +122,8 @@ def run_ocr(args: argparse.Namespace) -> dict[tuple[str, str], OCRTally]:
                 one.add(truth, text)
                 t.ours.add(truth, text)
                 t.plain.add(truth, legacy)
+                t.page_cer.append(one.cer())
+                t.plain_page_cer.append(page_cer(truth, legacy))
                 t.ok_over_bound += status == "ok" and one.cer() > OK_BOUND
                 if status == "low_quality":
                     t.low_quality += 1
@@ -273,6 +279,9 @@ def table(ocr: dict[tuple[str, str], OCRTally], seg: dict[tuple[str, str, str], 
 
     for kind in ("clean", "photo"):
         row(f"OCR CER {kind}", lambda s, k=kind: _pair(_pct(t.ours.cer()), _pct(t.plain.cer())) if (t := o(s, k)) else "–")
+        row(f"OCR CER {kind}, median page", lambda s, k=kind: _pair(_pct(float(np.median(t.page_cer))),
+                                                                   _pct(float(np.median(t.plain_page_cer))))
+            if (t := o(s, k)) and t.pages else "–")
         row(f"OCR ASCII CER {kind}", lambda s, k=kind: _pair(_pct(t.ours.cer("ascii")), _pct(t.plain.cer("ascii")))
             if (t := o(s, k)) else "–")
     row("OCR `ok` with CER > 30 %", lambda s: "–" if not (o(s, "clean") and o(s, "photo")) else
