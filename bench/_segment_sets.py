@@ -9,8 +9,9 @@
   (:mod:`bench._real_documents`) rendered at 200 dpi, clean and as photos
   (the independent camera). Their text layer names the headings (lines such
   as ``1.2 그림``, ``제 1 절``, ``제3조``, ``1) ...``, ``Chapter 2``); a
-  question box whose top line is a heading is a heading returned as a question. None of these documents is an exam,
-  so every question box returned on them is reported too (``questions``).
+  question box whose top line is a heading is a heading returned as a
+  question. None of these documents is an exam, so every question box
+  returned on them is reported too (``questions``).
   A test set: nothing is tuned on it.
 
 What counts besides ``bench/segment.py``'s F1 and numbers: **hq**, heading or
