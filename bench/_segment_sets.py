@@ -5,12 +5,13 @@
   formulas, points, margin pen writing) as clean renders, phone photos with
   grain sigma 4-20 (every third at 20), photos cropped so the page fills the
   frame, and photos cut at an edge.
-* **(c) real**: the pages of the PDFs under ``bench/real_documents/``
-  rendered at 200 dpi, clean and as photos (the independent camera). Their
-  text layer names the headings (lines such as ``1.2 그림``, ``제 1 절``,
-  ``1) ...``, ``Chapter 2``); a question box whose top line is a heading
-  is a heading returned as a question. None of these documents is an exam,
-  so every question box returned on them is reported too (``questions``).
+* **(c) real**: the usable pages of the PDFs under ``bench/real_documents/``
+  (:mod:`bench._real_documents`) rendered at 200 dpi, clean and as photos
+  (the independent camera). Their text layer names the headings (lines such
+  as ``1.2 그림``, ``제 1 절``, ``제3조``, ``1) ...``, ``Chapter 2``); a
+  question box whose top line is a heading is a heading returned as a
+  question. None of these documents is an exam, so every question box
+  returned on them is reported too (``questions``).
   A test set: nothing is tuned on it.
 
 What counts besides ``bench/segment.py``'s F1 and numbers: **hq**, heading or
@@ -21,20 +22,15 @@ with kind ``instruction`` and the right ``governs``, over the instructions.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 Box = tuple[int, int, int, int]
 #: capture kinds of set (b).
 B_KINDS = ("scan", "photo", "fill", "cut")
-REAL_DIR = Path(__file__).resolve().parent / "real_documents"
-#: a text-layer line that is a section heading (set (c)'s heading truth).
-HEADING_LINE = re.compile(r"^\s*(?:제\s*\d+\s*[장절부편]|\d+(?:\.\d+)+\.?\s+\S|\d+\)\s*\S|\d+\s+[^\d\s]|Chapter\s+\d+|[IVXⅠ-Ⅻ]+\.\s)")
 
 
 @dataclass
@@ -46,6 +42,8 @@ class Page:
     headings: list[Box]
     instructions: list[tuple[Box, tuple[int, ...]]]
     name: str
+    #: what else is on the page (set (b): ``pen right margin beside q5`` when a student wrote in a margin).
+    notes: tuple[str, ...] = ()
 
 
 def independent_pages(n: int, seed: int = 16000) -> Iterator[tuple[str, Page]]:
@@ -59,6 +57,7 @@ def independent_pages(n: int, seed: int = 16000) -> Iterator[tuple[str, Page]]:
             [r.box_xywh for r in p.regions if r.kind == "heading"],
             [(r.box_xywh, r.governs) for r in p.regions if r.kind == "instruction"],
             f"{kind} {p.layout} seed {p.seed}",
+            tuple(p.notes),
         )
 
     for k in range(n):
@@ -70,24 +69,18 @@ def independent_pages(n: int, seed: int = 16000) -> Iterator[tuple[str, Page]]:
         yield "cut", pack(photograph_page(page, grain=grain, crop="cut"), "cut")
 
 
-def real_pages(max_pages: int = 40) -> Iterator[tuple[str, Page]]:
-    """Set (c): each PDF's pages at 200 dpi, clean and photographed; headings from the text layer."""
+def real_pages(per_document: int | None = None) -> Iterator[tuple[str, Page]]:
+    """Set (c): usable pages of each PDF (:mod:`bench._real_documents`) at 200 dpi, clean and photographed."""
+    from _real_documents import real_pages as manifest_pages
     from ocr_independent import camera
+    from segment_independent import map_box
 
-    from vision.ocr.textlayer import read_text_layers
-    from vision.pages import load_pages
-
-    for pdf in sorted(REAL_DIR.glob("*/*.pdf")):
-        data = pdf.read_bytes()
-        layers = read_text_layers(data, dpi=200, max_pages=max_pages, max_pixels=40_000_000)
-        for page in load_pages(data, max_pages=max_pages, max_pixels=40_000_000, dpi=200):
-            heads = [ln.box for ln in layers[page.index].page.lines if HEADING_LINE.match(ln.text)] if layers else []
-            name = f"{pdf.parent.name} p{page.index + 1}"
-            yield "clean", Page(page.image, [], heads, [], name + " clean")
-            photo, matrix = camera(page.image, 16000 + page.index, grain=None)
-            from segment_independent import map_box
-
-            yield "photo", Page(photo, [], [map_box(b, matrix) for b in heads], [], name + " photo")
+    for real in manifest_pages(per_document):
+        image = real.image()
+        heads = list(real.headings)
+        yield "clean", Page(image, [], heads, [], real.name + " clean")
+        photo, matrix = camera(image, 16000 + real.index, grain=None)
+        yield "photo", Page(photo, [], [map_box(b, matrix) for b in heads], [], real.name + " photo")
 
 
 @dataclass

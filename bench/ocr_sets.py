@@ -13,9 +13,10 @@ CER against pdfium's text and its milliseconds per page.
   pipeline was developed beside);
 * (b) :mod:`bench.ocr_independent` (own fonts, layouts, camera with grain sigma 4-20);
 * (c) ``bench/real_documents/*/*.pdf``: born-digital Korean PDFs with
-  permissive licences; the text layer is the truth; pages with a usable
-  layer and at least :data:`MIN_REAL_CHARS` characters, rendered at 200 dpi
-  and photographed with (b)'s camera. No threshold is tuned on (c).
+  permissive licences (``manifest.json``, read by :mod:`bench._real_documents`);
+  the text layer is the truth; pages with a usable layer and at least 150
+  characters, rendered at 200 dpi and photographed with (b)'s camera. No
+  threshold is tuned on (c).
 
 Usage::
 
@@ -45,7 +46,6 @@ from ocr_independent import photograph, render_page  # noqa: E402
 from vision.ocr.pipeline import read_page  # noqa: E402
 
 REAL = Path(__file__).resolve().parent / "real_documents"
-MIN_REAL_CHARS = 150
 OK_BOUND = 0.30
 LOW_QUALITY_BOUND = 0.15
 
@@ -72,15 +72,10 @@ def independent_set(kind: str, n: int, seed0: int) -> Iterator[tuple[np.ndarray,
 
 
 def real_pages() -> list[tuple[Path, int, str]]:
-    """``(pdf, page index, truth)`` of every real page with a usable layer of enough characters."""
-    from vision.ocr.textlayer import read_text_layers
+    """``(pdf, page index, truth)`` of every real page with a usable layer of enough characters (:mod:`bench._real_documents`)."""
+    from _real_documents import real_pages as manifest_pages
 
-    out = []
-    for pdf in sorted(REAL.glob("*/*.pdf")):
-        for i, layer in enumerate(read_text_layers(pdf.read_bytes(), dpi=200, max_pages=200, max_pixels=10**8)):
-            if layer.usable and layer.stats.chars >= MIN_REAL_CHARS:
-                out.append((pdf, i, layer.page.text))
-    return out
+    return [(p.document.pdf, p.index, p.truth) for p in manifest_pages()]
 
 
 def real_set(kind: str, n: int, seed0: int) -> Iterator[tuple[np.ndarray, str]]:
