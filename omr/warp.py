@@ -116,6 +116,11 @@ MIN_SOLID_DENSITY = 0.45
 """A solid marker fills at least this much of its bounding box (the hollow one need not)."""
 PAPER_PCT, INK_PCT = 90, 5
 """Percentiles of the marker window taken as paper and ink for the darkness-weighted centroid."""
+BOUNDS_ASPECT_TOL = 0.05
+"""An image whose aspect is within this of the page's (either way round) may be the page itself (a scan)..."""
+BOUNDS_WINDOW_MM = 25.0
+"""...and its markers are first searched within this of where the image bounds put them (plus a marker
+side): a scan's lid margin, shift, 6 % print scale and 2 degrees of skew move them up to ~20 mm."""
 MIN_OUTLINE_AREA = 0.15
 """The paper outline must cover this fraction of the detection image."""
 OUTLINE_EPS = (0.01, 0.02, 0.03, 0.05)
@@ -268,8 +273,11 @@ def warp_page(gray: GrayImage | DropoutImage, meta: SheetMeta | Mapping[str, Any
     _check_inputs(gray, mode)
     compiled = compile_sheet(as_sheet_meta(meta), px_per_mm)
     det = _detection_images(gray)
-    fiducial = _fiducial_hypotheses(det, compiled)
-    chosen = _first_consistent(gray, fiducial, compiled.sheet, det, mode)
+    fiducial = _bounds_hypotheses(det, compiled)
+    chosen = _first_consistent(gray, fiducial, compiled.sheet, det, mode) if fiducial else None
+    if chosen is None:  # not a page filling the image, or not conclusive there: the whole image
+        fiducial = _fiducial_hypotheses(det, compiled)
+        chosen = _first_consistent(gray, fiducial, compiled.sheet, det, mode)
     if chosen is None:
         chosen = _first_consistent(gray, _outline_hypotheses(det, compiled, mode), compiled.sheet, det, mode)
     if chosen is None and not fiducial:  # no markers in the meta, or none matched
@@ -365,6 +373,68 @@ def _fiducial_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHy
                 options.append(PageHypothesis(corr, "fiducials", h_small_to_mm))
         if options and max(o.correlation for o in options) > GOOD_CORR and hyp.support >= GOOD_SUPPORT:
             break
+    options.sort(key=lambda o: -o.correlation)
+    return options
+
+
+def _bounds_windows(det: Detection, sheet: SheetMeta) -> list[tuple[int, int, int, int]]:
+    """Where the markers are, in detection px, if the page fills the image (a scan).
+
+    The image bounds are taken for the page's in the orientation its aspect
+    allows (within ``BOUNDS_ASPECT_TOL``), both ways up; each marker gets a
+    box ``BOUNDS_WINDOW_MM`` plus its side around both predictions. Empty
+    when the aspect fits neither way round.
+    """
+    h, w = det.small.shape
+    pw, ph = sheet.page_w_mm, sheet.page_h_mm
+    if abs((w / h) / (pw / ph) - 1.0) <= BOUNDS_ASPECT_TOL:
+        sx, sy = w / pw, h / ph
+        pos = [[(m.x_mm * sx, m.y_mm * sy), (w - m.x_mm * sx, h - m.y_mm * sy)] for m in sheet.markers]
+    elif abs((w / h) / (ph / pw) - 1.0) <= BOUNDS_ASPECT_TOL:
+        sx, sy = w / ph, h / pw  # the page turned a quarter: its x runs down the image
+        pos = [[(w - m.y_mm * sx, m.x_mm * sy), (m.y_mm * sx, h - m.x_mm * sy)] for m in sheet.markers]
+    else:
+        return []
+    s = max(sx, sy)
+    out: list[tuple[int, int, int, int]] = []
+    for m, twins in zip(sheet.markers, pos, strict=True):
+        half = (BOUNDS_WINDOW_MM + m.size_mm) * s
+        for x, y in twins:
+            box = (math.floor(x - half), math.floor(y - half), math.ceil(x + half) + 1, math.ceil(y + half) + 1)
+            if not any(max(abs(a - b) for a, b in zip(box, o, strict=True)) <= 2 for o in out):
+                out.append(box)  # twins of a symmetric layout share their windows
+    return out
+
+
+def _bounds_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHypothesis]:
+    """The fast path of a page that fills the image: :func:`_fiducial_hypotheses` on the
+    marker windows of :func:`_bounds_windows` only, when that is conclusive.
+
+    Conclusive: the best hypothesis is supported by every marker and one of its
+    twins correlates above ``GOOD_CORR``. Those are the hypotheses the search of
+    the whole image starts with and stops at (the same blobs give the same
+    contours, fits and correlations), so the page is the same, found at a
+    fraction of the cost. Otherwise (a photo, a page smaller than the image,
+    a hidden marker): empty, and the whole image is searched.
+    """
+    sheet = compiled.sheet
+    if len(sheet.markers) < max(4, GOOD_SUPPORT) or _shaped(sheet):
+        return []
+    windows = _bounds_windows(det, sheet)
+    if not windows:
+        return []
+    hyps = match_markers(find_candidates(det.small, windows=windows), sheet)
+    if not hyps or hyps[0].support < len(sheet.markers):
+        return []
+    half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
+    options = []
+    for h_mm in (hyps[0].h_mm_to_img, hyps[0].h_mm_to_img @ half_turn):
+        h_small_to_mm = np.linalg.inv(h_mm)
+        corr = correlate(det.tsrc, det.tf, h_small_to_mm, compiled.thumbnail)
+        if corr >= MIN_CORR:
+            options.append(PageHypothesis(corr, "fiducials", h_small_to_mm))
+    if not options or max(o.correlation for o in options) <= GOOD_CORR:
+        return []
     options.sort(key=lambda o: -o.correlation)
     return options
 
