@@ -121,6 +121,12 @@ BOUNDS_ASPECT_TOL = 0.05
 BOUNDS_WINDOW_MM = 25.0
 """...and its markers are first searched within this of where the image bounds put them (plus a marker
 side): a scan's lid margin, shift, 6 % print scale and 2 degrees of skew move them up to ~20 mm."""
+OUTLINE_ASPECT_TOL = 0.3
+"""Otherwise the paper outline, when its sides keep the page's aspect within this (a tilted photo
+foreshortens one way)..."""
+OUTLINE_WINDOW_MM = 15.0
+"""...and its markers are first searched within this of where the outline puts them (print offset,
+curl and a rounded outline corner)."""
 MIN_OUTLINE_AREA = 0.15
 """The paper outline must cover this fraction of the detection image."""
 OUTLINE_EPS = (0.01, 0.02, 0.03, 0.05)
@@ -273,7 +279,7 @@ def warp_page(gray: GrayImage | DropoutImage, meta: SheetMeta | Mapping[str, Any
     _check_inputs(gray, mode)
     compiled = compile_sheet(as_sheet_meta(meta), px_per_mm)
     det = _detection_images(gray)
-    fiducial = _bounds_hypotheses(det, compiled)
+    fiducial = _window_hypotheses(det, compiled)
     chosen = _first_consistent(gray, fiducial, compiled.sheet, det, mode) if fiducial else None
     if chosen is None:  # not a page filling the image, or not conclusive there: the whole image
         fiducial = _fiducial_hypotheses(det, compiled)
@@ -377,50 +383,62 @@ def _fiducial_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHy
     return options
 
 
-def _bounds_windows(det: Detection, sheet: SheetMeta) -> list[tuple[int, int, int, int]]:
-    """Where the markers are, in detection px, if the page fills the image (a scan).
+def _quad_windows(quad: list[tuple[float, float]], sheet: SheetMeta, aspect_tol: float,
+                  margin_mm: float) -> list[tuple[int, int, int, int]]:
+    """Where the markers are, in detection px, if ``quad`` (4 clockwise corners) is the page.
 
-    The image bounds are taken for the page's in the orientation its aspect
-    allows (within ``BOUNDS_ASPECT_TOL``), both ways up; each marker gets a
-    box ``BOUNDS_WINDOW_MM`` plus its side around both predictions. Empty
-    when the aspect fits neither way round.
+    Each cyclic assignment of the quad's corners to the page's whose sides keep
+    the page's aspect within ``aspect_tol`` predicts every marker (a
+    homography); each prediction gets a box ``margin_mm`` plus the marker's
+    side around it (at the quad's mean scale). Boxes shared by twins (a layout
+    symmetric under a half turn) are kept once. Empty when no assignment fits.
     """
-    h, w = det.small.shape
     pw, ph = sheet.page_w_mm, sheet.page_h_mm
-    if abs((w / h) / (pw / ph) - 1.0) <= BOUNDS_ASPECT_TOL:
-        sx, sy = w / pw, h / ph
-        pos = [[(m.x_mm * sx, m.y_mm * sy), (w - m.x_mm * sx, h - m.y_mm * sy)] for m in sheet.markers]
-    elif abs((w / h) / (ph / pw) - 1.0) <= BOUNDS_ASPECT_TOL:
-        sx, sy = w / ph, h / pw  # the page turned a quarter: its x runs down the image
-        pos = [[(w - m.y_mm * sx, m.x_mm * sy), (m.y_mm * sx, h - m.x_mm * sy)] for m in sheet.markers]
-    else:
-        return []
-    s = max(sx, sy)
+    q = np.array(quad, np.float64)
+    sides = np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1)  # top, right, bottom, left for order 0
+    page_mm = np.array([[0.0, 0.0], [pw, 0.0], [pw, ph], [0.0, ph]], np.float32)
+    pts_mm = np.array([[[m.x_mm, m.y_mm] for m in sheet.markers]], np.float64)
     out: list[tuple[int, int, int, int]] = []
-    for m, twins in zip(sheet.markers, pos, strict=True):
-        half = (BOUNDS_WINDOW_MM + m.size_mm) * s
-        for x, y in twins:
+    for k in range(4):
+        across = (sides[k % 4] + sides[(k + 2) % 4]) / 2 / pw
+        down = (sides[(k + 1) % 4] + sides[(k + 3) % 4]) / 2 / ph
+        if not abs(across / down - 1.0) <= aspect_tol:
+            continue
+        h_mm = cv2.getPerspectiveTransform(page_mm, np.roll(q, -k, axis=0).astype(np.float32))
+        scale = (across + down) / 2
+        for m, (x, y) in zip(sheet.markers, cv2.perspectiveTransform(pts_mm, h_mm)[0], strict=True):
+            half = (margin_mm + m.size_mm) * scale
             box = (math.floor(x - half), math.floor(y - half), math.ceil(x + half) + 1, math.ceil(y + half) + 1)
             if not any(max(abs(a - b) for a, b in zip(box, o, strict=True)) <= 2 for o in out):
-                out.append(box)  # twins of a symmetric layout share their windows
+                out.append(box)
     return out
 
 
-def _bounds_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHypothesis]:
-    """The fast path of a page that fills the image: :func:`_fiducial_hypotheses` on the
-    marker windows of :func:`_bounds_windows` only, when that is conclusive.
+def _window_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHypothesis]:
+    """The fast path: :func:`_fiducial_hypotheses` on marker windows only, when that is conclusive.
 
-    Conclusive: the best hypothesis is supported by every marker and one of its
-    twins correlates above ``GOOD_CORR``. Those are the hypotheses the search of
-    the whole image starts with and stops at (the same blobs give the same
-    contours, fits and correlations), so the page is the same, found at a
-    fraction of the cost. Otherwise (a photo, a page smaller than the image,
-    a hidden marker): empty, and the whole image is searched.
+    The windows come from where the page should be: the image bounds when
+    the image has the page's aspect (a scan, ``BOUNDS_ASPECT_TOL``,
+    ``BOUNDS_WINDOW_MM``), else the paper outline (a photo,
+    ``OUTLINE_ASPECT_TOL``, ``OUTLINE_WINDOW_MM``). Conclusive: the best
+    hypothesis is supported by every marker and one of its twins correlates
+    above ``GOOD_CORR``. Those are the hypotheses the search of the whole
+    image starts with and stops at (the same blobs give the same contours,
+    fits and correlations), so the page is the same, found at a fraction of
+    the cost. Otherwise (a hidden marker, a page the windows miss): empty,
+    and the whole image is searched.
     """
     sheet = compiled.sheet
     if len(sheet.markers) < max(4, GOOD_SUPPORT) or _shaped(sheet):
         return []
-    windows = _bounds_windows(det, sheet)
+    h, w = det.small.shape
+    windows = _quad_windows([(0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0)], sheet,
+                            BOUNDS_ASPECT_TOL, BOUNDS_WINDOW_MM)
+    if not windows:
+        outline = _outline_quad(det.small)
+        if outline is None:
+            return []
+        windows = _quad_windows(outline, sheet, OUTLINE_ASPECT_TOL, OUTLINE_WINDOW_MM)
     if not windows:
         return []
     hyps = match_markers(find_candidates(det.small, windows=windows), sheet)
