@@ -434,11 +434,13 @@ def _window_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHypo
     h, w = det.small.shape
     windows = _quad_windows([(0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0)], sheet,
                             BOUNDS_ASPECT_TOL, BOUNDS_WINDOW_MM)
-    if not windows:
-        outline = _outline_quad(det.small)
+    if not windows:  # the outline at half the detection scale is close enough to place windows
+        half = cv2.resize(det.small[:h // 2 * 2, :w // 2 * 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        outline = _outline_quad(half)
         if outline is None:
             return []
-        windows = _quad_windows(outline, sheet, OUTLINE_ASPECT_TOL, OUTLINE_WINDOW_MM)
+        windows = _quad_windows([(2 * x + 0.5, 2 * y + 0.5) for x, y in outline], sheet,
+                                OUTLINE_ASPECT_TOL, OUTLINE_WINDOW_MM)
     if not windows:
         return []
     hyps = match_markers(find_candidates(det.small, windows=windows), sheet)
