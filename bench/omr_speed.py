@@ -107,7 +107,7 @@ def _split_once(data: bytes, meta: dict[str, Any], mode: str) -> dict[str, float
     from omr.meta import as_sheet_meta
 
     parts: dict[str, float] = {}
-    saved = {name: getattr(warp_mod, name) for name in WARP_PARTS}
+    saved = {name: getattr(warp_mod, name) for name in WARP_PARTS if hasattr(warp_mod, name)}  # older trees too
 
     def timed(name: str) -> Any:
         fn = saved[name]
@@ -118,7 +118,7 @@ def _split_once(data: bytes, meta: dict[str, Any], mode: str) -> dict[str, float
             return out
         return run
 
-    for name in WARP_PARTS:
+    for name in saved:
         setattr(warp_mod, name, timed(name))
     try:
         sheet, t_meta = _cpu_ms(as_sheet_meta, meta)
@@ -179,7 +179,8 @@ def print_row(r: dict[str, Any]) -> None:
     )
     print(f"  cv2.imdecode(IMREAD_COLOR)       {r['imdecode_ms']:8.1f} ms CPU (min {r['imdecode_min_ms']:.1f})")
     for k, v in r["stages_ms"].items():
-        print(f"  {'  ' if k.startswith('warp: ') else ''}stage {k:<{26 if k.startswith('warp: ') else 28}} {v:8.1f} ms")
+        label = f"    {k[6:]}" if k.startswith("warp: ") else f"  stage {k}"
+        print(f"{label:<34} {v:8.1f} ms")
     print(f"  grade_image total                {r['grade_ms']:8.1f} ms CPU (min {r['grade_min_ms']:.1f})")
     print(f"  ratio grade / imdecode           {r['ratio_vs_imdecode']:8.2f}x "
           f"(of minimums {r['grade_min_ms'] / r['imdecode_min_ms']:.2f}x)")

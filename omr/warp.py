@@ -653,7 +653,7 @@ def _relocate_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> li
         tot = float(wgt.sum())
         if tot <= 0:
             continue
-        ys, xs = np.mgrid[0:win.shape[0], 0:win.shape[1]]
+        ys, xs = np.arange(win.shape[0])[:, None], np.arange(win.shape[1])[None, :]  # broadcast, as mgrid's
         found.append(MarkerHit(m, float(x0 + (wgt * xs).sum() / tot), float(y0 + (wgt * ys).sum() / tot)))
     return found
 
