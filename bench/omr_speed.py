@@ -18,8 +18,9 @@ each image the script prints the median over ``--runs`` of:
   marker-window fast path; ``whole image``: the full search, when the fast
   path was not conclusive), markers re-located at full resolution, the warp
   itself and the ring check (``refine``);
-* the ratio ``grade_image / imdecode``: targets <= 1.0x for the 12 MP photo and
-  <= 3x for the 200 dpi scan (issues 17 and 18).
+* the ratio ``grade_image / imdecode`` of the medians and of the minimums:
+  targets <= 1.0x for the 12 MP photo and <= 3x for the 200 dpi scan (issues
+  17 and 18), judged on the worse of the two.
 
 The median is over runs of a busy host too; on one as loaded as ours (2 cores,
 load 10+), compare minimums as well, or count instructions
@@ -169,6 +170,7 @@ def time_image(
         "stages_ms": {k: _median(v) for k, v in stages.items()},
     }
     out["ratio_vs_imdecode"] = out["grade_ms"] / out["imdecode_ms"]
+    out["ratio_of_minimums"] = out["grade_min_ms"] / out["imdecode_min_ms"]
     return out
 
 
@@ -183,7 +185,7 @@ def print_row(r: dict[str, Any]) -> None:
         print(f"{label:<34} {v:8.1f} ms")
     print(f"  grade_image total                {r['grade_ms']:8.1f} ms CPU (min {r['grade_min_ms']:.1f})")
     print(f"  ratio grade / imdecode           {r['ratio_vs_imdecode']:8.2f}x "
-          f"(of minimums {r['grade_min_ms'] / r['imdecode_min_ms']:.2f}x)")
+          f"(of minimums {r['ratio_of_minimums']:.2f}x)")
 
 
 # --- chain latency over ai.omr.grade through Redis -----------------------------------------
@@ -233,10 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     print()
     ok = True
     for r, target in zip(rows, (PHOTO_RATIO_TARGET, SCAN_RATIO_TARGET), strict=True):
-        ratio = r["ratio_vs_imdecode"]
+        # the worse of the medians' and the minimums' ratio: on a loaded host the decode's
+        # median alone swings by 20 % and can pass a slower engine
+        ratio = max(r["ratio_vs_imdecode"], r["ratio_of_minimums"])
         ok &= ratio <= target
         print(f"{'PASS' if ratio <= target else 'FAIL'}  {r['image']} grade_image <= {target:g}x imdecode "
-              f"({ratio:.2f}x: {r['grade_ms']:.1f} vs {r['imdecode_ms']:.1f} ms CPU)")
+              f"({ratio:.2f}x, the worse of medians {r['grade_ms']:.1f} / {r['imdecode_ms']:.1f} ms CPU "
+              f"and minimums {r['grade_min_ms']:.1f} / {r['imdecode_min_ms']:.1f})")
     summary: dict[str, Any] = {"rows": rows, "ratios_ok": ok}
     if args.chain:
         summary["chain"] = run_chain(images["photo_12mp"], meta, args.runs)
