@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from aicore.page.errors import PageLayerError
+from aicore.page.pdf import PDF_POINTS_PER_INCH, open_pdf, render_page
 from omr.errors import ImageError, OMRError
 from omr.meta import as_sheet_meta
 from omr.types import SheetMeta
@@ -82,8 +84,6 @@ ZIP_SUFFIXES = (".zip",)
 PDF_DPI = 200
 #: ``pdf_dpi`` choices: 100 dpi (3.9 px/mm) is about the grader's floor; past 600 a page is ~35 MP for nothing.
 PDF_DPI_RANGE = (100, 600)
-#: PDF user space is 1/72 inch per unit (PDF 32000-1 section 8.3.2.3).
-PDF_POINTS_PER_INCH = 72.0
 #: A class set is tens of sheets; a whole school's is a few thousand.
 MAX_PAGES = 5000
 #: A rendered page past this many pixels is a poster, not an answer sheet (A3 at 300 dpi is 17 MP).
@@ -157,13 +157,8 @@ def _png(gray: Any) -> bytes:
 
 
 def pdf_page_count(data: bytes) -> int:
-    """The number of pages of a PDF (``pdf_unreadable`` when it cannot be opened)."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        raise BatchInputError("pdf_unreadable", f"not a readable PDF ({exc})") from None
+    """The number of pages of a PDF (``pdf_unreadable``, or ``pdf_empty`` for a page tree of none)."""
+    pdf = _open(data)
     try:
         return len(pdf)
     finally:
@@ -184,38 +179,31 @@ def render_pdf_page(data: bytes, index: int, dpi: int = PDF_DPI) -> bytes:
         >>> decode_image(render_pdf_page(buf.getvalue(), 0, dpi=100)).shape
         (1169, 828)
     """
-    import numpy as np
-    import pypdfium2 as pdfium
-
+    pdf = _open(data)
     try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        raise BatchInputError("pdf_unreadable", f"not a readable PDF ({exc})") from None
-    try:
-        page = pdf[index]
-        try:
-            w_pt, h_pt = page.get_size()
-            scale = dpi / PDF_POINTS_PER_INCH
-            if w_pt * scale * h_pt * scale > MAX_PAGE_PIXELS:
-                raise BatchInputError(
-                    "page_too_large", f"PDF page {index + 1} is {w_pt:.0f}x{h_pt:.0f} pt: too large at {dpi} dpi"
-                )
-            bitmap = page.render(scale=scale, grayscale=True, fill_color=(255, 255, 255, 255))
-            try:
-                arr = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
-            finally:
-                bitmap.close()
-        finally:
-            page.close()
-    except pdfium.PdfiumError as exc:
-        raise BatchInputError("pdf_page_unreadable", f"PDF page {index + 1} cannot be rendered ({exc})") from None
+        arr, _dpi = render_page(pdf, index, dpi_for=functools.partial(_fit_dpi, index, dpi), gray=True)
+    except PageLayerError as exc:
+        raise BatchInputError(exc.reason_code, exc.message) from None
     finally:
         pdf.close()
-    if arr.ndim == 3:  # pdfium may hand back BGRx even for grayscale rendering
-        import cv2
-
-        return _png(cv2.cvtColor(np.ascontiguousarray(arr[:, :, :3]), cv2.COLOR_BGR2GRAY))
     return _png(arr)
+
+
+def _open(data: bytes) -> Any:
+    try:
+        return open_pdf(data)
+    except PageLayerError as exc:
+        raise BatchInputError(exc.reason_code, exc.message) from None
+
+
+def _fit_dpi(index: int, dpi: int, w_pt: float, h_pt: float) -> float:
+    """``dpi``, unless page ``index`` of ``w_pt`` x ``h_pt`` points would pass :data:`MAX_PAGE_PIXELS` at it."""
+    scale = dpi / PDF_POINTS_PER_INCH
+    if w_pt * scale * h_pt * scale > MAX_PAGE_PIXELS:
+        raise BatchInputError(
+            "page_too_large", f"PDF page {index + 1} is {w_pt:.0f}x{h_pt:.0f} pt: too large at {dpi} dpi"
+        )
+    return float(dpi)
 
 
 def _pdf_sheets(file: str, data: bytes, dpi: int) -> list[SheetRef]:

@@ -64,6 +64,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from aicore.page.outline import bright_quad
 from omr.errors import AlignmentError
 from omr.meta import as_sheet_meta
 from omr.orient import proves, ring_evidence, timing_evidence
@@ -399,29 +400,6 @@ def _count(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float) -> int
     return int((d <= MATCH_PITCH / 2 * pitch_px).sum())
 
 
-def _outline_quad(small: GrayImage) -> list[tuple[float, float]] | None:
-    """The largest bright quadrilateral (paper on a darker background), clockwise from any corner."""
-    blur = cv2.GaussianBlur(small, (5, 5), 0)
-    _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    contours, _ = cv2.findContours(bw, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return None
-    c = max(contours, key=cv2.contourArea)
-    if cv2.contourArea(c) < MIN_OUTLINE_AREA * small.shape[0] * small.shape[1]:
-        return None
-    hull = cv2.convexHull(c)
-    peri = cv2.arcLength(hull, True)
-    for eps in (0.01, 0.02, 0.03, 0.05):
-        approx = cv2.approxPolyDP(hull, eps * peri, True)
-        if len(approx) == 4:
-            pts = approx[:, 0, :].astype(np.float64)
-            centre = pts.mean(axis=0)
-            order = np.argsort(np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0]))
-            return [(float(pts[i, 0]), float(pts[i, 1])) for i in order]
-    return None
-
-
 def _quad_hypotheses(quad: list[tuple[float, float]], sheet: SheetMeta) -> list[tuple[int, F64]]:
     """The page corners (TL, TR, BR, BL in mm) assigned to ``quad`` in each of the 4 cyclic ways."""
     w, h = sheet.page_w_mm, sheet.page_h_mm
@@ -486,7 +464,7 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
         hint = np.diag([1.0 / k, 1.0 / k, 1.0]) @ np.linalg.inv(hint_h_img_to_mm)
         hyps.append(("fiducials", np.asarray(hint / hint[2, 2], np.float64)))
     else:
-        quad = _outline_quad(small)
+        quad = bright_quad(small, min_area=MIN_OUTLINE_AREA, require_convex=False)
         if quad is not None:
             hyps += [("outline", h) for _, h in _quad_hypotheses(quad, sheet)]
         hyps += [("page_bounds", h) for _, h in _quad_hypotheses(bounds, sheet)]

@@ -54,6 +54,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from aicore.page.outline import bright_quad
 from omr.compiled import PX_PER_MM, CompiledSheet, compile_sheet
 from omr.dropout import DropoutImage
 from omr.errors import AlignmentError, ImageError, OptionError
@@ -511,7 +512,7 @@ def _outline_hypotheses(det: Detection, compiled: CompiledSheet, mode: str) -> l
     """The paper outline and (``scan`` mode) the image bounds, best orientation each, best first."""
     sheet = compiled.sheet
     tried: list[tuple[str, list[tuple[float, float]]]] = []
-    outline = _outline_quad(det.small)
+    outline = bright_quad(det.small, min_area=MIN_OUTLINE_AREA, eps=OUTLINE_EPS)
     if outline is not None:
         tried.append(("outline", outline))
     if mode == "scan":
@@ -691,38 +692,3 @@ def _fit(found: list[MarkerHit], model: str) -> MarkerFit | None:
         break
     err = float(np.sqrt((res ** 2).mean()))
     return MarkerFit(hmat.astype(np.float64), err, found)
-
-
-def _outline_quad(small: npt.NDArray[Any]) -> list[tuple[float, float]] | None:
-    """The paper outline as 4 clockwise corners (detection px): the largest bright region, if a quadrilateral."""
-    blur = cv2.GaussianBlur(small, (5, 5), 0)
-    _, bw = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bw = cv2.morphologyEx(bw, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
-    contours, _ = cv2.findContours(bw, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return None
-    c = max(contours, key=cv2.contourArea)
-    if cv2.contourArea(c) < MIN_OUTLINE_AREA * small.shape[0] * small.shape[1]:
-        return None
-    hull = cv2.convexHull(c)
-    peri = cv2.arcLength(hull, True)
-    for eps in OUTLINE_EPS:
-        approx = cv2.approxPolyDP(hull, eps * peri, True)
-        if len(approx) == 4:
-            pts = [(float(p[0][0]), float(p[0][1])) for p in approx]
-            order = _cyclic(pts)
-            return None if order is None else [pts[i] for i in order]
-    return None
-
-
-def _cyclic(pts: list[tuple[float, float]]) -> list[int] | None:
-    """Indices of 4 points in clockwise order (image coords, y down), or None if not convex."""
-    cx = sum(p[0] for p in pts) / 4
-    cy = sum(p[1] for p in pts) / 4
-    order = sorted(range(4), key=lambda i: math.atan2(pts[i][1] - cy, pts[i][0] - cx))
-    for k in range(4):
-        a, b, c = (pts[order[(k + j) % 4]] for j in range(3))
-        cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
-        if cross <= 0:
-            return None
-    return order

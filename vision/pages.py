@@ -3,11 +3,11 @@
 One loader for every vision job (OCR, segmentation, handwriting): bytes or a
 path in, a stream of :class:`Page` out. Formats: JPEG, PNG, WebP, BMP, TIFF
 (every frame of a multi-page TIFF) through Pillow, with the EXIF orientation
-of phone photos applied; PDF through ``pypdfium2``, rendered page by page at
-``dpi``. Limits are checked before pixels are decoded: the page count of a
-PDF or TIFF against ``max_pages`` and each page's size against
-``max_pixels``, so a 10,000-page PDF or a 30000x30000 px PNG fails in
-milliseconds instead of filling memory.
+of phone photos applied; PDF through the page layer (:mod:`aicore.page.pdf`,
+``pypdfium2``), rendered page by page at ``dpi``. Limits are checked before
+pixels are decoded: the page count of a PDF or TIFF against ``max_pages`` and
+each page's size against ``max_pixels``, so a 10,000-page PDF or a
+30000x30000 px PNG fails in milliseconds instead of filling memory.
 
 Frames:
     Page images are in page pixels: ``image[y, x]``, origin top-left, x to the
@@ -43,8 +43,8 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import io
-import re
 import warnings
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -54,6 +54,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from aicore.page.errors import PageLayerError
+from aicore.page.pdf import PDF_POINTS_PER_INCH, open_pdf, render_page
 from vision.errors import PageError
 
 __all__ = ["BGRImage", "GrayImage", "Page", "load_pages", "is_pdf", "pdf_render_dpi"]
@@ -63,8 +65,6 @@ GrayImage = npt.NDArray[np.uint8]
 BGRImage = npt.NDArray[np.uint8]
 """``(H, W, 3)`` uint8 in OpenCV's B, G, R channel order."""
 
-#: PDF user space is 1/72 inch per unit (PDF 32000-1 section 8.3.2.3).
-PDF_POINTS_PER_INCH = 72.0
 #: a PDF may start with junk before ``%PDF`` (PDF readers accept 1024 bytes of it).
 PDF_HEADER_WINDOW_BYTES = 1024
 #: below this a page is unreadable anyway; a PDF page so large that it only
@@ -181,16 +181,21 @@ def pdf_render_dpi(size_pt: tuple[float, float], dpi: float, max_pixels: int) ->
     return float(dpi)
 
 
+#: the page layer's PDF codes under the names this loader's contract documents (an unreadable PDF is
+#: ``image_invalid`` here, as an unreadable image is; ``omr``'s batch answers the layer's own codes).
+PUBLIC_PDF_CODES = {"pdf_unreadable": "image_invalid", "pdf_page_unreadable": "image_invalid"}
+
+
+def _public(exc: PageLayerError) -> PageError:
+    return PageError(PUBLIC_PDF_CODES.get(exc.reason_code, exc.reason_code), exc.message)
+
+
 def _pdf_pages(data: bytes, *, max_pages: int, max_pixels: int, dpi: float, gray: bool,
                only: Collection[int] | None = None) -> Iterator[Page]:
-    import pypdfium2 as pdfium
-
     try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as exc:
-        if _looks_pageless(data):  # PDFium refuses to open a document with no pages at all
-            raise PageError("pdf_empty", "the PDF has no pages") from None
-        raise PageError("image_invalid", f"not a readable PDF ({exc})") from None
+        pdf = open_pdf(data)
+    except PageLayerError as exc:
+        raise _public(exc) from None
     try:
         count = len(pdf)
         if count == 0:
@@ -200,51 +205,27 @@ def _pdf_pages(data: bytes, *, max_pages: int, max_pixels: int, dpi: float, gray
         for index in range(count):
             if only is not None and index not in only:
                 continue
-            page = pdf[index]
+            fit = functools.partial(_fit_dpi, index, dpi, max_pixels)
             try:
-                w_pt, h_pt = page.get_size()
-                page_dpi = pdf_render_dpi((w_pt, h_pt), dpi, max_pixels)
-                w_px, h_px = round(w_pt * dpi / PDF_POINTS_PER_INCH), round(h_pt * dpi / PDF_POINTS_PER_INCH)
-                if page_dpi != dpi:  # a poster-sized page: render it coarser if still legible
-                    if page_dpi < MIN_PDF_DPI:
-                        _check_pixels(index, w_px, h_px, max_pixels)
-                    w_px = int(w_pt * page_dpi / PDF_POINTS_PER_INCH)
-                    h_px = int(h_pt * page_dpi / PDF_POINTS_PER_INCH)
-                _check_pixels(index, w_px, h_px, max_pixels)
-                bitmap = page.render(scale=page_dpi / PDF_POINTS_PER_INCH, grayscale=gray, fill_color=(255, 255, 255, 255))
-                try:
-                    array = np.array(bitmap.to_numpy(), dtype=np.uint8, copy=True)
-                finally:
-                    bitmap.close()
-            except pdfium.PdfiumError as exc:
-                raise PageError("image_invalid", f"PDF page {index + 1} cannot be rendered ({exc})") from None
-            finally:
-                page.close()
-            yield Page(index=index, image=_as_mode(array, gray), dpi=page_dpi, source="pdf")
+                array, page_dpi = render_page(pdf, index, dpi_for=fit, gray=gray)
+            except PageLayerError as exc:
+                raise _public(exc) from None
+            yield Page(index=index, image=array, dpi=page_dpi, source="pdf")
     finally:
         pdf.close()
 
 
-_PAGES_COUNT_ZERO = re.compile(rb"/Count\s*0(?![0-9])")
-_A_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
-
-
-def _looks_pageless(data: bytes) -> bool:
-    """A page tree that counts 0 pages and no page object anywhere in the file."""
-    return bool(_PAGES_COUNT_ZERO.search(data)) and not _A_PAGE_OBJECT.search(data)
-
-
-def _as_mode(array: npt.NDArray[np.uint8], gray: bool) -> npt.NDArray[np.uint8]:
-    """pdfium gives (H, W) for grayscale, (H, W, 3) BGR or (H, W, 4) BGRx otherwise."""
-    import cv2
-
-    if array.ndim == 3 and array.shape[2] == 4:
-        array = np.ascontiguousarray(array[:, :, :3])
-    if gray and array.ndim == 3:
-        return np.asarray(cv2.cvtColor(array, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
-    if not gray and array.ndim == 2:
-        return np.asarray(cv2.cvtColor(array, cv2.COLOR_GRAY2BGR), dtype=np.uint8)
-    return array
+def _fit_dpi(index: int, dpi: float, max_pixels: int, w_pt: float, h_pt: float) -> float:
+    """The resolution page ``index`` of ``w_pt`` x ``h_pt`` points renders at; ``page_too_large`` when none fits."""
+    page_dpi = pdf_render_dpi((w_pt, h_pt), dpi, max_pixels)
+    w_px, h_px = round(w_pt * dpi / PDF_POINTS_PER_INCH), round(h_pt * dpi / PDF_POINTS_PER_INCH)
+    if page_dpi != dpi:  # a poster-sized page: render it coarser if still legible
+        if page_dpi < MIN_PDF_DPI:
+            _check_pixels(index, w_px, h_px, max_pixels)
+        w_px = int(w_pt * page_dpi / PDF_POINTS_PER_INCH)
+        h_px = int(h_pt * page_dpi / PDF_POINTS_PER_INCH)
+    _check_pixels(index, w_px, h_px, max_pixels)
+    return page_dpi
 
 
 def _image_pages(data: bytes, *, max_pages: int, max_pixels: int, gray: bool) -> Iterator[Page]:

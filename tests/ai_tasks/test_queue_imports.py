@@ -4,7 +4,8 @@ Each queue's worker installs only its own extra (README "Running workers"), so
 the code every worker runs at start (the app and every task module) and the
 ``ai.job`` door of the jobs that run on other queues must not import any
 extra's library. A subprocess records every import of those libraries instead
-of failing on the first, so a ``try: import`` fallback cannot hide one.
+of failing on the first, so a ``try: import`` fallback cannot hide one. Nor do
+they load the page layer (``aicore.page``), which only ``omr`` and ``vision`` use.
 ``tests/integration/test_queue_extras.py`` proves the same with real venvs.
 """
 
@@ -52,7 +53,8 @@ for job_type, payload in json.loads(sys.argv[2]).items():
     before = len(seen)
     start_job({"id": "j", "type": job_type, "payload": payload}, result_id="r")
     doors[job_type] = seen[before:]
-print(json.dumps({"seen": seen, "doors": doors}))
+page_layer = sorted(m for m in sys.modules if m.startswith("aicore.page"))
+print(json.dumps({"seen": seen, "doors": doors, "page_layer": page_layer}))
 """
 
 #: A valid payload of every job that runs off the dispatcher's queue.
@@ -70,4 +72,5 @@ def test_worker_start_and_text_job_doors_import_no_extra_library() -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out == {"seen": [], "doors": {job: [] for job in OFF_QUEUE_PAYLOADS}}
+    # nor the page layer (aicore.page: numpy and OpenCV), which only omr and vision import
+    assert out == {"seen": [], "doors": {job: [] for job in OFF_QUEUE_PAYLOADS}, "page_layer": []}

@@ -84,6 +84,19 @@ def test_corrupt_pdf_is_one_error_row(tmp_path: Path, meta10: dict[str, Any]) ->
     assert len(rows) == 1 and rows[0]["reason_code"] == "pdf_unreadable"
 
 
+def test_a_pdf_without_pages_is_pdf_empty_as_in_vision(tmp_path: Path, meta10: dict[str, Any]) -> None:
+    # the page layer's code for this failure (aicore.page.pdf); the batch said pdf_unreadable before
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument.new()
+    buf = io.BytesIO()
+    doc.save(buf)
+    doc.close()
+    (tmp_path / "none.pdf").write_bytes(buf.getvalue())
+    rows = grade_sheets(list_sheets(tmp_path), meta10)
+    assert len(rows) == 1 and rows[0]["reason_code"] == "pdf_empty"
+
+
 def test_zip_refuses_traversal_and_bombs_but_grades_the_rest(tmp_path: Path, meta10: dict[str, Any],
                                                              sheet_factory: Any) -> None:
     good = cv2.imencode(".png", sheet_factory(meta10, {1: ["1"]}, "12121212"))[1].tobytes()

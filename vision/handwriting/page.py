@@ -1,7 +1,8 @@
 """Where the paper is in a photo: the largest bright, unsaturated region.
 
 A phone photo shows desk around the page; the desk's edge against the paper
-would read as a long dark stroke. The page is found on a small copy: paper
+would read as a long dark stroke. The page is found on a small copy
+(:func:`aicore.page.outline.locate_page`): paper
 is bright and nearly colourless, so pixels above Otsu's threshold of the
 value channel with low saturation are paper; the largest such region's
 convex hull (ink inside the page leaves holes, the hull closes them),
@@ -29,56 +30,17 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from aicore.page.outline import locate_page
+
 __all__ = ["locate_page", "page_mask", "page_quad"]
 
-#: the page is searched on a copy this long (px): its outline needs no detail.
-SEARCH_LONG_SIDE_PX = 400
-#: paper is at most this saturated (HSV S, 0..255); desks, skin and wood are more.
-PAPER_MAX_SATURATION = 60
-#: a page smaller than this share of the frame is not the page (or there is none).
-MIN_PAGE_FRACTION = 0.08
 #: the page border (shadow, curl, desk edge blur) is dropped: this share of the page's short side.
 EDGE_MARGIN_FRACTION = 0.012
-#: a bright region covering this share of the frame means a scan: the whole frame is page.
-SCAN_FRACTION = 0.97
 
 
 def page_quad(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
     """The page's convex outline ``(N, 2)`` float32 in frame pixels, or ``None`` (no page / a scan)."""
     return locate_page(image)[1]
-
-
-def locate_page(image: npt.NDArray[np.uint8]) -> tuple[str, npt.NDArray[np.float32] | None]:
-    """``("page", hull)``: a page on a background; ``("full", None)``: paper fills the frame;
-    ``("none", None)``: no paper in sight (a desk, a hand, the ceiling)."""
-    h, w = image.shape[:2]
-    scale = min(1.0, SEARCH_LONG_SIDE_PX / max(h, w))
-    # bilinear is enough for an outline (and 3x cheaper than area averaging on a 960 px frame)
-    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_LINEAR)
-    if small.ndim == 2:
-        value, sat = small, np.zeros_like(small)
-    else:
-        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-        value, sat = hsv[..., 2], hsv[..., 1]
-    value = cv2.GaussianBlur(value, (5, 5), 0)
-    thr, _ = cv2.threshold(value, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    bright = ((value > thr) & (sat <= PAPER_MAX_SATURATION)).astype(np.uint8)
-    bright = np.asarray(cv2.morphologyEx(bright, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5))), np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
-    if n <= 1:
-        return "none", None
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    area = float(stats[best, cv2.CC_STAT_AREA]) / (small.shape[0] * small.shape[1])
-    if area < MIN_PAGE_FRACTION:
-        return "none", None
-    if area >= SCAN_FRACTION:
-        return "full", None
-    contours, _ = cv2.findContours((labels == best).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    hull = cv2.convexHull(max(contours, key=cv2.contourArea)).reshape(-1, 2).astype(np.float32)
-    if cv2.contourArea(hull) / (small.shape[0] * small.shape[1]) >= SCAN_FRACTION:
-        return "full", None
-    out: npt.NDArray[np.float32] = (hull / np.float32(scale)).astype(np.float32)
-    return "page", out
 
 
 def page_mask(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:

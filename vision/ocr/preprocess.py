@@ -40,6 +40,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from aicore.page.outline import find_sheet_quad
+from aicore.page.skew import rotation_matrix as _rotation_matrix
+from aicore.page.skew import shrink_to_width as _shrink
+from aicore.page.skew import skew_deg_from_ink as estimate_skew_deg
 from vision.ocr.quality import DENOISE_SIGMA_PX, NOISY_SIGMA, PageQuality, denoise_sigma, measure
 from vision.ocr.types import BoxXYWH
 
@@ -64,24 +68,14 @@ TARGET_GLYPH_PX = 30.0
 SCALE_BAND = (0.6, 1.6)
 #: never upscale past this factor (a page of 6 px noise would become huge).
 MAX_UPSCALE = 3.0
-#: skew search: exam photos are within a few degrees of upright.
-MAX_SKEW_DEG = 6.0
 #: below this the rotation would cost more (resampling) than it fixes.
 MIN_SKEW_DEG = 0.15
-#: width of the small copy the skew search runs on.
-SKEW_WORK_WIDTH_PX = 900
 #: background unevenness (std of the blurred background / its mean) above
 #: which the page is treated as a photo and thresholded locally.
 UNEVEN_BACKGROUND = 0.06
 #: adaptive threshold: window in glyph heights, and offset below the local mean.
 ADAPTIVE_WINDOW_GLYPHS = 1.5
 ADAPTIVE_OFFSET = 12
-#: sheet finding: work width, the sheet's share of the photo, polygon
-#: tolerance (share of perimeter), and how much brighter than the desk it is.
-SHEET_WORK_WIDTH_PX = 600
-SHEET_AREA = (0.25, 0.95)
-SHEET_POLY_EPS = 0.02
-SHEET_CONTRAST = 25.0
 #: the flattened sheet loses this share of its size at each edge (the paper's
 #: edge and the desk's shadow are not text).
 SHEET_EDGE_TRIM = 0.006
@@ -209,71 +203,6 @@ def estimate_glyph_height_px(ink: GrayImage) -> float:
     return float(np.median(runs))
 
 
-def estimate_skew_deg(ink: GrayImage) -> float:
-    """The text's baseline angle in degrees (counter-clockwise positive), within ±:data:`MAX_SKEW_DEG`.
-
-    Examples:
-        >>> m = np.zeros((300, 600), np.uint8)
-        >>> for y in range(40, 260, 30): m[y:y + 12, 50:550] = 1
-        >>> abs(estimate_skew_deg(m)) < 0.2
-        True
-    """
-    small = _shrink(ink * 255, SKEW_WORK_WIDTH_PX)
-    if int(small.max()) == 0:
-        return 0.0
-
-    def score(angle: float) -> float:
-        h, w = small.shape
-        rotated = cv2.warpAffine(small, _rotation_matrix(w, h, angle), (w, h), flags=cv2.INTER_NEAREST)
-        rows = rotated.sum(axis=1, dtype=np.float64)
-        return float(np.square(np.diff(rows)).sum())
-
-    coarse = np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + 1e-9, 0.5)
-    best = max(coarse, key=score)
-    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.1)
-    return round(float(max(fine, key=score)), 2)
-
-
-def find_sheet_quad(gray: GrayImage) -> npt.NDArray[np.float32] | None:
-    """The corners (TL, TR, BR, BL; ``(4, 2)`` page pixels) of a bright sheet on a darker desk, or ``None``.
-
-    ``None`` when the image is the sheet (a scan) or no clear sheet is seen.
-
-    Examples:
-        >>> desk = np.full((400, 300), 70, np.uint8)
-        >>> _ = cv2.fillConvexPoly(desk, np.array([[40, 30], [260, 45], [250, 370], [30, 360]]), 230)
-        >>> corners = np.array([[40, 30], [260, 45], [250, 370], [30, 360]])
-        >>> bool(np.abs(find_sheet_quad(desk) - corners).max() <= 2)
-        True
-        >>> find_sheet_quad(np.full((400, 300), 230, np.uint8)) is None
-        True
-    """
-    h, w = gray.shape
-    f = min(1.0, SHEET_WORK_WIDTH_PX / w)
-    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) if f < 1 else gray
-    small = cv2.GaussianBlur(small, (5, 5), 0)
-    _, bright = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))  # text holes
-    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return None
-    sheet = max(contours, key=cv2.contourArea)
-    area = cv2.contourArea(sheet) / float(small.shape[0] * small.shape[1])
-    if not SHEET_AREA[0] <= area <= SHEET_AREA[1]:
-        return None
-    hull = cv2.convexHull(sheet)
-    quad = cv2.approxPolyDP(hull, SHEET_POLY_EPS * cv2.arcLength(hull, True), True)
-    if len(quad) != 4:
-        return None
-    inside = np.zeros_like(small)
-    cv2.fillConvexPoly(inside, quad.reshape(-1, 2), 1)
-    if float(small[inside > 0].mean()) - float(small[inside == 0].mean()) < SHEET_CONTRAST:
-        return None
-    pts = quad.reshape(4, 2).astype(np.float32) / f
-    s, d = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
-    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]], dtype=np.float32)
-
-
 def prepare_page(page: npt.NDArray[np.uint8], *, binarize: bool | None = None, deskew: bool = True,
                  rectify: bool = True) -> Prepared:
     """Flatten, gray, deskew, scale and (for uneven pages) binarise one page.
@@ -380,15 +309,3 @@ def _flatten(quad: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float64], tu
 
 def _smooth(gray: GrayImage, sigma_px: float) -> GrayImage:
     return np.asarray(cv2.GaussianBlur(gray, (0, 0), sigma_px), dtype=np.uint8)
-
-
-def _rotation_matrix(w: float, h: float, angle_deg: float) -> npt.NDArray[np.float64]:
-    return np.asarray(cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle_deg, 1.0), dtype=np.float64)
-
-
-def _shrink(image: GrayImage, width: int) -> GrayImage:
-    h, w = image.shape[:2]
-    if w <= width:
-        return image
-    f = width / w
-    return np.asarray(cv2.resize(image, (width, max(1, round(h * f))), interpolation=cv2.INTER_AREA), dtype=np.uint8)

@@ -4,6 +4,8 @@ Two ways to call the same engine with the same traineddata (Debian's
 ``tesseract-ocr-kor``/``-eng``): ``tesserocr`` (the C++ API in this process;
 the models load once per worker process, ~35 % less CPU per page on the
 bench) when installed, else the ``tesseract`` command through pytesseract.
+Both calls are the page layer's (:mod:`aicore.page.tesseract`); this module
+sets them up for OCR and groups the words they return into lines.
 
 Settings that matter, measured on the bench pages (``bench/ocr.py``):
 
@@ -29,8 +31,6 @@ Examples:
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +38,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from aicore.page.errors import PageLayerError
+from aicore.page.tesseract import (
+    ensure_single_thread,
+    image_to_data,
+    inprocess_api,
+    inprocess_data,
+    tesseract_version,
+)
 from vision.errors import EngineError
 from vision.ocr.types import OCRLine, OCRWord
 
@@ -79,25 +87,6 @@ class TesseractConfig:
         return f"--psm {int(self.psm)} --dpi {int(self.dpi)} -c preserve_interword_spaces=1"
 
 
-def ensure_single_thread() -> None:
-    """Make every Tesseract child process run one OpenMP thread (see module docstring).
-
-    Tesseract reads ``OMP_THREAD_LIMIT`` from its environment, which it
-    inherits from this process; an explicit value set by the operator wins.
-    """
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
-
-def tesseract_version() -> str:
-    """The installed Tesseract's version, or raise ``tesseract_missing``."""
-    import pytesseract
-
-    try:
-        return str(pytesseract.get_tesseract_version())
-    except pytesseract.TesseractNotFoundError:
-        raise EngineError("tesseract_missing", "tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-kor)") from None
-
-
 def read_region(image: npt.NDArray[np.uint8], config: TesseractConfig | None = None) -> list[OCRLine]:
     """OCR one region (``(H, W)`` gray or ``(H, W, 3)`` uint8) into lines in reading order.
 
@@ -106,93 +95,19 @@ def read_region(image: npt.NDArray[np.uint8], config: TesseractConfig | None = N
             ``ocr_timeout`` or ``tesseract_failed`` (none is retryable: the
             same image fails the same way again).
     """
-    import pytesseract
-
     config = config or TesseractConfig()
     if image.size == 0 or int(image.min()) == int(image.max()):
         return []  # a blank region: Tesseract would only spend time on it
     ensure_single_thread()
-    api = _inprocess_api(config.lang, config.psm) if config.inprocess else None
-    if api is not None:
-        return _read_inprocess(api, image, config)
+    api = inprocess_api(config.lang, config.psm) if config.inprocess else None
     try:
-        data = pytesseract.image_to_data(
-            image, lang=config.lang, config=config.args(), output_type=pytesseract.Output.DICT, timeout=config.timeout_s
-        )
-    except pytesseract.TesseractNotFoundError:
-        raise EngineError("tesseract_missing", "tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-kor)") from None
-    except pytesseract.TesseractError as exc:
-        message = str(exc.message if hasattr(exc, "message") else exc)
-        if "Failed loading language" in message or "Error opening data file" in message:
-            raise EngineError(
-                "tesseract_language_missing", f"tesseract language data missing for {config.lang!r} (apt-get install tesseract-ocr-kor)"
-            ) from None
-        raise EngineError("tesseract_failed", f"tesseract failed: {message[:300]}") from None
-    except RuntimeError as exc:  # pytesseract's timeout
-        raise EngineError("ocr_timeout", f"tesseract took longer than {config.timeout_s:g} s on one region ({exc})") from None
+        if api is not None:
+            data = inprocess_data(api, image, dpi=config.dpi, timeout_s=config.timeout_s)
+        else:
+            data = image_to_data(image, lang=config.lang, args=config.args(), timeout_s=config.timeout_s)
+    except PageLayerError as exc:
+        raise EngineError(exc.reason_code, exc.message) from None
     return lines_from_data(data)
-
-
-#: where Debian (and most distributions) keep the traineddata files.
-TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata")
-_API_LOCK = threading.Lock()
-_APIS: dict[tuple[str, int], Any] = {}
-
-
-def _tessdata_dir(lang: str) -> str | None:
-    env = os.environ.get("TESSDATA_PREFIX")
-    for folder in ((env,) if env else ()) + TESSDATA_DIRS:
-        if all(os.path.exists(os.path.join(folder, f"{part}.traineddata")) for part in lang.split("+")):
-            return folder
-    return None
-
-
-def _inprocess_api(lang: str, psm: int) -> Any:
-    """A loaded ``tesserocr.PyTessBaseAPI`` for ``lang``/``psm`` (kept for the process), or ``None``."""
-    key = (lang, psm)
-    with _API_LOCK:
-        if key in _APIS:
-            return _APIS[key]
-        api = None
-        try:
-            import tesserocr
-
-            folder = _tessdata_dir(lang)
-            if folder is not None:
-                api = tesserocr.PyTessBaseAPI(path=folder, lang=lang, psm=psm)
-                api.SetVariable("preserve_interword_spaces", "1")
-        except (ImportError, RuntimeError):
-            api = None
-        _APIS[key] = api
-        return api
-
-
-def _read_inprocess(api: Any, image: npt.NDArray[np.uint8], config: TesseractConfig) -> list[OCRLine]:
-    from PIL import Image
-
-    with _API_LOCK:  # one API object is not thread-safe
-        api.SetImage(Image.fromarray(image))
-        api.SetSourceResolution(int(config.dpi))
-        if not api.Recognize(timeout=int(config.timeout_s * 1000)):
-            api.Clear()
-            raise EngineError("ocr_timeout", f"tesseract took longer than {config.timeout_s:g} s on one region")
-        tsv = api.GetTSVText(0)
-        api.Clear()
-    return lines_from_data(_parse_tsv(tsv))
-
-
-def _parse_tsv(tsv: str) -> dict[str, list[Any]]:
-    """Tesseract's TSV rows (no header) as ``image_to_data``'s dict of columns."""
-    names = ("level", "page_num", "block_num", "par_num", "line_num", "word_num", "left", "top", "width", "height", "conf", "text")
-    data: dict[str, list[Any]] = {name: [] for name in names}
-    for row in tsv.splitlines():
-        cells = row.split("\t")
-        if len(cells) < len(names) - 1:
-            continue
-        cells += [""] * (len(names) - len(cells))
-        for name, cell in zip(names, cells, strict=False):
-            data[name].append(cell)
-    return data
 
 
 def lines_from_data(data: Mapping[str, Sequence[Any]]) -> list[OCRLine]:

@@ -48,8 +48,10 @@ from typing import Any
 
 import numpy as np
 
+from aicore.page.errors import PageLayerError
+from aicore.page.pdf import PDF_POINTS_PER_INCH, open_pdf
 from vision.ocr.types import OCRLine, OCRPage, OCRWord
-from vision.pages import PDF_POINTS_PER_INCH, pdf_render_dpi
+from vision.pages import pdf_render_dpi
 
 __all__ = ["TextLayer", "TextLayerStats", "judge", "read_text_layer", "read_text_layers"]
 
@@ -341,8 +343,8 @@ def read_text_layers(data: bytes, *, dpi: float, max_pages: int, max_pixels: int
     import pypdfium2 as pdfium
 
     try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
+        pdf = open_pdf(data)
+    except PageLayerError:
         return []
     try:
         if not 0 < len(pdf) <= max_pages:

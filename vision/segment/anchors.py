@@ -36,7 +36,6 @@ Examples:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from aicore.page.errors import PageLayerError
+from aicore.page.tesseract import ensure_single_thread, image_to_data
 from vision.errors import EngineError
 
 __all__ = ["Anchor", "is_heading", "parse_anchor", "read_anchor_texts"]
@@ -162,9 +163,7 @@ def read_anchor_texts(crops: Sequence[npt.NDArray[np.uint8]], text_px: float) ->
         return []
     import cv2
 
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    import pytesseract
-
+    ensure_single_thread()
     scale = TARGET_TEXT_PX / max(text_px, 1.0)
     scaled = [
         cv2.resize(c, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
@@ -181,19 +180,16 @@ def read_anchor_texts(crops: Sequence[npt.NDArray[np.uint8]], text_px: float) ->
         slots.append((y, y + c.shape[0]))
         y += c.shape[0] + gap
     try:
-        data = pytesseract.image_to_data(
+        data = image_to_data(
             strip,
             lang="kor",
-            config="--psm 6 -c preserve_interword_spaces=1",
-            output_type=pytesseract.Output.DICT,
-            timeout=TESSERACT_TIMEOUT_S,
+            args="--psm 6 -c preserve_interword_spaces=1",
+            timeout_s=TESSERACT_TIMEOUT_S,
+            timeout_code="tesseract_timeout",
+            tell_missing_language=False,
         )
-    except pytesseract.TesseractNotFoundError as exc:
-        raise EngineError("tesseract_missing", "tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-kor)") from exc
-    except pytesseract.TesseractError as exc:
-        raise EngineError("tesseract_failed", f"tesseract could not read the anchors: {exc}") from exc
-    except RuntimeError as exc:  # pytesseract raises RuntimeError on its timeout
-        raise EngineError("tesseract_timeout", f"tesseract took over {TESSERACT_TIMEOUT_S:.0f} s") from exc
+    except PageLayerError as exc:
+        raise EngineError(exc.reason_code, exc.message) from None
     words: list[list[tuple[int, str]]] = [[] for _ in crops]
     for text, top, left, h in zip(data["text"], data["top"], data["left"], data["height"], strict=True):
         if not str(text).strip():

@@ -2,7 +2,7 @@
 
 For each sampled frame (:mod:`vision.video.reader`):
 
-1. **Find the page** (:func:`vision.handwriting.page.locate_page`: the largest
+1. **Find the page** (:func:`aicore.page.outline.locate_page`: the largest
    bright, unsaturated region) and warp it to a fixed upright rectangle, so
    the same paper spot keeps the same pixel while the phone wobbles. No page
    in sight (a desk, a hand, the ceiling): the frame scores 0.
@@ -39,9 +39,9 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from aicore.page.outline import hull_corners, locate_page
 from vision.errors import VideoError
 from vision.handwriting.ink import ink_mask, normalise
-from vision.handwriting.page import locate_page
 from vision.video.reader import open_video
 from vision.video.types import FrameResult, ProgressPoint, VideoAnalysis, VideoLimits
 
@@ -73,22 +73,6 @@ CORNERS_TO_KEEP = 3
 MAX_OCCLUDED_FOR_PROGRESS = 0.6
 
 
-def _corners(hull: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Four corners of the page outline, ordered top-left, top-right, bottom-right, bottom-left."""
-    pts = hull.reshape(-1, 2).astype(np.float32)
-    peri = cv2.arcLength(pts, True)
-    quad = None
-    for frac in (0.02, 0.04, 0.06, 0.1):
-        approx = cv2.approxPolyDP(pts, frac * peri, True).reshape(-1, 2)
-        if len(approx) == 4:
-            quad = approx.astype(np.float32)
-            break
-    if quad is None:
-        quad = np.asarray(cv2.boxPoints(cv2.minAreaRect(pts)), np.float32)
-    s, d = quad.sum(axis=1), np.diff(quad, axis=1).ravel()
-    return np.array([quad[np.argmin(s)], quad[np.argmin(d)], quad[np.argmax(s)], quad[np.argmax(d)]], np.float32)
-
-
 class PageTracker:
     """Scores frames one by one and keeps what progress needs (two page-sized masks).
 
@@ -112,7 +96,7 @@ class PageTracker:
         if hull is None:  # paper fills the frame
             src = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
         else:
-            src = _corners(hull)
+            src = hull_corners(hull)
         if self._src is not None:
             moved = np.linalg.norm(src - self._src, axis=1)
             diag = float(np.linalg.norm(self._src[2] - self._src[0]))

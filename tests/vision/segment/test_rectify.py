@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vision.segment.rectify import find_page_quad, map_box_back, rectify
+from aicore.page.outline import find_page_quad
+from vision.segment.rectify import map_box_back, rectify
 from vision.synth.exam import render_exam_page
 from vision.synth.photo import map_points, to_photo
 
