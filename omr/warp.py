@@ -437,7 +437,7 @@ def _window_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHypo
                             BOUNDS_ASPECT_TOL, BOUNDS_WINDOW_MM)
     if not windows:  # the outline at half the detection scale is close enough to place windows
         half = cv2.resize(det.small[:h // 2 * 2, :w // 2 * 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-        outline = _outline_quad(half)
+        outline = bright_quad(half, min_area=MIN_OUTLINE_AREA, eps=OUTLINE_EPS)
         if outline is None:
             return []
         windows = _quad_windows([(2 * x + 0.5, 2 * y + 0.5) for x, y in outline], sheet,
