@@ -10,6 +10,10 @@ figures in ``docs/omr.md``, section "Warp"):
    :mod:`omr.fiducials` give page homographies; each one and its half-turn
    twin are scored by correlating a thumbnail with the template's
    (:mod:`omr.thumbnail`); those at ``MIN_CORR`` or more are kept, best first.
+   First, cheaper: :func:`_window_hypotheses`, the same search in windows
+   where the image bounds (a scan) or the paper outline (a photo) put the
+   markers, kept only when it is conclusive (then it is what the whole-image
+   search finds too).
 3. :func:`_first_consistent`: the best hypothesis whose markers, re-located at
    full resolution (:func:`_relocate_markers`), fit the template within
    ``MAX_MARKER_RMS_MM`` (least squares: homography, or affine for scans and
