@@ -43,6 +43,7 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,7 +171,8 @@ def _box_sums(integral: npt.NDArray[Any], cx: F64, cy: F64, half: F64) -> tuple[
     return np.asarray(s, np.float64), np.asarray(area, np.float64)
 
 
-def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES, *, offset: int = DARK_OFFSET) -> Candidates:
+def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES, *, offset: int = DARK_OFFSET,
+                    windows: Sequence[tuple[int, int, int, int]] | None = None) -> Candidates:
     """Dark, solid, square-ish blobs with a clean quiet zone.
 
     Args:
@@ -179,52 +181,68 @@ def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES, *, offset
         offset: A pixel is dark when this many grey levels below its local mean.
             ``STRICT_OFFSET`` separates a marker from a shadow edge it sits on
             (the shadow side is dark at ``DARK_OFFSET`` and merges with it).
+        windows: Look only inside these ``(x0, y0, x1, y1)`` boxes (detection
+            px): blobs wholly inside one, not touching a side that is not the
+            image's. Each such blob gets exactly the contour, and so the
+            centre, size and quality, that the whole-image search gives it
+            (the threshold is the whole image's; contours are traced per box
+            in image coordinates).
 
     Returns:
         The :class:`Candidates` (possibly empty).
+
+    Examples:
+        >>> from omr.template import build_template, render_sheet
+        >>> img = render_sheet(build_template(10), dpi=80)
+        >>> full = find_candidates(img)
+        >>> corner = find_candidates(img, windows=[(0, 0, 120, 120)])
+        >>> len(corner.xy), bool((full.xy == corner.xy[0]).all(axis=1).any())
+        (1, True)
     """
     h, w = small.shape
     long_px = max(h, w)
     block = max(31, (long_px // 16) | 1)
     bw = cv2.adaptiveThreshold(small, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, offset)
     empty = np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0)
-    contours, hier_arr = cv2.findContours(bw, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    if hier_arr is None:
-        return Candidates(*empty)
-    hier = hier_arr[0].tolist()
     min_area = (long_px / MIN_MARKER_FRACTION) ** 2
     max_area = (long_px / MAX_MARKER_FRACTION) ** 2
     min_len = int(np.sqrt(min_area))
+    boxes = [(0, 0, w, h)] if windows is None else _clip_windows(windows, w, h)
     xs, ys, sizes, hollows, fills = [], [], [], [], []
-    for i, c in enumerate(contours):
-        if hier[i][3] != -1 or len(c) < 4:
+    seen: set[tuple[int, int, int, int]] = set()
+    for x0, y0, x1, y1 in boxes:
+        contours, hier_arr = cv2.findContours(bw[y0:y1, x0:x1], cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE,
+                                              offset=(x0, y0))
+        if hier_arr is None:
             continue
-        x, y, bwd, bht = cv2.boundingRect(c)
-        if min(bwd, bht) < min_len * 0.7 or max(bwd, bht) > 2.6 * min(bwd, bht):
-            continue
-        a = cv2.contourArea(c)
-        if not min_area <= a <= max_area or a < 0.4 * bwd * bht:
-            continue
-        (_, _), (rw, rh), _ = cv2.minAreaRect(c)
-        if min(rw, rh) < 3 or max(rw, rh) / min(rw, rh) > 2.5:
-            continue
-        fill = a / (rw * rh)
-        if fill < MIN_RECT_FILL:
-            continue
-        hull_area = cv2.contourArea(cv2.convexHull(c))
-        if hull_area <= 0 or a / hull_area < MIN_SOLIDITY:
-            continue
-        hole = 0.0
-        ch = hier[i][2]
-        while ch != -1:
-            hole = max(hole, cv2.contourArea(contours[ch]))
-            ch = hier[ch][0]
-        m = cv2.moments(c)
-        xs.append(m["m10"] / m["m00"])
-        ys.append(m["m01"] / m["m00"])
-        sizes.append(np.sqrt(a))
-        hollows.append(hole / a)
-        fills.append(fill)
+        hier = hier_arr[0]
+        for i in _plausible(contours, hier, min_len, (min_area, max_area), (x0, y0, x1, y1), (w, h)):
+            c = contours[i]
+            x, y, bwd, bht = cv2.boundingRect(c)
+            a = cv2.contourArea(c)
+            if not min_area <= a <= max_area or a < 0.4 * bwd * bht or (x, y, bwd, bht) in seen:
+                continue
+            (_, _), (rw, rh), _ = cv2.minAreaRect(c)
+            if min(rw, rh) < 3 or max(rw, rh) / min(rw, rh) > 2.5:
+                continue
+            fill = a / (rw * rh)
+            if fill < MIN_RECT_FILL:
+                continue
+            hull_area = cv2.contourArea(cv2.convexHull(c))
+            if hull_area <= 0 or a / hull_area < MIN_SOLIDITY:
+                continue
+            seen.add((x, y, bwd, bht))
+            hole = 0.0
+            ch = int(hier[i][2])
+            while ch != -1:
+                hole = max(hole, cv2.contourArea(contours[ch]))
+                ch = int(hier[ch][0])
+            m = cv2.moments(c)
+            xs.append(m["m10"] / m["m00"])
+            ys.append(m["m01"] / m["m00"])
+            sizes.append(np.sqrt(a))
+            hollows.append(hole / a)
+            fills.append(fill)
     if not xs:
         return Candidates(*empty)
     cx, cy, size = np.array(xs), np.array(ys), np.array(sizes)
@@ -237,6 +255,58 @@ def find_candidates(small: GrayImage, max_count: int = MAX_CANDIDATES, *, offset
     idx = np.flatnonzero(ok)
     idx = idx[np.argsort(-quality[idx] - 1e-4 * size[idx])][:max_count]
     return Candidates(np.stack([cx[idx], cy[idx]], 1), size[idx], np.array(hollows)[idx], quality[idx])
+
+
+def _clip_windows(windows: Sequence[tuple[int, int, int, int]], w: int, h: int) -> list[tuple[int, int, int, int]]:
+    """``windows`` clipped to a ``w`` x ``h`` image; empty ones dropped."""
+    out = []
+    for x0, y0, x1, y1 in windows:
+        box = (max(0, int(x0)), max(0, int(y0)), min(w, int(x1)), min(h, int(y1)))
+        if box[2] > box[0] and box[3] > box[1]:
+            out.append(box)
+    return out
+
+
+def _plausible(contours: Sequence[npt.NDArray[Any]], hier: npt.NDArray[Any], min_len: int,
+               area_range: tuple[float, float], box: tuple[int, int, int, int],
+               image_wh: tuple[int, int]) -> list[int]:
+    """Indices of the outer contours whose bounding box could be a marker's, in order.
+
+    The cheap tests of :func:`find_candidates` for all contours at once: an
+    outer boundary of >= 4 points whose box is at least ``0.7 * min_len`` on
+    its short side and at most 2.6 times longer than wide (``cv2.boundingRect``
+    of integer points: min to max, inclusive), whose area (``cv2.contourArea``'s
+    shoelace sum, in integers) lies in ``area_range`` and fills >= 40 % of the
+    box. A box touching a side of ``box`` that is not the image's is cut by the
+    window: left out.
+    """
+    if not contours:
+        return []
+    lengths = np.fromiter((len(c) for c in contours), np.int64, len(contours))
+    pts = np.concatenate(contours).reshape(-1, 2).astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    lo = np.minimum.reduceat(pts, starts, axis=0)
+    hi = np.maximum.reduceat(pts, starts, axis=0)
+    bw_, bh_ = hi[:, 0] - lo[:, 0] + 1, hi[:, 1] - lo[:, 1] + 1
+    short, long_ = np.minimum(bw_, bh_), np.maximum(bw_, bh_)
+    # cv2.contourArea: the shoelace sum, exact in integers
+    nxt = np.arange(1, len(pts) + 1)
+    nxt[starts + lengths - 1] = starts
+    cross = pts[:, 0] * pts[nxt, 1] - pts[nxt, 0] * pts[:, 1]
+    area = np.abs(np.add.reduceat(cross, starts)) / 2.0
+    ok = ((hier[:, 3] == -1) & (lengths >= 4) & ~(short < min_len * 0.7) & ~(long_ > 2.6 * short)
+          & (area >= area_range[0]) & (area <= area_range[1]) & ~(area < 0.4 * bw_ * bh_))
+    x0, y0, x1, y1 = box
+    iw, ih = image_wh
+    if x0 > 0:
+        ok &= lo[:, 0] > x0
+    if y0 > 0:
+        ok &= lo[:, 1] > y0
+    if x1 < iw:
+        ok &= hi[:, 0] < x1 - 1
+    if y1 < ih:
+        ok &= hi[:, 1] < y1 - 1
+    return [int(i) for i in np.flatnonzero(ok)]
 
 
 def merge_candidates(a: Candidates, b: Candidates, max_count: int = MAX_CANDIDATES) -> Candidates:
@@ -392,36 +462,40 @@ def match_markers(cands: Candidates, sheet: SheetMeta, *, keep: int = 4) -> list
     quads, p = quads[ok], p[ok]
     if len(quads) == 0:
         return []
+    # every (model quad, cyclic shift) pairing at once: one row per candidate quad and pairing,
+    # pairing-major, so ``found`` keeps the order of a loop over the pairings
+    mqs = np.array([mq for mq in _model_quads(sheet, corners) for _shift in range(4)], np.int64)  # (p, 4)
+    inv_models = [np.linalg.inv(_square_to_quad(model[mq][None])[0]) for mq in mqs[::4].tolist()]
+    k = len(quads)
+    q = np.concatenate([np.roll(quads, -shift, axis=1) for _mq in inv_models for shift in range(4)])
+    mq_rows = np.repeat(mqs, k, axis=0)  # (p * k, 4)
+    inv_rows = np.repeat(np.stack([inv for inv in inv_models for _shift in range(4)]), k, axis=0)
+    h = _square_to_quad(cands.xy[q]) @ inv_rows  # (p * k, 3, 3) mm -> px
+    mh = np.concatenate([model, np.ones((len(model), 1))], 1)
+    w = np.einsum("kij,mj->kmi", h, mh)
+    wz = w[:, :, 2:3]
+    sc = _local_scale(h, model)  # (p * k, m)
+    # a nearly collinear candidate quad gives a singular map (scale 0) or
+    # one that sends part of the page beyond the horizon: not a page
+    sane = (np.isfinite(sc).all(axis=1) & (sc > MIN_PX_PER_MM).all(axis=1)
+            & ((wz[:, :, 0] > 0).all(axis=1) | (wz[:, :, 0] < 0).all(axis=1)))
+    if not sane.all():
+        q, w, wz, sc, mq_rows = q[sane], w[sane], wz[sane], sc[sane], mq_rows[sane]
     found: list[tuple[int, float, I64]] = []
-    for mq in _model_quads(sheet, corners):
-        inv_model = np.linalg.inv(_square_to_quad(model[mq][None])[0])
-        for shift in range(4):
-            q = np.roll(quads, -shift, axis=1)
-            h = _square_to_quad(cands.xy[q]) @ inv_model  # (k, 3, 3) mm -> px
-            mh = np.concatenate([model, np.ones((len(model), 1))], 1)
-            w = np.einsum("kij,mj->kmi", h, mh)
-            wz = w[:, :, 2:3]
-            sc = _local_scale(h, model)  # (k, m)
-            # a nearly collinear candidate quad gives a singular map (scale 0) or
-            # one that sends part of the page beyond the horizon: not a page
-            sane = (np.isfinite(sc).all(axis=1) & (sc > MIN_PX_PER_MM).all(axis=1)
-                    & ((wz[:, :, 0] > 0).all(axis=1) | (wz[:, :, 0] < 0).all(axis=1)))
-            if not sane.all():
-                q, h, w, wz, sc = q[sane], h[sane], w[sane], wz[sane], sc[sane]
-                if len(q) == 0:
-                    continue
-            pred = w[:, :, :2] / np.where(np.abs(wz) < 1e-9, 1e-9, wz)
-            rel = np.median(cands.size[q] / (sc[:, mq] * msize[mq]), axis=1)
-            exp = rel[:, None] * sc * msize
-            j, dn = _match(pred, exp, cands, _tolerance(sc, msize))
-            quad_ok = (j[:, mq] == q).all(axis=1) & (rel > REL_SIZE_RANGE[0]) & (rel < REL_SIZE_RANGE[1])
-            support = (j >= 0).sum(axis=1)
-            srt = np.sort(np.where(j >= 0, j, -np.arange(1, j.shape[1] + 1)), axis=1)
-            uniq = (np.diff(srt, axis=1) != 0).all(axis=1)
-            good = np.flatnonzero(quad_ok & uniq)
-            if len(good):
-                res = np.where(j[good] >= 0, dn[good], 0).sum(axis=1) / support[good]
-                found.extend((int(support[g]), float(r), j[g]) for g, r in zip(good, res, strict=True))
+    if len(q):
+        pred = w[:, :, :2] / np.where(np.abs(wz) < 1e-9, 1e-9, wz)
+        rel = np.median(cands.size[q] / (np.take_along_axis(sc, mq_rows, axis=1) * msize[mq_rows]), axis=1)
+        exp = rel[:, None] * sc * msize
+        j, dn = _match(pred, exp, cands, _tolerance(sc, msize))
+        quad_ok = ((np.take_along_axis(j, mq_rows, axis=1) == q).all(axis=1)
+                   & (rel > REL_SIZE_RANGE[0]) & (rel < REL_SIZE_RANGE[1]))
+        support = (j >= 0).sum(axis=1)
+        srt = np.sort(np.where(j >= 0, j, -np.arange(1, j.shape[1] + 1)), axis=1)
+        uniq = (np.diff(srt, axis=1) != 0).all(axis=1)
+        good = np.flatnonzero(quad_ok & uniq)
+        if len(good):
+            res = np.where(j[good] >= 0, dn[good], 0).sum(axis=1) / support[good]
+            found.extend((int(support[g]), float(r), j[g]) for g, r in zip(good, res, strict=True))
     found.sort(key=lambda t: (-t[0], t[1]))
     out: list[Hypothesis] = []
     seen: set[tuple[int, ...]] = set()

@@ -523,9 +523,12 @@ def _paper_plane(ann: F32, ann_off: F32, inner_off: F32) -> F32:
     a = np.stack([np.ones(len(ann_off), np.float32), ann_off[:, 1], ann_off[:, 0]], 1)  # (k, 3)
     w = (ann >= PAPER_INK_REL * np.percentile(ann, PAPER_PCT, axis=1, keepdims=True)).astype(np.float32)
     coef = np.zeros((len(ann), 3), np.float32)
+    # weights are 0/1, offsets and grey levels integers: both products are integer
+    # sums (< 2**24), exact in float32 whatever the order, so BLAS computes them
+    aa = (a[:, :, None] * a[:, None, :]).reshape(len(a), 9)
     for _ in range(PLANE_PASSES):
-        ata = np.einsum("ki,nk,kj->nij", a, w, a) + np.eye(3, dtype=np.float32) * PLANE_RIDGE
-        atb = np.einsum("ki,nk->ni", a, w * ann)
+        ata = (w @ aa).reshape(-1, 3, 3) + np.eye(3, dtype=np.float32) * PLANE_RIDGE
+        atb = (w * ann) @ a
         coef = np.linalg.solve(ata, atb[:, :, None])[:, :, 0]
         fit = coef @ a.T
         w = w * (ann >= PLANE_INK_REL * fit)

@@ -10,6 +10,10 @@ figures in ``docs/omr.md``, section "Warp"):
    :mod:`omr.fiducials` give page homographies; each one and its half-turn
    twin are scored by correlating a thumbnail with the template's
    (:mod:`omr.thumbnail`); those at ``MIN_CORR`` or more are kept, best first.
+   First, cheaper: :func:`_window_hypotheses`, the same search in windows
+   where the image bounds (a scan) or the paper outline (a photo) put the
+   markers, kept only when it is conclusive (then it is what the whole-image
+   search finds too).
 3. :func:`_first_consistent`: the best hypothesis whose markers, re-located at
    full resolution (:func:`_relocate_markers`), fit the template within
    ``MAX_MARKER_RMS_MM`` (least squares: homography, or affine for scans and
@@ -117,6 +121,17 @@ MIN_SOLID_DENSITY = 0.45
 """A solid marker fills at least this much of its bounding box (the hollow one need not)."""
 PAPER_PCT, INK_PCT = 90, 5
 """Percentiles of the marker window taken as paper and ink for the darkness-weighted centroid."""
+BOUNDS_ASPECT_TOL = 0.05
+"""An image whose aspect is within this of the page's (either way round) may be the page itself (a scan)..."""
+BOUNDS_WINDOW_MM = 25.0
+"""...and its markers are first searched within this of where the image bounds put them (plus a marker
+side): a scan's lid margin, shift, 6 % print scale and 2 degrees of skew move them up to ~20 mm."""
+OUTLINE_ASPECT_TOL = 0.3
+"""Otherwise the paper outline, when its sides keep the page's aspect within this (a tilted photo
+foreshortens one way)..."""
+OUTLINE_WINDOW_MM = 15.0
+"""...and its markers are first searched within this of where the outline puts them (print offset,
+curl and a rounded outline corner)."""
 MIN_OUTLINE_AREA = 0.15
 """The paper outline must cover this fraction of the detection image."""
 OUTLINE_EPS = (0.01, 0.02, 0.03, 0.05)
@@ -269,8 +284,11 @@ def warp_page(gray: GrayImage | DropoutImage, meta: SheetMeta | Mapping[str, Any
     _check_inputs(gray, mode)
     compiled = compile_sheet(as_sheet_meta(meta), px_per_mm)
     det = _detection_images(gray)
-    fiducial = _fiducial_hypotheses(det, compiled)
-    chosen = _first_consistent(gray, fiducial, compiled.sheet, det, mode)
+    fiducial = _window_hypotheses(det, compiled)
+    chosen = _first_consistent(gray, fiducial, compiled.sheet, det, mode) if fiducial else None
+    if chosen is None:  # not a page filling the image, or not conclusive there: the whole image
+        fiducial = _fiducial_hypotheses(det, compiled)
+        chosen = _first_consistent(gray, fiducial, compiled.sheet, det, mode)
     if chosen is None:
         chosen = _first_consistent(gray, _outline_hypotheses(det, compiled, mode), compiled.sheet, det, mode)
     if chosen is None and not fiducial:  # no markers in the meta, or none matched
@@ -366,6 +384,82 @@ def _fiducial_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHy
                 options.append(PageHypothesis(corr, "fiducials", h_small_to_mm))
         if options and max(o.correlation for o in options) > GOOD_CORR and hyp.support >= GOOD_SUPPORT:
             break
+    options.sort(key=lambda o: -o.correlation)
+    return options
+
+
+def _quad_windows(quad: list[tuple[float, float]], sheet: SheetMeta, aspect_tol: float,
+                  margin_mm: float) -> list[tuple[int, int, int, int]]:
+    """Where the markers are, in detection px, if ``quad`` (4 clockwise corners) is the page.
+
+    Each cyclic assignment of the quad's corners to the page's whose sides keep
+    the page's aspect within ``aspect_tol`` predicts every marker (a
+    homography); each prediction gets a box ``margin_mm`` plus the marker's
+    side around it (at the quad's mean scale). Boxes shared by twins (a layout
+    symmetric under a half turn) are kept once. Empty when no assignment fits.
+    """
+    pw, ph = sheet.page_w_mm, sheet.page_h_mm
+    q = np.array(quad, np.float64)
+    sides = np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1)  # top, right, bottom, left for order 0
+    page_mm = np.array([[0.0, 0.0], [pw, 0.0], [pw, ph], [0.0, ph]], np.float32)
+    pts_mm = np.array([[[m.x_mm, m.y_mm] for m in sheet.markers]], np.float64)
+    out: list[tuple[int, int, int, int]] = []
+    for k in range(4):
+        across = (sides[k % 4] + sides[(k + 2) % 4]) / 2 / pw
+        down = (sides[(k + 1) % 4] + sides[(k + 3) % 4]) / 2 / ph
+        if not abs(across / down - 1.0) <= aspect_tol:
+            continue
+        h_mm = cv2.getPerspectiveTransform(page_mm, np.roll(q, -k, axis=0).astype(np.float32))
+        scale = (across + down) / 2
+        for m, (x, y) in zip(sheet.markers, cv2.perspectiveTransform(pts_mm, h_mm)[0], strict=True):
+            half = (margin_mm + m.size_mm) * scale
+            box = (math.floor(x - half), math.floor(y - half), math.ceil(x + half) + 1, math.ceil(y + half) + 1)
+            if not any(max(abs(a - b) for a, b in zip(box, o, strict=True)) <= 2 for o in out):
+                out.append(box)
+    return out
+
+
+def _window_hypotheses(det: Detection, compiled: CompiledSheet) -> list[PageHypothesis]:
+    """The fast path: :func:`_fiducial_hypotheses` on marker windows only, when that is conclusive.
+
+    The windows come from where the page should be: the image bounds when
+    the image has the page's aspect (a scan, ``BOUNDS_ASPECT_TOL``,
+    ``BOUNDS_WINDOW_MM``), else the paper outline (a photo,
+    ``OUTLINE_ASPECT_TOL``, ``OUTLINE_WINDOW_MM``). Conclusive: the best
+    hypothesis is supported by every marker and one of its twins correlates
+    above ``GOOD_CORR``. Those are the hypotheses the search of the whole
+    image starts with and stops at (the same blobs give the same contours,
+    fits and correlations), so the page is the same, found at a fraction of
+    the cost. Otherwise (a hidden marker, a page the windows miss): empty,
+    and the whole image is searched.
+    """
+    sheet = compiled.sheet
+    if len(sheet.markers) < max(4, GOOD_SUPPORT) or _shaped(sheet):
+        return []
+    h, w = det.small.shape
+    windows = _quad_windows([(0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0)], sheet,
+                            BOUNDS_ASPECT_TOL, BOUNDS_WINDOW_MM)
+    if not windows:  # the outline at half the detection scale is close enough to place windows
+        half = cv2.resize(det.small[:h // 2 * 2, :w // 2 * 2], (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        outline = bright_quad(half, min_area=MIN_OUTLINE_AREA, eps=OUTLINE_EPS)
+        if outline is None:
+            return []
+        windows = _quad_windows([(2 * x + 0.5, 2 * y + 0.5) for x, y in outline], sheet,
+                                OUTLINE_ASPECT_TOL, OUTLINE_WINDOW_MM)
+    if not windows:
+        return []
+    hyps = match_markers(find_candidates(det.small, windows=windows), sheet)
+    if not hyps or hyps[0].support < len(sheet.markers):
+        return []
+    half_turn = np.array([[-1.0, 0.0, sheet.page_w_mm], [0.0, -1.0, sheet.page_h_mm], [0.0, 0.0, 1.0]])
+    options = []
+    for h_mm in (hyps[0].h_mm_to_img, hyps[0].h_mm_to_img @ half_turn):
+        h_small_to_mm = np.linalg.inv(h_mm)
+        corr = correlate(det.tsrc, det.tf, h_small_to_mm, compiled.thumbnail)
+        if corr >= MIN_CORR:
+            options.append(PageHypothesis(corr, "fiducials", h_small_to_mm))
+    if not options or max(o.correlation for o in options) <= GOOD_CORR:
+        return []
     options.sort(key=lambda o: -o.correlation)
     return options
 
@@ -564,7 +658,7 @@ def _relocate_markers(gray: GrayImage, h_img_to_mm: F64, sheet: SheetMeta) -> li
         tot = float(wgt.sum())
         if tot <= 0:
             continue
-        ys, xs = np.mgrid[0:win.shape[0], 0:win.shape[1]]
+        ys, xs = np.arange(win.shape[0])[:, None], np.arange(win.shape[1])[None, :]  # broadcast, as mgrid's
         found.append(MarkerHit(m, float(x0 + (wgt * xs).sum() / tot), float(y0 + (wgt * ys).sum() / tot)))
     return found
 

@@ -48,3 +48,23 @@ def test_merge_candidates_keeps_one_of_each_blob() -> None:
     b = Candidates(np.array([[12.0, 11.0], [50.0, 50.0]]), np.array([8.0, 8.0]), np.zeros(2), np.array([0.95, 0.7]))
     assert merge_candidates(a, b).xy.tolist() == [[10.0, 10.0], [50.0, 50.0]]
     assert merge_candidates(a, Candidates(np.zeros((0, 2)), np.zeros(0), np.zeros(0), np.zeros(0))) is a
+
+
+def test_windows_give_the_whole_image_candidates_inside_them(meta10) -> None:
+    """A window search returns exactly the whole-image candidates it holds (same
+    centres, sizes, qualities to the bit); a marker cut by a window's side is left out."""
+    img = render_sheet(meta10, dpi=80)
+    h, w = img.shape
+    full = find_candidates(img)
+    corners = [(0, 0, 120, 120), (w - 120, h - 120, w, h)]
+    win = find_candidates(img, windows=corners)
+    inside = [(x0 <= x < x1 and y0 <= y < y1) for x, y in full.xy for x0, y0, x1, y1 in corners]
+    expected = full.xy[np.array(inside).reshape(len(full.xy), len(corners)).any(axis=1)]
+    assert len(win.xy) == len(expected) == 2
+    for field in ("xy", "size", "hollow", "quality"):
+        got, ref = getattr(win, field), getattr(full, field)
+        assert all((ref == v).all(axis=-1).any() if ref.ndim > 1 else (ref == v).any() for v in got)
+    tl = full.xy[np.argmin(full.xy.sum(axis=1))]
+    cut = (0, 0, int(tl[0]), int(tl[1]) + 30)  # the window's right side runs through the marker
+    assert not (find_candidates(img, windows=[cut]).xy == tl).all(axis=1).any()
+    assert len(find_candidates(img, windows=[]).xy) == 0

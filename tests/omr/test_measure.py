@@ -84,3 +84,18 @@ def test_bubble_masks_follow_the_meta_order() -> None:
     assert m.keep.shape == m.flat_inner.shape and not m.keep.all()  # the printed labels are left out
     ident = bubble_masks(sheet, printed, S, "identifier")
     assert ident.centers_px.shape == (80, 2)
+
+
+def test_paper_plane_normal_equations_are_exact_integer_sums() -> None:
+    """The plane's normal equations by matmul equal the einsum they replace to the bit:
+    0/1 weights times integer offsets and grey levels sum exactly in float32."""
+    from omr.measure import _offsets
+
+    rng = np.random.default_rng(3)
+    off = _offsets(20.0, 27.0).astype(np.float32)  # an annulus of a large bubble at 6 px/mm
+    a = np.stack([np.ones(len(off), np.float32), off[:, 1], off[:, 0]], 1)
+    ann = rng.integers(0, 256, (50, len(off))).astype(np.float32)
+    w = (rng.random((50, len(off))) > 0.3).astype(np.float32)
+    aa = (a[:, :, None] * a[:, None, :]).reshape(len(a), 9)
+    assert np.array_equal((w @ aa).reshape(-1, 3, 3), np.einsum("ki,nk,kj->nij", a, w, a))
+    assert np.array_equal((w * ann) @ a, np.einsum("ki,nk->ni", a, w * ann))

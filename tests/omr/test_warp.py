@@ -134,3 +134,43 @@ def test_marker_on_a_shadow_edge_with_a_hidden_corner(meta10, sheet_factory, pho
     assert wp.alignment["rotation"] == 90
     assert wp.alignment["markers_found"] == 5
     assert wp.alignment["fit_error_mm"] < 0.5
+
+
+def _same_options(a, b) -> bool:
+    return len(a) == len(b) and all(
+        x.correlation == y.correlation and x.method == y.method
+        and np.array_equal(x.h_small_to_mm, y.h_small_to_mm) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.parametrize("capture", ["scan", "scan_turned", "photo"])
+def test_marker_windows_find_the_whole_image_hypotheses(meta10, sheet_factory, photo_factory, capture: str) -> None:
+    """The fast path (markers searched in windows placed by the image bounds or the
+    paper outline) gives bitwise the hypotheses of the whole-image search."""
+    from omr.compiled import compile_sheet
+    from omr.meta import as_sheet_meta
+    from omr.warp import _detection_images, _fiducial_hypotheses, _window_hypotheses
+
+    page = sheet_factory(meta10, {1: ["2"]}, "12345678")
+    gray = {"scan": page, "scan_turned": np.rot90(page, 1).copy(),
+            "photo": photo_factory(page, rotation=180, seed=5)}[capture]
+    compiled = compile_sheet(as_sheet_meta(meta10))
+    det = _detection_images(gray)
+    fast = _window_hypotheses(det, compiled)
+    assert fast, "the fast path should be conclusive on a clean capture"
+    assert _same_options(fast, _fiducial_hypotheses(det, compiled))
+
+
+def test_marker_windows_not_conclusive_fall_back(meta10, sheet_factory, photo_factory) -> None:
+    """A hidden corner marker leaves the windows short of a marker: no fast answer,
+    and the whole-image search still finds the page."""
+    from omr.compiled import compile_sheet
+    from omr.meta import as_sheet_meta
+    from omr.warp import _detection_images, _window_hypotheses
+
+    page = sheet_factory(meta10, {1: ["2"]}, "12345678").copy()
+    ppm = page.shape[1] / 297.0
+    m = next(m for m in meta10["markers"] if m["id"] == "br")
+    cv2.circle(page, (round(m["center"]["x"] * ppm), round(m["center"]["y"] * ppm)), round(6.0 * ppm), 255, -1)
+    assert _window_hypotheses(_detection_images(page), compile_sheet(as_sheet_meta(meta10))) == []
+    wp = warp_page(page, meta10, "scan")
+    assert wp.alignment["markers_found"] == 5 and wp.alignment["fit_error_mm"] < 0.3
