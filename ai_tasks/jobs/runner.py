@@ -70,16 +70,8 @@ def build_signature(spec: JobSpec, state: Any, pipeline: str = "chain") -> Any:
 
 
 def run_step(spec: JobSpec, index: int, state: Any, ctx: StepContext) -> Any:
-    """Run step ``index`` of a job on ``state``: its next state, or the result dict.
-
-    The one place the registry's rules about steps apply: a step marked
-    ``skip_for_pdf_stack`` passes a PDF stack (``spec.is_pdf_stack``) on
-    untouched, on every path.
-    """
-    step = spec.steps[index]
-    if step.skip_for_pdf_stack and spec.is_pdf_stack is not None and spec.is_pdf_stack(state):
-        return state
-    return step.run(state, ctx)
+    """Run step ``index`` of a job on ``state``: its next state, or the result dict."""
+    return spec.steps[index].run(state, ctx)
 
 
 def run_all(spec: JobSpec, state: Any, reporter: ProgressReporter | None = None) -> dict[str, Any]:
