@@ -32,15 +32,15 @@ from celery.exceptions import Ignore
 
 from ai_tasks.celery import app
 from ai_tasks.contracts import AIResult
-from ai_tasks.errors import reason_code_of
+from ai_tasks.errors import PoisonMessageError, reason_code_of
 from ai_tasks.jobs import JOBS
 from ai_tasks.jobs.runner import build_signature, run_all, start_job, task_reporter
 from ai_tasks.ledger import settle
 from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
-from ai_tasks.task import delivery_redis_url, is_retryable
+from ai_tasks.task import AITask, delivery_redis_url, is_retryable
 
-__all__ = ["conclude", "deliver", "dispatch", "failed", "finalize", "finish", "redeliver_stored", "stored_result"]
+__all__ = ["DispatchTask", "conclude", "deliver", "dispatch", "failed", "finalize", "finish", "redeliver_stored", "stored_result"]
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,26 @@ def _step_names(sig: Any) -> list[str]:
     return [t.task for t in tasks] if tasks else [sig.task]
 
 
-@app.task(name="ai.job", bind=True)
+class DispatchTask(AITask):
+    """``ai.job``'s task class: a delivery the poison guard dead-letters still answers the job."""
+
+    def answer_poison(self, exc: PoisonMessageError, args: tuple[Any, ...]) -> dict[str, Any]:
+        """A FAILED ``poison_message`` AIResult, stored under the job's id and delivered (the ledger settles).
+
+        Each delivery of this message lost its worker, so nothing else will
+        answer the job: without this the API would read a bare Celery failure,
+        get no callback, and the ledger entry would wait for its sweep.
+        """
+        raw = args[0] if args and isinstance(args[0], dict) else {}
+        job_id = str(raw.get("id", "unknown"))
+        out = stored_result(self.request.id) or AIResult.from_exception(job_id, exc).to_dict()
+        if self.request.id:
+            self.backend.store_result(self.request.id, out, states.SUCCESS)
+        conclude(out, {"id": job_id, "type": raw.get("type"), "source_id": raw.get("source_id")}, self.request.id)
+        return out
+
+
+@app.task(name="ai.job", bind=True, base=DispatchTask)
 def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Run a legacy AIJob dict; the result is an AIResult dict."""
     job_id = str(job.get("id")) if isinstance(job, dict) else "unknown"

@@ -46,17 +46,18 @@ def _last_tasks(spec: JobSpec) -> set[str]:
 
 def _step_task(name: str, doc: str, last: bool) -> Any:
     def run(self: JobStepTask, state: dict[str, Any]) -> dict[str, Any]:
-        job = state.get("job") if last and isinstance(state, Mapping) else None
-        result_id = job.get("result_id") if isinstance(job, Mapping) else None
+        raw = state.get("job") if last and isinstance(state, Mapping) else None
+        job: dict[str, Any] = dict(raw) if isinstance(raw, Mapping) else {}
+        result_id = job.get("result_id")
         if not result_id:  # not the end of a dispatched job: the step's own return value
             return run_task_step(self, state)
         if (self.request.delivery_info or {}).get("redelivered"):
             # a worker died after this job was answered (the photo may be released): answer it again
             stored = stored_result(result_id)
             if stored is not None:
-                conclude(stored, dict(job), result_id)
+                conclude(stored, job, result_id)
                 return stored
-        return finish(run_task_step(self, state), dict(job), result_id)
+        return finish(run_task_step(self, state), job, result_id)
 
     run.__name__ = run.__qualname__ = name.replace(".", "_")
     run.__doc__ = doc

@@ -48,12 +48,13 @@ def test_omr_job_runs_as_a_chain_and_returns_one_airesult(workers: Workers, file
     res = out["result"]
     assert len(res["answers"]) == 20 and res["score"]["max"] > 0
     assert {"fetch", "warp", "identifier", "answers"} <= set(res["timings_ms"])
-    # each step ran as its own task on cpu-vision
+    # each step ran as its own task on cpu-vision; the last one ended the job (no ai.job.finalize)
     log = "".join(workers.log_text(n) for n in workers.procs)
-    for step in ("ai.omr.fetch", "ai.omr.warp", "ai.omr.identifier", "ai.omr.answers"):
+    for step in ("ai.omr.fetch", "ai.omr.read"):
         assert f'"task":"{step}"' in log and '"job_id":"omr-1"' in log
-    # only the overlay remains in the artifact store; the photo, page and meta are gone
-    # (released by the answers step once its result is stored, so allow it a moment)
+    assert "ai.job.finalize" not in log
+    # only the overlay remains in the artifact store; the photo and meta are gone
+    # (released by the read step once the job's result is stored, so allow it a moment)
     store = redis.Redis.from_url(REDIS_ARTIFACTS)
     deadline = time.monotonic() + 10
     while (keys := [k.decode() for k in store.keys("ai:artifact:*")]) != [f"ai:artifact:{res['overlay_key']}"]:
