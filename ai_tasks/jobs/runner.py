@@ -55,17 +55,17 @@ def start_job(job: Any, result_id: str | None = None) -> tuple[JobSpec, Any, str
     return spec, state, pipeline
 
 
-def build_signature(spec: JobSpec, state: Any, pipeline: str = "chain") -> Any:
-    """The Celery signature that runs the job's steps (without finalize or errback)."""
+def build_signature(spec: JobSpec, state: Any, pipeline: str = "chain", first: int = 0) -> Any:
+    """The Celery signature that runs the job's steps from step ``first`` on ``state`` (without errback)."""
     from celery import chain
 
     from ai_tasks.celery import app
 
-    first = state.to_dict()
+    data = state.to_dict()
     if pipeline == "single" and spec.single_task:
-        return app.signature(spec.single_task, args=(first,), queue=spec.queue)
-    sigs = [app.signature(spec.steps[0].task, args=(first,), queue=spec.queue)]
-    sigs += [app.signature(step.task, queue=spec.queue) for step in spec.steps[1:]]
+        return app.signature(spec.single_task, args=(data,), queue=spec.queue)
+    sigs = [app.signature(spec.steps[first].task, args=(data,), queue=spec.queue)]
+    sigs += [app.signature(step.task, queue=spec.queue) for step in spec.steps[first + 1:]]
     return sigs[0] if len(sigs) == 1 else chain(*sigs)
 
 

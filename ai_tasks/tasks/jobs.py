@@ -3,7 +3,9 @@
 The API sends ``send_task("ai.job", [job], queue="cpu-vision")``; the
 dispatcher validates the AIJob and prepares its first state through the
 registry (:mod:`ai_tasks.jobs`), then starts the job's steps, with
-``ai.job.failed`` as error handler on every step; the last step ends the job
+``ai.job.failed`` as error handler on every step (a chain of several steps on
+the dispatcher's own queue, OMR's, runs its first step right here and starts
+the rest: ``ai.job`` fetches, ``ai.omr.read`` reads); the last step ends the job
 itself (:func:`finish`, called by ``ai_tasks/tasks/steps.py``: no
 ``ai.job.finalize`` hop, which cost a task per job).
 A ``single`` pipeline of a job on the dispatcher's own queue (OMR) runs
@@ -34,7 +36,8 @@ from ai_tasks.celery import app
 from ai_tasks.contracts import AIResult
 from ai_tasks.errors import PoisonMessageError, reason_code_of
 from ai_tasks.jobs import JOBS
-from ai_tasks.jobs.runner import build_signature, run_all, start_job, task_reporter
+from ai_tasks.jobs.base import StepContext
+from ai_tasks.jobs.runner import build_signature, run_all, run_step, start_job, task_reporter
 from ai_tasks.ledger import settle
 from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
@@ -136,9 +139,16 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     try:
         spec, state, pipeline = start_job(job, result_id=self.request.id)
-        if pipeline == "single" and spec.queue == TASK_QUEUES["ai.job"]:
+        here = spec.queue == TASK_QUEUES["ai.job"]
+        if pipeline == "single" and here:
             return _run_here(self, spec, state)
-        sig = build_signature(spec, state, pipeline)
+        first = 0
+        if pipeline == "chain" and here and len(spec.steps) > 1:
+            # A chain on the dispatcher's own queue starts here: its first step (OMR's fetch) runs in
+            # this task, which hands its state over to the second. One task fewer per job (issue 18).
+            state = run_step(spec, 0, state, StepContext(state.job, reporter=task_reporter(self, state.job)))
+            first = 1
+        sig = build_signature(spec, state, pipeline, first=first)
     except Exception as exc:
         if is_retryable(exc) and self.request.retries < (self.max_retries or 0):
             raise  # AITask retries with backoff; the last attempt falls through to a FAILED result
@@ -161,8 +171,9 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     # return value is not stored (Ignore); Flower still learns it is done.
     if self.request.id and not self.request.is_eager:
         steps = " -> ".join(_step_names(sig))
+        ran = f"ran {spec.steps[0].task}, " if first else ""
         self.send_event(
-            "task-succeeded", result=f"handed over: {steps}",
+            "task-succeeded", result=f"{ran}handed over: {steps}",
             runtime=round(time.monotonic() - started, 4),
         )
     raise Ignore()

@@ -228,6 +228,7 @@ def test_the_last_step_of_a_dispatched_job_stores_its_result_and_a_redelivery_an
 
     from celery.backends.cache import CacheBackend
 
+    import ai_tasks.task as task_module
     import ai_tasks.tasks.jobs as jobs_module
     from ai_tasks.jobs.base import StepContext
     from ai_tasks.jobs.runner import start_job
@@ -235,6 +236,7 @@ def test_the_last_step_of_a_dispatched_job_stores_its_result_and_a_redelivery_an
     from ai_tasks.tasks.steps import STEP_TASKS
 
     samples = Path(__file__).resolve().parents[3] / "omr" / "samples"
+    monkeypatch.setattr(task_module, "_counter", False)  # no poison counter: this test touches no Redis
     backend = CacheBackend(app=app, backend="memory")
     monkeypatch.setattr(type(app), "backend", property(lambda self: backend))
     concluded: list[tuple[str, str | None]] = []
