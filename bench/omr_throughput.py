@@ -13,8 +13,8 @@ machine with one process per core:
 (b) ``ai.job`` with ``payload.pipeline: "single"``: a real ``celery worker``
     (prefork, ``-c cores``), photos served by a local HTTP server, the whole
     stack sent at once and waited for;
-(c) ``ai.job`` with the chain (fetch -> warp -> identifier -> answers), same
-    worker.
+(c) ``ai.job`` with the chain (the fetch inside ``ai.job``, then ``ai.omr.read``:
+    warp, identifier, answers, and the job's result), same worker.
 
 Each path is warmed first (every pool process has graded a sheet). The
 wall time runs from the first submission to the last result. Printed:
