@@ -23,7 +23,6 @@ import argparse
 import os
 import pstats
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from omr_throughput import BACKEND, BROKER, _serve, make_photos  # noqa: E402
+from omr_throughput import _serve, _worker_pids, bench_env, make_photos, through_ai_job  # noqa: E402
 
 ON, OFF = signal.SIGRTMIN + 1, signal.SIGRTMIN + 2
 
@@ -99,63 +98,34 @@ def _stats_by_cause(path: Path, sheets: int) -> dict[str, float]:
     return out
 
 
-def _run(app: Any, base: str, meta: dict[str, Any], count: int, pipeline: str, tag: str) -> int:
-    jobs = [{"id": f"{tag}-{i}", "type": "omr_grading",
-             "payload": {"download_url": f"{base}/{i}.jpg", "mode": "photo", "template_meta": meta,
-                         "pipeline": pipeline}} for i in range(count)]
-    results = [app.send_task("ai.job", args=[job], queue="cpu-vision") for job in jobs]
-    outs = [r.get(timeout=300) for r in results]
-    for r in results:
-        r.forget()
-    return sum(1 for o in outs if o.get("status") == "DONE")
-
-
 def profile_path(pipeline: str, photos: list[bytes], meta: dict[str, Any], count: int) -> dict[str, float]:
-    env = {"CELERY_BROKER_URL": BROKER, "CELERY_RESULT_BACKEND": BACKEND,
-           "AI_WORKER_DOWNLOAD_ALLOW_HTTP": "true", "AI_WORKER_DOWNLOAD_ALLOWLIST": "127.0.0.1",
-           "AI_WORKER_ARTIFACT_URL": "", "OMP_NUM_THREADS": "1"}
-    os.environ.update(env)
-    import redis
+    from _worker import worker  # type: ignore[import-not-found]
 
     from ai_tasks.celery import app
 
-    for url in (BROKER, BACKEND):
-        redis.Redis.from_url(url).flushdb()  # bench databases only (5, 6)
+    env = bench_env()
     out = Path(tempfile.mkstemp(suffix=".prof")[1])
-    log = Path(tempfile.mkstemp(suffix=".log")[1])
-    cmd = [sys.executable, "-c", _WRAPPER, str(out), "-A", "ai_tasks", "worker", "-Q", "cpu-vision", "-P", "solo",
-           "--without-mingle", "--without-gossip", "--loglevel", "INFO", "-n", f"prof-{os.getpid()}@bench"]
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=fh, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while b"ready." not in log.read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(log.read_text()[-2000:])
+
+    def dump(proc: Any) -> None:
+        proc.send_signal(OFF)
+        deadline = time.monotonic() + 30
+        while out.stat().st_size == 0 and time.monotonic() < deadline:
             time.sleep(0.1)
-        with _serve(photos) as base:
-            _run(app, base, meta, 4, pipeline, f"warm-{pipeline}")
-            proc.send_signal(ON)
-            ok = _run(app, base, meta, count, pipeline, pipeline)
-            proc.send_signal(OFF)
-            deadline = time.monotonic() + 30
-            while out.stat().st_size == 0 and time.monotonic() < deadline:
-                time.sleep(0.1)
+
+    try:
+        with _serve(photos) as base, worker("ai_tasks", "cpu-vision", env, 1, ("-P", "solo"),
+                                            launcher=("-c", _WRAPPER, str(out)), on_stop=dump) as node:
+            through_ai_job(app, base, meta, 4, pipeline, f"warm-{pipeline}")
+            os.kill(_worker_pids(node)[0], ON)
+            _, ok, _ = through_ai_job(app, base, meta, count, pipeline, pipeline)
         if ok != count:
             print(f"  {pipeline}: only {ok} of {count} DONE")
         return _stats_by_cause(out, count)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
         if os.environ.get("KEEP_PROFILE"):
             print(f"  {pipeline}: profile kept in {out}")
         else:
             out.unlink(missing_ok=True)
-        log.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
