@@ -153,7 +153,7 @@ def job_deadline_s(app: Any, job_type: object) -> float:
     """Seconds after which a job with no result is presumed lost: generous by design.
 
     Twice the hard time limits of every task the job may use (the
-    dispatcher, each step or the single task, the finalize) plus one full
+    dispatcher, each step or the single task) plus one full
     retry backoff. An unknown type gets the OMR chain's figure (the
     dispatcher answers it at once anyway).
     """
@@ -161,7 +161,7 @@ def job_deadline_s(app: Any, job_type: object) -> float:
 
     spec = JOBS.get(job_type) if isinstance(job_type, str) else None
     spec = spec or JOBS["omr_grading"]
-    tasks = ("ai.job", *spec.tasks, "ai.job.finalize")
+    tasks = ("ai.job", *spec.tasks)
     backoff = float(app.conf.get("RETRY_BACKOFF_MAX_S") or 300)
     return 2 * sum(_hard_limit_s(app, t) for t in tasks) + backoff
 

@@ -260,11 +260,27 @@ class AITask(Task):
                 "each delivery lost its worker; moved to dead letters",
             )
 
+    def answer_poison(self, exc: PoisonMessageError, args: tuple[Any, ...]) -> Any:
+        """What a dead-lettered delivery returns instead of failing; ``None``: it fails with ``exc``.
+
+        A chain step's failure is answered by the chain's errback
+        (``ai.job.failed``); a task that is a job's whole answer (``ai.job``)
+        answers the job itself here.
+        """
+        return None
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         started = time.monotonic()
         outcome, code = "ok", None
         try:
-            self._guard_poison()
+            try:
+                self._guard_poison()
+            except PoisonMessageError as exc:
+                answer = self.answer_poison(exc, args)
+                if answer is None:
+                    raise
+                outcome, code = "failed", exc.reason_code
+                return answer
             retval = super().__call__(*args, **kwargs)
             self._hand_over(retval)
             outcome, code = _outcome_of(retval)

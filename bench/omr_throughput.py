@@ -13,8 +13,8 @@ machine with one process per core:
 (b) ``ai.job`` with ``payload.pipeline: "single"``: a real ``celery worker``
     (prefork, ``-c cores``), photos served by a local HTTP server, the whole
     stack sent at once and waited for;
-(c) ``ai.job`` with the chain (fetch -> warp -> identifier -> answers), same
-    worker.
+(c) ``ai.job`` with the chain (the fetch inside ``ai.job``, then ``ai.omr.read``:
+    warp, identifier, answers, and the job's result), same worker.
 
 Each path is warmed first (every pool process has graded a sheet). The
 wall time runs from the first submission to the last result. Printed:
@@ -162,7 +162,7 @@ def _serve(photos: list[bytes]) -> Iterator[str]:
         server.shutdown()
 
 
-def _through_ai_job(app: Any, base: str, meta: dict[str, Any], count: int, pipeline: str,
+def through_ai_job(app: Any, base: str, meta: dict[str, Any], count: int, pipeline: str,
                     tag: str) -> tuple[float, int, float]:
     jobs = [{"id": f"{tag}-{i}", "type": "omr_grading",
              "payload": {"download_url": f"{base}/{i}.jpg", "mode": "photo", "template_meta": meta,
@@ -182,25 +182,32 @@ def _through_ai_job(app: Any, base: str, meta: dict[str, Any], count: int, pipel
     return wall, len(done), sum(steps_ms) / max(len(steps_ms), 1)
 
 
-def through_celery(photos: list[bytes], meta: dict[str, Any], count: int, cores: int) -> list[dict[str, Any]]:
+def bench_env() -> dict[str, str]:
+    """The worker's and this client's environment (bench Redis databases 5/6, emptied; photos over local HTTP)."""
     env = {"CELERY_BROKER_URL": BROKER, "CELERY_RESULT_BACKEND": BACKEND,
            "AI_WORKER_DOWNLOAD_ALLOW_HTTP": "true", "AI_WORKER_DOWNLOAD_ALLOWLIST": "127.0.0.1",
            "AI_WORKER_ARTIFACT_URL": "", "OMP_NUM_THREADS": "1"}
     os.environ.update(env)
     import redis
+
+    for url in (BROKER, BACKEND):
+        redis.Redis.from_url(url).flushdb()  # bench databases only (5, 6)
+    return env
+
+
+def through_celery(photos: list[bytes], meta: dict[str, Any], count: int, cores: int) -> list[dict[str, Any]]:
+    env = bench_env()
     from _worker import worker  # type: ignore[import-not-found]
 
     from ai_tasks.celery import app
 
-    for url in (BROKER, BACKEND):
-        redis.Redis.from_url(url).flushdb()  # bench databases only (5, 6)
     rows = []
     with _serve(photos) as base, worker("ai_tasks", "cpu-vision", env, cores) as node:
         for pipeline, label in (("single", "ai.job single"), ("chain", "ai.job chain")):
-            _through_ai_job(app, base, meta, cores * 2, pipeline, f"warm-{pipeline}")
+            through_ai_job(app, base, meta, cores * 2, pipeline, f"warm-{pipeline}")
             pids = _worker_pids(node)
             c0 = _cpu_s(pids)
-            wall, ok, steps_ms = _through_ai_job(app, base, meta, count, pipeline, pipeline)
+            wall, ok, steps_ms = through_ai_job(app, base, meta, count, pipeline, pipeline)
             rows.append({"path": label, "sheets": count, "ok": ok, "wall_s": wall, "sheets_per_s": count / wall,
                          "engine_ms": steps_ms, "cpu_ms_per_sheet": 1000.0 * (_cpu_s(pids) - c0) / count})
     app.close()

@@ -56,7 +56,7 @@ def spec_for_task(task_name: str) -> tuple[JobSpec, int | None]:
     """(spec, step index) of a task; the index is ``None`` for a job's single task.
 
     Examples:
-        >>> spec, index = spec_for_task("ai.omr.warp")
+        >>> spec, index = spec_for_task("ai.omr.read")
         >>> spec.type, index
         ('omr_grading', 1)
         >>> spec_for_task("ai.omr.grade")[1] is None

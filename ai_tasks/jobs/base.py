@@ -110,15 +110,11 @@ class Step:
             job's queue and ``ai_tasks/tasks/steps.py`` registers it.
         run: the step function.
         time_limit_s: (soft, hard) limits of the step's task.
-        skip_for_pdf_stack: a PDF stack (:attr:`JobSpec.is_pdf_stack`) passes
-            this step untouched: its sheets are handled page by page by a
-            later step. The runner applies the rule, not the step.
     """
 
     task: str
     run: Callable[[Any, StepContext], Any]
     time_limit_s: TimeLimit
-    skip_for_pdf_stack: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,8 +135,6 @@ class JobSpec:
         single_time_limit_s: the single task's (soft, hard) limits.
         release: called with the last state after the result is stored, to
             delete what the steps left in the artifact store.
-        is_pdf_stack: tells a state that holds a PDF stack of sheets; the
-            steps marked ``skip_for_pdf_stack`` pass it through.
     """
 
     type: str
@@ -151,13 +145,10 @@ class JobSpec:
     single_task: str | None = None
     single_time_limit_s: TimeLimit | None = None
     release: Callable[[Any], None] | None = None
-    is_pdf_stack: Callable[[Any], bool] | None = None
 
     def __post_init__(self) -> None:
         if (self.single_task is None) != (self.single_time_limit_s is None):
             raise ValueError(f"{self.type}: single_task and single_time_limit_s go together")
-        if any(s.skip_for_pdf_stack for s in self.steps) and self.is_pdf_stack is None:
-            raise ValueError(f"{self.type}: a step skips PDF stacks but the spec has no is_pdf_stack")
 
     @property
     def tasks(self) -> tuple[str, ...]:

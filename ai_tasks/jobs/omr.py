@@ -1,31 +1,35 @@
-"""Job ``omr_grading``: fetch meta -> warp -> identifier -> answers.
+"""Job ``omr_grading``: fetch meta and photo -> read the sheet.
 
-Each step does the work its name says, on a typed :class:`OMRState`:
+Two steps on a typed :class:`OMRState`:
 
 1. **fetch** (``ai.omr.fetch``): resolve the template meta (payload, the
    API, or legacy questions) and download the photo. Both go to the artifact
    store, so no later message carries a download URL or a template.
-2. **warp** (``ai.omr.warp``): decode the photo and warp it to the template
-   frame; the warped page goes to the store (the photo stays there until
-   the job's artifacts are released, so a redelivered warp finds it).
-3. **identifier** (``ai.omr.identifier``): read the student id; what was
-   measured on the page rides along to the next step (``page_facts``).
-4. **answers** (``ai.omr.answers``): read the answers, score, review,
-   overlay; returns the OMR result.
+2. **read** (``ai.omr.read``): three stages in one task, the warped page
+   handed over in memory: **warp** (decode the photo, warp it to the
+   template frame), **identifier** (the student id), **answers** (answers,
+   score, review, overlay); returns the OMR result. The photo stays in the
+   store until the job's artifacts are released, so a redelivered read
+   finds it.
 
 The chain runs each step as its own task (each retried on its own, each
-logged; in Flower with ``AI_WORKER_STEP_EVENTS``). ``payload.pipeline: "single"`` runs the same four
-functions in one task, ``ai.omr.grade``, handing the meta, the photo and the
-page over in memory instead of through the store (``ctx.hop`` is false), so
-the two paths cannot drift: same keys, same meanings, same result.
+logged; in Flower with ``AI_WORKER_STEP_EVENTS``); its last step stores the
+job's AIResult itself (``ai_tasks/tasks/steps.py``). The chain was four
+steps (fetch, warp, identifier, answers) and ``ai.job.finalize``: each hop
+cost about 10 ms of CPU per sheet and split nothing that is retried or
+placed apart (the three reading stages are CPU on one page; only the
+download waits on the network), so they are one task now (issue 18).
+``payload.pipeline: "single"`` runs the same two step functions in one task,
+``ai.omr.grade`` (inside ``ai.job``), handing the meta and the photo over in
+memory instead of through the store (``ctx.hop`` is false), so the two paths
+cannot drift: same keys, same meanings, same result.
 
 A PDF (detected by its magic bytes in ``fetch``) is a stack of sheets: the
 result is ``{"pages": [...], "page_count": N, ...}`` with one OMR result (its
 ``page`` number added) or ``{"page", "error": {reason_code, message}}`` per
-page. On both paths warp and identifier are skipped for a document (their
-steps say ``skip_for_pdf_stack``; the runner applies it) and the answers
-step grades each page with the same three step functions, in memory,
-reporting progress per page; a bad page never fails the job.
+page. On both paths ``read`` grades each page with the same three stage
+functions, in memory, reporting progress per page; a bad page never fails
+the job.
 
 Payload (legacy-compatible): ``download_url`` (required), ``mode``
 (``auto``/``photo``/``scan``), one of ``template_meta`` (a meta dict),
@@ -75,7 +79,9 @@ __all__ = [
     "answers",
     "fetch",
     "identifier",
+    "is_pdf_stack",
     "prepare",
+    "read",
     "release",
     "warp",
 ]
@@ -84,8 +90,8 @@ MODES = ("auto", "photo", "scan")
 _META_PATH = "/api/v1/assets/omr/objective/meta/"
 #: Templates repeat across thousands of sheets: a warm process keeps this many parsed.
 META_CACHE_SIZE = 32
-#: A pool process keeps the last pages (and photos) it handled: the next step
-#: of a chain often lands on the same process and then skips the store read.
+#: A pool process keeps the last photos it fetched: the read step often lands
+#: on the same process and then skips the store read (the store is the fallback).
 LOCAL_BLOBS_SIZE = 4
 #: A class set in one PDF is tens of pages; past this it is not one class.
 MAX_DOCUMENT_PAGES = 500
@@ -132,7 +138,8 @@ class OMRState(StateCodec):
 
     Before ``fetch``: ``download_url`` and one template source
     (``template_meta`` or ``template_fetch``). After it: ``meta_key`` and
-    ``image_key`` (chain) or nothing (single task, objects in ``ctx.local``).
+    ``image_key`` (chain) or nothing (single task, objects in ``ctx.local``);
+    the warped page never leaves the process (``ctx.local["page"]``).
     ``timings_ms`` has the same keys on both paths: ``fetch``, ``warp``,
     ``identifier``, ``answers``. Only what is set travels (``omit_empty``).
     """
@@ -150,9 +157,6 @@ class OMRState(StateCodec):
     meta_key: str | None = None
     meta_hash: str | None = None
     image_key: str | None = None
-    page_key: str | None = None
-    page_header: Mapping[str, Any] | None = None
-    page_facts: Mapping[str, Any] | None = None
     identifier: Mapping[str, Any] | None = None
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     page_count: int | None = None
@@ -353,7 +357,7 @@ def _document_pages(data: bytes) -> int | None:
 
 
 def _grade_document(state: OMRState, ctx: StepContext) -> dict[str, Any]:
-    """Grade every page of a PDF with the three step functions, in memory; one bad page is one error entry."""
+    """Grade every page of a PDF with the three stage functions, in memory; one bad page is one error entry."""
     from omr.batch import render_pdf_page
 
     t0 = time.perf_counter()
@@ -366,7 +370,7 @@ def _grade_document(state: OMRState, ctx: StepContext) -> dict[str, Any]:
         sub_ctx = StepContext(state.job, hop=False)
         try:
             sub_ctx.local.update(meta=meta, image=render_pdf_page(pdf, index))
-            page = answers(identifier(warp(sub, sub_ctx), sub_ctx), sub_ctx)
+            page = _read_sheet(sub, sub_ctx)
             pages.append({"page": index + 1, **page})
         except Exception as exc:
             code = getattr(exc, "reason_code", None)
@@ -380,73 +384,74 @@ def _grade_document(state: OMRState, ctx: StepContext) -> dict[str, Any]:
     }
 
 
+def read(state: OMRState, ctx: StepContext) -> dict[str, Any]:
+    """Step 2: decode and warp the photo, read the student id and the answers, score; returns the OMR result.
+
+    Warp, identifier and answers run in this one task, the warped page handed
+    over in memory (a PDF stack: every page the same way).
+    """
+    if is_pdf_stack(state):
+        return _grade_document(state, ctx)
+    return _read_sheet(state, ctx)
+
+
+def _read_sheet(state: OMRState, ctx: StepContext) -> dict[str, Any]:
+    return answers(identifier(warp(state, ctx), ctx), ctx)
+
+
 def warp(state: OMRState, ctx: StepContext) -> OMRState:
-    """Step 2: decode the photo and warp it to the template frame (a PDF stack skips it)."""
+    """Stage 1 of :func:`read`: decode the photo and warp it to the template frame (``ctx.local["page"]``).
+
+    The photo comes from ``ctx.local`` (the single task) or the store (the
+    chain); it stays in the store until :func:`release`, so a ``read``
+    redelivered after its worker died finds it again.
+    """
     from omr.image import decode_image
     from omr.warp import warp_page
 
     t0 = time.perf_counter()
     meta = _meta(state, ctx)
-    if ctx.hop:
-        if state.image_key is None:
-            raise JobPayloadError("state_invalid", "OMR state has no image_key: the fetch step did not run")
-        image = _get_blob(state.image_key)
-    else:
+    if "image" in ctx.local:
         image = ctx.local.pop("image")
-    page = warp_page(decode_image(image, print_colour=meta.print_colour), meta, state.mode)
-    out = replace(state, timings_ms={**state.timings_ms, "warp": _ms(t0)})
-    if not ctx.hop:
-        ctx.local["page"] = page
-        return out
-    data, header = page.to_bytes()
-    # The photo stays in the store until release(): a warp redelivered after
-    # its worker died must find it again.
-    return replace(out, page_key=_put_blob(data, "page"), page_header=header)
+    elif state.image_key is None:
+        raise JobPayloadError("state_invalid", "OMR state has no image_key: the fetch step did not run")
+    else:
+        image = _get_blob(state.image_key)
+    ctx.local["page"] = warp_page(decode_image(image, print_colour=meta.print_colour), meta, state.mode)
+    return replace(state, timings_ms={**state.timings_ms, "warp": _ms(t0)})
 
 
-def _page(state: OMRState, ctx: StepContext) -> WarpedPage:
-    from omr.answers import import_page_facts
-    from omr.warp import WarpedPage
-
-    if "page" in ctx.local:
-        return ctx.local["page"]
-    if state.page_key is None or state.page_header is None:
-        raise JobPayloadError("state_invalid", "OMR state has no page: the warp step did not run")
-    page = WarpedPage.from_bytes(_get_blob(state.page_key), dict(state.page_header))
-    import_page_facts(page, dict(state.page_facts or {}))
+def _page(ctx: StepContext) -> WarpedPage:
+    if "page" not in ctx.local:
+        raise JobPayloadError("state_invalid", "OMR state has no page: the warp stage did not run")
+    page: WarpedPage = ctx.local["page"]
     return page
 
 
 def identifier(state: OMRState, ctx: StepContext) -> OMRState:
-    """Step 3: read the 8-digit student id (a PDF stack skips it)."""
-    from omr.answers import export_page_facts
+    """Stage 2 of :func:`read`: read the 8-digit student id on the warped page."""
     from omr.identifier import read_identifier
 
     t0 = time.perf_counter()
-    page = _page(state, ctx)
-    ident = read_identifier(page, _meta(state, ctx))
-    # what was measured rides along, so the answers step does not measure again
-    facts = export_page_facts(page) if ctx.hop else None
-    return replace(state, identifier=ident, page_facts=facts, timings_ms={**state.timings_ms, "identifier": _ms(t0)})
+    ident = read_identifier(_page(ctx), _meta(state, ctx))
+    return replace(state, identifier=ident, timings_ms={**state.timings_ms, "identifier": _ms(t0)})
 
 
 def answers(state: OMRState, ctx: StepContext) -> dict[str, Any]:
-    """Step 4: read the answers, score, review, overlay; returns the OMR result."""
+    """Stage 3 of :func:`read`: read the answers, score, review, overlay; returns the OMR result."""
     import cv2
 
     from omr.answers import read_answers
     from omr.grade import assemble_result
     from omr.overlay import render_overlay
 
-    if is_pdf_stack(state):
-        return _grade_document(state, ctx)
     t0 = time.perf_counter()
     meta = _meta(state, ctx)
-    page = _page(state, ctx)
-    read = read_answers(page, meta)
+    page = _page(ctx)
+    read_out = read_answers(page, meta)
     timings = {**state.timings_ms, "answers": _ms(t0)}
     result = assemble_result(
-        page, dict(state.identifier or {}), read, mode=state.mode, key=state.answer_key, timings_ms=timings,
+        page, dict(state.identifier or {}), read_out, mode=state.mode, key=state.answer_key, timings_ms=timings,
         meta_source=state.meta_source or "payload",
     )
     if state.overlay:
@@ -461,14 +466,14 @@ def release(state: OMRState) -> None:
     Whatever a crash leaves behind expires with the store's TTL.
     """
     store = artifact_store()
-    for key in (state.image_key, state.page_key, state.meta_key):
+    for key in (state.image_key, state.meta_key):
         if key is not None:
             _LOCAL_BLOBS.pop(key, None)
             store.delete(key)
 
 
 def is_pdf_stack(state: OMRState) -> bool:
-    """A PDF of sheets (``fetch`` counted its pages): warp and identifier pass it on, answers grades each page."""
+    """A PDF of sheets (``fetch`` counted its pages): :func:`read` grades each page."""
     return state.page_count is not None
 
 
@@ -479,12 +484,9 @@ SPEC = JobSpec(
     prepare=prepare,
     steps=(
         Step("ai.omr.fetch", fetch, (60, 90)),
-        Step("ai.omr.warp", warp, (30, 60), skip_for_pdf_stack=True),
-        Step("ai.omr.identifier", identifier, (20, 40), skip_for_pdf_stack=True),
-        Step("ai.omr.answers", answers, (30, 60)),
+        Step("ai.omr.read", read, (60, 90)),
     ),
     single_task="ai.omr.grade",
     single_time_limit_s=(60, 90),
     release=release,
-    is_pdf_stack=is_pdf_stack,
 )

@@ -55,31 +55,23 @@ def start_job(job: Any, result_id: str | None = None) -> tuple[JobSpec, Any, str
     return spec, state, pipeline
 
 
-def build_signature(spec: JobSpec, state: Any, pipeline: str = "chain") -> Any:
-    """The Celery signature that runs the job's steps (without finalize or errback)."""
+def build_signature(spec: JobSpec, state: Any, pipeline: str = "chain", first: int = 0) -> Any:
+    """The Celery signature that runs the job's steps from step ``first`` on ``state`` (without errback)."""
     from celery import chain
 
     from ai_tasks.celery import app
 
-    first = state.to_dict()
+    data = state.to_dict()
     if pipeline == "single" and spec.single_task:
-        return app.signature(spec.single_task, args=(first,), queue=spec.queue)
-    sigs = [app.signature(spec.steps[0].task, args=(first,), queue=spec.queue)]
-    sigs += [app.signature(step.task, queue=spec.queue) for step in spec.steps[1:]]
+        return app.signature(spec.single_task, args=(data,), queue=spec.queue)
+    sigs = [app.signature(spec.steps[first].task, args=(data,), queue=spec.queue)]
+    sigs += [app.signature(step.task, queue=spec.queue) for step in spec.steps[first + 1:]]
     return sigs[0] if len(sigs) == 1 else chain(*sigs)
 
 
 def run_step(spec: JobSpec, index: int, state: Any, ctx: StepContext) -> Any:
-    """Run step ``index`` of a job on ``state``: its next state, or the result dict.
-
-    The one place the registry's rules about steps apply: a step marked
-    ``skip_for_pdf_stack`` passes a PDF stack (``spec.is_pdf_stack``) on
-    untouched, on every path.
-    """
-    step = spec.steps[index]
-    if step.skip_for_pdf_stack and spec.is_pdf_stack is not None and spec.is_pdf_stack(state):
-        return state
-    return step.run(state, ctx)
+    """Run step ``index`` of a job on ``state``: its next state, or the result dict."""
+    return spec.steps[index].run(state, ctx)
 
 
 def run_all(spec: JobSpec, state: Any, reporter: ProgressReporter | None = None) -> dict[str, Any]:

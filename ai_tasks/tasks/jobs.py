@@ -2,8 +2,12 @@
 
 The API sends ``send_task("ai.job", [job], queue="cpu-vision")``; the
 dispatcher validates the AIJob and prepares its first state through the
-registry (:mod:`ai_tasks.jobs`), then starts the job's steps followed by
-``ai.job.finalize``, with ``ai.job.failed`` as error handler on every step.
+registry (:mod:`ai_tasks.jobs`), then starts the job's steps, with
+``ai.job.failed`` as error handler on every step (a chain of several steps on
+the dispatcher's own queue, OMR's, runs its first step right here and starts
+the rest: ``ai.job`` fetches, ``ai.omr.read`` reads); the last step ends the job
+itself (:func:`finish`, called by ``ai_tasks/tasks/steps.py``: no
+``ai.job.finalize`` hop, which cost a task per job).
 A ``single`` pipeline of a job on the dispatcher's own queue (OMR) runs
 right here, in the dispatcher: one task per job, nothing to hand over.
 Both write the job's :class:`AIResult` (DONE or FAILED) under the
@@ -25,20 +29,21 @@ import logging
 import time
 from typing import Any
 
-from celery import chain, states
+from celery import states
 from celery.exceptions import Ignore
 
 from ai_tasks.celery import app
 from ai_tasks.contracts import AIResult
-from ai_tasks.errors import reason_code_of
+from ai_tasks.errors import PoisonMessageError, reason_code_of
 from ai_tasks.jobs import JOBS
-from ai_tasks.jobs.runner import build_signature, run_all, start_job, task_reporter
+from ai_tasks.jobs.base import StepContext
+from ai_tasks.jobs.runner import build_signature, run_all, run_step, start_job, task_reporter
 from ai_tasks.ledger import settle
 from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
-from ai_tasks.task import delivery_redis_url, is_retryable
+from ai_tasks.task import AITask, delivery_redis_url, is_retryable
 
-__all__ = ["conclude", "deliver", "dispatch", "failed", "finalize", "redeliver_stored"]
+__all__ = ["DispatchTask", "conclude", "deliver", "dispatch", "failed", "finalize", "finish", "redeliver_stored", "stored_result"]
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +79,7 @@ def redeliver_stored(result: Any, job: dict[str, Any], result_id: str) -> bool:
     return False
 
 
-def _stored_result(result_id: str | None) -> dict[str, Any] | None:
+def stored_result(result_id: str | None) -> dict[str, Any] | None:
     """The final AIResult already stored under ``result_id``, if any.
 
     A job republished by the ledger (``ai_tasks/ledger.py``) while its first
@@ -108,37 +113,67 @@ def _step_names(sig: Any) -> list[str]:
     return [t.task for t in tasks] if tasks else [sig.task]
 
 
-@app.task(name="ai.job", bind=True)
+class DispatchTask(AITask):
+    """``ai.job``'s task class: a delivery the poison guard dead-letters still answers the job."""
+
+    def answer_poison(self, exc: PoisonMessageError, args: tuple[Any, ...]) -> dict[str, Any]:
+        """A FAILED ``poison_message`` AIResult, stored under the job's id and delivered (the ledger settles).
+
+        Each delivery of this message lost its worker, so nothing else will
+        answer the job: without this the API would read a bare Celery failure,
+        get no callback, and the ledger entry would wait for its sweep.
+        """
+        raw = args[0] if args and isinstance(args[0], dict) else {}
+        job_id = str(raw.get("id", "unknown"))
+        out = stored_result(self.request.id) or AIResult.from_exception(job_id, exc).to_dict()
+        if self.request.id:
+            self.backend.store_result(self.request.id, out, states.SUCCESS)
+        conclude(out, {"id": job_id, "type": raw.get("type"), "source_id": raw.get("source_id")}, self.request.id)
+        return out
+
+
+@app.task(name="ai.job", bind=True, base=DispatchTask)
 def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     """Run a legacy AIJob dict; the result is an AIResult dict."""
     job_id = str(job.get("id")) if isinstance(job, dict) else "unknown"
     started = time.monotonic()
     try:
         spec, state, pipeline = start_job(job, result_id=self.request.id)
-        if pipeline == "single" and spec.queue == TASK_QUEUES["ai.job"]:
+        here = spec.queue == TASK_QUEUES["ai.job"]
+        if pipeline == "single" and here:
             return _run_here(self, spec, state)
-        sig = build_signature(spec, state, pipeline)
+        first = 0
+        if pipeline == "chain" and here and len(spec.steps) > 1:
+            # A chain on the dispatcher's own queue starts here: its first step (OMR's fetch) runs in
+            # this task, which hands its state over to the second. One task fewer per job (issue 18).
+            state = run_step(spec, 0, state, StepContext(state.job, reporter=task_reporter(self, state.job)))
+            first = 1
+        sig = build_signature(spec, state, pipeline, first=first)
     except Exception as exc:
         if is_retryable(exc) and self.request.retries < (self.max_retries or 0):
             raise  # AITask retries with backoff; the last attempt falls through to a FAILED result
         result = AIResult.from_exception(job_id, exc).to_dict()
         raw = job if isinstance(job, dict) else {}
         # the API needs source_id (submission_id) for a job refused at the door too
-        result = _stored_result(self.request.id) or result
+        result = stored_result(self.request.id) or result
         conclude(result, {"id": job_id, "type": raw.get("type"), "source_id": raw.get("source_id")},
                  self.request.id)
         return result
     job_info = state.job.to_dict()
     result_id = self.request.id
-    whole = chain(sig, finalize.s(job=job_info, result_id=result_id).set(queue=spec.queue))
-    whole.link_error(failed.s(job=job_info, result_id=result_id))
-    whole.apply_async()
+    # The last step stores the job's AIResult under result_id itself (finish): its own return value
+    # is not stored, and no STARTED state either.
+    tasks = getattr(sig, "tasks", None)
+    (tasks[-1] if tasks else sig).set(ignore_result=True)
+    sig.link_error(failed.s(job=job_info, result_id=result_id))
+    sig.apply_async()
     # The dispatcher's own id must only ever hold the final AIResult, so its
     # return value is not stored (Ignore); Flower still learns it is done.
     if self.request.id and not self.request.is_eager:
         steps = " -> ".join(_step_names(sig))
+        ran = f"ran {spec.steps[0].task}, " if first else ""
         self.send_event(
-            "task-succeeded", result=f"handed over: {steps} -> ai.job.finalize",
+            "task-succeeded", result=f"{ran}handed over: {steps}",
             runtime=round(time.monotonic() - started, 4),
         )
     raise Ignore()
@@ -166,19 +201,36 @@ def _run_here(task: Any, spec: Any, state: Any) -> dict[str, Any]:
             spec.release(state)
         except Exception:  # clean-up never fails a finished job; the store's TTL is the backstop
             log.warning("release of %s artifacts failed", spec.type, exc_info=True)
-    out = _stored_result(task.request.id) or out  # Celery stores the return value: keep the first one
+    out = stored_result(task.request.id) or out  # Celery stores the return value: keep the first one
     conclude(out, job_info, task.request.id)
+    return out
+
+
+def finish(result: dict[str, Any], job: dict[str, Any], result_id: str | None) -> dict[str, Any]:
+    """End a job from its last task: a DONE AIResult stored under ``result_id``, then delivered.
+
+    The first AIResult stored under ``result_id`` stays the job's result (a
+    redelivered last step, or a job republished by the ledger while its first
+    run was merely slow, stores and delivers that one again; the delivery's
+    idempotency key makes that a no-op).
+    """
+    out = stored_result(result_id)
+    if out is None:
+        out = AIResult.done(job["id"], result).to_dict()
+        if result_id:
+            app.backend.store_result(result_id, out, states.SUCCESS)
+    conclude(out, job, result_id)
     return out
 
 
 @app.task(name="ai.job.finalize")
 def finalize(result: dict[str, Any], job: dict[str, Any], result_id: str | None = None) -> dict[str, Any]:
-    """Wrap a job's result into a DONE AIResult, store it under the job's id, deliver it."""
-    out = _stored_result(result_id) or AIResult.done(job["id"], result).to_dict()
-    if result_id:
-        app.backend.store_result(result_id, out, states.SUCCESS)
-    conclude(out, job, result_id)
-    return out
+    """Wrap a job's result into a DONE AIResult, store it under the job's id, deliver it.
+
+    Chains no longer end with it (their last step calls :func:`finish`); kept
+    for the chains an older dispatcher started before an upgrade.
+    """
+    return finish(result, job, result_id)
 
 
 @app.task(name="ai.job.failed")
@@ -188,7 +240,7 @@ def failed(request: Any, exc: BaseException, traceback: Any, job: dict[str, Any]
     Runs inline in the worker whose step failed (Celery calls errbacks that
     take ``request, exc, traceback`` directly), after the step's retries.
     """
-    out = _stored_result(result_id) or AIResult.from_exception(job["id"], exc).to_dict()
+    out = stored_result(result_id) or AIResult.from_exception(job["id"], exc).to_dict()
     app.backend.store_result(result_id, out, states.SUCCESS)
     code = reason_code_of(exc)
     # a reason code is an expected outcome (a blurry photo); internal_error is a bug

@@ -82,8 +82,8 @@ def test_intermediate_steps_send_no_events_unless_asked() -> None:
     def sent_event(name: str) -> object:
         return app.amqp.as_task_v2("t1", name, args=({"job": {"id": 1}},), create_sent_event=True).sent_event
 
-    assert sent_event("ai.omr.warp") is None  # no task-sent either
-    assert sent_event("ai.omr.answers") is not None and sent_event("ai.job") is not None
+    assert sent_event("ai.omr.fetch") is None  # no task-sent either
+    assert sent_event("ai.omr.read") is not None and sent_event("ai.job") is not None
 
 
 def test_published_reprs_are_redacted_whatever_the_caller_passed() -> None:

@@ -68,7 +68,7 @@ def test_submit_waits_for_the_result(cpu_worker: Workers) -> None:
     assert os.environ.get("CELERY_BROKER_URL") is None  # the test process itself stays broker-less
 
 
-@pytest.mark.timeout(200)  # a loaded CI box: one sheet through four chain hops, cold pool processes
+@pytest.mark.timeout(200)  # a loaded CI box: one sheet through the chain, cold pool processes
 def test_the_readmes_submit_example_finishes_done(cpu_worker: Workers, academy: LocalServer, tmp_path: Path) -> None:
     [example] = [c for c in COMMANDS if "submit omr_grading" in c and "'{" in c]
     env, words = split_env(example)

@@ -196,7 +196,7 @@ def test_vision_worker_serves_omr_grading(deployment: Deployment, files: LocalSe
     out = deployment.send("omr_grading", payload)
     assert out["status"] == "DONE", out
     assert len(out["result"]["answers"]) == 20 and out["result"]["score"]["max"] > 0
-    assert _ran_on(deployment, "ai.omr.answers", out["job_id"]) == ["cpu-vision"]
+    assert _ran_on(deployment, "ai.omr.read", out["job_id"]) == ["cpu-vision"]
 
 
 def test_each_worker_loaded_only_its_own_engines(deployment: Deployment) -> None:

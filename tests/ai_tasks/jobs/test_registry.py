@@ -28,7 +28,7 @@ def _step(name: str) -> Step:
     def run(state: ToyState, ctx: StepContext) -> ToyState:
         return ToyState(state.job, state.pages, (*state.seen, name))
 
-    return Step(f"ai.toy.{name}", run, (10, 20), skip_for_pdf_stack=name in ("warp", "identifier"))
+    return Step(f"ai.toy.{name}", run, (10, 20))
 
 
 def _finish(state: ToyState, ctx: StepContext) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def _finish(state: ToyState, ctx: StepContext) -> dict[str, Any]:
 TOY = JobSpec(
     type="toy", queue=routing.LLM, state=ToyState, prepare=lambda job, ref: ToyState(ref),
     steps=(_step("fetch"), _step("warp"), _step("identifier"), Step("ai.toy.answers", _finish, (30, 40))),
-    single_task="ai.toy.grade", single_time_limit_s=(50, 60), is_pdf_stack=lambda s: s.pages is not None,
+    single_task="ai.toy.grade", single_time_limit_s=(50, 60),
 )
 
 
@@ -59,27 +59,19 @@ def test_a_job_listed_in_the_registry_is_routed_to_its_queue_with_no_other_edit(
                                  "ai.toy.answers": (30, 40), "ai.toy.grade": (50, 60)}
 
 
-def test_steps_marked_skip_for_pdf_stack_pass_a_stack_on_every_path() -> None:
+def test_run_all_runs_every_step_in_order_and_run_step_one() -> None:
     assert run_all(TOY, ToyState(REF)) == {"seen": ["fetch", "warp", "identifier"]}
-    assert run_all(TOY, ToyState(REF, pages=3)) == {"seen": ["fetch"]}
-    ctx = StepContext(REF, hop=True)
-    stack = ToyState(REF, pages=3)
-    assert [run_step(TOY, i, stack, ctx) for i in (1, 2)] == [stack, stack]
-    assert run_step(TOY, 0, stack, ctx).seen == ("fetch",)
+    assert run_step(TOY, 1, ToyState(REF), StepContext(REF, hop=True)).seen == ("warp",)
 
 
-def test_only_omr_steps_skip_a_pdf_stack_and_its_answers_step_grades_it() -> None:
-    skipping = {s.task for spec in JOBS.values() for s in spec.steps if s.skip_for_pdf_stack}
-    assert skipping == {"ai.omr.warp", "ai.omr.identifier"}
-    assert all(spec.is_pdf_stack is None for spec in JOBS.values() if spec.type != "omr_grading")
+def test_omr_reads_a_sheet_in_one_step_after_fetch() -> None:
+    assert [s.task for s in JOBS["omr_grading"].steps] == ["ai.omr.fetch", "ai.omr.read"]
 
 
 def test_a_spec_that_breaks_the_rules_is_refused_when_written() -> None:
     with pytest.raises(ValueError, match="go together"):
         JobSpec(type="x", queue="llm", state=ToyState, prepare=TOY.prepare, steps=(_step("fetch"),),
                 single_task="ai.x")
-    with pytest.raises(ValueError, match="is_pdf_stack"):
-        JobSpec(type="x", queue="llm", state=ToyState, prepare=TOY.prepare, steps=(_step("warp"),))
 
 
 def test_every_job_task_is_a_registered_step_task() -> None:

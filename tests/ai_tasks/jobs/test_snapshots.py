@@ -63,23 +63,12 @@ NOTE = {
 
 
 def _omr_stages() -> dict[str, Any]:
-    """The OMR state as it leaves each step of the chain (and a PDF stack)."""
+    """The OMR state as it leaves each step of the chain but the last (and a PDF stack)."""
     start = OMRState(job=FULL_REF, mode="scan", download_url=URL, template_meta={"version": "v1", "page": {"w": 297}},
                      meta_source="payload", answer_key={"1": "3", "2": ["1", "2"]}, overlay=True)
     fetched = OMRState(job=FULL_REF, mode="scan", meta_source="payload", answer_key={"1": "3"}, overlay=True,
                        meta_key="meta/abc.json", meta_hash="abc123", image_key="image/def.bin",
                        timings_ms={"fetch": 12.5})
-    warped = OMRState(job=FULL_REF, mode="scan", meta_source="api", meta_key="meta/abc.json", meta_hash="abc123",
-                      image_key="image/def.bin", page_key="page/ghi.bin",
-                      page_header={"shape": [1000, 1414], "dtype": "uint8", "px_per_mm": 4.76},
-                      timings_ms={"fetch": 12.5, "warp": 30.25})
-    identified = OMRState(
-        job=FULL_REF, meta_source="legacy_questions", meta_key="meta/abc.json", meta_hash="abc123",
-        image_key="image/def.bin", page_key="page/ghi.bin", page_header={"shape": [1000, 1414]},
-        page_facts={"paper": [0.1, 0.2], "threshold": 128},
-        identifier={"identifier": "15346893", "status": "ok", "digits": [1, 5, 3, 4, 6, 8, 9, 3]},
-        timings_ms={"fetch": 12.5, "warp": 30.25, "identifier": 4.0},
-    )
     return {
         "omr_grading/empty": OMRState(job=REF),
         "omr_grading/prepared_meta": start,
@@ -91,8 +80,6 @@ def _omr_stages() -> dict[str, Any]:
         "omr_grading/after_fetch_pdf": OMRState(job=FULL_REF, meta_source="payload", meta_key="meta/abc.json",
                                                 meta_hash="abc123", image_key="image/pdf.bin", page_count=3,
                                                 timings_ms={"fetch": 3.0}),
-        "omr_grading/after_warp": warped,
-        "omr_grading/after_identifier": identified,
     }
 
 

@@ -157,3 +157,109 @@ def test_a_second_run_of_a_job_keeps_the_first_result(monkeypatch: pytest.Monkey
     assert first["result"] == {"text": "first"} and second == first
     assert backend.get_task_meta("rid-slow-1")["result"] == first
     assert delivered == [first, first, first] and settled == []
+
+
+class _Poisoned:
+    """A delivery counter that finds every redelivery past the limit."""
+
+    max_deliveries = 3
+
+    def __init__(self) -> None:
+        self.letters: list[str] = []
+
+    def record_redelivery(self, task_id: str, retries: int) -> int:
+        return self.max_deliveries + 1
+
+    def dead_letter(self, *, task_name: str, task_id: str, args: object, kwargs: object, deliveries: int) -> None:
+        self.letters.append(task_id)
+
+
+@pytest.mark.parametrize("delivering", [False, True])
+def test_a_poisoned_job_is_answered_failed_and_settles_its_ledger_entry(
+    monkeypatch: pytest.MonkeyPatch, delivering: bool
+) -> None:
+    """Issue 18: an ai.job dead-lettered after several killed deliveries answers a FAILED AIResult.
+
+    Stored under the job's id (what the API reads), delivered when delivery is
+    on (``ai.job.deliver`` then settles the ledger), else the ledger entry is
+    settled at once; the dead letter is kept.
+    """
+    from celery.backends.cache import CacheBackend
+
+    import ai_tasks.task as task_module
+    import ai_tasks.tasks.jobs as jobs_module
+
+    app.loader.import_default_modules()
+    backend = CacheBackend(app=app, backend="memory")
+    monkeypatch.setattr(type(app), "backend", property(lambda self: backend))
+    counter = _Poisoned()
+    monkeypatch.setattr(task_module, "_counter", counter)
+    settled: list[str | None] = []
+    delivered: list[tuple[dict, dict]] = []  # type: ignore[type-arg]
+    monkeypatch.setattr(jobs_module, "settle", lambda _app, rid: settled.append(rid))
+    monkeypatch.setattr(jobs_module, "_delivering", lambda: delivering)
+    monkeypatch.setattr(jobs_module, "_enqueue_delivery", lambda out, job, rid: delivered.append((out, job)))
+    job = {"id": "p-1", "type": "omr_grading", "source_id": "9", "payload": {"download_url": "https://b/x.jpg"}}
+    task = app.tasks["ai.job"]
+    task.push_request(id="rid-p-1", retries=0, args=[job], kwargs={}, is_eager=False,
+                      delivery_info={"redelivered": True, "routing_key": "cpu-vision"})
+    try:
+        out = task(job)
+    finally:
+        task.pop_request()
+    assert out["status"] == "FAILED" and out["job_id"] == "p-1" and out["error"]["reason_code"] == "poison_message"
+    assert backend.get_task_meta("rid-p-1")["result"] == out and counter.letters == ["rid-p-1"]
+    if delivering:
+        assert delivered == [(out, {"id": "p-1", "type": "omr_grading", "source_id": "9"})] and settled == []
+    else:
+        assert settled == ["rid-p-1"] and delivered == []
+
+
+def test_the_last_step_of_a_dispatched_job_stores_its_result_and_a_redelivery_answers_it_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No ai.job.finalize hop: ai.omr.read stores the DONE AIResult under the job's id and concludes.
+
+    Redelivered after that (its worker died before the ack; the photo is
+    already released), it answers the stored result again without reading.
+    """
+    import json
+    from pathlib import Path
+
+    from celery.backends.cache import CacheBackend
+
+    import ai_tasks.task as task_module
+    import ai_tasks.tasks.jobs as jobs_module
+    from ai_tasks.jobs.base import StepContext
+    from ai_tasks.jobs.runner import start_job
+    from ai_tasks.resources import artifact_store
+    from ai_tasks.tasks.steps import STEP_TASKS
+
+    samples = Path(__file__).resolve().parents[3] / "omr" / "samples"
+    monkeypatch.setattr(task_module, "_counter", False)  # no poison counter: this test touches no Redis
+    backend = CacheBackend(app=app, backend="memory")
+    monkeypatch.setattr(type(app), "backend", property(lambda self: backend))
+    concluded: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(jobs_module, "conclude", lambda out, job, rid: concluded.append((out["status"], rid)))
+    monkeypatch.setattr("ai_tasks.tasks.steps.conclude", lambda out, job, rid: concluded.append((out["status"], rid)))
+    key = artifact_store().put((samples / "photo_20q.jpg").read_bytes(), kind="image")
+    job = {"id": "f-1", "type": "omr_grading", "payload": {
+        "image_key": key, "template_meta": json.loads((samples / "meta_20q.json").read_text())}}
+    spec, state, _ = start_job(job, result_id="rid-f-1")
+    fetched = spec.steps[0].run(state, StepContext(state.job, hop=True)).to_dict()
+    read = STEP_TASKS["ai.omr.read"]
+
+    def deliver(redelivered: bool) -> dict:  # type: ignore[type-arg]
+        read.push_request(id="step-1", retries=0, args=[fetched], kwargs={}, is_eager=False,
+                          delivery_info={"redelivered": redelivered, "routing_key": "cpu-vision"})
+        try:
+            return read(fetched)  # type: ignore[no-any-return]
+        finally:
+            read.pop_request()
+
+    out = deliver(False)
+    assert out["status"] == "DONE" and out["job_id"] == "f-1" and len(out["result"]["answers"]) == 20
+    assert backend.get_task_meta("rid-f-1")["result"] == out
+    spec.release(spec.state.from_dict(fetched))  # what on_success does after the step
+    assert deliver(True) == out  # the photo is gone: the stored answer, not a second reading
+    assert concluded == [("DONE", "rid-f-1"), ("DONE", "rid-f-1")]
