@@ -60,6 +60,7 @@ __all__ = [
     "Which",
     "bubble_masks",
     "measure",
+    "measure_masks",
 ]
 
 Which = Literal["answers", "identifier"]
@@ -207,6 +208,31 @@ def _offsets(r0_px: float, r1_px: float) -> npt.NDArray[np.intp]:
     return np.stack([yy[sel], xx[sel]], axis=1).astype(np.intp)
 
 
+def _oval_offsets(inner_ab: tuple[float, float], outer_ab: tuple[float, float], rotation_deg: float
+                  ) -> npt.NDArray[np.intp]:
+    """``(k, 2)`` pixel offsets (dy, dx) inside the ellipse of half axes ``outer_ab`` (px, along x and y
+    before turning) and outside the one of ``inner_ab``, both turned by ``rotation_deg``.
+
+    Examples:
+        >>> _oval_offsets((0, 0), (1.2, 2.2), 0.0)[:, 0].max(), _oval_offsets((0, 0), (1.2, 2.2), 0.0)[:, 1].max()
+        (np.int64(2), np.int64(1))
+        >>> _oval_offsets((0, 0), (1.2, 2.2), 90.0)[:, 1].max()
+        np.int64(2)
+    """
+    R = int(np.ceil(max(outer_ab)))
+    yy, xx = np.mgrid[-R:R + 1, -R:R + 1]
+    t = np.deg2rad(rotation_deg)
+    u = xx * np.cos(t) + yy * np.sin(t)  # along the oval's own width
+    v = -xx * np.sin(t) + yy * np.cos(t)  # along its height
+
+    def inside(ab: tuple[float, float]) -> npt.NDArray[np.bool_]:
+        a, b = max(ab[0], 1e-6), max(ab[1], 1e-6)
+        return np.asarray((u / a) ** 2 + (v / b) ** 2 <= 1.0)
+
+    sel = inside(outer_ab) & ~(inside(inner_ab) if min(inner_ab) > 0 else np.zeros_like(xx, bool))
+    return np.stack([yy[sel], xx[sel]], axis=1).astype(np.intp)
+
+
 def _centers(sheet: SheetMeta, which: Which) -> tuple[list[tuple[float, float]], float, list[str]]:
     if which == "answers":
         pts = [(c.x_mm, c.y_mm) for q in sheet.questions for c in q.choices]
@@ -242,11 +268,24 @@ def bubble_masks(sheet: SheetMeta, printed: GrayImage, px_per_mm: float, which: 
     if printed.shape != (h, w):
         printed = np.asarray(cv2.resize(printed, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
     ink = cv2.dilate((printed < PRINT_INK_GRAY).astype(np.uint8), np.ones((3, 3), np.uint8))
-    inner = _offsets(0.0, max(1.0, (r_mm - INNER_MARGIN_MM) * px_per_mm))
-    ann = _offsets((r_mm + ANNULUS_MM[0]) * px_per_mm, (r_mm + ANNULUS_MM[1]) * px_per_mm)
+    shape = sheet.bubble
+    if shape is not None and shape.shape == "oval":
+        # the oval as printed, not its inscribed circle: the inner oval and a paper ring that follows it
+        half = (shape.w_mm / 2 * px_per_mm, shape.h_mm / 2 * px_per_mm)
+
+        def grown(mm: float) -> tuple[float, float]:
+            return (max(1.0, half[0] + mm * px_per_mm), max(1.0, half[1] + mm * px_per_mm))
+
+        inner = _oval_offsets((0.0, 0.0), grown(-INNER_MARGIN_MM), shape.rotation_deg)
+        ann = _oval_offsets(grown(ANNULUS_MM[0]), grown(ANNULUS_MM[1]), shape.rotation_deg)
+        reach_mm = max(shape.w_mm, shape.h_mm) / 2
+    else:
+        inner = _offsets(0.0, max(1.0, (r_mm - INNER_MARGIN_MM) * px_per_mm))
+        ann = _offsets((r_mm + ANNULUS_MM[0]) * px_per_mm, (r_mm + ANNULUS_MM[1]) * px_per_mm)
+        reach_mm = r_mm
     exact = np.array([[x * px_per_mm, y * px_per_mm] for x, y in pts], np.float32).reshape(-1, 2)
     c = np.array([[round(x * px_per_mm), round(y * px_per_mm)] for x, y in pts], np.intp).reshape(-1, 2)
-    pad = int(np.ceil((r_mm + ANNULUS_MM[1]) * px_per_mm)) + 1
+    pad = int(np.ceil((reach_mm + ANNULUS_MM[1]) * px_per_mm)) + 1
     c[:, 0] = np.clip(c[:, 0], pad, w - 1 - pad)
     c[:, 1] = np.clip(c[:, 1], pad, h - 1 - pad)
     exact = np.clip(exact, c - 0.5, c + 0.5).astype(np.float32)
@@ -278,8 +317,12 @@ def measure(page: GrayImage, compiled: CompiledSheet, which: Which) -> Measures:
         carries ink, whatever its darkness); ``solid`` the part of it in
         regions at least ``SOLID_MM`` wide.
     """
-    m = compiled.masks(which)
-    px_per_mm = compiled.px_per_mm
+    return measure_masks(page, compiled.masks(which), compiled.px_per_mm)
+
+
+def measure_masks(page: GrayImage, m: BubbleMasks, px_per_mm: float) -> Measures:
+    """:func:`measure` on any :class:`BubbleMasks` (bubbles that are no question nor ID digit:
+    :mod:`omr.extra_ovals`)."""
     if m.flat_inner.size == 0:
         z = np.zeros(0, np.float32)
         return Measures(z, z, z, z, np.zeros(0, np.intp), z, z, z, z)

@@ -502,7 +502,8 @@ def register(gray: GrayImage, meta: SheetMeta | Mapping[str, Any], *, mode: str 
     # inside it (same centre); the size group alone misses rings split by their labels
     cands = all_xy[all_size <= MAX_CANDIDATE * 2.0 * r_mm * px_per_mm] if px_per_mm > 0 else all_xy
     step_mm = _grid_step_mm(mm)
-    grid = _Grid(_NearestRing(cands, (sh, sw)), mm, rings, model, _grid_steps(mm), step_mm, _grid_ends(mm, step_mm))
+    grid = _Grid(_NearestRing(cands, (sh, sw)), mm, rings, model, _grid_steps(mm), step_mm,
+                 _grid_ends(mm, step_mm, sheet))
     near = grid.near
     for method, h_mm_to_small in hyps:
         pitch_px = pitch_mm * math.sqrt(abs(np.linalg.det(h_mm_to_small[:2, :2])))
@@ -706,15 +707,42 @@ class _Ends:
     shifts: tuple[tuple[int, int, npt.NDArray[np.bool_], F64], ...]
 
 
-def _grid_ends(mm: F64, step_mm: tuple[float, float]) -> _Ends:
+def _grid_ends(mm: F64, step_mm: tuple[float, float], sheet: SheetMeta | None = None) -> _Ends:
+    """:class:`_Ends` of the grid ``mm``. With ``sheet``, a position beyond the ends where the card prints
+    an oval that is not a question (``extra_ovals``) or a box for handwriting (``write_in``) is no
+    evidence: a ring is there whatever the phase, or may be (a handwritten 0).
+
+    Examples:
+        >>> from omr.types import ExtraOval, SheetMeta
+        >>> row = np.array([[10.0, 10.0], [15.0, 10.0], [20.0, 10.0]])
+        >>> ends = _grid_ends(row, (5.0, 0.0))
+        >>> [(dx, dy, b.tolist()) for dx, dy, _t, b in ends.shifts if dy == 0]
+        [(-1, 0, [[5.0, 10.0]]), (1, 0, [[25.0, 10.0]])]
+        >>> card = SheetMeta(100, 100, (), 0, (), (), extra_ovals=(ExtraOval("absent", 25.0, 10.0),))
+        >>> [(dx, dy, b.tolist()) for dx, dy, _t, b in _grid_ends(row, (5.0, 0.0), card).shifts if dy == 0]
+        [(-1, 0, [[5.0, 10.0]]), (1, 0, [])]
+    """
     sx, sy = step_mm
     same = SAME_PLACE * min(v for v in (sx, sy) if v > 0) if max(sx, sy) > 0 else 0.0
+    printed = np.array([(e.x_mm, e.y_mm) for e in sheet.extra_ovals], np.float64).reshape(-1, 2) \
+        if sheet is not None else np.zeros((0, 2))
+    boxes = sheet.write_in if sheet is not None else ()
+
+    def evidence(pts: F64) -> npt.NDArray[np.bool_]:
+        ok = ~_occupied(pts, mm, same)
+        if len(printed):
+            ok &= ~_occupied(pts, printed, same)
+        for b in boxes:
+            ok &= ~((pts[:, 0] >= b.x_mm) & (pts[:, 0] <= b.x_mm + b.w_mm)
+                    & (pts[:, 1] >= b.y_mm) & (pts[:, 1] <= b.y_mm + b.h_mm))
+        return ok
+
     out = []
     for dx, dy in SHIFTS:
         s = np.array([dx * sx, dy * sy])
         if not s.any():
             continue
-        out.append((dx, dy, ~_occupied(mm - s, mm, same), (mm + s)[~_occupied(mm + s, mm, same)]))
+        out.append((dx, dy, ~_occupied(mm - s, mm, same), (mm + s)[evidence(mm + s)]))
     return _Ends(tuple(out))
 
 
