@@ -51,9 +51,12 @@ __all__ = [
     "ALIGN_REACH_PX",
     "ALIGN_STEP_PX",
     "INK_LEVEL",
+    "MARKED_MEAN",
     "INNER_MARGIN_MM",
     "PEAK_PERCENTILE",
+    "PRINT_MIN_LIGHT",
     "PRINTED_DARK",
+    "PRINTED_INKED",
     "SOLID_MM",
     "BubbleMasks",
     "Measures",
@@ -116,6 +119,11 @@ PRINTED_DARK = 0.075
 """Bubbles whose empty print (the median of the bubbles sharing a label) darkens the label-free disc by this
 much on average, for the median label of the sheet, carry print the template does not show (another printer's
 digits inside its ovals: 0.09-0.19 in gray on pink cards); our own sheets' blurred labels stay below 0.055."""
+PRINTED_INKED = 0.08
+"""...or whose empty print alone reads as ink over this fraction of the label-free disc (two thirds of the
+least ink :class:`omr.decide.Thresholds` ``cover_ink`` questions: 0.12). Our own sheets' labels leave
+0.004-0.044 (seed 1, 12 photos and 12 scans), pink cards 0.22-0.5; thin black letters that cover little
+of the disc on average reach it."""
 DEFAULT_R_MM = 2.4
 """Radius assumed for an empty bubble set (no bubbles: nothing is sampled)."""
 
@@ -340,7 +348,7 @@ def measure_masks(page: GrayImage, m: BubbleMasks, px_per_mm: float) -> Measures
         # a card's own digits: black print moves by whole grey levels with a third of a
         # pixel, so each bubble is sampled where its glyph best meets its siblings'
         dark = _aligned_dark(page, m, paper_in, groups)
-        glyph = _group_medians(dark, groups, lightest=True)
+        glyph = _group_medians(dark, groups, unmarked=True)
         keep, dark, glyph = _printed_labels(keep, dark, glyph, groups)
     n_keep = keep.sum(axis=1)
     fill = (dark * keep).sum(axis=1) / n_keep
@@ -405,26 +413,28 @@ Groups = list[tuple[int, npt.NDArray[np.bool_]]]
 """``(group, (n,) selection)`` of the label groups with ``MIN_SIBLINGS`` bubbles."""
 
 
-def _group_medians(dark: F32, groups: Groups, *, lightest: bool = False) -> F32:
+def _group_medians(dark: F32, groups: Groups, *, unmarked: bool = False) -> F32:
     """Each bubble's label glyph as this sheet shows it: per pixel, the median of the
     bubbles that share its label (most of them empty); 0 outside ``groups``.
 
-    With ``lightest``, the median of the lighter half of them (by mean
-    darkness): an ID grid has only one bubble per digit column for each
-    label, and an ID such as 044406 marks three of the six "4"s, whose plain
-    median would be half a mark.
+    With ``unmarked``, the bubbles clearly marked are left out first: those whose mean
+    darkness exceeds the median of the lighter half's by ``MARKED_MEAN``. An ID grid
+    has only one bubble per digit column for each label, and an ID such as 044406
+    marks three of the six "4"s, whose plain median would be half a mark.
 
     Examples:
         >>> dark = np.array([[0.2, 0.2], [0.9, 0.9], [0.9, 0.9], [0.2, 0.3]], np.float32)
         >>> everyone = [(0, np.ones(4, bool))]
-        >>> _group_medians(dark, everyone)[0].tolist(), _group_medians(dark, everyone, lightest=True)[0].tolist()
+        >>> _group_medians(dark, everyone)[0].tolist(), _group_medians(dark, everyone, unmarked=True)[0].tolist()
         ([0.550000011920929, 0.6000000238418579], [0.20000000298023224, 0.25])
     """
     glyph = np.zeros_like(dark)
     for _g, sel in groups:
         members = dark[sel]
-        if lightest:
-            members = members[np.argsort(members.mean(axis=1))[:max(1, (len(members) + 1) // 2)]]
+        if unmarked:
+            means = members.mean(axis=1)
+            light = float(np.median(np.sort(means)[:max(1, (len(means) + 1) // 2)]))
+            members = members[means <= light + MARKED_MEAN]
         glyph[sel] = np.median(members, axis=0)
     return glyph
 
@@ -432,10 +442,12 @@ def _group_medians(dark: F32, groups: Groups, *, lightest: bool = False) -> F32:
 def _print_unpredicted(keep: npt.NDArray[np.bool_], glyph: F32, groups: Groups) -> bool:
     """Whether the sheet prints inside its bubbles what the template raster does not show.
 
-    Each label group's empty print (``glyph``) is averaged over its
-    label-free disc; when the median group darkens it by ``PRINTED_DARK`` or
-    more, something is printed there (another printer's digits, in another
-    font and place). Our own sheets' labels are where the template puts them.
+    Each label group's empty print (``glyph``) is looked at over its
+    label-free disc; when, for the median group, it darkens the disc by
+    ``PRINTED_DARK`` or more on average, or reads as ink (darker than
+    ``INK_LEVEL``) over ``PRINTED_INKED`` of it or more, something is printed
+    there (another printer's digits or letters, in another font and place).
+    Our own sheets' labels are where the template puts them.
 
     Examples:
         >>> keep, glyph = np.ones((6, 25), bool), np.zeros((6, 25), np.float32)
@@ -444,13 +456,25 @@ def _print_unpredicted(keep: npt.NDArray[np.bool_], glyph: F32, groups: Groups) 
         >>> glyph[:, 8:16] = 0.5
         >>> _print_unpredicted(keep, glyph, [(0, np.ones(6, bool))]), _print_unpredicted(keep, glyph, [])
         (True, False)
+        >>> glyph[:] = 0.0
+        >>> glyph[:, :3] = 0.5  # a letter's stroke: light on average, ink where it lies
+        >>> _print_unpredicted(keep, glyph, [(0, np.ones(6, bool))])
+        True
     """
     if not groups:
         return False
-    shown = [float(glyph[i][keep[i]].mean()) for i in (int(np.flatnonzero(sel)[0]) for _g, sel in groups)]
-    return float(np.median(shown)) >= PRINTED_DARK
+    rows = [int(np.flatnonzero(sel)[0]) for _g, sel in groups]
+    shown = [float(glyph[i][keep[i]].mean()) for i in rows]
+    inked = [float((glyph[i][keep[i]] > INK_LEVEL).mean()) for i in rows]
+    return float(np.median(shown)) >= PRINTED_DARK or float(np.median(inked)) >= PRINTED_INKED
 
 
+PRINT_MIN_LIGHT = 0.3
+"""Under another printer's label, ink is judged as if the print let through at least this much light:
+under black letters (85-90 % absorbed) a 0.03 misfit of the print would otherwise read as ink."""
+MARKED_MEAN = 0.15
+"""A bubble whose mean darkness exceeds its label's lighter half's by this much is marked (a felt-tip
+fill adds 0.3-0.7), left out of the label's print; tape and paper grain stay well below it."""
 ALIGN_REACH_PX = 0.75
 """How far (px) a bubble's samples may move to meet its label's print: a third of a pixel of centre
 rounding plus the registration's residual (fit errors up to ~0.1 mm, 0.6 px at 6 px/mm)."""
@@ -491,7 +515,7 @@ def _aligned_dark(page: GrayImage, m: BubbleMasks, paper_in: F32, groups: Groups
     n = len(paper_in)
     zero = np.zeros((n, 2), np.float32)
     dark = sample(zero)
-    glyph = _group_medians(dark, groups, lightest=True)
+    glyph = _group_medians(dark, groups, unmarked=True)
     steps = np.arange(-ALIGN_REACH_PX, ALIGN_REACH_PX + 1e-6, ALIGN_STEP_PX, dtype=np.float32)
     best = ((dark - glyph) ** 2).sum(axis=1)
     grouped = np.any([sel for _g, sel in groups], axis=0)
@@ -516,7 +540,7 @@ def _printed_labels(keep: npt.NDArray[np.bool_], dark: F32, glyph: F32,
     bubbles sharing the label), pixel by pixel: the darkness of a pixel
     becomes the absorption of what lies over the glyph, ``(dark - glyph) /
     (1 - glyph)`` (ink over print reads ``1 - (1 - glyph)(1 - a)``; at least
-    ``GLYPH_MIN_LIGHT`` of light assumed), and the whole disc is sampled (the
+    ``PRINT_MIN_LIGHT`` of light assumed), and the whole disc is sampled (the
     card's digit fills most of a small oval). Empty bubbles read as clean
     paper, like an empty ring.
 
@@ -544,7 +568,7 @@ def _printed_labels(keep: npt.NDArray[np.bool_], dark: F32, glyph: F32,
         return keep, dark, glyph
     hit = np.any([sel for _g, sel in groups], axis=0)
     keep, dark, glyph = keep.copy(), dark.copy(), glyph.copy()
-    dark[hit] = np.clip((dark[hit] - glyph[hit]) / np.maximum(1.0 - glyph[hit], GLYPH_MIN_LIGHT), 0.0, 1.0)
+    dark[hit] = np.clip((dark[hit] - glyph[hit]) / np.maximum(1.0 - glyph[hit], PRINT_MIN_LIGHT), 0.0, 1.0)
     glyph[hit] = 0.0
     keep[hit] = True
     return keep, dark, glyph
