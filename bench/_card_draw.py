@@ -12,8 +12,10 @@ Written from issue 17's description only, without reading ``omr/synth`` or
 * **Print** (:func:`print_card`): a drop-out ink (pink or red, or black for the
   control set) on warm white stock, RGB at ``PX_PER_MM``.
 * **Fill** (:func:`fill_card`): a black felt-tip 사인펜: full, overflowing or
-  60-80 % fills, correction tape over old marks (the new mark elsewhere), stray
-  ticks beside the ovals, a handwritten ID and name.
+  60-80 % fills, correction tape over old marks (the new mark elsewhere; in
+  one correction of eight the tape slipped and 25-60 % of the old mark still
+  shows: the question is ``flag_ok``, a flag or the new mark alone is right),
+  stray ticks beside the ovals, a handwritten ID and name.
 * **Capture** (:func:`photograph`, :func:`scan`): a phone photo (perspective,
   light gradient, colour cast, blur, grain, JPEG) or a flatbed scan with white
   all round the card.
@@ -210,6 +212,7 @@ def fill_card(card: Card, blank: np.ndarray, rng: np.random.Generator) -> tuple[
     shape = blank.shape[:2]
     felt = np.zeros(shape, np.float32)
     tape: list[tuple[float, float, float, float]] = []
+    flag_ok: list[str] = []  # the decision is open: a flag is right, so is the new mark alone
     answers: dict[str, list[str]] = {}
     fills: dict[str, str] = {}
     for q, ovals in card.questions.items():
@@ -224,8 +227,14 @@ def fill_card(card: Card, blank: np.ndarray, rng: np.random.Generator) -> tuple[
             old = (pick + int(rng.integers(1, len(ovals)))) % len(ovals)
             _l, xo, yo = ovals[old]
             felt = np.maximum(felt, _mark(shape, xo, yo, "full", rng))
-            tape.append((xo - 2.4 + rng.normal(0, 0.2), yo - 3.4, 4.8, 6.8))
-            style = "tape/" + style
+            if r < 0.095:
+                tape.append((xo - 2.4 + rng.normal(0, 0.2), yo - 3.4, 4.8, 6.8))
+                style = "tape/" + style
+            else:  # the tape slipped: its top edge across the old mark, 25-60 % of it still showing
+                top = yo - 2.5 + OVAL_H * rng.uniform(0.25, 0.6)
+                tape.append((xo - 2.4 + rng.normal(0, 0.2), top, 4.8, yo + 3.4 - top))
+                style = "tapepart/" + style
+                flag_ok.append(str(q))
         felt = np.maximum(felt, _mark(shape, x, y, style.split("/")[-1], rng))
         answers[str(q)], fills[str(q)] = [label], f"single/{style.replace('/', '_')}"
         if rng.random() < 0.05:  # a stray tick beside the row
@@ -251,7 +260,7 @@ def fill_card(card: Card, blank: np.ndarray, rng: np.random.Generator) -> tuple[
         out[y0:y1, x0:x1] = np.array([0.975, 0.975, 0.965], np.float32) * rng.uniform(0.97, 1.0)
         out[y0:y1, x0:x0 + 2] *= 0.85  # the tape's edge
         out[y0:y1, x1 - 2:x1] *= 0.85
-    return out, Truth(answers, ident, fills, [])
+    return out, Truth(answers, ident, fills, flag_ok)
 
 
 def _digit(shape: tuple[int, int], ch: str, x: float, y: float, rng: np.random.Generator) -> np.ndarray:

@@ -9,8 +9,8 @@ Cards come from ``bench/_card_draw.py`` (an independent drawing: drop-out ink,
 digits inside vertical ovals, 수험번호 grid, timing marks, header boxes, a 결시
 oval, felt-tip fills, correction tape, stray ticks; phone photos and flatbed
 scans with white all round). Each set is cached under
-``bench/out/omr_cards/<set>_s<seed>/`` (``NNNN.jpg``, ``NNNN.truth.json``,
-``meta.json``) and graded with ``omr.grade.grade_image``; marks are scored by
+``bench/out/omr_cards/<set>_s<seed>_<generator hash>/`` (``NNNN.jpg``,
+``NNNN.truth.json``, ``meta.json``) and graded with ``omr.grade.grade_image``; marks are scored by
 ``bench/_omr_scoring.py`` (the same rules as ``bench/omr_accuracy.py``: a
 sheet-level ``alignment_*`` review reason, ``alignment_uncertain`` included,
 flags every mark; a refused sheet flags every mark).
@@ -24,6 +24,7 @@ real sheets (``bench/omr_real.py``), side by side.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -55,7 +56,8 @@ def generate(name: str, count: int, seed: int, extended: bool) -> Path:
     import _card_draw as cd
 
     ink, n, capture = parse_set(name)
-    folder = OUT / "omr_cards" / f"{name}_s{seed}"
+    digest = hashlib.sha1((ROOT / "bench" / "_card_draw.py").read_bytes()).hexdigest()[:8]
+    folder = OUT / "omr_cards" / f"{name}_s{seed}_{digest}"  # a generator change draws new cards
     folder.mkdir(parents=True, exist_ok=True)
     card = cd.layout(n)
     (folder / "meta.json").write_text(json.dumps(cd.card_meta(card, ink=ink, extended=extended), ensure_ascii=False))

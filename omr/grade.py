@@ -29,6 +29,7 @@ import numpy as np
 
 from omr.answers import read_answers
 from omr.dropout import DropoutImage
+from omr.extra_ovals import read_extra_ovals
 from omr.identifier import read_identifier
 from omr.image import decode_image
 from omr.meta import as_sheet_meta
@@ -45,8 +46,12 @@ RESULT_VERSION = "v1"
 def assemble_result(page: WarpedPage, identifier: dict[str, Any], answers: list[dict[str, Any]], *,
                     mode: str, key: Mapping[str, Any] | None = None,
                     timings_ms: Mapping[str, float] | None = None,
-                    meta_source: str = "payload") -> dict[str, Any]:
+                    meta_source: str = "payload", extra_ovals: list[dict[str, Any]] | None = None
+                    ) -> dict[str, Any]:
     """Build the output contract from the step outputs (see ``docs/omr.md``).
+
+    ``extra_ovals`` (:func:`omr.extra_ovals.read_extra_ovals`) is added to the
+    result only when the meta has ovals to read (``use: "field"``).
 
     ``meta_source`` says where the meta came from: ``payload`` (given by the
     caller: a job's ``template_meta``, the CLI's ``--meta``), ``api`` (the
@@ -65,6 +70,8 @@ def assemble_result(page: WarpedPage, identifier: dict[str, Any], answers: list[
         "meta_source": meta_source,
         "review": review(alignment, identifier, answers),
     }
+    if extra_ovals:
+        result["extra_ovals"] = extra_ovals
     if key is not None:
         result["score"] = score(answers, key)
     if timings_ms is not None:
@@ -130,7 +137,8 @@ def grade_image_with_page(image: bytes | Path | str | GrayImage, meta: SheetMeta
     t4 = time.perf_counter()
     t["identifier"] = (t4 - t3) * 1e3
     answers = read_answers(page, sheet)
+    extra = read_extra_ovals(page, sheet)
     t5 = time.perf_counter()
     t["answers"] = (t5 - t4) * 1e3
     t["total"] = (t5 - t0) * 1e3
-    return assemble_result(page, ident, answers, mode=mode, key=key, timings_ms=t), page
+    return assemble_result(page, ident, answers, mode=mode, key=key, timings_ms=t, extra_ovals=extra), page

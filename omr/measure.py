@@ -48,16 +48,22 @@ __all__ = [
     "CLEAR_MIN",
     "CLEAR_REL",
     "GAP_FRAC",
+    "ALIGN_REACH_PX",
+    "ALIGN_STEP_PX",
     "INK_LEVEL",
+    "MARKED_MEAN",
     "INNER_MARGIN_MM",
     "PEAK_PERCENTILE",
+    "PRINT_MIN_LIGHT",
     "PRINTED_DARK",
+    "PRINTED_INKED",
     "SOLID_MM",
     "BubbleMasks",
     "Measures",
     "Which",
     "bubble_masks",
     "measure",
+    "measure_masks",
 ]
 
 Which = Literal["answers", "identifier"]
@@ -113,6 +119,11 @@ PRINTED_DARK = 0.075
 """Bubbles whose empty print (the median of the bubbles sharing a label) darkens the label-free disc by this
 much on average, for the median label of the sheet, carry print the template does not show (another printer's
 digits inside its ovals: 0.09-0.19 in gray on pink cards); our own sheets' blurred labels stay below 0.055."""
+PRINTED_INKED = 0.08
+"""...or whose empty print alone reads as ink over this fraction of the label-free disc (two thirds of the
+least ink :class:`omr.decide.Thresholds` ``cover_ink`` questions: 0.12). Our own sheets' labels leave
+0.004-0.044 (seed 1, 12 photos and 12 scans), pink cards 0.22-0.5; thin black letters that cover little
+of the disc on average reach it."""
 DEFAULT_R_MM = 2.4
 """Radius assumed for an empty bubble set (no bubbles: nothing is sampled)."""
 
@@ -179,6 +190,8 @@ class BubbleMasks:
         keep: ``(n, m)`` bool, False where the printed label is.
         flat_ann: ``(n, k)`` flat indices of the paper annulus per bubble.
         centers_px: ``(n, 2)`` integer centres (x, y).
+        centers_exact_px: ``(n, 2)`` float32 centres (x, y) before rounding (sub-pixel
+            sampling of printed labels the template does not show).
         inner_off: ``(m, 2)`` inner-disc offsets (dy, dx) in px.
         ann_off: ``(k, 2)`` annulus offsets (dy, dx) in px.
         label_group: ``(n,)`` index of the bubble's printed label (bubbles with the
@@ -192,6 +205,7 @@ class BubbleMasks:
     inner_off: npt.NDArray[np.float32]
     ann_off: npt.NDArray[np.float32]
     label_group: npt.NDArray[np.intp]
+    centers_exact_px: npt.NDArray[np.float32]
 
 
 def _offsets(r0_px: float, r1_px: float) -> npt.NDArray[np.intp]:
@@ -199,6 +213,31 @@ def _offsets(r0_px: float, r1_px: float) -> npt.NDArray[np.intp]:
     yy, xx = np.mgrid[-R:R + 1, -R:R + 1]
     d = np.hypot(xx, yy)
     sel = (d >= r0_px) & (d <= r1_px)
+    return np.stack([yy[sel], xx[sel]], axis=1).astype(np.intp)
+
+
+def _oval_offsets(inner_ab: tuple[float, float], outer_ab: tuple[float, float], rotation_deg: float
+                  ) -> npt.NDArray[np.intp]:
+    """``(k, 2)`` pixel offsets (dy, dx) inside the ellipse of half axes ``outer_ab`` (px, along x and y
+    before turning) and outside the one of ``inner_ab``, both turned by ``rotation_deg``.
+
+    Examples:
+        >>> _oval_offsets((0, 0), (1.2, 2.2), 0.0)[:, 0].max(), _oval_offsets((0, 0), (1.2, 2.2), 0.0)[:, 1].max()
+        (np.int64(2), np.int64(1))
+        >>> _oval_offsets((0, 0), (1.2, 2.2), 90.0)[:, 1].max()
+        np.int64(2)
+    """
+    R = int(np.ceil(max(outer_ab)))
+    yy, xx = np.mgrid[-R:R + 1, -R:R + 1]
+    t = np.deg2rad(rotation_deg)
+    u = xx * np.cos(t) + yy * np.sin(t)  # along the oval's own width
+    v = -xx * np.sin(t) + yy * np.cos(t)  # along its height
+
+    def inside(ab: tuple[float, float]) -> npt.NDArray[np.bool_]:
+        a, b = max(ab[0], 1e-6), max(ab[1], 1e-6)
+        return np.asarray((u / a) ** 2 + (v / b) ** 2 <= 1.0)
+
+    sel = inside(outer_ab) & ~(inside(inner_ab) if min(inner_ab) > 0 else np.zeros_like(xx, bool))
     return np.stack([yy[sel], xx[sel]], axis=1).astype(np.intp)
 
 
@@ -237,12 +276,27 @@ def bubble_masks(sheet: SheetMeta, printed: GrayImage, px_per_mm: float, which: 
     if printed.shape != (h, w):
         printed = np.asarray(cv2.resize(printed, (w, h), interpolation=cv2.INTER_AREA), np.uint8)
     ink = cv2.dilate((printed < PRINT_INK_GRAY).astype(np.uint8), np.ones((3, 3), np.uint8))
-    inner = _offsets(0.0, max(1.0, (r_mm - INNER_MARGIN_MM) * px_per_mm))
-    ann = _offsets((r_mm + ANNULUS_MM[0]) * px_per_mm, (r_mm + ANNULUS_MM[1]) * px_per_mm)
+    shape = sheet.bubble
+    if shape is not None and shape.shape == "oval":
+        # the oval as printed, not its inscribed circle: the inner oval and a paper ring that follows it
+        half = (shape.w_mm / 2 * px_per_mm, shape.h_mm / 2 * px_per_mm)
+
+        def grown(mm: float) -> tuple[float, float]:
+            return (max(1.0, half[0] + mm * px_per_mm), max(1.0, half[1] + mm * px_per_mm))
+
+        inner = _oval_offsets((0.0, 0.0), grown(-INNER_MARGIN_MM), shape.rotation_deg)
+        ann = _oval_offsets(grown(ANNULUS_MM[0]), grown(ANNULUS_MM[1]), shape.rotation_deg)
+        reach_mm = max(shape.w_mm, shape.h_mm) / 2
+    else:
+        inner = _offsets(0.0, max(1.0, (r_mm - INNER_MARGIN_MM) * px_per_mm))
+        ann = _offsets((r_mm + ANNULUS_MM[0]) * px_per_mm, (r_mm + ANNULUS_MM[1]) * px_per_mm)
+        reach_mm = r_mm
+    exact = np.array([[x * px_per_mm, y * px_per_mm] for x, y in pts], np.float32).reshape(-1, 2)
     c = np.array([[round(x * px_per_mm), round(y * px_per_mm)] for x, y in pts], np.intp).reshape(-1, 2)
-    pad = int(np.ceil((r_mm + ANNULUS_MM[1]) * px_per_mm)) + 1
+    pad = int(np.ceil((reach_mm + ANNULUS_MM[1]) * px_per_mm)) + 1
     c[:, 0] = np.clip(c[:, 0], pad, w - 1 - pad)
     c[:, 1] = np.clip(c[:, 1], pad, h - 1 - pad)
+    exact = np.clip(exact, c - 0.5, c + 0.5).astype(np.float32)
     iy = c[:, 1:2] + inner[None, :, 0]
     ix = c[:, 0:1] + inner[None, :, 1]
     flat_inner = iy * w + ix
@@ -252,7 +306,8 @@ def bubble_masks(sheet: SheetMeta, printed: GrayImage, px_per_mm: float, which: 
     flat_ann = (c[:, 1:2] + ann[None, :, 0]) * w + (c[:, 0:1] + ann[None, :, 1])
     names = sorted(set(labels))
     group = np.array([names.index(lab) for lab in labels], np.intp)
-    return BubbleMasks(flat_inner, keep, flat_ann, c, inner.astype(np.float32), ann.astype(np.float32), group)
+    return BubbleMasks(flat_inner, keep, flat_ann, c, inner.astype(np.float32), ann.astype(np.float32), group,
+                       exact)
 
 
 def measure(page: GrayImage, compiled: CompiledSheet, which: Which) -> Measures:
@@ -270,8 +325,12 @@ def measure(page: GrayImage, compiled: CompiledSheet, which: Which) -> Measures:
         carries ink, whatever its darkness); ``solid`` the part of it in
         regions at least ``SOLID_MM`` wide.
     """
-    m = compiled.masks(which)
-    px_per_mm = compiled.px_per_mm
+    return measure_masks(page, compiled.masks(which), compiled.px_per_mm)
+
+
+def measure_masks(page: GrayImage, m: BubbleMasks, px_per_mm: float) -> Measures:
+    """:func:`measure` on any :class:`BubbleMasks` (bubbles that are no question nor ID digit:
+    :mod:`omr.extra_ovals`)."""
     if m.flat_inner.size == 0:
         z = np.zeros(0, np.float32)
         return Measures(z, z, z, z, np.zeros(0, np.intp), z, z, z, z)
@@ -283,10 +342,14 @@ def measure(page: GrayImage, compiled: CompiledSheet, which: Which) -> Measures:
               if (sel := m.label_group == g).sum() >= MIN_SIBLINGS]
     # the label glyph as this sheet shows it: per pixel, the median of the
     # bubbles that share the label (most of them empty)
-    glyph = np.zeros_like(dark)
-    for _g, sel in groups:
-        glyph[sel] = np.median(dark[sel], axis=0)
-    keep, dark, glyph = _printed_labels(m.keep, dark, glyph, groups)
+    glyph = _group_medians(dark, groups)
+    keep = m.keep
+    if _print_unpredicted(keep, glyph, groups):
+        # a card's own digits: black print moves by whole grey levels with a third of a
+        # pixel, so each bubble is sampled where its glyph best meets its siblings'
+        dark = _aligned_dark(page, m, paper_in, groups)
+        glyph = _group_medians(dark, groups, unmarked=True)
+        keep, dark, glyph = _printed_labels(keep, dark, glyph, groups)
     n_keep = keep.sum(axis=1)
     fill = (dark * keep).sum(axis=1) / n_keep
     srt = np.sort(np.where(keep, dark, -1.0), axis=1)
@@ -346,29 +409,146 @@ def measure(page: GrayImage, compiled: CompiledSheet, which: Which) -> Measures:
                     label_ink=label_ink.astype(np.float32))
 
 
+Groups = list[tuple[int, npt.NDArray[np.bool_]]]
+"""``(group, (n,) selection)`` of the label groups with ``MIN_SIBLINGS`` bubbles."""
+
+
+def _group_medians(dark: F32, groups: Groups, *, unmarked: bool = False) -> F32:
+    """Each bubble's label glyph as this sheet shows it: per pixel, the median of the
+    bubbles that share its label (most of them empty); 0 outside ``groups``.
+
+    With ``unmarked``, the bubbles clearly marked are left out first: those whose mean
+    darkness exceeds the median of the lighter half's by ``MARKED_MEAN``. An ID grid
+    has only one bubble per digit column for each label, and an ID such as 044406
+    marks three of the six "4"s, whose plain median would be half a mark.
+
+    Examples:
+        >>> dark = np.array([[0.2, 0.2], [0.9, 0.9], [0.9, 0.9], [0.2, 0.3]], np.float32)
+        >>> everyone = [(0, np.ones(4, bool))]
+        >>> _group_medians(dark, everyone)[0].tolist(), _group_medians(dark, everyone, unmarked=True)[0].tolist()
+        ([0.550000011920929, 0.6000000238418579], [0.20000000298023224, 0.25])
+    """
+    glyph = np.zeros_like(dark)
+    for _g, sel in groups:
+        members = dark[sel]
+        if unmarked:
+            means = members.mean(axis=1)
+            light = float(np.median(np.sort(means)[:max(1, (len(means) + 1) // 2)]))
+            members = members[means <= light + MARKED_MEAN]
+        glyph[sel] = np.median(members, axis=0)
+    return glyph
+
+
+def _print_unpredicted(keep: npt.NDArray[np.bool_], glyph: F32, groups: Groups) -> bool:
+    """Whether the sheet prints inside its bubbles what the template raster does not show.
+
+    Each label group's empty print (``glyph``) is looked at over its
+    label-free disc; when, for the median group, it darkens the disc by
+    ``PRINTED_DARK`` or more on average, or reads as ink (darker than
+    ``INK_LEVEL``) over ``PRINTED_INKED`` of it or more, something is printed
+    there (another printer's digits or letters, in another font and place).
+    Our own sheets' labels are where the template puts them.
+
+    Examples:
+        >>> keep, glyph = np.ones((6, 25), bool), np.zeros((6, 25), np.float32)
+        >>> _print_unpredicted(keep, glyph, [(0, np.ones(6, bool))])
+        False
+        >>> glyph[:, 8:16] = 0.5
+        >>> _print_unpredicted(keep, glyph, [(0, np.ones(6, bool))]), _print_unpredicted(keep, glyph, [])
+        (True, False)
+        >>> glyph[:] = 0.0
+        >>> glyph[:, :3] = 0.5  # a letter's stroke: light on average, ink where it lies
+        >>> _print_unpredicted(keep, glyph, [(0, np.ones(6, bool))])
+        True
+    """
+    if not groups:
+        return False
+    rows = [int(np.flatnonzero(sel)[0]) for _g, sel in groups]
+    shown = [float(glyph[i][keep[i]].mean()) for i in rows]
+    inked = [float((glyph[i][keep[i]] > INK_LEVEL).mean()) for i in rows]
+    return float(np.median(shown)) >= PRINTED_DARK or float(np.median(inked)) >= PRINTED_INKED
+
+
+PRINT_MIN_LIGHT = 0.3
+"""Under another printer's label, ink is judged as if the print let through at least this much light:
+under black letters (85-90 % absorbed) a 0.03 misfit of the print would otherwise read as ink."""
+MARKED_MEAN = 0.15
+"""A bubble whose mean darkness exceeds its label's lighter half's by this much is marked (a felt-tip
+fill adds 0.3-0.7), left out of the label's print; tape and paper grain stay well below it."""
+ALIGN_REACH_PX = 0.75
+"""How far (px) a bubble's samples may move to meet its label's print: a third of a pixel of centre
+rounding plus the registration's residual (fit errors up to ~0.1 mm, 0.6 px at 6 px/mm)."""
+ALIGN_STEP_PX = 0.25
+"""Step of that search (black print: a quarter pixel moves an edge by a fifth of its contrast)."""
+
+
+def _aligned_dark(page: GrayImage, m: BubbleMasks, paper_in: F32, groups: Groups) -> F32:
+    """The discs' darkness sampled where each bubble's printed label meets its siblings'.
+
+    The discs are sampled at their exact (unrounded) centres by cubic
+    interpolation, then each bubble of a label group moves by up to
+    ``ALIGN_REACH_PX`` (``ALIGN_STEP_PX`` steps) to where its disc differs
+    least from the group's median print. Integer centres put one column of
+    a grid a third of a pixel left of its neighbour's glyph: on black print,
+    whose digits absorb ~70 % of the light, that left a sliver of every edge
+    as "ink" above the median (a printed "7" read as a 0.06 fill). A mark
+    differs from the median wherever it moves; only the empty print aligns.
+
+    Args:
+        page: The warped page (template frame).
+        m: The bubbles' masks (``centers_exact_px``, ``inner_off``).
+        paper_in: ``(n, m)`` paper brightness at each disc pixel.
+        groups: The label groups.
+
+    Returns:
+        ``(n, m)`` float32 darkness in [0, 1].
+    """
+    src = page.astype(np.float32)
+    ox, oy = m.inner_off[None, :, 1], m.inner_off[None, :, 0]
+
+    def sample(shift: F32) -> F32:
+        mx = (m.centers_exact_px[:, 0:1] + shift[:, 0:1] + ox).astype(np.float32)
+        my = (m.centers_exact_px[:, 1:2] + shift[:, 1:2] + oy).astype(np.float32)
+        v = np.asarray(cv2.remap(src, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE), np.float32)
+        return np.clip((paper_in - v) / paper_in, 0.0, 1.0).astype(np.float32)
+
+    n = len(paper_in)
+    zero = np.zeros((n, 2), np.float32)
+    dark = sample(zero)
+    glyph = _group_medians(dark, groups, unmarked=True)
+    steps = np.arange(-ALIGN_REACH_PX, ALIGN_REACH_PX + 1e-6, ALIGN_STEP_PX, dtype=np.float32)
+    best = ((dark - glyph) ** 2).sum(axis=1)
+    grouped = np.any([sel for _g, sel in groups], axis=0)
+    for dy in steps:
+        for dx in steps:
+            if dx == 0 and dy == 0:
+                continue
+            d = sample(zero + np.array([dx, dy], np.float32))
+            err = ((d - glyph) ** 2).sum(axis=1)
+            better = (err < best) & grouped
+            best[better] = err[better]
+            dark[better] = d[better]
+    return dark
+
+
 def _printed_labels(keep: npt.NDArray[np.bool_], dark: F32, glyph: F32,
-                    groups: list[tuple[int, npt.NDArray[np.bool_]]]) -> tuple[npt.NDArray[np.bool_], F32, F32]:
+                    groups: Groups) -> tuple[npt.NDArray[np.bool_], F32, F32]:
     """Take out the print the template did not predict: a card's own digits inside its ovals.
 
-    Each label group's empty print (``glyph``, the per-pixel median of the
-    bubbles sharing the label) is averaged over its label-free disc; when the
-    median group darkens it by ``PRINTED_DARK`` or more, the sheet prints
-    something there that the template raster does not show (another printer's
-    digits, in another font and place). Every group's bubbles are then
-    measured above their own print, pixel by pixel:
-    the darkness of a pixel becomes the absorption of what lies over the
-    glyph, ``(dark - glyph) / (1 - glyph)`` (ink over print reads ``1 - (1 -
-    glyph)(1 - a)``; at least ``GLYPH_MIN_LIGHT`` of light assumed), and the
-    whole disc is sampled (the card's digit fills most of a small oval). Empty
-    bubbles read as clean paper, like an empty ring. A sheet whose print the
-    template predicts is left as it is (our own sheets: the three arrays come
-    back unchanged).
+    Called when :func:`_print_unpredicted`. Every group's bubbles are
+    measured above their own print (``glyph``, the per-pixel median of the
+    bubbles sharing the label), pixel by pixel: the darkness of a pixel
+    becomes the absorption of what lies over the glyph, ``(dark - glyph) /
+    (1 - glyph)`` (ink over print reads ``1 - (1 - glyph)(1 - a)``; at least
+    ``PRINT_MIN_LIGHT`` of light assumed), and the whole disc is sampled (the
+    card's digit fills most of a small oval). Empty bubbles read as clean
+    paper, like an empty ring.
 
     Args:
         keep: ``(n, m)`` False on the template's printed label.
         dark: ``(n, m)`` darkness of the disc pixels.
         glyph: ``(n, m)`` each bubble's group median darkness (0 outside ``groups``).
-        groups: ``(group, (n,) selection)`` of the groups with ``MIN_SIBLINGS`` bubbles.
+        groups: The label groups with ``MIN_SIBLINGS`` bubbles.
 
     Returns:
         ``(keep, dark, glyph)``: for the bubbles of the groups, the whole disc
@@ -383,17 +563,12 @@ def _printed_labels(keep: npt.NDArray[np.bool_], dark: F32, glyph: F32,
         >>> k, d, g = _printed_labels(keep, dark, glyph, [(0, np.ones(6, bool))])
         >>> float(d[1].max()), round(float(d[0, 12]), 2), round(float(d[0, 0]), 2)
         (0.0, 0.8, 0.9)
-        >>> _printed_labels(keep, dark * 0, glyph * 0, [(0, np.ones(6, bool))])[0] is keep
-        True
     """
     if not groups:
         return keep, dark, glyph
-    shown = [float(glyph[i][keep[i]].mean()) for i in (int(np.flatnonzero(sel)[0]) for _g, sel in groups)]
-    if float(np.median(shown)) < PRINTED_DARK:
-        return keep, dark, glyph
     hit = np.any([sel for _g, sel in groups], axis=0)
     keep, dark, glyph = keep.copy(), dark.copy(), glyph.copy()
-    dark[hit] = np.clip((dark[hit] - glyph[hit]) / np.maximum(1.0 - glyph[hit], GLYPH_MIN_LIGHT), 0.0, 1.0)
+    dark[hit] = np.clip((dark[hit] - glyph[hit]) / np.maximum(1.0 - glyph[hit], PRINT_MIN_LIGHT), 0.0, 1.0)
     glyph[hit] = 0.0
     keep[hit] = True
     return keep, dark, glyph

@@ -31,7 +31,17 @@ from typing import Any
 
 from omr.errors import MetaError
 from omr.markers import marker_shapes, shape_size_problem
-from omr.types import Bubble, IdBubble, Marker, Question, SheetMeta, TimingBar
+from omr.types import (
+    Bubble,
+    BubbleShape,
+    ExtraOval,
+    IdBubble,
+    Marker,
+    Question,
+    SheetMeta,
+    TimingBar,
+    WriteIn,
+)
 
 __all__ = ["as_sheet_meta", "load_meta", "meta_from_legacy_questions", "meta_schema"]
 
@@ -161,12 +171,19 @@ def _build(raw: dict[str, Any]) -> SheetMeta:
     questions.sort(key=lambda q: q.number)
     timing = raw.get("timing") or {}
     bars = tuple(TimingBar(*_pt(b["center"]), float(b["width"]), float(b["height"])) for b in timing.get("bars") or [])
+    shape = raw.get("bubble")
+    bubble = (BubbleShape(shape["shape"], float(shape.get("width", 0)), float(shape.get("height", 0)),
+                          float(shape.get("rotation", 0))) if shape else None)
+    extra = tuple(ExtraOval(str(e["id"]), *_pt(e["center"]), e.get("use", "ignore"))
+                  for e in raw.get("extra_ovals") or [])
+    boxes = tuple(WriteIn(*_pt(b), float(b["width"]), float(b["height"])) for b in raw.get("write_in") or [])
     digest = hashlib.sha1(json.dumps(raw, sort_keys=True).encode()).hexdigest()[:16]
     return SheetMeta(
         page_w_mm=w, page_h_mm=h, markers=tuple(markers), id_digits=n_digits if id_bubbles else 0,
         id_bubbles=tuple(id_bubbles), questions=tuple(questions),
         title=raw.get("title"), print_colour=(raw.get("print") or {}).get("colour"),
-        timing_side=timing.get("side"), timing_bars=bars, raw=raw, meta_hash=digest,
+        timing_side=timing.get("side"), timing_bars=bars, bubble=bubble, extra_ovals=extra, write_in=boxes,
+        raw=raw, meta_hash=digest,
     )
 
 
@@ -202,6 +219,7 @@ def _check_geometry(s: SheetMeta) -> None:
         if not (0 <= m.x_mm <= s.page_w_mm and 0 <= m.y_mm <= s.page_h_mm):
             raise MetaError("meta_bubble_off_page", f"marker {m.id} is off the page")
     _check_timing(s, items)
+    _check_card_furniture(s)
     # overlap: grid bucketing, O(n)
     cell = 2 * MAX_R_MM
     buckets: dict[tuple[int, int], list[int]] = {}
@@ -217,6 +235,37 @@ def _check_geometry(s: SheetMeta) -> None:
                     name2, x2, y2, r2 = items[j]
                     if math.hypot(x - x2, y - y2) < r + r2:
                         raise MetaError("meta_bubbles_overlap", f"{name} overlaps {name2}")
+
+
+def _check_card_furniture(s: SheetMeta) -> None:
+    """The bubble shape's size; extra ovals and write-in boxes on the page, extra-oval ids unique.
+
+    Examples:
+        >>> from omr.template import build_template
+        >>> load_meta({**build_template(5), "bubble": {"shape": "oval", "width": 0.3, "height": 5}})
+        Traceback (most recent call last):
+        ...
+        omr.errors.MetaError: meta_absurd_size: bubble oval 0.3x5.0 mm is absurd (expected 2..16 mm a side)
+        >>> load_meta({**build_template(5), "extra_ovals": [{"id": "a", "center": {"x": 400, "y": 9}}]})
+        Traceback (most recent call last):
+        ...
+        omr.errors.MetaError: meta_bubble_off_page: extra oval 'a' is off the page
+    """
+    b = s.bubble
+    lo, hi = 2 * MIN_R_MM, 2 * MAX_R_MM
+    if b is not None and b.shape == "oval" and not (lo <= b.w_mm <= hi and lo <= b.h_mm <= hi):
+        raise MetaError("meta_absurd_size", f"bubble oval {_fmt(b.w_mm)}x{_fmt(b.h_mm)} mm is absurd "
+                        f"(expected {lo:g}..{hi:g} mm a side)")
+    seen: set[str] = set()
+    for e in s.extra_ovals:
+        if not (0 <= e.x_mm <= s.page_w_mm and 0 <= e.y_mm <= s.page_h_mm):
+            raise MetaError("meta_bubble_off_page", f"extra oval {e.id!r} is off the page")
+        if e.id in seen:
+            raise MetaError("meta_invalid", f"extra oval id {e.id!r} is duplicated")
+        seen.add(e.id)
+    for i, w in enumerate(s.write_in, 1):
+        if not (0 <= w.x_mm and w.x_mm + w.w_mm <= s.page_w_mm and 0 <= w.y_mm and w.y_mm + w.h_mm <= s.page_h_mm):
+            raise MetaError("meta_bubble_off_page", f"write-in box {i} is off the page")
 
 
 def _check_timing(s: SheetMeta, items: list[tuple[str, float, float, float]]) -> None:

@@ -20,12 +20,15 @@ import numpy.typing as npt
 __all__ = [
     "BGRImage",
     "Bubble",
+    "BubbleShape",
+    "ExtraOval",
     "GrayImage",
     "IdBubble",
     "Marker",
     "Question",
     "SheetMeta",
     "TimingBar",
+    "WriteIn",
 ]
 
 GrayImage = npt.NDArray[np.uint8]
@@ -95,6 +98,39 @@ class TimingBar:
 
 
 @dataclass(frozen=True)
+class BubbleShape:
+    """The printed outline of every bubble (meta ``bubble``): an oval ``w_mm`` x ``h_mm`` turned by
+    ``rotation_deg`` (counter-clockwise on the page, y down: clockwise as seen), or a circle."""
+
+    shape: str
+    w_mm: float
+    h_mm: float
+    rotation_deg: float = 0.0
+
+
+@dataclass(frozen=True)
+class ExtraOval:
+    """An oval that is not a question (meta ``extra_ovals``, e.g. 결시자 확인), mm on the page.
+    ``use`` is ``ignore`` (printed furniture) or ``field`` (read and reported under its ``id``)."""
+
+    id: str
+    x_mm: float
+    y_mm: float
+    use: str = "ignore"
+
+
+@dataclass(frozen=True)
+class WriteIn:
+    """A box for handwriting (meta ``write_in``: 서답형, the ID's write-in digits): top-left corner and size, mm.
+    Its ink is never a bubble's: rings found inside it are left out of the registration's evidence."""
+
+    x_mm: float
+    y_mm: float
+    w_mm: float
+    h_mm: float
+
+
+@dataclass(frozen=True)
 class SheetMeta:
     """Validated sheet meta (see ``docs/omr-meta.md``).
 
@@ -111,6 +147,9 @@ class SheetMeta:
         timing_side: The meta's ``timing.side`` (``left``/``right``/``top``/``bottom``) or ``None``.
         timing_bars: The timing marks (centres and sizes), empty when the meta has none; they tell
             a card's orientation when its bubble grid looks the same turned half way (:mod:`omr.orient`).
+        bubble: The bubbles' printed shape (meta ``bubble``) or ``None`` (circles of each ``r``).
+        extra_ovals: Ovals that are not questions (meta ``extra_ovals``).
+        write_in: Handwriting boxes (meta ``write_in``).
         raw: The JSON-able meta dict this was built from.
         meta_hash: Stable hash of ``raw`` (the key of :func:`omr.compiled.compile_sheet`'s cache).
     """
@@ -125,5 +164,8 @@ class SheetMeta:
     print_colour: str | None = None
     timing_side: str | None = None
     timing_bars: tuple[TimingBar, ...] = ()
+    bubble: BubbleShape | None = None
+    extra_ovals: tuple[ExtraOval, ...] = ()
+    write_in: tuple[WriteIn, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
     meta_hash: str = ""

@@ -442,6 +442,7 @@ def answers(state: OMRState, ctx: StepContext) -> dict[str, Any]:
     import cv2
 
     from omr.answers import read_answers
+    from omr.extra_ovals import read_extra_ovals
     from omr.grade import assemble_result
     from omr.overlay import render_overlay
 
@@ -452,7 +453,7 @@ def answers(state: OMRState, ctx: StepContext) -> dict[str, Any]:
     timings = {**state.timings_ms, "answers": _ms(t0)}
     result = assemble_result(
         page, dict(state.identifier or {}), read_out, mode=state.mode, key=state.answer_key, timings_ms=timings,
-        meta_source=state.meta_source or "payload",
+        meta_source=state.meta_source or "payload", extra_ovals=read_extra_ovals(page, meta),
     )
     if state.overlay:
         ok, png = cv2.imencode(".png", render_overlay(page, result, meta))

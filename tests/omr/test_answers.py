@@ -232,3 +232,32 @@ def test_sloppy_light_fill_overflowing_the_ring_is_ok() -> None:
     _sloppy_light(page, *centre(meta, 2, "3"))
     res = read_answers(WarpedPage(page, S, {}), meta)
     assert res[1]["status"] == "ok" and res[1]["detected"] == ["3"], res[1]
+
+
+def _tape(page: np.ndarray, meta: dict[str, Any], q: int, label: str, covered: float) -> None:
+    """Correction tape over the bubble: an opaque light patch (its paper-white edges a shade darker),
+    its top edge slipped down so that the top ``1 - covered`` of the bubble still shows."""
+    s = 150 / 25.4
+    c = next(c for c in meta["questions"][q - 1]["choices"] if c["label"] == label)
+    r = c["r"] + 0.8
+    x0, x1 = round((c["center"]["x"] - r) * s), round((c["center"]["x"] + r) * s)
+    y0 = round((c["center"]["y"] - r + 2 * r * (1 - covered)) * s)
+    y1 = round((c["center"]["y"] + r) * s)
+    page[y0:y1, x0:x1] = 252
+    page[y0:y1, x0:x0 + 2] = page[y0:y1, x1 - 2:x1] = 215
+
+
+@pytest.mark.parametrize(("covered", "flagged"), [(1.0, False), (0.45, True)])
+def test_correction_tape(meta10, covered: float, flagged: bool) -> None:
+    """Tape over an old mark hides it (not marked); tape that slipped and leaves half of the old mark
+    beside the new one leaves the decision open: flagged, never read as the new mark alone."""
+    page = render_sheet(meta10, dpi=150)
+    _fill(page, meta10, 3, "2")
+    _tape(page, meta10, 3, "2", covered)
+    _fill(page, meta10, 3, "4")
+    a = _read(meta10, page)[2]
+    if flagged:
+        assert a["status"] in ("multi", "ambiguous"), a
+    else:
+        assert (a["status"], a["detected"]) == ("ok", ["4"]), a
+        assert a["fills"]["2"] < 0.05, a

@@ -99,3 +99,24 @@ def test_a_placement_one_step_off_is_caught_and_the_right_one_preferred(shift: t
     back = (-shift[0], -shift[1])
     assert preferred and preferred[0] == back  # ... and the rings point back to the true one
     assert _phase(rings, mm, h, PITCH_X * PX, _grid_ends(mm, step)) == ([], [])
+
+
+def test_a_placement_leaving_visible_bubbles_without_rings_is_uncertain() -> None:
+    """A card fitted by part of its meta (a cut-off card placed a whole block over matched 172 of
+    285 bubbles, phase "proven", 24 marks wrong): the meta's bubbles that land inside the image with
+    no ring there make the placement unproven. Here the pink card photo of ``test_dropout.py`` with
+    two rows of 20 bubbles the card does not print, below its grid: the best placement of that meta
+    (155 of 200 matched) leaves 22 of the 140 bubbles it puts inside the photo without a ring."""
+    import json
+    from pathlib import Path
+
+    assets = Path(__file__).parent / "assets" / "korean_card"
+    meta = json.loads((assets / "meta.json").read_text("utf-8"))
+    data = (assets / "pink_photo.jpg").read_bytes()
+    assert grade_image(data, meta)["alignment"]["phase"] == "proven"
+    extra = [{"question_number": 100 + 4 * row + i, "choices": [
+        {"label": str(c + 1), "center": {"x": round(18.0 + (5 * i + c) * 4.2, 2), "y": y}, "r": 1.25}
+        for c in range(5)]} for row, y in enumerate((111.0, 116.5)) for i in range(4)]
+    r = grade_image(data, {**meta, "questions": meta["questions"] + extra})
+    assert r["alignment"]["phase"] == "uncertain"
+    assert "alignment_uncertain" in r["review"]["reasons"]
