@@ -276,7 +276,7 @@ class _Layer:
         small = cv2.resize(self.cov, (self.w, self.h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
         if self.pen.grain:
             tooth = self.rng.random((self.h, self.w)).astype(np.float32)
-            tooth = cv2.GaussianBlur(tooth, (3, 3), 0.7)
+            tooth = np.asarray(cv2.GaussianBlur(tooth, (3, 3), 0.7), np.float32)
             small *= np.clip(1.0 - self.pen.grain * (tooth - 0.3) * 1.6, 0.2, 1.0)
         return small
 
@@ -375,9 +375,9 @@ def _piece(layer: _Layer, sheet: Worksheet, free: npt.NDArray[np.bool_], rng: np
         cx, cy = bx + bw / 2, by + bh / 2
         rx, ry = bw * rng.uniform(0.8, 1.3), bh * rng.uniform(0.8, 1.2)
         t0 = rng.uniform(0, 2 * math.pi)
-        t = np.linspace(t0, t0 + 2 * math.pi * rng.uniform(1.05, 1.25), 24)
-        grow = np.linspace(1.0, rng.uniform(1.05, 1.25), len(t))
-        layer.stroke(np.column_stack([cx + rx * grow * np.cos(t), cy + ry * grow * np.sin(t)]))
+        theta = np.linspace(t0, t0 + 2 * math.pi * rng.uniform(1.05, 1.25), 24)
+        grow = np.linspace(1.0, rng.uniform(1.05, 1.25), len(theta))
+        layer.stroke(np.column_stack([cx + rx * grow * np.cos(theta), cy + ry * grow * np.sin(theta)]))
     elif kind == "tick" and sheet.line_boxes:
         bx, by, bw, bh = sheet.line_boxes[int(rng.integers(len(sheet.line_boxes)))]
         s = rng.uniform(4, 8) * mm
