@@ -29,7 +29,7 @@ def test_shipped_model_reads_the_engine_features() -> None:
 
 @pytest.mark.timeout(300)
 def test_retraining_on_the_first_training_pages_agrees_with_the_shipped_model() -> None:
-    # the shipped model comes from bench/_hand_train.py (TRAIN_PAGES pages of set (a)); the
+    # the shipped model comes from bench/_hand_train.py (36 pages of set (a)); the
     # first three of those pages give a model that judges their ink like the shipped one
     # (weighted by component size), not bit-identical trees
     from bench._hand_train import collect
