@@ -1,6 +1,9 @@
 """Handwriting without a blank reference: told from print by its own features.
 
-Each ink component (8-connected) is judged on what print rarely has:
+Each ink component (8-connected) is described by :func:`stroke_table` and
+judged by the learned stroke classifier (:mod:`vision.handwriting.classifier`,
+trees trained from the page generators). Its inputs start from what print
+rarely has, once hand-written rules and now features among others:
 
 * **colour** -- blue and red pens are colourful (Lab chroma), print is black;
 * **lightness** -- a pencil stroke's *core* (10th-percentile pixel) stays
@@ -8,10 +11,13 @@ Each ink component (8-connected) is judged on what print rarely has:
   has a near-black core;
 * **shape** -- a black-pen stroke is larger than the page's print glyphs
   (measured on the page: the median glyph height) without being a ruled
-  line or a table (a long straight horizontal or vertical run).
+  line or a table (a long straight horizontal or vertical run, looked for
+  on the levelled page when the photo is tilted);
+* **rows** -- print stands in long rows of same-size glyphs on one baseline;
+  handwriting has few neighbours and wanders.
 
 Black-pen digits the size of print glyphs, sitting on a printed line, are the
-case this method cannot tell from print: give a blank reference for those
+case this method finds only in part (about a third of the ink): give a blank reference for those
 (:mod:`vision.handwriting.reference`).
 
 Frames:
