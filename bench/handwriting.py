@@ -2,9 +2,17 @@
 
 Run::
 
-    .venv/bin/python bench/handwriting.py [--pages 36] [--seed 1] [--scans]
+    .venv/bin/python bench/handwriting.py [--pages 36] [--seed 1] [--scans] [--set a|b|ab]
 
-Data (seeded, generated here): exam pages from :mod:`vision.synth.exam`
+Sets, printed side by side: **(a)** our generators, **(b)** an independent
+one (:mod:`bench._hand_draw`, written without reading ``vision/synth`` or
+``vision/handwriting/synth.py``: another worksheet layout, ballpoint, pencil
+and felt-tip pens, digits, jamo-like syllables, circles, ticks and
+underlines that touch print, its own camera). There is no (c): no real
+handwritten exam page with a permissive licence was found (see
+``docs/benchmarks-handwriting-video.md``).
+
+Data of set (a) (seeded, generated here): exam pages from :mod:`vision.synth.exam`
 (Korean, English, mixed; one and two columns; questions, passages, choices,
 tables, figures), a third of them left printed-only and the rest written on
 with :mod:`vision.handwriting.synth` (pencil, blue/red/black pen; 1..24
@@ -42,6 +50,7 @@ import numpy.typing as npt  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._hand_draw import capture, written_page  # noqa: E402
 from vision.handwriting import analyze_handwriting  # noqa: E402
 from vision.handwriting.synth import add_handwriting  # noqa: E402
 from vision.synth.exam import render_exam_page  # noqa: E402
@@ -85,6 +94,19 @@ def auroc(pos: list[float], neg: list[float]) -> float:
     return float(((p > n).sum() + 0.5 * (p == n).sum()) / (p.size * n.size))
 
 
+Sample = tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8], float, str, float]
+
+
+def make_sample(which: str, seed: int) -> Sample:
+    """(blank gray, written BGR scan, its photo, true ink fraction, tool, true calculation share) of set ``which``."""
+    if which == "a":
+        blank, written, truth, tool, calc = make_page(seed)
+        return blank, written, to_photo(written, seed)[0], truth, tool, calc
+    page = written_page(seed)
+    blank_gray = np.asarray(cv2.cvtColor(page.blank, cv2.COLOR_BGR2GRAY), np.uint8)
+    return blank_gray, page.image, capture(page.image, seed)[0], page.ink_fraction, page.tool, float("nan")
+
+
 def make_page(seed: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], float, str, float]:
     """(blank gray page, written BGR page, true ink fraction, tool, true calculation share) for one seed."""
     rng = np.random.default_rng([seed, 77])
@@ -96,7 +118,7 @@ def make_page(seed: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], 
     return blank, written.image, written.ink_fraction, written.tool, written.calc_fraction
 
 
-def _report(name: str, rows: list[tuple[float, float, str]]) -> None:
+def _report(name: str, rows: list[tuple[float, float, str]]) -> tuple[float, float]:
     pos = [s for s, t, _ in rows if t > 0]
     neg = [s for s, t, _ in rows if t == 0]
     rho = spearman([s for s, t, _ in rows if t > 0], [t for s, t, _ in rows if t > 0])
@@ -107,52 +129,67 @@ def _report(name: str, rows: list[tuple[float, float, str]]) -> None:
     )
     print(f"  {name:<22} AUROC {auroc(pos, neg):.3f}  Spearman {rho:.3f}  printed-only max {worst:.3f}"
           f"  (written pages' lowest score: {per_tool})")
+    return auroc(pos, neg), rho
+
+
+def run_set(which: str, pages: int, seed: int, conds: list[str], verbose: bool) -> dict[str, tuple[float, float]]:
+    """Score ``pages`` pages of set ``which`` under every condition; print its block; return (AUROC, Spearman) per condition."""
+    rows: dict[str, list[tuple[float, float, str]]] = {c: [] for c in conds}
+    secs: dict[str, list[float]] = {c: [] for c in conds}
+    calc: dict[str, list[tuple[float, float]]] = {c: [] for c in conds}
+    for i in range(pages):
+        page_seed = seed * 1000 + i
+        blank, written, photo, truth, tool, calc_truth = make_sample(which, page_seed)
+        images = {"photo": photo, "scan": written}
+        for cond in conds:
+            kind, method = cond.split(", ")
+            img = images[kind]
+            t0 = time.process_time()
+            if method == "legacy":
+                score = legacy_score(img)
+            else:
+                res = analyze_handwriting(img, blank if method == "reference" else None)
+                score = res.writing_score
+                if truth > 0 and not np.isnan(calc_truth):
+                    calc[cond].append((res.calculation_score, calc_truth))
+            secs[cond].append(time.process_time() - t0)
+            rows[cond].append((score, truth, tool))
+        if verbose:
+            print(f"  ({which}) page {page_seed}: {tool or 'printed-only':<15} true ink {truth:.5f}  "
+                  + "  ".join(f"{c} {rows[c][-1][0]:.3f}" for c in conds), flush=True)
+    n_written = sum(1 for _, t, _ in rows[conds[0]] if t > 0)
+    print(f"set ({which}): {pages} pages ({n_written} written, {pages - n_written} printed-only), seed {seed}")
+    out: dict[str, tuple[float, float]] = {}
+    for cond in conds:
+        out[cond] = _report(cond, rows[cond])
+        extra = ""
+        if calc[cond]:
+            rho = spearman([c for c, _ in calc[cond]], [t for _, t in calc[cond]])
+            extra = f"; calculation_score vs true calculation share: Spearman {rho:.3f}"
+        print(f"  {'':<22} {np.median(secs[cond]):.2f} CPU-s per page (median){extra}")
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=36)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--set", default="ab", choices=("a", "b", "ab"), help="(a) our generator, (b) the independent one")
     parser.add_argument("--scans", action="store_true", help="also score the written pages as clean scans")
+    parser.add_argument("--no-legacy", action="store_true", help="leave the legacy method out")
+    parser.add_argument("--no-reference", action="store_true", help="leave the with-blank method out (quick tuning runs)")
     parser.add_argument("--verbose", action="store_true", help="one line per page")
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    conds = ["photo, reference", "photo, features", "photo, legacy"]
-    if args.scans:
-        conds += ["scan, reference", "scan, features", "scan, legacy"]
-    rows: dict[str, list[tuple[float, float, str]]] = {c: [] for c in conds}
-    secs: dict[str, list[float]] = {c: [] for c in conds}
-    calc: dict[str, list[tuple[float, float]]] = {c: [] for c in conds}
-    for i in range(args.pages):
-        seed = args.seed * 1000 + i
-        blank, written, truth, tool, calc_truth = make_page(seed)
-        photo, _ = to_photo(written, seed)
-        images = {"photo": photo, "scan": written}
-        for cond in conds:
-            kind, method = cond.split(", ")
-            img = images[kind]
-            t0 = time.perf_counter()
-            if method == "legacy":
-                score = legacy_score(img)
-            else:
-                res = analyze_handwriting(img, blank if method == "reference" else None)
-                score = res.writing_score
-                if truth > 0:
-                    calc[cond].append((res.calculation_score, calc_truth))
-            secs[cond].append(time.perf_counter() - t0)
-            rows[cond].append((score, truth, tool))
-        if args.verbose:
-            print(f"  page {seed}: {tool or 'printed-only':<12} true ink {truth:.5f}  "
-                  + "  ".join(f"{c} {rows[c][-1][0]:.3f}" for c in conds), flush=True)
-    n_written = sum(1 for _, t, _ in rows[conds[0]] if t > 0)
-    print(f"handwriting bench: {args.pages} pages ({n_written} written, {args.pages - n_written} printed-only), seed {args.seed}")
+    kinds = ["photo", "scan"] if args.scans else ["photo"]
+    methods = ([] if args.no_reference else ["reference"]) + ["features"] + ([] if args.no_legacy else ["legacy"])
+    conds = [f"{k}, {m}" for k in kinds for m in methods]
+    results = {which: run_set(which, args.pages, args.seed, conds, args.verbose) for which in args.set}
+    print(f"\nside by side ({args.pages} pages a set, seed {args.seed}): AUROC / Spearman; "
+          "targets AUROC >= 0.99, Spearman >= 0.9")
+    print(f"  {'condition':<22}" + "".join(f"  ({w}) AUROC  Spearman" for w in args.set))
     for cond in conds:
-        _report(cond, rows[cond])
-        extra = ""
-        if calc[cond]:
-            rho = spearman([c for c, _ in calc[cond]], [t for _, t in calc[cond]])
-            extra = f"; calculation_score vs true calculation share: Spearman {rho:.3f}"
-        print(f"  {'':<22} {np.median(secs[cond]):.2f} s per page (median, one core){extra}")
+        print(f"  {cond:<22}" + "".join(f"  {results[w][cond][0]:9.3f}  {results[w][cond][1]:8.3f}" for w in args.set))
     return 0
 
 

@@ -40,6 +40,9 @@ class Components:
         chroma: mean Lab chroma of the component's pixels.
         half_width: largest distance (px) from a pixel to the component's
             edge: half the stroke width of its thickest stroke.
+        mean_half_width: mean distance (px) from a pixel to the edge: a
+            stroke's typical half width (print's is even, a pen's varies).
+        dark_p50: median normalised intensity (the stroke body with its rim).
     """
 
     count: int
@@ -52,6 +55,8 @@ class Components:
     dark_p10: npt.NDArray[np.float64]
     chroma: npt.NDArray[np.float64]
     half_width: npt.NDArray[np.float64]
+    mean_half_width: npt.NDArray[np.float64]
+    dark_p50: npt.NDArray[np.float64]
 
 
 def component_stats(
@@ -68,13 +73,18 @@ def component_stats(
     counts = np.bincount(lab, minlength=n)
     starts = np.searchsorted(lab_sorted, np.arange(n))
     pick = np.clip(starts + (counts * DARK_PERCENTILE).astype(np.int64), 0, max(0, len(order) - 1))
+    pick50 = np.clip(starts + (counts * 0.5).astype(np.int64), 0, max(0, len(order) - 1))
     dark = np.ones(n, np.float64)
+    dark50 = np.ones(n, np.float64)
     if len(order):
         dark = vals[order][pick].astype(np.float64)
         dark[counts == 0] = 1.0
+        dark50 = vals[order][pick50].astype(np.float64)
+        dark50[counts == 0] = 1.0
     dist = np.asarray(cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 3), np.float64).ravel()[on]
     half_width = np.zeros(n, np.float64)
     np.maximum.at(half_width, lab, dist)
+    mean_half_width = np.bincount(lab, weights=dist, minlength=n) / np.maximum(counts, 1)
     chroma_sum = np.bincount(lab, weights=chroma.ravel()[on], minlength=n)
     mean_chroma = chroma_sum / np.maximum(counts, 1)
     return Components(
@@ -88,4 +98,6 @@ def component_stats(
         dark_p10=dark,
         chroma=mean_chroma,
         half_width=half_width,
+        mean_half_width=mean_half_width,
+        dark_p50=dark50,
     )

@@ -1,6 +1,9 @@
 """Handwriting without a blank reference: told from print by its own features.
 
-Each ink component (8-connected) is judged on what print rarely has:
+Each ink component (8-connected) is described by :func:`stroke_table` and
+judged by the learned stroke classifier (:mod:`vision.handwriting.classifier`,
+trees trained from the page generators). Its inputs start from what print
+rarely has, once hand-written rules and now features among others:
 
 * **colour** -- blue and red pens are colourful (Lab chroma), print is black;
 * **lightness** -- a pencil stroke's *core* (10th-percentile pixel) stays
@@ -8,10 +11,13 @@ Each ink component (8-connected) is judged on what print rarely has:
   has a near-black core;
 * **shape** -- a black-pen stroke is larger than the page's print glyphs
   (measured on the page: the median glyph height) without being a ruled
-  line or a table (a long straight horizontal or vertical run).
+  line or a table (a long straight horizontal or vertical run, looked for
+  on the levelled page when the photo is tilted);
+* **rows** -- print stands in long rows of same-size glyphs on one baseline;
+  handwriting has few neighbours and wanders.
 
 Black-pen digits the size of print glyphs, sitting on a printed line, are the
-case this method cannot tell from print: give a blank reference for those
+case this method finds only in part (about a third of the ink): give a blank reference for those
 (:mod:`vision.handwriting.reference`).
 
 Frames:
@@ -31,15 +37,19 @@ Examples:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from vision.handwriting.classifier import StrokeModel, load_model
 from vision.handwriting.components import Components, component_stats
 from vision.handwriting.ink import chroma, grow_faint, ink_mask, normalise, to_gray
-from vision.handwriting.page import page_mask
+from vision.handwriting.page import page_outline
 
-__all__ = ["features_mask"]
+__all__ = ["FEATURE_NAMES", "StrokeTable", "features_mask", "stroke_table"]
 
 #: components smaller than this (analysis px) are paper grain or JPEG noise.
 MIN_COMPONENT_PX = 8
@@ -78,6 +88,21 @@ MIN_ROW_SUPPORT = 6
 ROW_BAND_GLYPHS = 0.35
 #: neighbours on the row: at most this many glyph heights away horizontally.
 ROW_WINDOW_GLYPHS = 8.0
+#: same-size glyphs: heights within this share of each other (and tops within BASELINE_GLYPHS).
+SAME_HEIGHT_SHARE = 0.12
+#: a piece this many glyph heights thin (at least 2 px) is a line fragment candidate...
+THIN_GLYPHS = 0.2
+#: ...and lies on another's line when their centres are this many glyph heights apart across it.
+COLLINEAR_GLYPHS = 0.08
+#: a page tilted less than this (degrees) is looked at as it is; more, and rules and rows are
+#: found on the levelled page (a 1 degree tilt moves a 90 px rule by 1.6 px, within LINE_SLACK_PX).
+MIN_TILT_DEG = 1.0
+#: neighbours on one baseline: bottoms at most this many glyph heights apart.
+BASELINE_GLYPHS = 0.08
+#: a component is handwriting when the stroke classifier gives it at least this probability.
+STROKE_MIN_PROBABILITY = 0.5
+#: chroma above this is clipped in the classifier's input (a saturated pen is a pen).
+CHROMA_CLIP = 60.0
 #: an outline whose filled shape is this convex (filled area / hull area) is a printed figure
 #: (triangle, circle, box); handwriting strokes are open and bent.
 FIGURE_MIN_SOLIDITY = 0.88
@@ -90,12 +115,23 @@ RING_MIN_ROUNDNESS = 0.78
 DEFAULT_GLYPH_H_PX = 22
 
 
-def _line_pixels(ink: npt.NDArray[np.bool_], length_px: int) -> npt.NDArray[np.bool_]:
-    """Pixels on horizontal or vertical straight runs of at least ``length_px``."""
-    u8 = cv2.dilate(ink.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (LINE_SLACK_PX, LINE_SLACK_PX)))
+def _line_pixels(ink: npt.NDArray[np.bool_], length_px: int, level: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.bool_]:
+    """Pixels on horizontal or vertical straight runs of at least ``length_px``.
+
+    ``level``: the ``(2, 3)`` rotation that levels a tilted page (its rules are
+    looked for on the levelled ink and mapped back), or ``None``.
+    """
+    h, w = ink.shape
+    u8 = ink.astype(np.uint8)
+    if level is not None:
+        u8 = np.asarray(cv2.warpAffine(u8, level, (w, h), flags=cv2.INTER_NEAREST), np.uint8)
+    u8 = np.asarray(cv2.dilate(u8, cv2.getStructuringElement(cv2.MORPH_RECT, (LINE_SLACK_PX, LINE_SLACK_PX))), np.uint8)
     horiz = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length_px, 1)))
     vert = cv2.morphologyEx(u8, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length_px)))
-    out: npt.NDArray[np.bool_] = (np.asarray(horiz) | np.asarray(vert)) > 0
+    both = np.asarray(np.asarray(horiz) | np.asarray(vert), np.uint8)
+    if level is not None:
+        both = np.asarray(cv2.warpAffine(both, cv2.invertAffineTransform(level), (w, h), flags=cv2.INTER_NEAREST), np.uint8)
+    out: npt.NDArray[np.bool_] = both > 0
     return out
 
 
@@ -107,8 +143,8 @@ def _glyph_height(comps: Components) -> float:
     return float(np.quantile(comps.h[band], GLYPH_H_QUANTILE)) if band.any() else float(DEFAULT_GLYPH_H_PX)
 
 
-def _pencil_bar(comps: Components, sized: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
-    """Per component, the core lightness above which it is pencil.
+def _print_level(comps: Components, sized: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """Per component, the core lightness of the page's print of its stroke width.
 
     Blur lightens thin print more than thick print, so the page's print level
     is taken among components of similar stroke width (bins of
@@ -121,32 +157,71 @@ def _pencil_bar(comps: Components, sized: npt.NDArray[np.bool_]) -> npt.NDArray[
         members = sized & (bins == b)
         if members.sum() >= MIN_BIN_COMPONENTS:
             level[bins == b] = max(overall, float(np.quantile(comps.dark_p10[members], PRINT_LEVEL_QUANTILE)))
-    out: npt.NDArray[np.float64] = np.maximum(PENCIL_CORE_MIN, level + PENCIL_MARGIN)
-    return out
+    return level
 
 
-def _row_support(comps: Components, dark: npt.NDArray[np.bool_], glyph_h: float) -> npt.NDArray[np.int64]:
-    """Per component, how many dark components share its text row nearby.
+def _row_support(comps: Components, dark: npt.NDArray[np.bool_], glyph_h: float,
+                 level: npt.NDArray[np.float64] | None = None) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per component, how many dark components share its text row nearby, and how many share its baseline.
 
-    Print comes in rows of many small pieces (glyphs, jamo, digits); a
-    handwritten line is a few long pieces. Counted for every component: those
-    whose vertical centre is within :data:`ROW_BAND_GLYPHS` glyph heights of
-    its own and whose box lies within :data:`ROW_WINDOW_GLYPHS` of it.
+    Print comes in rows of many small pieces (glyphs, jamo, digits) standing
+    on one baseline; a handwritten line is a few long pieces, and written
+    digits wander up and down. Counted for every dark component: those whose
+    vertical centre is within :data:`ROW_BAND_GLYPHS` glyph heights of its
+    own and whose box lies within :data:`ROW_WINDOW_GLYPHS` of it; of those,
+    the ones whose bottom is within :data:`BASELINE_GLYPHS` of its bottom;
+    the ones of its own height (within :data:`SAME_HEIGHT_SHARE`) whose top
+    is as close (typeset glyphs of one line); and, for a thin piece, the thin
+    pieces on its own horizontal or vertical line (what is left of a light
+    grid, a dashed or dotted rule). Positions are taken on the levelled page when ``level`` (a ``(2, 3)``
+    rotation) is given.
     """
     idx = np.flatnonzero(dark)
+    cx = comps.x[idx] + comps.w[idx] / 2
     cy = comps.y[idx] + comps.h[idx] / 2
-    x0, x1 = comps.x[idx], comps.x[idx] + comps.w[idx]
+    bottom = (comps.y[idx] + comps.h[idx]).astype(np.float64)
+    top = comps.y[idx].astype(np.float64)
+    if level is not None:
+        cx, cy, bottom, top = (level[0, 0] * cx + level[0, 1] * cy + level[0, 2],
+                               level[1, 0] * cx + level[1, 1] * cy + level[1, 2],
+                               level[1, 0] * cx + level[1, 1] * bottom + level[1, 2],
+                               level[1, 0] * cx + level[1, 1] * top + level[1, 2])
+    hgt = comps.h[idx].astype(np.float64)
+    wid = comps.w[idx].astype(np.float64)
+    thin_limit = max(2.0, THIN_GLYPHS * glyph_h)
+    thin_h = hgt <= thin_limit
+    thin_v = wid <= thin_limit
+    x0, x1 = cx - comps.w[idx] / 2, cx + comps.w[idx] / 2
     support = np.zeros(len(comps.area), np.int64)
+    base = np.zeros(len(comps.area), np.int64)
+    same = np.zeros(len(comps.area), np.int64)
+    collinear = np.zeros(len(comps.area), np.int64)
+    tol = max(2.0, COLLINEAR_GLYPHS * glyph_h)
     band, window = ROW_BAND_GLYPHS * glyph_h, ROW_WINDOW_GLYPHS * glyph_h
     order = np.argsort(cy)
     cy_sorted = cy[order]
-    for j in np.flatnonzero(comps.w[idx] >= WIDE_MIN_GLYPHS * glyph_h):
-        lo = np.searchsorted(cy_sorted, cy[j] - band)
-        hi = np.searchsorted(cy_sorted, cy[j] + band, side="right")
-        near = order[lo:hi]
+    lo_all = np.searchsorted(cy_sorted, cy - band)
+    hi_all = np.searchsorted(cy_sorted, cy + band, side="right")
+    for j in range(len(idx)):
+        near = order[lo_all[j]:hi_all[j]]
         gap = np.maximum(0, np.maximum(x0[near] - x1[j], x0[j] - x1[near]))
-        support[idx[j]] = int((gap <= window).sum()) - 1
-    return support
+        on_row = gap <= window
+        support[idx[j]] = int(on_row.sum()) - 1
+        base[idx[j]] = int((on_row & (np.abs(bottom[near] - bottom[j]) <= BASELINE_GLYPHS * glyph_h)).sum()) - 1
+        same[idx[j]] = int((on_row & (np.abs(top[near] - top[j]) <= BASELINE_GLYPHS * glyph_h)
+                            & (np.abs(hgt[near] - hgt[j]) <= SAME_HEIGHT_SHARE * hgt[j])).sum()) - 1
+    # thin pieces on one line: a horizontal one among horizontal ones, a vertical one among vertical ones
+    for thin, across in ((thin_h, cy), (thin_v, cx)):
+        members = np.flatnonzero(thin)
+        if len(members) < 2:
+            continue
+        order_t = members[np.argsort(across[members])]
+        pos = across[order_t]
+        lo = np.searchsorted(pos, pos - tol)
+        hi = np.searchsorted(pos, pos + tol, side="right")
+        collinear[idx[order_t]] = np.maximum(collinear[idx[order_t]], hi - lo - 1)
+    return support, base, same, collinear
 
 
 def _is_figure(labels: npt.NDArray[np.int32], label: int, box: tuple[int, int, int, int]) -> bool:
@@ -167,43 +242,124 @@ def _is_figure(labels: npt.NDArray[np.int32], label: int, box: tuple[int, int, i
     return bool(filled / (np.pi * max(radius, 1.0) ** 2) >= RING_MIN_ROUNDNESS)
 
 
-def features_mask(image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Mask of handwritten ink on a page photo, without a reference.
+
+#: the stroke classifier's inputs, one column each (see :func:`stroke_table`).
+FEATURE_NAMES = (
+    "log_area", "log_h", "log_w", "fill", "dark", "dark_rel", "dark50", "chroma", "chroma_rel",
+    "width_mean", "width_max", "row", "baseline", "same_size", "collinear", "rule_pen", "rule_pencil", "rule_tall", "rule_wide",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class StrokeTable:
+    """Ink components of a page and their classifier features.
 
     Args:
-        image: ``(H, W, 3)`` BGR (colour is a strong cue) or ``(H, W)`` gray uint8.
+        comps: the components (print rules removed).
+        x: ``(count + 1, len(FEATURE_NAMES))`` float features per label (row 0 unused).
+        big: ``(count + 1,)`` bool, components large enough to judge.
+        norm: ``(H, W)`` float32 normalised page (1 = paper).
+        page: ``(H, W)`` bool paper mask.
+    """
 
-    Returns:
-        ``(hand, page)``: ``(H, W)`` bool masks, ``True`` on handwritten ink
-        (grown into its faint rim) and on the paper.
+    comps: Components
+    x: npt.NDArray[np.float64]
+    big: npt.NDArray[np.bool_]
+    norm: npt.NDArray[np.float32]
+    page: npt.NDArray[np.bool_]
+
+
+def _ratio_to_median(values: npt.NDArray[np.float64], among: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    ref = float(np.median(values[among])) if among.any() else 1.0
+    out: npt.NDArray[np.float64] = values / max(ref, 1e-3)
+    return out
+
+
+def stroke_table(image: npt.NDArray[np.uint8]) -> StrokeTable:
+    """Components of the page's ink and their features (analysis frame ``(H, W)``).
+
+    The rule-based cues of the module docstring (coloured, pencil-grey, tall,
+    wide and alone on its row) are inputs among others: stroke width and
+    darkness relative to the page's own print, fill, size relative to the
+    page's glyph height, and how many pieces share the component's row and
+    baseline (print stands on baselines; handwriting wanders).
     """
     norm = normalise(to_gray(image))
-    page = page_mask(image)
+    page, angle = page_outline(image)
+    h, w = norm.shape
+    levelling = (np.asarray(cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0), np.float64)
+                 if abs(angle) >= MIN_TILT_DEG else None)
     colour = chroma(image)
     ink = ink_mask(norm) & page
     glyph_h = _glyph_height(component_stats(ink, norm, colour))
     # printed rules, table edges and underlines go before labelling, so an underlined
     # printed word falls apart into glyphs instead of one long "stroke"
-    lines = _line_pixels(ink, max(8, int(LINE_MIN_GLYPHS * glyph_h))) & (colour < CHROMA_PEN_MIN)
+    lines = _line_pixels(ink, max(8, int(LINE_MIN_GLYPHS * glyph_h)), levelling) & (colour < CHROMA_PEN_MIN)
     comps = component_stats(ink & ~lines, norm, colour)
     big = comps.area >= MIN_COMPONENT_PX
+    big[0] = False
     pen = big & (comps.chroma >= CHROMA_PEN_MIN)
     sized = comps.area >= PENCIL_MIN_PX
     sized[0] = False
-    pencil = sized & (comps.dark_p10 >= _pencil_bar(comps, sized & ~pen)) & ~pen
+    level = _print_level(comps, sized & ~pen)
+    pencil = sized & (comps.dark_p10 >= np.maximum(PENCIL_CORE_MIN, level + PENCIL_MARGIN)) & ~pen
     dark = big & ~pen & ~pencil
     tall = comps.h >= SCRIBBLE_MIN_GLYPHS * glyph_h
-    wide = dark & (comps.w >= WIDE_MIN_GLYPHS * glyph_h) & ~tall
-    if wide.any():
-        tall |= wide & (_row_support(comps, dark, glyph_h) < MIN_ROW_SUPPORT)
-    # pencil and tall dark strokes must not be figure outlines or rings
-    # (thin printed shapes and circled numbers blur to pencil-grey in a soft photo)
-    candidate = (dark & tall) | pencil
-    candidate[0] = False
-    for i in np.flatnonzero(candidate):
+    support, base, same, collinear = _row_support(comps, big, glyph_h, levelling)
+    wide = dark & (comps.w >= WIDE_MIN_GLYPHS * glyph_h) & ~tall & (support < MIN_ROW_SUPPORT)
+    print_like = sized & ~pen
+    chroma_c = np.minimum(comps.chroma, CHROMA_CLIP)
+    print_chroma = float(np.median(chroma_c[print_like])) if print_like.any() else 0.0
+    hw = np.maximum(comps.w, 1) * np.maximum(comps.h, 1)
+    x = np.column_stack([
+        np.log(np.maximum(comps.area, 1)),
+        np.log(np.maximum(comps.h, 1) / glyph_h),
+        np.log(np.maximum(comps.w, 1) / glyph_h),
+        comps.area / hw,
+        comps.dark_p10,
+        comps.dark_p10 - level,
+        comps.dark_p50,
+        chroma_c,
+        chroma_c - print_chroma,
+        _ratio_to_median(comps.mean_half_width, print_like),
+        _ratio_to_median(comps.half_width, print_like),
+        np.log1p(support),
+        np.log1p(base),
+        np.log1p(same),
+        np.log1p(collinear),
+        pen, pencil, dark & tall, wide,
+    ]).astype(np.float64)
+    return StrokeTable(comps, x, big, norm, page)
+
+
+@lru_cache(maxsize=1)
+def _model() -> StrokeModel:
+    return load_model()
+
+
+def features_mask(
+    image: npt.NDArray[np.uint8], model: StrokeModel | None = None
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Mask of handwritten ink on a page photo, without a reference.
+
+    Args:
+        image: ``(H, W, 3)`` BGR (colour is a strong cue) or ``(H, W)`` gray uint8.
+        model: the stroke classifier; the shipped one when ``None``.
+
+    Returns:
+        ``(hand, page)``: ``(H, W)`` bool masks, ``True`` on handwritten ink
+        (grown into its faint rim) and on the paper.
+    """
+    table = stroke_table(image)
+    comps = table.comps
+    prob = (model or _model()).probability(table.x)
+    hand = table.big & (prob >= STROKE_MIN_PROBABILITY)
+    # dark or grey candidates must not be figure outlines or rings (thin printed shapes and
+    # circled numbers blur to pencil-grey in a soft photo); coloured ones are pens whatever their shape
+    check = hand & (table.x[:, FEATURE_NAMES.index("rule_pen")] == 0)
+    for i in np.flatnonzero(check):
         box = (int(comps.x[i]), int(comps.y[i]), int(comps.w[i]), int(comps.h[i]))
         if _is_figure(comps.labels, int(i), box):
-            candidate[i] = False
-    hand = pen | candidate
+            hand[i] = False
     hand[0] = False
-    return grow_faint(hand[comps.labels], norm) & page, page
+    return grow_faint(hand[comps.labels], table.norm) & table.page, table.page

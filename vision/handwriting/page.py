@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from aicore.page.outline import locate_page
 
-__all__ = ["locate_page", "page_mask", "page_quad"]
+__all__ = ["locate_page", "page_angle_deg", "page_mask", "page_outline", "page_quad"]
 
 #: the page border (shadow, curl, desk edge blur) is dropped: this share of the page's short side.
 EDGE_MARGIN_FRACTION = 0.012
@@ -43,16 +43,41 @@ def page_quad(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
     return locate_page(image)[1]
 
 
+def page_angle_deg(hull: npt.NDArray[np.float32] | None) -> float:
+    """The tilt of the page's top edge (degrees; positive: it runs down to the right in the image),
+    from the outline's smallest enclosing rectangle; 0 without an outline (a scan).
+
+    ``cv2.getRotationMatrix2D(centre, page_angle_deg(hull), 1)`` levels the page.
+
+    Examples:
+        >>> square = np.array([[0, 0], [100, 5], [95, 105], [-5, 100]], np.float32)
+        >>> round(page_angle_deg(square), 1), page_angle_deg(None)
+        (2.9, 0.0)
+    """
+    if hull is None or len(hull) < 3:
+        return 0.0
+    box = cv2.boxPoints(cv2.minAreaRect(hull.astype(np.float32)))
+    edges = np.roll(box, -1, axis=0) - box
+    horiz = edges[np.argmax(np.abs(edges[:, 0]) - np.abs(edges[:, 1]))]
+    dx, dy = (float(horiz[0]), float(horiz[1])) if horiz[0] >= 0 else (-float(horiz[0]), -float(horiz[1]))
+    return float(np.degrees(np.arctan2(dy, dx)))
+
+
 def page_mask(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     """``(H, W)`` bool: the paper, its border eroded; the whole frame for a scan or when no page is seen."""
+    return page_outline(image)[0]
+
+
+def page_outline(image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.bool_], float]:
+    """``(page_mask(image), page_angle_deg(outline))`` from one search."""
     h, w = image.shape[:2]
     hull = page_quad(image)
     if hull is None:
-        return np.ones((h, w), bool)
+        return np.ones((h, w), bool), 0.0
     mask = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(mask, np.round(hull).astype(np.int32), 1)
     x, y, bw, bh = cv2.boundingRect(np.round(hull).astype(np.int32))
     margin = max(1, round(EDGE_MARGIN_FRACTION * min(bw, bh)))
     mask = np.asarray(cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1))), np.uint8)
     out: npt.NDArray[np.bool_] = mask > 0
-    return out
+    return out, page_angle_deg(hull)
