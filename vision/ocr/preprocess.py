@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.ocr.quality import DENOISE_SIGMA_PX, NOISY_SIGMA, PageQuality, denoise_sigma, measure
+from vision.ocr.reversed import lift_reversed_text
 from vision.ocr.types import BoxXYWH
 
 __all__ = [
@@ -311,6 +312,7 @@ def prepare_page(page: npt.NDArray[np.uint8], *, binarize: bool | None = None, d
         sheet_h, flat = _flatten(quad)
         matrix = sheet_h
         work = np.asarray(cv2.warpPerspective(gray, sheet_h, flat, flags=cv2.INTER_LINEAR, borderValue=255), dtype=np.uint8)
+    work = lift_reversed_text(work)  # white on a coloured band: dark letters on paper
     quality = measure(work, glyph_px=0.0)
     noisy = quality.noise_sigma > NOISY_SIGMA and binarize is not False
     probe = _smooth(work, DENOISE_SIGMA_PX) if noisy else work
