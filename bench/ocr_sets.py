@@ -30,6 +30,7 @@ import os
 import resource
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
 from _ocr_cer import CERCounter  # noqa: E402
+from _ocr_errors import describe, page_errors  # noqa: E402
 from ocr_independent import photograph, render_page  # noqa: E402
 
 from vision.ocr.pipeline import read_page  # noqa: E402
@@ -105,6 +107,7 @@ class Tally:
     ok_over_bound: int = 0
     low_quality: int = 0
     low_quality_cer: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
 
 
 def page_cer(truth: str, text: str) -> float:
@@ -118,6 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
 
     points: list[tuple[float, float, str]] = []  # (confidence, CER, set)
     rows: dict[str, dict[str, float]] = {}
+    warm_up()
     for name in args.sets:
         for kind in ("clean", "photo"):
             t = Tally()
@@ -127,6 +131,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 t.cpu_s += cpu_s() - c0
                 t.pages += 1
                 t.ours.add(truth, page.text)
+                if args.errors:
+                    t.errors += page_errors(truth, page.text)
                 cer = page_cer(truth, page.text)
                 chars = sum(len(line.text) for line in page.lines)
                 conf = sum(line.confidence * len(line.text) for line in page.lines) / chars if chars else 0.0
@@ -148,6 +154,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
             print(f"{label:22s} CER {t.ours.cer():6.2%} hangul {t.ours.cer('hangul'):6.2%} ascii {t.ours.cer('ascii'):6.2%} | "
                   f"plain {rows[label]['plain_cer']:6.2%} | {rows[label]['s_per_page_cpu']:.2f} s/page cpu | "
                   f"ok with CER>30%: {t.ok_over_bound} | low_quality {t.low_quality}/{t.pages}", flush=True)
+            if args.errors:
+                print(f"{'':22s} errors: {describe(t.errors, t.ours.chars['all'])}", flush=True)
     calibration = deciles(points)
     print("\nconfidence decile   pages  mean conf  CER")
     for lo, hi, count, conf, cer in calibration:
@@ -155,6 +163,21 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     text_layer = pdf_text_check() if "c_real" in args.sets else {}
     print("\npdf_text:", text_layer)
     return {"rows": rows, "calibration": calibration, "points": points, "pdf_text": text_layer}
+
+
+def warm_up() -> None:
+    """Load the Tesseract models and the circled-number templates before the clock starts.
+
+    A worker process pays this once (~3 s CPU), not per page; left in, it
+    added ~0.75 s to each page of a 4-page run.
+    """
+    from vision.ocr.tesseract import TesseractConfig, read_region
+    from vision.synth.exam import render_exam_page
+
+    page = render_exam_page(1, columns=1, lang="ko", dpi=100).image[:400]
+    read_page(page)
+    for lang in ("kor", "eng"):  # the second look's models
+        read_region(page, TesseractConfig(lang=lang))
 
 
 def deciles(points: list[tuple[float, float, str]]) -> list[tuple[float, float, int, float, float]]:
@@ -200,6 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=7100)
     p.add_argument("--sets", nargs="+", choices=tuple(SETS), default=list(SETS))
     p.add_argument("--no-plain", action="store_true", help="skip plain Tesseract")
+    p.add_argument("--errors", action="store_true", help="break the errors down by character class and line")
     p.add_argument("--json", type=Path, help="write the figures here")
     args = p.parse_args(argv)
     out = run(args)
