@@ -34,7 +34,15 @@ def fine_class(ch: str) -> str:
 
 def page_errors(truth: str, hyp: str) -> Counter[str]:
     """Edit counts by ``edit:class`` plus the line counts (``lines``, ``missing``, ``garbage``,
-    ``garbage_chars``, ``order_breaks``) of one page."""
+    ``garbage_chars``, ``order_breaks``) of one page.
+
+    Examples:
+        >>> page_errors("The OSS licence", "The 055 licence")["sub:latin"]
+        3
+        >>> e = page_errors("1. 사과는 빨갛다\\nThe OSS licence\\n2. 하늘", "The OSS licence\\n1. 사과는 빨갛다\\nQOnss")
+        >>> e["missing"], e["garbage"], e["order_breaks"]
+        (1, 1, 1)
+    """
     out: Counter[str] = Counter()
     for op, tc, hc in align(squash(truth), squash(hyp)):
         if op != "eq":
