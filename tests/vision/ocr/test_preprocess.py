@@ -7,11 +7,13 @@ import numpy as np
 
 from tests.vision.ocr._render import text_page
 from vision.ocr.preprocess import (
+    BOLD_STROKE_SHARE,
     estimate_skew_deg,
     find_rules,
     find_sheet_quad,
     ink_mask,
     prepare_page,
+    stroke_share,
 )
 
 
@@ -73,3 +75,16 @@ def test_rules_found_but_not_text() -> None:
     rules = find_rules(ink, glyph_px=30)
     assert rules[650, 100:1000].all()
     assert rules[:600].sum() < 0.01 * ink[:600].sum()
+
+
+def test_blurred_photo_strokes_are_thinned_by_a_deeper_threshold() -> None:
+    """Blurred by sigma 2 px and thresholded locally 12 levels below the mean, strokes measure
+    0.142 of the line height (serif ``을`` fills to ``읍``); the page is thresholded again deeper."""
+    page = text_page([(40, 40 + 60 * i, "다음 글을 읽고 물음에 답하시오. OSS") for i in range(6)], (1200, 420), "NanumMyeongjo.ttf", 30)
+    blurred = np.asarray(cv2.GaussianBlur(page, (0, 0), 2.0), dtype=np.uint8)
+    plain = ink_mask(blurred, local=True, glyph_px=30.0)
+    assert stroke_share(plain, 30.0) > BOLD_STROKE_SHARE
+    prep = prepare_page(blurred, binarize=True, deskew=False)
+    assert stroke_share(prep.ink, prep.glyph_px) <= BOLD_STROKE_SHARE
+    sharp = prepare_page(np.asarray(cv2.GaussianBlur(page, (0, 0), 1.0), dtype=np.uint8), binarize=True, deskew=False)
+    assert 0.08 < stroke_share(sharp.ink, sharp.glyph_px) <= BOLD_STROKE_SHARE  # left as it was
