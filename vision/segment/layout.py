@@ -23,7 +23,9 @@ How a page is read:
    numbers, is then chosen as one consecutive sequence that best agrees with
    the reads (:mod:`vision.segment.sequence`): misreads are corrected, an
    unread anchor set apart fills a gap, a continuation line misread as a
-   number is left out.
+   number is left out. A page without exam evidence (circled choices, a
+   ``[a~b]`` instruction, two numbers read in sequence) keeps no questions,
+   and a contents line (dot leader) is a heading (:mod:`vision.segment.evidence`).
 7. A question runs from its anchor (or its passage) to the line before the
    next anchor in the same column; its box is the tight box of all its ink,
    frames, figures and tables included.
