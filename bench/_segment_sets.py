@@ -12,7 +12,10 @@
   question box whose top line is a heading is a heading returned as a
   question. None of these documents is an exam, so every question box
   returned on them is reported too (``questions``).
-  A test set: nothing is tuned on it.
+  Split in two (``--sets abc`` prints both): **c-dev**, the OpenChain
+  specifications (:data:`DEV_SOURCE`), the part the heading rules were
+  developed against; **c-held**, the thesis and the Typst rule documents,
+  held out: their figures are the result.
 
 What counts besides ``bench/segment.py``'s F1 and numbers: **hq**, heading or
 instruction truth boxes returned as questions (a question box matching one
@@ -31,6 +34,8 @@ import numpy as np
 Box = tuple[int, int, int, int]
 #: capture kinds of set (b).
 B_KINDS = ("scan", "photo", "fill", "cut")
+#: the source of set (c) the segmentation rules were developed on (``c-dev``); the others are held out (``c-held``).
+DEV_SOURCE = "openchain-kwg-spec-ko"
 
 
 @dataclass
@@ -44,6 +49,8 @@ class Page:
     name: str
     #: what else is on the page (set (b): ``pen right margin beside q5`` when a student wrote in a margin).
     notes: tuple[str, ...] = ()
+    #: set (c): ``dev`` (:data:`DEV_SOURCE`) or ``held`` (held out).
+    part: str = ""
 
 
 def independent_pages(n: int, seed: int = 16000) -> Iterator[tuple[str, Page]]:
@@ -78,9 +85,10 @@ def real_pages(per_document: int | None = None) -> Iterator[tuple[str, Page]]:
     for real in manifest_pages(per_document):
         image = real.image()
         heads = list(real.headings)
-        yield "clean", Page(image, [], heads, [], real.name + " clean")
+        part = "dev" if real.document.source == DEV_SOURCE else "held"
+        yield "clean", Page(image, [], heads, [], real.name + " clean", part=part)
         photo, matrix = camera(image, 16000 + real.index, grain=None)
-        yield "photo", Page(photo, [], [map_box(b, matrix) for b in heads], [], real.name + " photo")
+        yield "photo", Page(photo, [], [map_box(b, matrix) for b in heads], [], real.name + " photo", part=part)
 
 
 @dataclass

@@ -144,8 +144,9 @@ def run_sets(args: argparse.Namespace) -> None:
         sources.append(("b", independent_pages(args.pages, args.indep_seed)))
     if "c" in args.sets:
         sources.append(("c", real_pages()))
-    for set_name, pages in sources:
+    for source, pages in sources:
         for kind, page in pages:
+            set_name = f"{source}-{page.part}" if page.part else source
             for name, fn in methods.items():
                 questions, others, dt, cpu = timed(fn, page.image, _cpu_s)
                 tally, extra = tallies.setdefault((name, set_name, kind), (Tally(), Extra()))

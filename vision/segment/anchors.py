@@ -80,7 +80,7 @@ class Anchor:
 
 # section headings: "제 2 부", "제1절", "2.1 그림", "1.2.3", "Ⅱ. 서술형", "■ 서술형", "Chapter 2", "1) 제 1 절"
 _HEADING = re.compile(
-    r"^\s*(?:\S{0,3}\s*)?제\s*[0-9lIO]{1,2}\s*[부장절편](?:\s|$)"
+    r"^\s*(?:\S{0,3}\s*)?제\s*[0-9lIO]{1,2}\s*[부장절편조](?:\s|$|\()"
     r"|^\s*[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]"
     r"|^\s*[■□◆◇▶▷●◎]"
     r"|^\s*(?:Chapter|CHAPTER|Part|PART|Section)\s"
@@ -106,12 +106,13 @@ def is_heading(text: str, *, section_numbers: bool = True) -> bool:
     if _HEADING.match(text) or (section_numbers and _SECTION_NUMBER.match(text)):
         return True
     m = re.match(r"^[0-9]{1,2}\s*[.)]\s*(.*)$", text)
-    return bool(m and re.match(r"^제\s*[0-9lIO]{1,2}\s*[부장절편](?:\s|$)", m.group(1)))
+    return bool(m and re.match(r"^제\s*[0-9lIO]{1,2}\s*[부장절편조](?:\s|$|\()", m.group(1)))
 
 
 def _to_int(text: str) -> int | None:
     digits = text.replace(" ", "").translate(str.maketrans("lIO", "110"))
-    if not digits.isdigit():
+    # a question number never starts with 0: "065:" is "OSS:" or "G5:" read as digits
+    if not digits.isdigit() or digits.startswith("0"):
         return None
     value = int(digits)
     return value if 0 < value <= MAX_QUESTION_NUMBER else None

@@ -23,7 +23,9 @@ How a page is read:
    numbers, is then chosen as one consecutive sequence that best agrees with
    the reads (:mod:`vision.segment.sequence`): misreads are corrected, an
    unread anchor set apart fills a gap, a continuation line misread as a
-   number is left out.
+   number is left out. A page without exam evidence (circled choices, a
+   ``[a~b]`` instruction, two numbers read in sequence) keeps no questions,
+   and a contents line (dot leader) is a heading (:mod:`vision.segment.evidence`).
 7. A question runs from its anchor (or its passage) to the line before the
    next anchor in the same column; its box is the tight box of all its ink,
    frames, figures and tables included.
@@ -59,6 +61,7 @@ from vision.segment.anchors import (
     parse_anchor,
     read_anchor_texts,
 )
+from vision.segment.evidence import count_choice_marks, has_exam_evidence, is_contents_line
 from vision.segment.rectify import deskew, estimate_skew_deg, find_page_quad, map_box_back, rectify
 from vision.segment.sequence import Candidate, assign_numbers
 from vision.segment.types import QuestionBox
@@ -612,6 +615,23 @@ def _number_questions(candidates: list[_Line], text_px: float) -> dict[int, floa
     return scores
 
 
+def _drop_without_evidence(candidates: list[_Line], score_of: dict[int, float], text: Mask, text_px: float) -> None:
+    """No questions on a page that shows no exam evidence (:mod:`vision.segment.evidence`): its
+    numbered lines are a document's chapters, goals and footnotes; its headings stay blocks."""
+    opened = [ln for ln in candidates if ln.anchor is not None and ln.anchor.kind == "question"]
+    if not opened:
+        return
+    ranges = sum(ln.anchor is not None and ln.anchor.kind == "range" for ln in candidates)
+    read = sum(score_of.get(id(ln)) == SCORE_READ for ln in opened)
+    if has_exam_evidence(read_questions=read, ranges=ranges, choice_marks=0):
+        return
+    if has_exam_evidence(read_questions=read, ranges=ranges, choice_marks=count_choice_marks(text, text_px)):
+        return
+    for ln in opened:
+        ln.anchor = None
+        score_of.pop(id(ln), None)
+
+
 def _reading_key(line: _Line) -> tuple[int, int]:
     return (line.column, line.y0)
 
@@ -637,7 +657,7 @@ def _mark_headings(candidates: list[_Line], gray: GrayImage, text_px: float) -> 
             ln.options = ()
 
 
-_BARE_JE = re.compile(r"^[제저져]\s*[0-9]{0,2}$")
+_BARE_JE = re.compile(r"^(?:[0-9]{1,2}\s*[.)]\s*)?[제저져]\s*[0-9]{0,2}$")
 
 
 def _heading_lines(lines: list[_Line], candidates: set[int], text_px: float) -> None:
@@ -759,8 +779,12 @@ def _segment_flat(
             ln.reads = tuple(r)
         _guess_ranges(candidates, reads, text_px)
         _mark_headings(candidates, gray, text_px)
+        for ln in candidates:  # an entry of a table of contents is a heading, whatever its number
+            if ln.anchor is not None and ln.anchor.kind == "question" and is_contents_line(gray, ln.y0, ln.y1, ln.x0, ln.x1, text_px):
+                ln.anchor, ln.options = Anchor("heading", 0, 0), ()
     score_of = _number_questions(candidates, text_px)
     _heading_lines(lines, {id(ln) for ln in candidates}, text_px)
+    _drop_without_evidence(candidates, score_of, text, text_px)
 
     questions: list[QuestionBox] = []
     blocks: list[QuestionBox] = []

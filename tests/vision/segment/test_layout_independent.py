@@ -110,3 +110,16 @@ def test_grainy_page_is_smoothed_before_layout() -> None:
     grainy = np.clip(image.astype(np.float32) * 0.85 + 20 + rng.normal(0, 20, image.shape), 0, 255).astype(np.uint8)
     questions, _ = analyse_layout(grainy)
     assert [q.number for q in questions] == [r["number"] for r in _of(truth, "question")]
+
+
+def test_page_cut_at_the_bottom_and_right_margin_keeps_the_questions_left_whole() -> None:
+    # a photo that cuts into the page: Q13 is cut to less than half its height, Q14 is gone
+    image, truth = _load(16070)
+    h, w = image.shape
+    cut = image[: 1530, : int(w * 0.96)]
+    questions, _ = analyse_layout(cut)
+    numbers = [q.number for q in questions]
+    assert numbers[:4] == [9, 10, 11, 12] and set(numbers) <= {9, 10, 11, 12, 13}
+    for q in questions[:4]:
+        r = next(r for r in _of(truth, "question") if r["number"] == q.number)
+        assert _iou(q.box_xywh, tuple(r["box"])) >= 0.85, (q, r)  # the formula and passage stay inside
