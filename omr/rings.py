@@ -21,6 +21,7 @@ import numpy.typing as npt
 from omr.types import GrayImage, SheetMeta
 
 F64 = npt.NDArray[np.float64]
+
 #: Adaptive threshold window (px on the detection copy) and offset (grey levels below the local mean).
 THRESH_BLOCK_PX = 31
 THRESH_OFFSET = 10
