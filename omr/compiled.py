@@ -3,7 +3,7 @@
 Grading an image compares it with its template several times: the warp
 correlates thumbnails (:mod:`omr.thumbnail`), the refinement correlates ring
 blocks (:mod:`omr.refine`), the measures sample bubble masks
-(:mod:`omr.measure`). Each of those is derived from the meta and the page
+(:mod:`omr.bubble_masks`). Each of those is derived from the meta and the page
 resolution only, so it is built lazily on first use and kept in one
 :class:`CompiledSheet`; :func:`compile_sheet` keeps the most recently used
 ``COMPILED_CACHE_SIZE`` of them (one least-recently-used cache for the whole
@@ -29,7 +29,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from omr.measure import BubbleMasks, Which, bubble_masks
+from omr.bubble_masks import BubbleMasks, Which, bubble_masks
 from omr.refine import Anchor, anchors, ring_template
 from omr.template import render_sheet
 from omr.thumbnail import template_thumbnail

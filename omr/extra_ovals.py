@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from omr.answers import sheet_typical_fill
+from omr.bubble_masks import DEFAULT_R_MM, bubble_masks
 from omr.decide import DEFAULT_THRESHOLDS, Thresholds, decide_group
-from omr.measure import DEFAULT_R_MM, bubble_masks, measure_masks
+from omr.measure import measure_masks
 from omr.meta import as_sheet_meta
 from omr.types import Bubble, Question, SheetMeta
 from omr.warp import WarpedPage

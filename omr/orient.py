@@ -18,7 +18,7 @@ evidence only:
   is a dark solid patch on lighter paper; turned half way, the bars land on
   the other edge, on blank paper or off the card.
 
-The paper's edges are the third cue (:func:`omr.register._edge_error_mm`).
+The paper's edges are the third cue (:func:`omr.phase._edge_error_mm`).
 One placement is *proven* over another by a cue when its count beats the
 other's by ``MARGIN`` of its own and by at least ``MIN_COUNT``.
 

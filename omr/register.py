@@ -38,6 +38,12 @@ are all the worker knows about it. This module finds the page from them:
 ``fit_error_mm`` is the RMS distance, in mm on the template, between the
 matched rings' centres and the meta's bubble centres.
 
+This module holds the steps' order (:func:`register`), the hypotheses, the
+placement fit and the orientation choice (:func:`_orient`);
+:mod:`omr.rings` holds the ring detection and matching (steps 1 and 3, the
+``bubble_grid`` vote); :mod:`omr.phase` the grid's one-step shifts and
+half-turn twins and the proofs that rule them out (step 4, the phase proof).
+
 Frames:
     Image pixels ``(x, y)``: origin top-left, x right, y down. Template
     millimetres ``(x_mm, y_mm)`` as in the meta. ``h_img_to_mm`` maps image
@@ -68,6 +74,37 @@ from aicore.page.outline import bright_quad
 from omr.errors import AlignmentError
 from omr.meta import as_sheet_meta
 from omr.orient import proves, ring_evidence, timing_evidence
+from omr.phase import (
+    RIVAL_MATCHED,
+    _edge_error_mm,
+    _edges_prove,
+    _Ends,
+    _grid_ends,
+    _grid_step_mm,
+    _grid_steps,
+    _half_turn_about,
+    _half_turn_centres,
+    _page_corners,
+    _phase,
+    _shift,
+    _visible_unmatched,
+)
+from omr.rings import (
+    MATCH_PITCH,
+    MIN_MATCHED,
+    MIN_MATCHED_COUNT,
+    _bubble_centres,
+    _bubble_rings,
+    _count,
+    _grid_angle,
+    _NearestRing,
+    _pitch,
+    _refine,
+    _similarity,
+    _vote_translation,
+    find_ring_blobs,
+    find_rings,
+)
 from omr.types import GrayImage, SheetMeta
 
 __all__ = ["Registration", "find_rings", "page_from_meta", "register", "warp_registered"]
@@ -76,38 +113,13 @@ F64 = npt.NDArray[np.float64]
 
 #: Rings are found on a copy this long: a 2 mm bubble on A4 is still ~13 px across.
 DETECT_LONG_PX = 1600
-#: Adaptive threshold window (px on the detection copy) and offset (grey levels below the local mean).
-THRESH_BLOCK_PX = 31
-THRESH_OFFSET = 10
-#: A blob is a ring candidate when its short side is this many px or more (noise below).
-MIN_RING_PX = 5
-#: Its long side may be this many times its short side (the meta's ovals are ~2:1).
-MAX_RING_ASPECT = 2.6
-#: Two blob centres closer than this fraction of the short side are one ring (outer and inner contour) ...
-SAME_RING = 0.5
-#: ... when the inner one is at least 1/this of the outer: a ring's hole or the letter printed in it,
-#: not the rings inside a block's frame (those are 1/5 of it or smaller).
-INSIDE_RATIO = 4.0
-#: Rings within this factor of the most common size are bubbles; the rest is text, lines, scribbles.
-SIZE_TOLERANCE = 1.35
-#: Of those, the ones whose long side is within this factor of the group's median count for the orientation
+#: Of the bubble-sized rings (:data:`omr.rings.SIZE_TOLERANCE`), the ones whose long side is within this factor of the group's median count for the orientation
 #: proof (an oval's height: question numbers and glyphs are as wide as an oval, not as tall).
 SHAPE_TOLERANCE = 1.25
 #: The scale from the rings' spacing replaces the one from their size when the two agree within this factor.
 PITCH_SCALE_AGREE = 1.15
-#: A meta bubble matches a ring within this fraction of the bubble pitch (first pass; then halved twice).
-MATCH_PITCH = 0.45
-#: The widest matching window is repeated up to this many times while it gains bubbles.
-GROW_PASSES = 4
-#: Another placement (orientation, or the chosen one's half-turn twin) that matches at least this fraction
-#: of the chosen one's bubbles must be ruled out by asymmetric evidence (:mod:`omr.orient`).
-RIVAL_MATCHED = 0.5
 #: Blobs up to this many bubble diameters can answer a bubble when matching (rings, labels in them).
 MAX_CANDIDATE = 2.2
-#: Refuse unless this fraction of the meta's bubbles is matched.
-MIN_MATCHED = 0.6
-#: ... and at least this many (a homography needs 4; a handful could match by chance).
-MIN_MATCHED_COUNT = 8
 #: Refuse when the matched rings sit further than this (RMS, mm) from the meta's centres.
 MAX_FIT_MM = 0.8
 #: Orientation: a placement matching fewer than this fraction of another's bubbles is clearly worse ...
@@ -119,15 +131,6 @@ EDGE_AGREE_MM = 15.0
 EDGE_MARGIN_MM = 15.0
 #: The paper outline must cover this fraction of the image to be a page, not a label.
 MIN_OUTLINE_AREA = 0.15
-#: Phase proof (a periodic grid also fits itself one step off): a one-step shift is ruled out when the
-#: printed rings at the positions only the chosen placement covers outnumber those at the positions only
-#: the shift would cover (one step beyond the grid's ends) by this fraction of the former ...
-PHASE_MARGIN = 0.5
-#: ... and by at least this many rings (a grid edge of two or three bubbles proves nothing) ...
-PHASE_MIN_RINGS = 3
-#: ... or when the paper's edges (outline, or image bounds that are the page) hold the page corners within
-#: this fraction of the smallest grid step: a one-step shift would move them a whole step.
-PHASE_EDGE_STEP = 0.3
 #: A placement the rings prove to be off is moved a step at a time, at most this many steps.
 MAX_PHASE_MOVES = 4
 #: The placement itself is unproven when more than this fraction of the meta's bubbles that land inside the
@@ -135,8 +138,6 @@ MAX_PHASE_MOVES = 4
 #: the card (a partly cut-off card fitted a whole block over: 0.27) leaves rings missing where it expects
 #: them; right placements of 100 independent Korean cards (photos and scans) leave at most 0.044.
 VISIBLE_UNMATCHED = 0.1
-#: Two meta positions closer than this fraction of the smallest step are the same place.
-SAME_PLACE = 0.3
 
 
 @dataclass(frozen=True)
@@ -167,243 +168,6 @@ class Registration:
     model: str
     phase: str = "proven"
     phase_unproven: tuple[tuple[int, int], ...] = ()
-
-
-def _bubble_centres(sheet: SheetMeta) -> tuple[F64, float]:
-    """All bubble centres ``(N, 2)`` in mm and the median bubble radius in mm."""
-    pts = [(c.x_mm, c.y_mm, c.r_mm) for q in sheet.questions for c in q.choices]
-    pts += [(b.x_mm, b.y_mm, b.r_mm) for b in sheet.id_bubbles]
-    arr = np.array(pts, np.float64)
-    return arr[:, :2], float(np.median(arr[:, 2]))
-
-
-def _pitch(xy: F64) -> float:
-    """Median nearest-neighbour distance of a point set."""
-    if len(xy) < 2:
-        return 1.0
-    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-    np.fill_diagonal(d, np.inf)
-    return float(np.median(d.min(axis=1)))
-
-
-def find_rings(small: GrayImage) -> tuple[F64, F64]:
-    """Dark blob centres ``(N, 2)`` and short sides ``(N,)`` in ``small``'s pixels.
-
-    Examples:
-        >>> img = np.full((100, 100), 255, np.uint8)
-        >>> _ = cv2.circle(img, (30, 40), 8, 0, 2); _ = cv2.circle(img, (70, 40), 8, 0, -1)
-        >>> xy, size = find_rings(img)
-        >>> sorted((round(x), round(y)) for x, y in xy), bool((size > 14).all())
-        ([(30, 40), (70, 40)], True)
-    """
-    return find_ring_blobs(small)[:2]
-
-
-def find_ring_blobs(small: GrayImage) -> tuple[F64, F64, F64]:
-    """:func:`find_rings`, with each blob's long side ``(N,)`` too (an oval's height)."""
-    bw = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
-                               THRESH_BLOCK_PX, THRESH_OFFSET)
-    contours, _ = cv2.findContours(bw, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    xy: list[tuple[float, float]] = []
-    size: list[float] = []
-    longs: list[float] = []
-    for c in contours:
-        if len(c) < 5:
-            continue
-        (cx, cy), (w, h), _ang = cv2.minAreaRect(c)
-        short, long_ = min(w, h), max(w, h)
-        if short < MIN_RING_PX or long_ > MAX_RING_ASPECT * short:
-            continue
-        xy.append((cx, cy))
-        size.append(short)
-        longs.append(long_)
-    if not xy:
-        return np.zeros((0, 2)), np.zeros(0), np.zeros(0)
-    pts, sz = np.array(xy, np.float64), np.array(size, np.float64)
-    keep = np.ones(len(pts), bool)
-    order = np.argsort(-sz)  # the outer contour of a ring wins over its inner one
-    for i in order:
-        if not keep[i]:
-            continue
-        # the ring's inner contour, or a letter printed inside it; a block's frame around rings is not
-        close = (np.hypot(*(pts - pts[i]).T) < SAME_RING * sz[i]) & (sz * INSIDE_RATIO >= sz[i])
-        close[i] = False
-        keep &= ~close
-    return pts[keep], sz[keep], np.array(longs, np.float64)[keep]
-
-
-def _bubble_rings(xy: F64, size: F64, r_mm: float, pitch_mm: float) -> tuple[npt.NDArray[np.bool_], float]:
-    """Which blobs are the bubbles (a mask), and the implied px per mm.
-
-    Blobs are grouped by size (within ``SIZE_TOLERANCE``); the bubbles are the
-    group whose size and spacing agree with the meta: its short side gives
-    px/mm (``2 r``), and its members' nearest-neighbour distance must then be
-    about one bubble pitch. Text and scribbles are many but do not agree.
-    """
-    if len(size) == 0:
-        return np.zeros(0, bool), 0.0
-    logs = np.log(size)
-    width = math.log(SIZE_TOLERANCE)
-    best: tuple[float, npt.NDArray[np.bool_], float] = (math.inf, np.zeros(len(xy), bool), 0.0)
-    for centre in np.unique(np.round(logs / (width / 2))) * (width / 2):
-        sel = np.abs(logs - centre) <= width
-        if sel.sum() < MIN_MATCHED_COUNT:
-            continue
-        px_per_mm = float(np.exp(np.median(logs[sel]))) / (2.0 * r_mm)
-        spacing = _pitch(xy[sel]) / (pitch_mm * px_per_mm)
-        miss = abs(math.log(spacing)) - 0.05 * math.log(int(sel.sum()))  # ties: the bigger group
-        if miss < best[0]:
-            best = (miss, sel, px_per_mm)
-    return best[1], best[2]
-
-
-def _grid_angle(xy: F64) -> float:
-    """Dominant direction (radians, modulo 90 degrees) of the nearest-neighbour steps."""
-    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-    np.fill_diagonal(d, np.inf)
-    j = d.argmin(axis=1)
-    v = xy[j] - xy
-    a = np.arctan2(v[:, 1], v[:, 0])
-    return float(np.angle(np.exp(4j * a).sum()) / 4.0)
-
-
-def _similarity(scale: float, angle: float, t: tuple[float, float]) -> F64:
-    c, s = math.cos(angle) * scale, math.sin(angle) * scale
-    return np.array([[c, -s, t[0]], [s, c, t[1]], [0.0, 0.0, 1.0]])
-
-
-def _vote_translation(rings: F64, mm: F64, a: F64, pitch_px: float, extent_px: float) -> tuple[float, float] | None:
-    """The translation most (ring, bubble) pairs agree on, for the linear part ``a`` (mm -> px).
-
-    Every pair votes for ``ring - a @ bubble`` in cells of a quarter pitch
-    (one ``bincount``); translations that would put the page more than two
-    image lengths away are not counted.
-    """
-    proj = mm @ a[:2, :2].T
-    t = (rings[:, None, :] - proj[None, :, :]).reshape(-1, 2)
-    cell = 0.25 * pitch_px
-    lo = -2.0 * extent_px
-    n = int(math.ceil(5.0 * extent_px / cell))
-    keys = np.floor((t - lo) / cell).astype(np.int64)
-    inside = ((keys >= 0) & (keys < n)).all(axis=1)
-    if not inside.any():
-        return None
-    flat = keys[inside, 0] * n + keys[inside, 1]
-    votes = np.bincount(flat, minlength=n * n)
-    best = int(np.argmax(votes))
-    sel = flat == best
-    ts = t[inside][sel]
-    return float(np.median(ts[:, 0])), float(np.median(ts[:, 1]))
-
-
-class _NearestRing:
-    """Nearest ring to any pixel of the detection copy in O(1): one distance transform with labels."""
-
-    def __init__(self, rings: F64, shape_hw: tuple[int, int]) -> None:
-        h, w = shape_hw
-        self.margin = 8
-        seeds = np.full((h + 2 * self.margin, w + 2 * self.margin), 255, np.uint8)
-        ij = np.round(rings).astype(np.int64) + self.margin
-        ij[:, 0] = np.clip(ij[:, 0], 0, seeds.shape[1] - 1)
-        ij[:, 1] = np.clip(ij[:, 1], 0, seeds.shape[0] - 1)
-        seeds[ij[:, 1], ij[:, 0]] = 0
-        self.dist, labels = cv2.distanceTransformWithLabels(seeds, cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL)
-        lut = np.full(int(labels.max()) + 1, -1, np.int64)
-        lut[labels[ij[:, 1], ij[:, 0]]] = np.arange(len(rings))
-        self.index = lut[labels]
-        self.rings = rings
-
-    def query(self, pts: F64) -> tuple[npt.NDArray[np.int64], F64]:
-        """Index of the nearest ring and the distance to it (inf off the copy)."""
-        h, w = self.index.shape
-        x = np.round(pts[:, 0]).astype(np.int64) + self.margin
-        y = np.round(pts[:, 1]).astype(np.int64) + self.margin
-        on = (x >= 0) & (x < w) & (y >= 0) & (y < h)
-        j = np.full(len(pts), -1, np.int64)
-        j[on] = self.index[y[on], x[on]]
-        d = np.full(len(pts), np.inf)
-        ok = j >= 0
-        d[ok] = np.hypot(*(self.rings[j[ok]] - pts[ok]).T)
-        return j, d
-
-
-def _refine(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float, model: str, *, grow: bool = False
-            ) -> tuple[F64, F64, F64] | None:
-    """Match projected bubbles to rings and refit; returns ``(H mm->px, mm_used, px_used)``.
-
-    With ``grow`` the widest window is repeated while it gains bubbles (from a similarity start on a
-    tilted photo it reaches only the bubbles near the middle at first); then it is narrowed twice.
-    """
-    fit: tuple[F64, F64, F64] = (h_mm_to_px, np.zeros((0, 2)), np.zeros((0, 2)))
-    for frac, passes in ((MATCH_PITCH, GROW_PASSES if grow else 1), (MATCH_PITCH / 2, 1), (MATCH_PITCH / 4, 1)):
-        for i in range(passes):
-            step = _match_and_fit(near, mm, fit[0], frac * pitch_px, 0.2 * pitch_px, model)
-            if step is None:
-                return None
-            gained = len(step[1]) > len(fit[1])
-            fit = step
-            if i and not gained:
-                break
-    return np.asarray(fit[0], np.float64), fit[1], fit[2]
-
-
-def _match_and_fit(near: _NearestRing, mm: F64, hmat: F64, window_px: float, ransac_px: float,
-                   model: str) -> tuple[F64, F64, F64] | None:
-    """One pass: each projected bubble takes the nearest ring within ``window_px``; the map is refitted."""
-    proj = cv2.perspectiveTransform(mm[None], hmat)[0]
-    j, d = near.query(proj)
-    ok = d <= window_px
-    # one ring answers one bubble
-    _, first = np.unique(j[ok], return_index=True)
-    idx = np.flatnonzero(ok)[first]
-    if len(idx) < max(4, MIN_MATCHED_COUNT // 2):
-        return None
-    used_mm, used_px = mm[idx], near.rings[j[idx]]
-    if model == "affine":
-        a, _ = cv2.estimateAffine2D(used_mm, used_px, method=cv2.RANSAC, ransacReprojThreshold=ransac_px)
-        if a is None:
-            return None
-        return np.vstack([a, [0.0, 0.0, 1.0]]), used_mm, used_px
-    hm, _ = cv2.findHomography(used_mm, used_px, cv2.RANSAC, ransac_px)
-    if hm is None:
-        return None
-    return np.asarray(hm, np.float64), used_mm, used_px
-
-
-def _grid_step_mm(mm: F64) -> tuple[float, float]:
-    """One bubble step along the meta's rows and columns ``(sx, sy)``, mm (medians)."""
-    d = np.hypot(mm[:, None, 0] - mm[None, :, 0], mm[:, None, 1] - mm[None, :, 1])
-    np.fill_diagonal(d, np.inf)
-    v = mm[d.argmin(axis=1)] - mm
-    horiz = np.abs(v[:, 0]) >= np.abs(v[:, 1])
-    sx = float(np.median(np.abs(v[horiz, 0]))) if horiz.any() else 0.0
-    # the nearest bubble above or below in the same column (the median over all pairs of a column
-    # would be a third of the column's height, not a row)
-    vert = np.abs(mm[:, None, 1] - mm[None, :, 1])
-    same_col = (np.abs(mm[:, None, 0] - mm[None, :, 0]) < 0.5) & (vert > 0.5)
-    nearest = np.where(same_col, vert, np.inf).min(axis=1)
-    sy = float(np.median(nearest[np.isfinite(nearest)])) if same_col.any() else sx
-    return sx, sy
-
-
-#: The eight one-step shifts of a grid, in steps (columns, rows).
-SHIFTS = tuple((dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy)
-
-
-def _grid_steps(mm: F64) -> list[tuple[float, float]]:
-    """One bubble step along each grid direction of the meta (the eight neighbouring placements), mm."""
-    sx, sy = _grid_step_mm(mm)
-    return [(dx * sx, dy * sy) for dx, dy in SHIFTS]
-
-
-def _shift(dx_mm: float, dy_mm: float) -> F64:
-    return np.array([[1.0, 0.0, dx_mm], [0.0, 1.0, dy_mm], [0.0, 0.0, 1.0]])
-
-
-def _count(near: _NearestRing, mm: F64, h_mm_to_px: F64, pitch_px: float) -> int:
-    """Meta bubbles within a quarter pitch of a ring under ``h_mm_to_px``."""
-    _j, d = near.query(cv2.perspectiveTransform(mm[None], h_mm_to_px)[0])
-    return int((d <= MATCH_PITCH / 2 * pitch_px).sum())
 
 
 def _quad_hypotheses(quad: list[tuple[float, float]], sheet: SheetMeta) -> list[tuple[int, F64]]:
@@ -651,172 +415,6 @@ def _orient(chosen: _Fit, others: list[_Fit], cues: _Cues, scale: F64) -> _Fit:
                                  "grid, the paper's edges nor the timing marks tell them apart: orientation unknown")
         return chosen
     raise AlignmentError("alignment_failed", "the print keeps preferring another placement of the bubbles: orientation unknown")
-
-
-def _half_turn_centres(mm: F64, step_mm: tuple[float, float]) -> list[F64]:
-    """Centres about which a half turn lands at least ``RIVAL_MATCHED`` of the bubbles on bubbles, best first (<= 2).
-
-    Every ordered pair ``(p, q)`` votes for the centre ``(p + q) / 2`` in cells of a quarter step.
-    """
-    cell = 0.25 * min(v for v in (*step_mm, 1.0) if v > 0)
-    sums = (mm[:, None, :] + mm[None, :, :]).reshape(-1, 2) / 2.0
-    keys = np.floor((sums - sums.min(axis=0)) / cell).astype(np.int64)
-    flat = keys[:, 0] * (int(keys[:, 1].max()) + 1) + keys[:, 1]
-    counts = np.bincount(flat)
-    out: list[F64] = []
-    for key in np.argsort(-counts, kind="stable")[:2]:
-        if counts[key] < RIVAL_MATCHED * len(mm):
-            break
-        out.append(np.median(sums[flat == key], axis=0))
-    return out
-
-
-def _half_turn_about(c: F64) -> F64:
-    """The half turn (mm -> mm) about ``c``."""
-    return np.array([[-1.0, 0.0, 2.0 * c[0]], [0.0, -1.0, 2.0 * c[1]], [0.0, 0.0, 1.0]])
-
-
-def _visible_unmatched(blobs: F64, mm: F64, h_mm_to_px: F64, shape_hw: tuple[int, int], pitch_px: float) -> float:
-    """The fraction of the meta's bubbles landing inside the image (a pitch clear of its edges) with no
-    blob within ``MATCH_PITCH / 2`` of a pitch; 0 when none lands inside.
-
-    Examples:
-        >>> mm = np.array([[0.0, 0.0], [10.0, 0.0], [20.0, 0.0], [30.0, 0.0]])
-        >>> h = np.array([[1.0, 0, 20], [0, 1.0, 20], [0, 0, 1.0]])  # 1 px per mm, 20 px in
-        >>> blobs = np.array([[20.0, 20.0], [30.0, 20.0]])
-        >>> _visible_unmatched(blobs, mm, h, (40, 45), 10.0)  # the bubbles at x = 40, 50 px are outside
-        0.0
-        >>> _visible_unmatched(blobs[:1], mm, h, (40, 45), 10.0)
-        0.5
-    """
-    pts = np.asarray(cv2.perspectiveTransform(mm[None], h_mm_to_px)[0], np.float64)
-    h, w = shape_hw
-    inside = ((pts[:, 0] >= pitch_px) & (pts[:, 0] <= w - 1 - pitch_px)
-              & (pts[:, 1] >= pitch_px) & (pts[:, 1] <= h - 1 - pitch_px))
-    if not inside.any():
-        return 0.0
-    return float(1.0 - _near_count(pts[inside], blobs, MATCH_PITCH / 2 * pitch_px).mean())
-
-
-def _near_count(pts: F64, rings: F64, tol_px: float) -> npt.NDArray[np.bool_]:
-    """For each point ``(N, 2)``, whether a ring lies within ``tol_px`` (brute force: a few hundred each)."""
-    if len(pts) == 0 or len(rings) == 0:
-        return np.zeros(len(pts), bool)
-    d = np.hypot(pts[:, None, 0] - rings[None, :, 0], pts[:, None, 1] - rings[None, :, 1])
-    return np.asarray(d.min(axis=1) <= tol_px)
-
-
-@dataclass(frozen=True)
-class _Ends:
-    """The meta's grid ends for each one-step shift ``(dx, dy)``: which meta bubbles sit at the trailing
-    ends (no bubble one step behind them) and the positions one step beyond the leading ends, mm.
-    They depend on the meta alone: computed once per :func:`register`."""
-
-    shifts: tuple[tuple[int, int, npt.NDArray[np.bool_], F64], ...]
-
-
-def _grid_ends(mm: F64, step_mm: tuple[float, float], sheet: SheetMeta | None = None) -> _Ends:
-    """:class:`_Ends` of the grid ``mm``. With ``sheet``, a position beyond the ends where the card prints
-    an oval that is not a question (``extra_ovals``) or a box for handwriting (``write_in``) is no
-    evidence: a ring is there whatever the phase, or may be (a handwritten 0).
-
-    Examples:
-        >>> from omr.types import ExtraOval, SheetMeta
-        >>> row = np.array([[10.0, 10.0], [15.0, 10.0], [20.0, 10.0]])
-        >>> ends = _grid_ends(row, (5.0, 0.0))
-        >>> [(dx, dy, b.tolist()) for dx, dy, _t, b in ends.shifts if dy == 0]
-        [(-1, 0, [[5.0, 10.0]]), (1, 0, [[25.0, 10.0]])]
-        >>> card = SheetMeta(100, 100, (), 0, (), (), extra_ovals=(ExtraOval("absent", 25.0, 10.0),))
-        >>> [(dx, dy, b.tolist()) for dx, dy, _t, b in _grid_ends(row, (5.0, 0.0), card).shifts if dy == 0]
-        [(-1, 0, [[5.0, 10.0]]), (1, 0, [])]
-    """
-    sx, sy = step_mm
-    same = SAME_PLACE * min(v for v in (sx, sy) if v > 0) if max(sx, sy) > 0 else 0.0
-    printed = np.array([(e.x_mm, e.y_mm) for e in sheet.extra_ovals], np.float64).reshape(-1, 2) \
-        if sheet is not None else np.zeros((0, 2))
-    boxes = sheet.write_in if sheet is not None else ()
-
-    def evidence(pts: F64) -> npt.NDArray[np.bool_]:
-        ok = ~_occupied(pts, mm, same)
-        if len(printed):
-            ok &= ~_occupied(pts, printed, same)
-        for b in boxes:
-            ok &= ~((pts[:, 0] >= b.x_mm) & (pts[:, 0] <= b.x_mm + b.w_mm)
-                    & (pts[:, 1] >= b.y_mm) & (pts[:, 1] <= b.y_mm + b.h_mm))
-        return ok
-
-    out = []
-    for dx, dy in SHIFTS:
-        s = np.array([dx * sx, dy * sy])
-        if not s.any():
-            continue
-        out.append((dx, dy, ~_occupied(mm - s, mm, same), (mm + s)[evidence(mm + s)]))
-    return _Ends(tuple(out))
-
-
-def _phase(rings: F64, mm: F64, h_mm_to_px: F64, pitch_px: float, ends: _Ends
-           ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Which one-step shifts of the placement the printed rings do not rule out, and which they prefer.
-
-    For a shift ``s`` (in grid steps), the positions only the chosen placement covers are the meta
-    bubbles ``b`` with no meta bubble at ``b - s`` (the grid's trailing ends); those only the shift
-    covers are ``b + s`` where no meta bubble is (one step beyond the leading ends; :class:`_Ends`).
-    Printed rings (the bubble-sized blobs, not text) are counted at both. The chosen placement must
-    win by ``PHASE_MARGIN`` of its count and ``PHASE_MIN_RINGS``; a shift whose beyond-the-end rings
-    beat the trailing ones by as much is *preferred*.
-
-    Returns:
-        ``(unproven, preferred)``: shifts as ``(dx, dy)``; ``preferred`` best first.
-    """
-    tol = MATCH_PITCH / 2 * pitch_px
-    here = _near_count(cv2.perspectiveTransform(mm[None], h_mm_to_px)[0], rings, tol)
-    unproven: list[tuple[int, int]] = []
-    preferred: list[tuple[int, int, int]] = []
-    for dx, dy, trailing, beyond_mm in ends.shifts:
-        at_t = int(here[trailing].sum())
-        at_b = int(_near_count(cv2.perspectiveTransform(beyond_mm[None], h_mm_to_px)[0], rings, tol).sum()
-                   if len(beyond_mm) else 0)
-        if at_t - at_b < max(PHASE_MIN_RINGS, PHASE_MARGIN * at_t):
-            unproven.append((dx, dy))
-        if at_b - at_t >= max(PHASE_MIN_RINGS, PHASE_MARGIN * at_b):
-            preferred.append((at_b - at_t, dx, dy))
-    return unproven, [(dx, dy) for _m, dx, dy in sorted(preferred, reverse=True)]
-
-
-def _occupied(pts: F64, mm: F64, same_mm: float) -> npt.NDArray[np.bool_]:
-    """For each point, whether a meta bubble sits within ``same_mm`` of it."""
-    d = np.hypot(pts[:, None, 0] - mm[None, :, 0], pts[:, None, 1] - mm[None, :, 1])
-    return np.asarray(d.min(axis=1) <= same_mm)
-
-
-def _page_corners(h_mm_to_px: F64, sheet: SheetMeta) -> F64:
-    """The page's four corners (TL, TR, BR, BL) under ``h_mm_to_px``, ``(4, 2)`` px."""
-    w, h = sheet.page_w_mm, sheet.page_h_mm
-    return np.asarray(cv2.perspectiveTransform(np.array([[(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]]),
-                                               h_mm_to_px)[0], np.float64)
-
-
-def _edges_prove(h_mm_to_px: F64, quads: list[list[tuple[float, float]]], sheet: SheetMeta,
-                 step_mm: tuple[float, float]) -> bool:
-    """True when the page corners land within ``PHASE_EDGE_STEP`` of a grid step of ``quads`` (paper, bounds, hint)."""
-    steps = [v for v in step_mm if v > 0]
-    if not quads or not steps:
-        return False
-    return _edge_error_mm(h_mm_to_px, quads, sheet) <= PHASE_EDGE_STEP * min(steps)
-
-
-def _edge_error_mm(h_mm_to_px: F64, quads: list[list[tuple[float, float]]], sheet: SheetMeta) -> float:
-    """How far (mm, worst corner) the page's corners land from the nearest of ``quads`` (any cyclic order)."""
-    w, h = sheet.page_w_mm, sheet.page_h_mm
-    corners = cv2.perspectiveTransform(np.array([[(0.0, 0.0), (w, 0.0), (w, h), (0.0, h)]]), h_mm_to_px)[0]
-    px_per_mm = math.sqrt(abs(np.linalg.det(h_mm_to_px[:2, :2])))
-    out = math.inf
-    for q in quads:
-        arr = np.array(q, np.float64)
-        for shift in range(4):
-            d = np.hypot(*(np.roll(arr, shift, axis=0) - corners).T).max() / px_per_mm
-            out = min(out, float(d))
-    return out
 
 
 def warp_registered(gray: GrayImage, reg: Registration, sheet: SheetMeta, px_per_mm: float) -> GrayImage:

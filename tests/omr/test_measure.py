@@ -89,7 +89,7 @@ def test_bubble_masks_follow_the_meta_order() -> None:
 def test_paper_plane_normal_equations_are_exact_integer_sums() -> None:
     """The plane's normal equations by matmul equal the einsum they replace to the bit:
     0/1 weights times integer offsets and grey levels sum exactly in float32."""
-    from omr.measure import _offsets
+    from omr.bubble_masks import _offsets
 
     rng = np.random.default_rng(3)
     off = _offsets(20.0, 27.0).astype(np.float32)  # an annulus of a large bubble at 6 px/mm

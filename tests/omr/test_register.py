@@ -12,7 +12,8 @@ import pytest
 from omr.answers import read_answers
 from omr.errors import AlignmentError
 from omr.image import decode_image
-from omr.register import _half_turn_centres, find_rings, page_from_meta, register
+from omr.phase import _half_turn_centres
+from omr.register import find_rings, page_from_meta, register
 from omr.template import build_template, render_sheet
 
 REAL = Path(__file__).parent / "assets" / "real"

@@ -1,4 +1,4 @@
-"""omr/register.py: a periodic grid fits itself one step off; registration must prove its phase or say so."""
+"""omr/register.py, omr/phase.py: a periodic grid fits itself one step off; registration must prove its phase or say so."""
 
 from __future__ import annotations
 
@@ -11,15 +11,9 @@ import pytest
 from omr.errors import AlignmentError
 from omr.grade import grade_image
 from omr.meta import as_sheet_meta
-from omr.register import (
-    SHIFTS,
-    _bubble_centres,
-    _grid_ends,
-    _grid_step_mm,
-    _phase,
-    _shift,
-    register,
-)
+from omr.phase import SHIFTS, _grid_ends, _grid_step_mm, _phase, _shift
+from omr.register import register
+from omr.rings import _bubble_centres
 
 PX = 7.0  # px per mm of the drawn test images (no downscaling for ring detection)
 R_MM, PITCH_X, PITCH_Y = 2.0, 6.0, 7.0

@@ -147,8 +147,9 @@ def test_marker_windows_find_the_whole_image_hypotheses(meta10, sheet_factory, p
     """The fast path (markers searched in windows placed by the image bounds or the
     paper outline) gives bitwise the hypotheses of the whole-image search."""
     from omr.compiled import compile_sheet
+    from omr.marker_windows import _window_hypotheses
     from omr.meta import as_sheet_meta
-    from omr.warp import _detection_images, _fiducial_hypotheses, _window_hypotheses
+    from omr.page_hypotheses import _detection_images, _fiducial_hypotheses
 
     page = sheet_factory(meta10, {1: ["2"]}, "12345678")
     gray = {"scan": page, "scan_turned": np.rot90(page, 1).copy(),
@@ -164,8 +165,9 @@ def test_marker_windows_not_conclusive_fall_back(meta10, sheet_factory, photo_fa
     """A hidden corner marker leaves the windows short of a marker: no fast answer,
     and the whole-image search still finds the page."""
     from omr.compiled import compile_sheet
+    from omr.marker_windows import _window_hypotheses
     from omr.meta import as_sheet_meta
-    from omr.warp import _detection_images, _window_hypotheses
+    from omr.page_hypotheses import _detection_images
 
     page = sheet_factory(meta10, {1: ["2"]}, "12345678").copy()
     ppm = page.shape[1] / 297.0
