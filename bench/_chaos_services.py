@@ -227,6 +227,7 @@ class Worker:
     proc: subprocess.Popen[bytes] | None = None
     generation: int = 0
     started_at: float = 0.0
+    ready_at: float = 0.0  #: when its log first said "ready." (0: not yet)
 
     @property
     def node(self) -> str:
@@ -235,6 +236,7 @@ class Worker:
     def start(self) -> None:
         self.generation += 1
         self.started_at = time.monotonic()
+        self.ready_at = 0.0
         log = self.folder / f"{self.node}.log"
         cmd = [sys.executable, "-m", "celery", "-A", "ai_tasks", "worker", "-Q", self.queue, "-n", self.node,
                "-c", str(self.concurrency), "--loglevel", "INFO"]
@@ -251,6 +253,19 @@ class Worker:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"worker {self.node} not ready")
+
+    def ready_for_s(self) -> float:
+        """Seconds since this generation logged "ready." (0 while it starts).
+
+        A pool process killed before its worker's first event loop checked
+        the pool makes Celery give up ("Could not start worker processes"):
+        the restart policy covers that, it is not what the bench measures.
+        """
+        if not self.ready_at and self.proc is not None and self.proc.poll() is None:
+            with open(self.log, "rb") as fh:
+                if b" ready." in fh.read(200_000):
+                    self.ready_at = time.monotonic()
+        return time.monotonic() - self.ready_at if self.ready_at else 0.0
 
     def children(self) -> list[int]:
         if self.proc is None:

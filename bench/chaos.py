@@ -65,8 +65,8 @@ from bench._chaos_services import (  # noqa: E402
 
 SAMPLES = ROOT / "omr" / "samples"
 TOKEN = "chaos-worker-token"
-#: Pool processes of a worker younger than this are not killed (see Chaos.run).
-STARTUP_GRACE_S = 15.0
+#: Pool processes of a worker are killed only this long after it logged "ready." (Worker.ready_for_s).
+STARTUP_GRACE_S = 5.0
 #: The OMR photo is shrunk to this width (px) before it is served: the bench measures the plumbing.
 PHOTO_WIDTH_PX = 1200
 #: Shares of the job mix (weights); the ``*_bad`` ones answer FAILED with a reason code.
@@ -135,10 +135,7 @@ class Chaos(threading.Thread):
                 stalled = True
             if now >= next_pool and self.args.pool_kill_s > 0:
                 next_pool = now + self.args.pool_kill_s
-                # a pool process killed while its worker is still starting makes Celery give up
-                # ("Could not start worker processes"); the restart policy covers that, it is
-                # not what this bench measures
-                kids = [pid for w in self.workers if now - w.started_at > STARTUP_GRACE_S for pid in w.children()]
+                kids = [pid for w in self.workers if w.ready_for_s() > STARTUP_GRACE_S for pid in w.children()]
                 if kids:
                     try:
                         os.kill(self.rng.choice(kids), 9)
@@ -269,16 +266,18 @@ def _run_broker(name: str, args: argparse.Namespace, folder: Path, started: list
     chaos.start()
     deadline = float("inf")
     next_send = next_progress = t_start
-    while len(done) < args.jobs and time.monotonic() < deadline:
+    while len(done) < (len(sent) if chaos.sending_done_at else args.jobs) and time.monotonic() < deadline:
         # send while fewer than --max-in-flight are unanswered (and no faster than --rate)
-        while len(sent) < args.jobs and len(sent) - len(done) < args.max_in_flight and time.monotonic() >= next_send:
+        out_of_time = args.send_budget_s > 0 and time.monotonic() - t_start > args.send_budget_s
+        while (len(sent) < args.jobs and not out_of_time and len(sent) - len(done) < args.max_in_flight
+               and time.monotonic() >= next_send):
             job_id = f"{name}-{len(sent)}"
             kind = rng.choices(kinds, weights)[0]
             task_id = _submit(client, make_job(kind, job_id, api.base_url, meta), args.ledger_deadline_s)
             sent[task_id] = (job_id, time.monotonic(), kind)
             if args.rate > 0:
                 next_send = time.monotonic() + 1.0 / args.rate
-        if len(sent) == args.jobs and chaos.sending_done_at is None:
+        if (len(sent) == args.jobs or out_of_time) and chaos.sending_done_at is None:
             chaos.sending_done_at = time.monotonic()
             deadline = chaos.sending_done_at + args.deadline_s
         pending = [t for t in sent if t not in done]
@@ -474,8 +473,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cpu-workers", type=int, default=2, help="cpu-vision worker processes")
     p.add_argument("--other-workers", type=int, default=1, help="gpu-embed and llm worker processes each")
     p.add_argument("--concurrency", type=int, default=2, help="pool processes per cpu-vision worker")
-    p.add_argument("--max-in-flight", type=int, default=200, help="unanswered jobs at most (a client's backlog)")
+    p.add_argument("--max-in-flight", type=int, default=100, help="unanswered jobs at most (a client's backlog)")
     p.add_argument("--rate", type=float, default=0.0, help="jobs submitted per second at most (0: no cap)")
+    p.add_argument("--send-budget-s", type=float, default=0.0,
+                   help="stop submitting after this long even if fewer than --jobs were sent (0: no limit); "
+                        "the table says how many were sent")
     p.add_argument("--ledger-deadline-s", type=float, default=120.0,
                    help="submit_job's deadline_s: a job with no result this long is republished by the sweeper")
     p.add_argument("--pool-kill-s", type=float, default=3.0)
