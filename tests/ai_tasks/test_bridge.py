@@ -397,7 +397,7 @@ def test_publish_through_the_job_ledger_and_read_back_through_celery(rurl: str) 
     app = Celery("bridge-test", broker=rurl, backend=rurl)
     try:
         job = {"id": "1", "type": "ocr", "payload": {"download_url": SIGNED}, "source_id": None}
-        publish = celery_publisher(app)
+        publish = celery_publisher(app, deadline_s=30.0)  # the bridge's --republish-after
         publish(job, task_id_for("1"))
         publish(job, task_id_for("1"))  # overdue: the ledger holds it, the sweeper republishes
         client = redis.Redis.from_url(rurl)
@@ -405,7 +405,7 @@ def test_publish_through_the_job_ledger_and_read_back_through_celery(rurl: str) 
         (message,) = [json.loads(m) for m in raw]
         assert message["headers"]["id"] == task_id_for("1") and message["headers"]["task"] == "ai.job"
         entry = json.loads(client.hget(ENTRIES_KEY, task_id_for("1")))  # submitted through the job ledger
-        assert entry["job_id"] == "1" and json.loads(entry["message"]) == message
+        assert entry["job_id"] == "1" and json.loads(entry["message"]) == message and entry["deadline_s"] == 30.0
         assert client.zscore(DUE_KEY, task_id_for("1")) is not None
 
         done = {"job_id": "1", "status": "DONE", "result": {"n": 1}, "error": None}
