@@ -35,6 +35,8 @@ the log lines that carry a presigned signature.
 
     .venv/bin/python bench/chaos.py --jobs 500 --brokers redis        # a shake-out, a few minutes
     .venv/bin/python bench/chaos.py --jobs 10000 --out /tmp/chaos.json  # issue 18's size, both brokers
+    .venv/bin/python bench/chaos.py --jobs 10000 --send-budget-s 2400 --max-in-flight 60 \
+        --pool-kill-s 4 --worker-kill-s 45 --broker-restart-s 90 --brokers redis   # what fitted a loaded 2-core box
 """
 
 from __future__ import annotations
