@@ -25,6 +25,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_PATH = "/api/v1/internal/ai/job/result/"
+#: The chat-completions route of the OpenAI-compatible server the llm worker talks to (``OPENAI_BASE_URL`` is
+#: ``<base>/v1``); every request gets the same valid generated problem.
+CHAT_PATH = "/v1/chat/completions"
+_PROBLEM = {"body": "2+3=?", "choices": ["4", "5"], "answer": "5", "difficulty": 1, "tag": "수학", "summary": "덧셈",
+            "explanation": "5"}
+CHAT_REPLY = json.dumps({
+    "id": "chatcmpl-chaos", "object": "chat.completion", "created": 1_700_000_000, "model": "chaos-model",
+    "choices": [{"index": 0, "finish_reason": "stop",
+                 "message": {"role": "assistant", "content": json.dumps(_PROBLEM, ensure_ascii=False), "refusal": None}}],
+    "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+}, ensure_ascii=False).encode()
 
 
 def free_port() -> int:
@@ -47,8 +58,9 @@ def _wait_port(port: int, timeout_s: float) -> None:
 class RedisServer:
     """A private ``redis-server`` (AOF, fsync always) that can be killed and restarted on its port."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, aof: bool = True) -> None:
         self.folder = folder
+        self.aof = aof  # off for the artifact store: transient bytes, never restarted here
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -59,8 +71,9 @@ class RedisServer:
         self.folder.mkdir(parents=True, exist_ok=True)
         exe = shutil.which("redis-server") or "redis-server"
         self.proc = subprocess.Popen(
-            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder), "--appendonly", "yes",
-             "--appendfsync", "always", "--save", "", "--logfile", str(self.folder / "redis.log")],
+            [exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+             "--appendonly", "yes" if self.aof else "no", "--appendfsync", "always", "--save", "",
+             "--logfile", str(self.folder / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         _wait_port(self.port, 20)
@@ -144,6 +157,7 @@ class FakeAPI:
     posts: dict[str, list[tuple[int, str | None]]] = field(default_factory=lambda: defaultdict(list))
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: Any = None
+    llm_calls: int = 0
 
     def start(self) -> FakeAPI:
         api = self
@@ -161,6 +175,15 @@ class FakeAPI:
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.startswith(CHAT_PATH):  # the llm worker's OpenAI-compatible server
+                    with api.lock:
+                        api.llm_calls += 1
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(CHAT_REPLY)))
+                    self.end_headers()
+                    self.wfile.write(CHAT_REPLY)
+                    return
                 code = 503 if time.monotonic() < api.stall_until else 200
                 try:
                     job_id = str(json.loads(raw)["job_id"])
@@ -204,6 +227,7 @@ class Worker:
     proc: subprocess.Popen[bytes] | None = None
     generation: int = 0
     started_at: float = 0.0
+    ready_at: float = 0.0  #: when its log first said "ready." (0: not yet)
 
     @property
     def node(self) -> str:
@@ -212,6 +236,7 @@ class Worker:
     def start(self) -> None:
         self.generation += 1
         self.started_at = time.monotonic()
+        self.ready_at = 0.0
         log = self.folder / f"{self.node}.log"
         cmd = [sys.executable, "-m", "celery", "-A", "ai_tasks", "worker", "-Q", self.queue, "-n", self.node,
                "-c", str(self.concurrency), "--loglevel", "INFO"]
@@ -228,6 +253,19 @@ class Worker:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"worker {self.node} not ready")
+
+    def ready_for_s(self) -> float:
+        """Seconds since this generation logged "ready." (0 while it starts).
+
+        A pool process killed before its worker's first event loop checked
+        the pool makes Celery give up ("Could not start worker processes"):
+        the restart policy covers that, it is not what the bench measures.
+        """
+        if not self.ready_at and self.proc is not None and self.proc.poll() is None:
+            with open(self.log, "rb") as fh:
+                if b" ready." in fh.read(200_000):
+                    self.ready_at = time.monotonic()
+        return time.monotonic() - self.ready_at if self.ready_at else 0.0
 
     def children(self) -> list[int]:
         if self.proc is None:
@@ -270,9 +308,18 @@ class EventTap:
         self._recv: Any = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    #: The events kept, and of each only the fields the bench reads (10,000 jobs send ~300,000 events).
+    KEPT = frozenset({"task-received", "task-started", "task-succeeded", "task-failed"})
+
     def _on(self, event: dict[str, Any]) -> None:
-        event["t_recv"] = time.monotonic()
-        self.events.append(event)
+        kind = event.get("type")
+        if kind not in self.KEPT:
+            return
+        kept = {"type": kind, "uuid": event.get("uuid"), "hostname": event.get("hostname"), "t_recv": time.monotonic()}
+        if kind == "task-received":
+            kept["root_id"] = event.get("root_id")
+            kept["name"] = event.get("name")
+        self.events.append(kept)
 
     def _run(self) -> None:
         while not self.stopping:

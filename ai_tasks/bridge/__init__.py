@@ -5,7 +5,8 @@ The legacy worker (``run.py``) polled ``GET {API}/api/v1/internal/ai/job/next/``
 ``{"job": null}``), ran the job itself and POSTed ``{"job_id",
 "submission_id", "status", "result", "error"}`` to
 ``/api/v1/internal/ai/job/result/``. The bridge polls the same intake,
-publishes each job as ``ai.job`` and POSTs each result back with the poster
+submits each job as ``ai.job`` through the job ledger
+(:func:`ai_tasks.ledger.submit_job`) and POSTs each result back with the poster
 the workers use (:func:`ai_tasks.delivery.post_unless_delivered`), so the
 academy's API needs no change to switch over (``docs/bridge.md``).
 
@@ -18,7 +19,10 @@ academy's API needs no change to switch over (``docs/bridge.md``).
   the job's JSON by id) before it is published, and leaves it only after its
   result was POSTed (2xx) and that 2xx recorded in the delivered marker. A
   bridge that stops or dies resumes from the ledger on its next start. A job
-  whose result is overdue is published again under the same task id.
+  whose result is overdue is published again under the same task id (on
+  Redis the job ledger already holds it, so that publish is a no-op and the
+  workers' ledger sweeper republishes a lost message after the job's
+  deadline).
 * **Secrets stay out.** The worker token is a :class:`~ai_tasks.settings.Secret`
   revealed only into the request header; log lines name job ids and types,
   never a payload, a token or a URL's query.

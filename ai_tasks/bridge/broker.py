@@ -66,15 +66,24 @@ def finished_result(job_id: str, state: str, value: Any) -> dict[str, Any] | Non
     return None
 
 
-def celery_publisher(app: Any) -> Publish:
-    """Publish through ``app``: ``send_task("ai.job", [job], task_id=...)`` on the dispatcher's queue.
+def celery_publisher(app: Any, deadline_s: float | None = None) -> Publish:
+    """Publish through ``app`` with the job ledger's submit (:func:`ai_tasks.ledger.submit_job`).
 
-    The one place the bridge enqueues a job; swap it for another submit
-    helper without touching the loop.
+    On a Redis broker one Lua script pushes the ``ai.job`` message and
+    writes its ledger entry, and the workers' sweeper republishes it if it
+    has no result ``deadline_s`` after the publish (the bridge passes its
+    ``--republish-after``; None: the ledger's per-type default) and its
+    message is nowhere (``docs/reliability.md``). A second publish of a task
+    id the ledger holds or has settled publishes nothing: the bridge's own
+    ``result_overdue`` republish is left to the sweeper there. On RabbitMQ
+    the message is published with publisher confirms. The one place the
+    bridge enqueues a job; swap it for another submit helper without
+    touching the loop.
     """
+    from ai_tasks.ledger import submit_job
 
     def publish(job: dict[str, Any], task_id: str) -> None:
-        app.send_task("ai.job", args=[job], task_id=task_id, queue=TASK_QUEUES["ai.job"])
+        submit_job(app, job, task_id=task_id, queue=TASK_QUEUES["ai.job"], deadline_s=deadline_s)
 
     return publish
 

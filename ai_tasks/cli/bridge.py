@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
 
     client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
     bridge = Bridge(
-        intake, Ledger(client), DeliveredMarker(redis_url, fail_open=False), celery_publisher(app),
+        intake, Ledger(client), DeliveredMarker(redis_url, fail_open=False),
+        celery_publisher(app, deadline_s=args.republish_after),
         celery_results(app), api_base_url=api_url, token=s.internal_worker_token,
         max_in_flight=args.max_in_flight, poll_interval_s=poll_s, max_backoff_s=backoff_s,
         republish_after_s=args.republish_after, progress_every_s=args.progress_every,

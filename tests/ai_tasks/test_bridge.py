@@ -387,19 +387,26 @@ def test_ledger_survives_json(tmp_path: Path) -> None:
 # -- the Celery side --------------------------------------------------------
 
 
-def test_publish_and_read_back_through_celery(rurl: str) -> None:
+def test_publish_through_the_job_ledger_and_read_back_through_celery(rurl: str) -> None:
     from celery import Celery
 
     from ai_tasks.bridge import celery_publisher, celery_results, finished_result
     from ai_tasks.errors import PoisonMessageError
+    from ai_tasks.ledger import DUE_KEY, ENTRIES_KEY
 
     app = Celery("bridge-test", broker=rurl, backend=rurl)
     try:
         job = {"id": "1", "type": "ocr", "payload": {"download_url": SIGNED}, "source_id": None}
-        celery_publisher(app)(job, task_id_for("1"))
-        raw = redis.Redis.from_url(rurl).lrange("cpu-vision", 0, -1)
+        publish = celery_publisher(app, deadline_s=30.0)  # the bridge's --republish-after
+        publish(job, task_id_for("1"))
+        publish(job, task_id_for("1"))  # overdue: the ledger holds it, the sweeper republishes
+        client = redis.Redis.from_url(rurl)
+        raw = client.lrange("cpu-vision", 0, -1)
         (message,) = [json.loads(m) for m in raw]
         assert message["headers"]["id"] == task_id_for("1") and message["headers"]["task"] == "ai.job"
+        entry = json.loads(client.hget(ENTRIES_KEY, task_id_for("1")))  # submitted through the job ledger
+        assert entry["job_id"] == "1" and json.loads(entry["message"]) == message and entry["deadline_s"] == 30.0
+        assert client.zscore(DUE_KEY, task_id_for("1")) is not None
 
         done = {"job_id": "1", "status": "DONE", "result": {"n": 1}, "error": None}
         app.backend.store_result(task_id_for("1"), done, "SUCCESS")
