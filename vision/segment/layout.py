@@ -6,29 +6,34 @@ How a page is read:
    with no visible outline (a scan, a photo filling the frame) is levelled
    when its lines are skewed; boxes are mapped back to input pixels at the end.
 2. Ink is found by a local (adaptive) threshold, which survives uneven light
-   where a global Otsu threshold loses whole regions; specks are dropped.
+   where a global Otsu threshold loses whole regions; specks are dropped
+   (:mod:`vision.segment.ink`).
 3. Rules are split from text: page-wide horizontal rules (under the header,
    above the footer) and tall vertical rules (column dividers) are page
    furniture; shorter lines (passage frames, tables, figures) stay with their
-   question but are left out when finding text lines.
-4. Columns: a vertical band free of text near the middle of the page.
+   question but are left out when finding text lines (:mod:`vision.segment.rules`).
+   Writing in the page margins is set apart (:mod:`vision.segment.margin_writing`).
+4. Columns: a vertical band free of text near the middle of the page
+   (:mod:`vision.segment.columns`).
 5. Lines: runs of text rows in each column; header lines (above the header
-   rule) and the footer (page number, centred, at the bottom) are dropped.
+   rule) and the footer (page number, centred, at the bottom) are dropped
+   (:mod:`vision.segment.lines`).
 6. Anchors: lines whose first word sits on the column's left margin are
    candidates; their first two words are read together in one Tesseract
-   call (:mod:`vision.segment.anchors`); ``1.``, ``2)``, ``[3]``, ``문제 4`` open
+   call (:mod:`vision.segment.anchors`, crops in :mod:`vision.segment.anchor_reads`); ``1.``, ``2)``, ``[3]``, ``문제 4`` open
    a question, ``[1~2]`` opens a shared passage, which joins the first
    question of its range (the crop of that question can be answered alone).
    Each line is read on three crops; which lines open questions, and their
    numbers, is then chosen as one consecutive sequence that best agrees with
-   the reads (:mod:`vision.segment.sequence`): misreads are corrected, an
+   the reads (:mod:`vision.segment.numbering`, :mod:`vision.segment.sequence`): misreads are corrected, an
    unread anchor set apart fills a gap, a continuation line misread as a
    number is left out. A page without exam evidence (circled choices, a
    ``[a~b]`` instruction, two numbers read in sequence) keeps no questions,
-   and a contents line (dot leader) is a heading (:mod:`vision.segment.evidence`).
+   and a contents line (dot leader) is a heading (:mod:`vision.segment.evidence`;
+   headings: :mod:`vision.segment.headings`).
 7. A question runs from its anchor (or its passage) to the line before the
    next anchor in the same column; its box is the tight box of all its ink,
-   frames, figures and tables included.
+   frames, figures and tables included (:mod:`vision.segment.question_boxes`).
 
 Frames:
     Input ``image`` is ``uint8`` grayscale ``(H, W)`` or BGR ``(H, W, 3)`` in
