@@ -38,7 +38,7 @@ from ai_tasks.errors import PoisonMessageError, reason_code_of
 from ai_tasks.jobs import JOBS
 from ai_tasks.jobs.base import StepContext
 from ai_tasks.jobs.runner import build_signature, run_all, run_step, start_job, task_reporter
-from ai_tasks.ledger import settle
+from ai_tasks.ledger import progress, settle
 from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
 from ai_tasks.task import AITask, delivery_redis_url, is_retryable
@@ -167,6 +167,9 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     (tasks[-1] if tasks else sig).set(ignore_result=True)
     sig.link_error(failed.s(job=job_info, result_id=result_id))
     sig.apply_async()
+    # ai.job is acked now: the ledger's deadline runs from this hand-over, and its sweep
+    # follows the job in its steps' messages (ai_tasks/ledger.py).
+    progress(app, result_id, spec.type)
     # The dispatcher's own id must only ever hold the final AIResult, so its
     # return value is not stored (Ignore); Flower still learns it is done.
     if self.request.id and not self.request.is_eager:

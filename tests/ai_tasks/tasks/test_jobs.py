@@ -242,6 +242,8 @@ def test_the_last_step_of_a_dispatched_job_stores_its_result_and_a_redelivery_an
     concluded: list[tuple[str, str | None]] = []
     monkeypatch.setattr(jobs_module, "conclude", lambda out, job, rid: concluded.append((out["status"], rid)))
     monkeypatch.setattr("ai_tasks.tasks.steps.conclude", lambda out, job, rid: concluded.append((out["status"], rid)))
+    progressed: list[tuple[str | None, str]] = []  # each step start pushes the job's ledger deadline
+    monkeypatch.setattr("ai_tasks.tasks.steps.progress", lambda _app, rid, kind: progressed.append((rid, kind)))
     key = artifact_store().put((samples / "photo_20q.jpg").read_bytes(), kind="image")
     job = {"id": "f-1", "type": "omr_grading", "payload": {
         "image_key": key, "template_meta": json.loads((samples / "meta_20q.json").read_text())}}
@@ -263,3 +265,4 @@ def test_the_last_step_of_a_dispatched_job_stores_its_result_and_a_redelivery_an
     spec.release(spec.state.from_dict(fetched))  # what on_success does after the step
     assert deliver(True) == out  # the photo is gone: the stored answer, not a second reading
     assert concluded == [("DONE", "rid-f-1"), ("DONE", "rid-f-1")]
+    assert progressed == [("rid-f-1", "omr_grading")] * 2
