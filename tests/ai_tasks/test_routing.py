@@ -48,6 +48,22 @@ def test_queues_are_explicit_and_json_only() -> None:
     assert app.conf.result_accept_content == ["json"]
 
 
+def test_rabbitmq_delivery_limit_is_well_above_the_poison_counter() -> None:
+    """Issue-18 chaos: RabbitMQ also counts returns of messages that never ran (a worker or the broker dropped).
+
+    Our counter (ai_tasks/poison.py) must fire first; the broker's limit is a backstop with room for them.
+    """
+    from ai_tasks.routing import BROKER_RETURNS_ALLOWED, DEAD_LETTER_EXCHANGE, build_queues
+
+    assert BROKER_RETURNS_ALLOWED >= 10
+    for max_deliveries in (1, 3, 10):
+        for q in build_queues(amqp=True, max_deliveries=max_deliveries):
+            args = q.queue_arguments
+            assert args["x-delivery-limit"] >= max_deliveries + BROKER_RETURNS_ALLOWED
+            assert args["x-dead-letter-exchange"] == DEAD_LETTER_EXCHANGE and args["x-queue-type"] == "quorum"
+    assert all(q.queue_arguments is None for q in build_queues(amqp=True, quorum=False))
+
+
 def test_reliability_settings() -> None:
     c = app.conf
     assert c.task_acks_late and c.task_reject_on_worker_lost and c.worker_prefetch_multiplier == 1
