@@ -42,9 +42,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from celery import bootsteps
 from kombu import Exchange, Queue
 
+from ai_tasks.broker import TimerStep
 from ai_tasks.routing import CPU_VISION, DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
 
 __all__ = ["DRAIN_BATCH", "DRAIN_INTERVAL_S", "DeadLetterDrain", "answer_dead_letter", "dead_letter_queue",
@@ -178,20 +178,14 @@ def _is_amqp(url: str | None) -> bool:
     return str(url or "").split(":", 1)[0] in ("amqp", "amqps", "pyamqp")
 
 
-class DeadLetterDrain(bootsteps.StartStopStep):
+class DeadLetterDrain(TimerStep):
     """Consumer bootstep: :func:`drain` every :data:`DRAIN_INTERVAL_S` (RabbitMQ, ``cpu-vision`` workers)."""
 
-    requires = ("celery.worker.consumer.tasks:Tasks",)
-
-    def __init__(self, parent: Any, **kwargs: Any) -> None:
-        super().__init__(parent, **kwargs)
-        self.tref: Any = None
-
-    def start(self, c: Any) -> None:
+    def schedule(self, c: Any) -> tuple[float, Any, tuple[Any, ...]] | None:
         app = c.app
         queues = app.amqp.queues
         if not _is_amqp(app.conf.broker_url) or CPU_VISION not in set(queues.consume_from or queues):
-            return
+            return None
 
         def run() -> None:
             try:
@@ -199,11 +193,4 @@ class DeadLetterDrain(bootsteps.StartStopStep):
             except Exception as exc:  # the broker is away: the next turn tries again
                 log.warning("dead-letter drain skipped: %s", type(exc).__name__)
 
-        self.tref = c.timer.call_repeatedly(DRAIN_INTERVAL_S, run)
-
-    def stop(self, c: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
-
-    shutdown = stop
+        return DRAIN_INTERVAL_S, run, ()

@@ -63,9 +63,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from celery import bootsteps
 from kombu import Exchange, Queue
 from kombu.utils.json import dumps, loads
+
+from ai_tasks.broker import TimerStep
 
 __all__ = [
     "DISPATCH_QUEUE",
@@ -506,22 +507,16 @@ def sweep(app: Any, client: Any, *, now_ms: int | None = None, unacked_key: str 
     return report
 
 
-class LedgerSweep(bootsteps.StartStopStep):
+class LedgerSweep(TimerStep):
     """Consumer bootstep: sweep the job ledger every :data:`SWEEP_INTERVAL_S` (Redis, ``cpu-vision``)."""
 
-    requires = ("celery.worker.consumer.tasks:Tasks",)
-
-    def __init__(self, parent: Any, **kwargs: Any) -> None:
-        super().__init__(parent, **kwargs)
-        self.tref: Any = None
-
-    def start(self, c: Any) -> None:
+    def schedule(self, c: Any) -> tuple[float, Any, tuple[Any, ...]] | None:
         app = c.app
         url = app.conf.broker_url
         queues = app.amqp.queues
         consumed = set(queues.consume_from or queues)
         if not is_redis_url(url) or DISPATCH_QUEUE not in consumed:
-            return
+            return None
         unacked_key = str((app.conf.broker_transport_options or {}).get("unacked_key") or UNACKED_KEY)
         client = ledger_client(url)
 
@@ -536,11 +531,4 @@ class LedgerSweep(bootsteps.StartStopStep):
             if report.republished or report.given_up or report.redelivered:
                 log.warning("ledger sweep: %s", report)
 
-        self.tref = c.timer.call_repeatedly(SWEEP_INTERVAL_S, run)
-
-    def stop(self, c: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
-
-    shutdown = stop
+        return SWEEP_INTERVAL_S, run, ()
