@@ -118,6 +118,13 @@ broker_transport_options = {
     "unacked_restore_throttle": 1,
     "unacked_mutex_expire": UNACKED_MUTEX_EXPIRE_S,
 }
+# RabbitMQ: every publish of the workers' own (a chain's hand-over to its next step, a
+# retry, a delivery) waits for the broker's confirm, so a publish written to a connection
+# that a broker restart has just closed raises (and is retried, ai_tasks/task.py) instead of
+# vanishing (issue-18 chaos: a hand-over 3 s after a restart never arrived). Clients that
+# submit through ai_tasks.ledger.submit_job confirm already.
+if _is_amqp:
+    broker_transport_options["confirm_publish"] = True
 result_backend_transport_options = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
 # A broker or backend that is away (a restart) is waited for, not given up on:
 # publishes retry for about 25 s (a step that still cannot hand over requeues

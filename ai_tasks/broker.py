@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from celery import bootsteps
@@ -48,6 +49,7 @@ __all__ = [
     "LEASE_RENEWALS_PER_TIMEOUT",
     "LEGACY_DEFAULT_QUEUE",
     "LeaseRenewal",
+    "TimerStep",
     "consume_default_queue",
     "guard_redis_restore",
     "lease_interval_s",
@@ -104,10 +106,11 @@ def renew_leases(channel: Any) -> int:
     return len(tags)
 
 
-class LeaseRenewal(bootsteps.StartStopStep):
-    """Consumer bootstep: renew the Redis leases of held messages while the worker lives.
+class TimerStep(bootsteps.StartStopStep):
+    """A consumer bootstep that calls one function on the worker's timer while the consumer runs.
 
-    Started again on each reconnection with the new channel; a no-op on RabbitMQ.
+    Started again on each reconnection. A subclass says what to call and how
+    often in :meth:`schedule` (None: nothing on this worker).
     """
 
     requires = ("celery.worker.consumer.tasks:Tasks",)
@@ -116,13 +119,15 @@ class LeaseRenewal(bootsteps.StartStopStep):
         super().__init__(parent, **kwargs)
         self.tref: Any = None
 
+    def schedule(self, c: Any) -> tuple[float, Callable[..., Any], tuple[Any, ...]] | None:
+        """(interval in seconds, function, its arguments) for consumer ``c``, or None."""
+        raise NotImplementedError
+
     def start(self, c: Any) -> None:
-        consumer = getattr(c, "task_consumer", None)
-        channel = getattr(consumer, "channel", None)
-        if not _is_redis_channel(channel):
-            return
-        visibility_s = float(c.app.conf.broker_transport_options.get("visibility_timeout", 3600))
-        self.tref = c.timer.call_repeatedly(lease_interval_s(visibility_s), renew_leases, (channel,))
+        plan = self.schedule(c)
+        if plan is not None:
+            interval_s, fun, args = plan
+            self.tref = c.timer.call_repeatedly(interval_s, fun, args)
 
     def stop(self, c: Any) -> None:
         if self.tref is not None:
@@ -130,6 +135,21 @@ class LeaseRenewal(bootsteps.StartStopStep):
             self.tref = None
 
     shutdown = stop
+
+
+class LeaseRenewal(TimerStep):
+    """Consumer bootstep: renew the Redis leases of held messages while the worker lives.
+
+    Started again on each reconnection with the new channel; a no-op on RabbitMQ.
+    """
+
+    def schedule(self, c: Any) -> tuple[float, Callable[..., Any], tuple[Any, ...]] | None:
+        consumer = getattr(c, "task_consumer", None)
+        channel = getattr(consumer, "channel", None)
+        if not _is_redis_channel(channel):
+            return None
+        visibility_s = float(c.app.conf.broker_transport_options.get("visibility_timeout", 3600))
+        return lease_interval_s(visibility_s), renew_leases, (channel,)
 
 
 _GUARDED = False

@@ -21,6 +21,7 @@ from celery.signals import (
 )
 
 from ai_tasks.broker import LeaseRenewal, consume_default_queue, guard_redis_restore
+from ai_tasks.dead_letters import DeadLetterDrain, dead_letter_queue
 from ai_tasks.ledger import LedgerSweep
 from ai_tasks.redact import RedactingFilter, redacted_repr
 
@@ -68,6 +69,8 @@ app.config_from_object("celeryconfig")
 app.steps["consumer"].add(LeaseRenewal)
 # Redis: cpu-vision workers republish ledger jobs that were lost (ai_tasks/ledger.py).
 app.steps["consumer"].add(LedgerSweep)
+# RabbitMQ: cpu-vision workers answer the jobs whose messages were dead-lettered (ai_tasks/dead_letters.py).
+app.steps["consumer"].add(DeadLetterDrain)
 # Redis: a restart must not kill the worker in kombu's restore (kombu#582).
 guard_redis_restore()
 
@@ -105,18 +108,8 @@ def _declare_dead_letter_queue(sender: Any = None, **_: Any) -> None:
     """On RabbitMQ, make sure the dead-letter exchange and queue exist."""
     if app.conf.broker_url.split(":", 1)[0] not in ("amqp", "amqps", "pyamqp"):
         return
-    from kombu import Exchange, Queue
-
-    from ai_tasks.routing import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
-
     with app.connection_for_write() as conn:
-        queue = Queue(
-            DEAD_LETTER_QUEUE,
-            Exchange(DEAD_LETTER_EXCHANGE, type="fanout", durable=True),
-            routing_key="dead",
-            durable=True,
-        )
-        queue.bind(conn.default_channel).declare()
+        dead_letter_queue().bind(conn.default_channel).declare()
 
 
 @worker_process_init.connect

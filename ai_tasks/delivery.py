@@ -11,9 +11,11 @@ runs the delivery again. Each POST therefore carries an idempotency key,
 the same for every delivery of one job submission (``Idempotency-Key``
 header and ``idempotency_key`` field, ``docs/api.md``), and a worker that
 can see a *delivered* marker in Redis (set only after a 2xx) skips the
-second POST. The marker is an optimisation, the key is the guarantee: when
-Redis cannot answer, the POST is sent anyway, so the only one is never
-dropped. :func:`post_unless_delivered` is that sequence (marker, claim,
+second POST. The key is the guarantee, the marker keeps the API from
+seeing a key twice: the workers' ``ai.job.deliver`` and the bridge read it
+strictly (``fail_open=False``) and, when Redis cannot answer, post later
+rather than now; only the last attempt of a delivery's retry budget posts
+without it, so the only POST is never dropped. :func:`post_unless_delivered` is that sequence (marker, claim,
 POST), shared by the ``ai.job.deliver`` task and ``ai-worker bridge``; each
 caller records the 2xx its own way.
 
@@ -91,10 +93,11 @@ class DeliveredMarker:
 
     By default every method swallows Redis errors: a marker that cannot be
     read means "not delivered yet" (POST again; the API dedupes by key), one
-    that cannot be written only costs a possible second POST. A worker must
-    not sit on a result, so it fails open. A caller that can wait (the
-    bridge keeps the job in its ledger) passes ``fail_open=False`` and gets
-    the Redis error instead.
+    that cannot be written only costs a possible second POST. A caller that
+    can wait passes ``fail_open=False`` and gets the Redis error instead:
+    the bridge (it keeps the job in its ledger) and the workers'
+    ``ai.job.deliver`` (it retries the delivery later; issue-18 chaos found
+    a second delivery that posted again during a Redis restart).
 
     Args:
         redis_url: a Redis the workers share (the broker's or the result backend's).

@@ -19,14 +19,21 @@ from the outside:
   :class:`~ai_tasks.contracts.AIResult` is stored and, when the worker
   delivers results to the API, POSTed (``ai_tasks/tasks/jobs.py``). A stored
   result whose delivery message was lost gets its delivery enqueued again.
+* **Progress** (:func:`progress`): the dispatcher's hand-over and the start
+  of each of the job's steps push the entry's deadline one whole window
+  forward (never back), so the deadline measures time *without progress*,
+  not the job's age: a chain that is merely slow is not presumed lost.
 * **Sweep** (:func:`sweep`, run by :class:`LedgerSweep` in every worker that
   consumes ``cpu-vision``): an entry past its deadline whose result is
-  stored is settled; one whose message is still queued, or held unacked by a
-  worker (for at most one more deadline: a worker that holds it and never
-  runs it), gets a new deadline; any other is **republished** (the same
-  message with a fresh delivery tag) and gets a new deadline. The claim and
-  the push are one Lua script that compares the entry's deadline first, so
-  with several workers sweeping an entry is republished once.
+  stored is settled; one whose ``ai.job`` message, or a message of one of its
+  steps (any message whose ``root_id`` is the job's task id, on the job's
+  queue: the dispatcher acks ``ai.job`` at the hand-over), is still queued,
+  or held unacked by a worker (for at most one more deadline: a worker that
+  holds it and never runs it), gets a new deadline; any other is
+  **republished** (the same message with a fresh delivery tag) and gets a
+  new deadline. The claim and the push are one Lua script that compares the
+  entry's deadline first, so with several workers sweeping an entry is
+  republished once.
 
 A republish is safe: the job's result is stored under the same task id and
 the first stored result is kept (``ai_tasks/tasks/jobs.py``); its callback
@@ -56,9 +63,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from celery import bootsteps
 from kombu import Exchange, Queue
 from kombu.utils.json import dumps, loads
+
+from ai_tasks.broker import TimerStep
 
 __all__ = [
     "DISPATCH_QUEUE",
@@ -74,6 +82,7 @@ __all__ = [
     "job_deadline_s",
     "job_task_id",
     "ledger_client",
+    "progress",
     "settle",
     "submit_job",
     "sweep",
@@ -117,6 +126,20 @@ if not seen or tonumber(seen) ~= tonumber(ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
 if ARGV[5] ~= '' then redis.call('LPUSH', KEYS[3], ARGV[5]) end
+return 1
+"""
+# KEYS: entries, due. ARGV: task id, now ms, window ms when the entry names none.
+# The entry's own window (submit_job's deadline_s) wins; the deadline only moves forward.
+_PROGRESS = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local window = tonumber(ARGV[3])
+local ok, entry = pcall(cjson.decode, raw)
+if ok and type(entry) == 'table' and tonumber(entry['deadline_s']) then window = 1000 * tonumber(entry['deadline_s']) end
+local due = math.floor(tonumber(ARGV[2]) + window)
+local seen = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if seen and tonumber(seen) >= due then return 0 end
+redis.call('ZADD', KEYS[2], due, ARGV[1])
 return 1
 """
 # KEYS: entries, due, done tombstone. ARGV: task id, tombstone ttl.
@@ -282,6 +305,26 @@ def settle(app: Any, task_id: str | None) -> bool:
         return False
 
 
+def progress(app: Any, task_id: str | None, job_type: object = None) -> bool:
+    """The job made progress (handed over, a step started): push its deadline one window forward.
+
+    Called by the dispatcher after its hand-over and by every step of a
+    dispatched job (``ai_tasks/tasks/jobs.py``, ``ai_tasks/tasks/steps.py``).
+    False when there is no entry (settled, not submitted through the ledger,
+    not Redis) or the deadline is already later. Never raises: a missed push
+    only leaves the sweep to find the step's message where it waits.
+    """
+    url = app.conf.broker_url
+    if not task_id or not is_redis_url(url):
+        return False
+    try:
+        window_ms = int(1000 * job_deadline_s(app, job_type))
+        return bool(ledger_client(url).eval(_PROGRESS, 2, ENTRIES_KEY, DUE_KEY, task_id, _now_ms(), window_ms))
+    except Exception as exc:
+        log.warning("ledger deadline of %s not pushed (%s)", task_id, type(exc).__name__)
+        return False
+
+
 @dataclass
 class SweepReport:
     """What one sweep did, entry by entry counted."""
@@ -314,6 +357,60 @@ def _where(client: Any, entry: Mapping[str, Any], unacked_key: str) -> str:
     if tag and client.hexists(unacked_key, tag):
         return "held"
     return "nowhere"
+
+
+def _queue_keys(queue: str) -> list[str]:
+    """The Redis lists kombu keeps one queue in (one per priority step)."""
+    from kombu.transport.redis import Channel
+
+    return [queue] + [f"{queue}{Channel.sep}{pri}" for pri in Channel.priority_steps if pri]
+
+
+def _root_id(raw: Any) -> str | None:
+    try:
+        message = loads(raw)
+        if isinstance(message, list):  # kombu's unacked hash: [message, exchange, routing key]
+            message = message[0]
+        return str(message["headers"]["root_id"])
+    except Exception:  # not a Celery message, or not ours to read
+        return None
+
+
+class _StepIndex:
+    """The root ids of the messages queued and held unacked, read at most once per sweep.
+
+    A step's message carries its job's ``root_id``: the ``ai.job`` task id,
+    which is the ledger's key. One ``LRANGE`` per queue and one ``HVALS`` of
+    the unacked hash, and only when an entry past its deadline needs them.
+    """
+
+    def __init__(self, client: Any, unacked_key: str) -> None:
+        self._client = client
+        self._unacked_key = unacked_key
+        self._queued: dict[str, set[str]] = {}
+        self._held: set[str] | None = None
+
+    def where(self, task_id: str, queue: str) -> str:
+        """``queued``, ``held`` or ``nowhere``: where a step of the job ``task_id`` on ``queue`` is."""
+        queued = self._queued.get(queue)
+        if queued is None:
+            queued = self._queued[queue] = {
+                rid for key in _queue_keys(queue) for raw in self._client.lrange(key, 0, -1)
+                if (rid := _root_id(raw)) is not None
+            }
+        if task_id in queued:
+            return "queued"
+        if self._held is None:
+            self._held = {rid for raw in self._client.hvals(self._unacked_key) if (rid := _root_id(raw)) is not None}
+        return "held" if task_id in self._held else "nowhere"
+
+
+def _job_queue(entry: Mapping[str, Any]) -> str:
+    from ai_tasks.jobs import JOBS
+
+    kind = entry.get("type")
+    spec = JOBS.get(kind) if isinstance(kind, str) else None
+    return spec.queue if spec is not None else DISPATCH_QUEUE
 
 
 def _stored(app: Any, task_id: str) -> Any:
@@ -355,6 +452,7 @@ def sweep(app: Any, client: Any, *, now_ms: int | None = None, unacked_key: str 
     """
     now_ms = _now_ms() if now_ms is None else now_ms
     report = SweepReport()
+    steps = _StepIndex(client, unacked_key)
     for raw_id, seen in client.zrangebyscore(DUE_KEY, "-inf", now_ms, start=0, num=batch, withscores=True):
         task_id = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
         raw = client.hget(ENTRIES_KEY, task_id)
@@ -380,6 +478,8 @@ def sweep(app: Any, client: Any, *, now_ms: int | None = None, unacked_key: str 
                 report.redelivered += 1
             continue
         where = _where(client, entry, unacked_key)
+        if where == "nowhere":  # handed over: the job lives on in its steps' messages
+            where = steps.where(task_id, _job_queue(entry))
         held_since = int(entry.get("held_since_ms") or 0) if where == "held" else 0
         # Queued: a backlog, however long. Held: a worker has it, but not for more
         # than one more deadline (a worker that holds it and never runs it).
@@ -407,22 +507,16 @@ def sweep(app: Any, client: Any, *, now_ms: int | None = None, unacked_key: str 
     return report
 
 
-class LedgerSweep(bootsteps.StartStopStep):
+class LedgerSweep(TimerStep):
     """Consumer bootstep: sweep the job ledger every :data:`SWEEP_INTERVAL_S` (Redis, ``cpu-vision``)."""
 
-    requires = ("celery.worker.consumer.tasks:Tasks",)
-
-    def __init__(self, parent: Any, **kwargs: Any) -> None:
-        super().__init__(parent, **kwargs)
-        self.tref: Any = None
-
-    def start(self, c: Any) -> None:
+    def schedule(self, c: Any) -> tuple[float, Any, tuple[Any, ...]] | None:
         app = c.app
         url = app.conf.broker_url
         queues = app.amqp.queues
         consumed = set(queues.consume_from or queues)
         if not is_redis_url(url) or DISPATCH_QUEUE not in consumed:
-            return
+            return None
         unacked_key = str((app.conf.broker_transport_options or {}).get("unacked_key") or UNACKED_KEY)
         client = ledger_client(url)
 
@@ -437,11 +531,4 @@ class LedgerSweep(bootsteps.StartStopStep):
             if report.republished or report.given_up or report.redelivered:
                 log.warning("ledger sweep: %s", report)
 
-        self.tref = c.timer.call_repeatedly(SWEEP_INTERVAL_S, run)
-
-    def stop(self, c: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
-
-    shutdown = stop
+        return SWEEP_INTERVAL_S, run, ()

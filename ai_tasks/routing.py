@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 from kombu import Exchange, Queue
 
 __all__ = [
+    "BROKER_RETURNS_ALLOWED",
     "DEAD_LETTER_EXCHANGE",
     "DEAD_LETTER_QUEUE",
     "PLUMBING_TASKS",
@@ -45,6 +46,11 @@ QUEUE_NAMES: Final[tuple[str, ...]] = (CPU_VISION, GPU_EMBED, LLM)
 #: Where poison messages go on RabbitMQ (delivery limit exceeded).
 DEAD_LETTER_EXCHANGE: Final = "ai.dead-letter"
 DEAD_LETTER_QUEUE: Final = "ai.dead-letter"
+
+#: Returns of a message that never reached a task (its worker or the broker dropped first) that
+#: RabbitMQ's delivery limit allows beyond our poison limit: issue-18 chaos saw 4 in an hour of
+#: pool kills every 4 s and broker restarts every 90 s; 20 is a bad day's worth with room to spare.
+BROKER_RETURNS_ALLOWED: Final = 20
 
 #: The tasks that are no job's step (``ai_tasks/tasks/jobs.py``) -> queue.
 PLUMBING_TASKS: Final[dict[str, str]] = {
@@ -90,23 +96,27 @@ def build_queues(*, amqp: bool, quorum: bool = True, max_deliveries: int = 3) ->
 
     On RabbitMQ they are quorum queues with a delivery limit and a
     dead-letter exchange: the broker's own backstop against a poison message.
-    The limit is one above ``max_deliveries`` so that our Redis counter
-    (:mod:`ai_tasks.poison`) normally fires first and fails the task with a
-    readable ``poison_message`` result; the broker limit only acts if Redis
-    is unreachable.
+    The limit is :data:`BROKER_RETURNS_ALLOWED` above ``max_deliveries``:
+    the broker counts every return of an unacked message, also a message a
+    worker had prefetched and never started when its connection dropped (a
+    worker killed, the broker restarted), while our counter
+    (:mod:`ai_tasks.poison`) counts only deliveries that reached a task. So
+    ours fires first and fails the task with a readable ``poison_message``
+    result; the broker's acts only when Redis is unreachable, and what it
+    dead-letters is answered by :mod:`ai_tasks.dead_letters`.
 
     Examples:
         >>> [q.name for q in build_queues(amqp=False)]
         ['cpu-vision', 'gpu-embed', 'llm']
         >>> build_queues(amqp=True, max_deliveries=3)[0].queue_arguments["x-delivery-limit"]
-        3
+        23
     """
     args: dict[str, object] | None = None
     if amqp and quorum:
         args = {
             "x-queue-type": "quorum",
             # quorum semantics: dead-lettered after more than this many returns
-            "x-delivery-limit": max_deliveries,
+            "x-delivery-limit": max_deliveries + BROKER_RETURNS_ALLOWED,
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
             "x-dead-letter-routing-key": "dead",
         }

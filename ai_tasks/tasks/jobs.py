@@ -20,7 +20,8 @@ job does not read ``STARTED`` forever there.
 Delivery (``ai.job.deliver``) POSTs the result with an idempotency key (the
 job id and the dispatcher's task id) and skips the POST when a delivered
 marker says a 2xx was already received for that key
-(:mod:`ai_tasks.delivery`).
+(:mod:`ai_tasks.delivery`); a marker it cannot read delays the POST (retry)
+rather than risk a second one.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from ai_tasks.errors import PoisonMessageError, reason_code_of
 from ai_tasks.jobs import JOBS
 from ai_tasks.jobs.base import StepContext
 from ai_tasks.jobs.runner import build_signature, run_all, run_step, start_job, task_reporter
-from ai_tasks.ledger import settle
+from ai_tasks.ledger import progress, settle
 from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
 from ai_tasks.task import AITask, delivery_redis_url, is_retryable
@@ -73,8 +74,13 @@ def redeliver_stored(result: Any, job: dict[str, Any], result_id: str) -> bool:
     if not _delivering() or not isinstance(result, dict):
         return True
     marker = _delivered_marker()
-    if marker is None or marker.delivered(idempotency_key(result, result_id)):
+    if marker is None:
         return True
+    try:
+        if marker.delivered(idempotency_key(result, result_id)):
+            return True
+    except Exception:  # unreadable: the delivery checks again before it posts (it fails closed)
+        pass
     _enqueue_delivery(result, job, result_id)
     return False
 
@@ -167,6 +173,9 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     (tasks[-1] if tasks else sig).set(ignore_result=True)
     sig.link_error(failed.s(job=job_info, result_id=result_id))
     sig.apply_async()
+    # ai.job is acked now: the ledger's deadline runs from this hand-over, and its sweep
+    # follows the job in its steps' messages (ai_tasks/ledger.py).
+    progress(app, result_id, spec.type)
     # The dispatcher's own id must only ever hold the final AIResult, so its
     # return value is not stored (Ignore); Flower still learns it is done.
     if self.request.id and not self.request.is_eager:
@@ -253,13 +262,13 @@ _marker: Any = None
 
 
 def _delivered_marker() -> Any:
-    """The process's DeliveredMarker, or None when no Redis is shared by the workers."""
+    """The process's DeliveredMarker (strict: a Redis error is raised), or None when no Redis is shared."""
     global _marker
     if _marker is None:
         from ai_tasks.delivery import DeliveredMarker
 
         url = delivery_redis_url()
-        _marker = DeliveredMarker(url) if url else False
+        _marker = DeliveredMarker(url, fail_open=False) if url else False
     return _marker or None
 
 
@@ -271,7 +280,14 @@ def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id:
     marker and does not POST again; the marker is written only after a 2xx.
     The API may be away longer than a step's upstream: delivery has its own,
     longer retry budget (``celeryconfig.DELIVERY_MAX_RETRIES``, about an hour).
+
+    The marker fails closed: when Redis cannot say whether the result was
+    delivered (a Redis restart), the delivery is retried later instead of
+    posted (issue-18 chaos: a second delivery, queued by the ledger's sweep,
+    ran during a Redis restart and POSTed again). Only the last attempt of
+    the budget posts without it; the idempotency key still names the result.
     """
+    import redis
     from celery.utils.time import get_exponential_backoff_interval
 
     from ai_tasks.delivery import DELIVERY_CLAIM_S, idempotency_key, post_unless_delivered
@@ -280,21 +296,37 @@ def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id:
     s = get_settings()
     if not (s.api_base_url and s.internal_worker_token):
         return
+    api_base_url, token = s.api_base_url, s.internal_worker_token.reveal()
     marker = _delivered_marker()
     retries = int(self.request.retries or 0)
     max_retries = int(app.conf.get("DELIVERY_MAX_RETRIES") or 0)
-    try:
-        outcome = post_unless_delivered(
-            s.api_base_url, s.internal_worker_token.reveal(), result, source_id, result_id, marker
-        )
-    except DeliveryError as exc:  # 5xx, 408, 429, timeouts: the API is away for now
-        if self.request.called_directly or retries >= max_retries:
-            raise
+    last = self.request.called_directly or retries >= max_retries
+
+    def backoff_s() -> int:
         wait_s = get_exponential_backoff_interval(
             factor=2, retries=retries, maximum=int(app.conf.get("DELIVERY_RETRY_BACKOFF_MAX_S") or 60),
             full_jitter=True,
         )
-        raise self.retry(exc=exc, countdown=max(1, wait_s), max_retries=max_retries) from None
+        return max(1, wait_s)
+
+    def post(with_marker: Any) -> Any:
+        return post_unless_delivered(api_base_url, token, result, source_id, result_id, with_marker)
+
+    try:
+        try:
+            outcome = post(marker)
+        except redis.RedisError as exc:  # the marker is unreadable: it may say "delivered", so do not post now
+            if not last:
+                log.warning("delivered marker of job %s unreadable (%s): delivery retried later, not posted",
+                            result.get("job_id"), type(exc).__name__)
+                raise self.retry(countdown=backoff_s(), max_retries=max_retries) from None
+            log.warning("delivered marker of job %s unreadable (%s) on the last attempt: posted without it",
+                        result.get("job_id"), type(exc).__name__)
+            outcome = post(None)
+    except DeliveryError as exc:  # 5xx, 408, 429, timeouts: the API is away for now
+        if last:
+            raise
+        raise self.retry(exc=exc, countdown=backoff_s(), max_retries=max_retries) from None
     key = idempotency_key(result, result_id)
     if outcome == "delivered_before":
         log.info("result of job %s already delivered (%s): not posted again", result.get("job_id"), key)
@@ -304,5 +336,8 @@ def deliver(self: Any, result: dict[str, Any], source_id: str | None, result_id:
             return
         raise self.retry(countdown=DELIVERY_CLAIM_S // 2, max_retries=max_retries)
     elif marker is not None:
-        marker.mark(key)
+        try:
+            marker.mark(key)
+        except Exception as exc:  # posted: only a later redelivery could post again (the key dedupes)
+            log.warning("delivered marker of %s not written (%s)", key, type(exc).__name__)
     settle(app, result_id)  # the job is done for the ledger: stored and delivered

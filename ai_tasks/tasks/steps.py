@@ -25,6 +25,7 @@ from ai_tasks.celery import app
 from ai_tasks.jobs import JOBS
 from ai_tasks.jobs.base import JobSpec
 from ai_tasks.jobs.runner import run_task_step
+from ai_tasks.ledger import progress
 from ai_tasks.task import JobStepTask
 from ai_tasks.tasks.jobs import conclude, finish, stored_result
 
@@ -46,10 +47,12 @@ def _last_tasks(spec: JobSpec) -> set[str]:
 
 def _step_task(name: str, doc: str, last: bool) -> Any:
     def run(self: JobStepTask, state: dict[str, Any]) -> dict[str, Any]:
-        raw = state.get("job") if last and isinstance(state, Mapping) else None
+        raw = state.get("job") if isinstance(state, Mapping) else None
         job: dict[str, Any] = dict(raw) if isinstance(raw, Mapping) else {}
         result_id = job.get("result_id")
-        if not result_id:  # not the end of a dispatched job: the step's own return value
+        # a step started: the job made progress, its ledger deadline moves on (ai_tasks/ledger.py)
+        progress(app, result_id, job.get("type"))
+        if not last or not result_id:  # not the end of a dispatched job: the step's own return value
             return run_task_step(self, state)
         if (self.request.delivery_info or {}).get("redelivered"):
             # a worker died after this job was answered (the photo may be released): answer it again

@@ -20,6 +20,7 @@ from ai_tasks.ledger import (
     MAX_REPUBLISHES,
     job_deadline_s,
     job_task_id,
+    progress,
     settle,
     submit_job,
     sweep,
@@ -143,6 +144,50 @@ def test_sweep_leaves_a_queued_or_held_job_alone(app: Celery) -> None:
     r.zadd(DUE_KEY, {task_id: 1})
     assert sweep(app, r).waiting == 1
     assert r.llen(QUEUE) == 1
+
+
+def test_progress_pushes_the_deadline_one_window_forward_never_back(app: Celery) -> None:
+    """The hand-over and each step start: the deadline counts time without progress, not the job's age."""
+    r = redis.Redis.from_url(URL)
+    task_id = submit_job(app, _job(), deadline_s=DEADLINE_S)
+    r.zadd(DUE_KEY, {task_id: 1})  # as if the job had waited a whole deadline
+    before_ms = int(time.time() * 1000)
+    assert progress(app, task_id, "ocr") is True
+    due = r.zscore(DUE_KEY, task_id)
+    assert before_ms + DEADLINE_S * 1000 <= due <= before_ms + (DEADLINE_S + 5) * 1000  # the entry's own window
+    far_ms = _after(10)
+    r.zadd(DUE_KEY, {task_id: far_ms})
+    assert progress(app, task_id, "ocr") is False
+    assert r.zscore(DUE_KEY, task_id) == far_ms  # never moved back
+    assert progress(app, "no-such-task", "ocr") is False and r.zscore(DUE_KEY, "no-such-task") is None
+    settle(app, task_id)
+    assert progress(app, task_id, "ocr") is False and r.zscore(DUE_KEY, task_id) is None
+
+
+def test_sweep_follows_a_handed_over_job_in_its_step_messages(app: Celery) -> None:
+    """Issue-18 chaos: ai.job is acked at the hand-over; a step queued behind a backlog is not a loss."""
+    r = redis.Redis.from_url(URL)
+    task_id = submit_job(app, _job(), deadline_s=DEADLINE_S)
+    r.delete(QUEUE)  # the dispatcher took ai.job and acked it after handing over...
+    other = submit_job(app, _job("j-2"), deadline_s=DEADLINE_S)
+    r.delete(QUEUE)
+    # ...to its next step, which carries the job's task id as root_id (another job's step beside it)
+    app.send_task("ai.omr.read", args=[{}], queue=QUEUE, root_id=task_id, parent_id=task_id)
+    app.send_task("ai.omr.read", args=[{}], queue=QUEUE, root_id="someone-else")
+    report = sweep(app, r, now_ms=_after(1))
+    assert (report.waiting, report.republished) == (1, 1)  # j-1 waits in its step; j-2 is nowhere
+    assert _entry(r, task_id)["attempts"] == 0 and _entry(r, other)["attempts"] == 1
+    # the step held unacked by a worker (kombu: [message, exchange, routing key] by delivery tag)
+    steps = [json.loads(raw) for raw in r.lrange(QUEUE, 0, -1)]
+    r.delete(QUEUE)
+    step = next(m for m in steps if m["headers"]["root_id"] == task_id)
+    r.hset("unacked", step["properties"]["delivery_tag"], json.dumps([step, QUEUE, QUEUE]))
+    r.zadd(DUE_KEY, {task_id: 1})
+    assert sweep(app, r).waiting == 1 and _entry(r, task_id)["attempts"] == 0
+    # gone from both: nowhere, republished
+    r.delete("unacked")
+    r.zadd(DUE_KEY, {task_id: 1})
+    assert sweep(app, r).republished == 1 and _entry(r, task_id)["attempts"] == 1
 
 
 def test_sweep_republishes_a_lost_job_once_even_when_several_workers_sweep(app: Celery) -> None:

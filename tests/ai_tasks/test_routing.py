@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import celeryconfig
 from ai_tasks.celery import app
 from ai_tasks.contracts import JOB_TYPES
@@ -46,6 +48,40 @@ def test_queues_are_explicit_and_json_only() -> None:
     assert app.conf.task_create_missing_queues is False
     assert app.conf.accept_content == ["json"] and app.conf.task_serializer == "json"
     assert app.conf.result_accept_content == ["json"]
+
+
+def test_rabbitmq_delivery_limit_is_well_above_the_poison_counter() -> None:
+    """Issue-18 chaos: RabbitMQ also counts returns of messages that never ran (a worker or the broker dropped).
+
+    Our counter (ai_tasks/poison.py) must fire first; the broker's limit is a backstop with room for them.
+    """
+    from ai_tasks.routing import BROKER_RETURNS_ALLOWED, DEAD_LETTER_EXCHANGE, build_queues
+
+    assert BROKER_RETURNS_ALLOWED >= 10
+    for max_deliveries in (1, 3, 10):
+        for q in build_queues(amqp=True, max_deliveries=max_deliveries):
+            args = q.queue_arguments
+            assert args["x-delivery-limit"] >= max_deliveries + BROKER_RETURNS_ALLOWED
+            assert args["x-dead-letter-exchange"] == DEAD_LETTER_EXCHANGE and args["x-queue-type"] == "quorum"
+    assert all(q.queue_arguments is None for q in build_queues(amqp=True, quorum=False))
+
+
+@pytest.mark.parametrize(("broker", "confirmed"), [
+    ("redis://127.0.0.1:6379/0", False),
+    ("amqp://guest:guest@127.0.0.1:5672//", True),
+])
+def test_workers_publish_with_confirms_on_rabbitmq(broker: str, confirmed: bool) -> None:
+    """Issue-18 chaos: a hand-over published on a connection a broker restart had closed vanished unconfirmed."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import celeryconfig; print(celeryconfig.broker_transport_options.get('confirm_publish', False))"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "CELERY_BROKER_URL": broker, "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True)
+    assert out.stdout.strip() == str(confirmed)
 
 
 def test_reliability_settings() -> None:

@@ -147,13 +147,18 @@ def _flush_redis_dbs() -> None:
 
 
 def _purge_amqp(broker_url: str) -> None:
+    """Delete the test vhost's queues: the workers declare them afresh, with this tree's arguments.
+
+    A purge would keep a quorum queue declared by another tree, and RabbitMQ
+    refuses a declaration whose arguments differ (``x-delivery-limit``).
+    """
     from kombu import Connection
 
     with Connection(broker_url, connect_timeout=10) as conn:
         channel = conn.channel()
         for q in ("cpu-vision", "gpu-embed", "llm", "ai.dead-letter"):
             try:
-                channel.queue_purge(q)
+                channel.queue_delete(q)
             except Exception:
                 channel = conn.channel()  # queue does not exist yet: fine
 
@@ -198,6 +203,8 @@ def workers(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[W
     yield w
     w.stop()
     w.client.close()
+    if broker.startswith("amqp"):
+        _purge_amqp(broker)  # a tree with other queue arguments declares them again
 
 
 @pytest.fixture()

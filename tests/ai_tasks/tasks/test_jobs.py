@@ -242,6 +242,8 @@ def test_the_last_step_of_a_dispatched_job_stores_its_result_and_a_redelivery_an
     concluded: list[tuple[str, str | None]] = []
     monkeypatch.setattr(jobs_module, "conclude", lambda out, job, rid: concluded.append((out["status"], rid)))
     monkeypatch.setattr("ai_tasks.tasks.steps.conclude", lambda out, job, rid: concluded.append((out["status"], rid)))
+    progressed: list[tuple[str | None, str]] = []  # each step start pushes the job's ledger deadline
+    monkeypatch.setattr("ai_tasks.tasks.steps.progress", lambda _app, rid, kind: progressed.append((rid, kind)))
     key = artifact_store().put((samples / "photo_20q.jpg").read_bytes(), kind="image")
     job = {"id": "f-1", "type": "omr_grading", "payload": {
         "image_key": key, "template_meta": json.loads((samples / "meta_20q.json").read_text())}}
@@ -263,3 +265,52 @@ def test_the_last_step_of_a_dispatched_job_stores_its_result_and_a_redelivery_an
     spec.release(spec.state.from_dict(fetched))  # what on_success does after the step
     assert deliver(True) == out  # the photo is gone: the stored answer, not a second reading
     assert concluded == [("DONE", "rid-f-1"), ("DONE", "rid-f-1")]
+    assert progressed == [("rid-f-1", "omr_grading")] * 2
+
+
+def test_deliver_fails_closed_when_the_marker_is_unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue-18 chaos: a delivery that cannot read the delivered marker (Redis restarting) retries, not posts.
+
+    Only the last attempt of the delivery budget posts without the marker.
+    """
+    import socket
+    import uuid
+
+    from celery.exceptions import Retry
+
+    import ai_tasks.tasks.jobs as jobs_module
+    from ai_tasks.delivery import RESULT_PATH, DeliveredMarker
+    from ai_tasks.settings import Settings
+
+    with socket.socket() as sock:  # a port nothing listens on: every marker call fails
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app.loader.import_default_modules()
+    task = app.tasks["ai.job.deliver"]
+    retried: list[int] = []
+    monkeypatch.setattr(task, "retry", lambda *a, **k: retried.append(k["countdown"]) or Retry("later"))
+    monkeypatch.setattr(jobs_module, "settle", lambda _app, rid: None)
+    monkeypatch.setattr(jobs_module, "_marker", DeliveredMarker(f"redis://127.0.0.1:{port}/0", fail_open=False))
+    result, result_id = {"job_id": "j-4", "status": "DONE"}, uuid.uuid4().hex
+    with serve() as api:
+        api.route(RESULT_PATH, status(200))
+        settings = Settings.from_env({"API_BASE_URL": api.base_url, "INTERNAL_WORKER_TOKEN": "tok"})
+        monkeypatch.setattr(jobs_module, "get_settings", lambda: settings)
+        for retries, expect_posts in ((0, 0), (app.conf.DELIVERY_MAX_RETRIES, 1)):
+            task.push_request(id="deliver-1", retries=retries, called_directly=False, is_eager=False)
+            try:
+                if expect_posts:
+                    task.run(result, "7", result_id=result_id)
+                else:
+                    with pytest.raises(Retry):
+                        task.run(result, "7", result_id=result_id)
+            finally:
+                task.pop_request()
+            assert len([r for r in api.requests if r.method == "POST"]) == expect_posts
+    assert len(retried) == 1 and retried[0] >= 1
+    # the ledger's sweep: a marker it cannot read enqueues the (fail-closed) delivery again
+    enqueued: list[str | None] = []
+    monkeypatch.setattr(jobs_module, "_delivering", lambda: True)
+    monkeypatch.setattr(jobs_module, "_enqueue_delivery", lambda out, job, rid: enqueued.append(rid))
+    assert jobs_module.redeliver_stored(result, {"id": "j-4"}, result_id) is False
+    assert enqueued == [result_id]
