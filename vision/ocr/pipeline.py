@@ -8,6 +8,8 @@ Steps (each module says why):
    erased from the image Tesseract sees;
 3. :func:`vision.ocr.preprocess.find_rules`: table borders, frames and
    underlines erased (Tesseract reads them as ``|``, ``[``, ``_``);
+   :func:`vision.ocr.leaders.find_leaders`: dot leaders of contents pages
+   erased (Tesseract reads them as runs of Hangul);
    :func:`vision.ocr.columns.find_columns`: reading regions (columns);
 4. the regions are stacked top to bottom in reading order on one canvas and
    read by **one** Tesseract call (each call pays ~0.1 s of model loading);
@@ -33,6 +35,7 @@ import numpy.typing as npt
 
 from vision.ocr.circled import Circled, erase, find_circled
 from vision.ocr.columns import find_columns
+from vision.ocr.leaders import find_leaders
 from vision.ocr.preprocess import Prepared, find_rules, prepare_page
 from vision.ocr.quality import low_quality_reason
 from vision.ocr.reread import reread_uncertain
@@ -59,6 +62,7 @@ class PageOptions:
         columns: split columns before OCR.
         reread: read uncertain words again with one language at a time.
         rules: erase ruled lines (table borders, frames, underlines) before OCR.
+        leaders: erase dot leaders of contents pages before OCR (:mod:`vision.ocr.leaders`).
     """
 
     tesseract: TesseractConfig = TesseractConfig()
@@ -68,6 +72,7 @@ class PageOptions:
     columns: bool = True
     reread: bool = True
     rules: bool = True
+    leaders: bool = True
 
 
 def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -> OCRPage:
@@ -87,6 +92,10 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
         rules = find_rules(ink, prep.glyph_px)
         image = np.where(rules > 0, np.uint8(255), image).astype(np.uint8)
         ink = np.where(rules > 0, np.uint8(0), ink).astype(np.uint8)
+    if options.leaders:
+        dots = find_leaders(ink, prep.glyph_px)
+        image = np.where(dots > 0, np.uint8(255), image).astype(np.uint8)
+        ink = np.where(dots > 0, np.uint8(0), ink).astype(np.uint8)
     canvas, offsets = _stack(image, regions, gap_px=int(prep.glyph_px * STACK_GAP_GLYPHS))
     dpi = max(70, round(options.tesseract.dpi * prep.scale)) if options.tesseract.dpi else 0
     raw = read_region(canvas, replace(options.tesseract, dpi=dpi or options.tesseract.dpi))
