@@ -37,7 +37,7 @@ from vision.ocr.circled import Circled, erase, find_circled
 from vision.ocr.columns import find_columns
 from vision.ocr.leaders import find_leaders
 from vision.ocr.preprocess import Prepared, find_rules, prepare_page
-from vision.ocr.quality import low_quality_reason
+from vision.ocr.quality import low_quality_reason, repeated_share
 from vision.ocr.reread import reread_uncertain
 from vision.ocr.tesseract import TesseractConfig, make_line, read_region
 from vision.ocr.types import BoxXYWH, OCRLine, OCRPage, OCRWord
@@ -109,7 +109,9 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
     chars = sum(len(line.text) for line in lines)
     confidence = sum(line.confidence * len(line.text) for line in lines) / chars if chars else None
     words = sum(len(line.words) for line in lines)
-    reason = low_quality_reason(prep.quality, confidence=confidence, words=words, ink_read=coverage) if chars else ""
+    repeats = repeated_share(" ".join(line.text for line in lines))
+    reason = (low_quality_reason(prep.quality, confidence=confidence, words=words, ink_read=coverage, repeats=repeats)
+              if chars else "")
     return OCRPage(width=pw, height=ph, lines=tuple(lines), reason=reason)
 
 
