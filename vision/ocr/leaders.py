@@ -13,9 +13,11 @@ on the ink, without Tesseract, as a chain of connected components that are
   other ink between them (spacing in dot sizes: no text height is needed, so
   leaders are dropped before the text height is estimated: their dots made
   it look like 6 px text and the page was upscaled 3x);
-* **evenly spaced**: the widest gap at most :data:`MAX_GAP_RATIO` times the
-  narrowest (an ellipsis ``…`` leader alternates two gaps);
 * **long**: at least :data:`MIN_DOTS` dots.
+
+Even spacing is not required: an ellipsis leader alternates two gaps, and on
+a photo its dots run together into dashes (a white gap of 0-10 px); a
+ratio test on the gaps lost every leader of such a page.
 
 A period, a decimal point or ``1.2.3`` has letters or digits between its dots
 and never chains. The leaders are erased from the image Tesseract reads and
@@ -48,21 +50,23 @@ GrayImage = npt.NDArray[np.uint8]
 #: without a text height, at most this share of the page's shorter side.
 MAX_DOT_GLYPHS = 0.3
 MAX_DOT_PAGE = 0.02
-#: ... and at most this many times wider than tall or taller than wide, and filling this share of its box.
+#: ... and at most this many times taller than wide, or :data:`MAX_PIECE_ASPECT` times wider than tall
+#: (dots that ran together on a photo: ``…`` thresholded as one dash), and filling this share of its box.
 MAX_DOT_ASPECT = 2.5
+MAX_PIECE_ASPECT = 5.0
 MIN_DOT_FILL = 0.35
-#: spacing is measured in dot sizes (the larger side of a dot), so that no text height is needed:
+#: spacing is measured in dot sizes (a dot's height), so that no text height is needed:
 #: consecutive dots' centres differ in height by at most this many dot sizes,
 MAX_DY_DOTS = 0.6
-#: ... and are this many dot sizes apart (``…`` ~2, ``.`` ~3-4, spaced ``. .`` ~5-8).
-MIN_GAP_DOTS = 1.3
+#: ... and are this many dot sizes apart, centre to centre (``…`` ~1.3-2 on photos, ``.`` ~3-4, spaced ``. .`` ~5-8).
+MIN_GAP_DOTS = 1.0
 MAX_GAP_DOTS = 10.0
 #: two dots of one leader differ in size by at most this factor.
 MAX_SIZE_RATIO = 2.0
-#: the widest gap of a leader is at most this many times its narrowest.
-MAX_GAP_RATIO = 3.0
 #: a dot is at least this many pixels on each side (smaller specks are grain).
 MIN_DOT_PX = 2
+#: between two dots, ink of more pixels than this breaks the chain (fewer: grain).
+BLOCK_MIN_AREA = 4
 #: fewer dots than this is not a leader (an ellipsis in a sentence has 3, ``....`` 4).
 MIN_DOTS = 6
 
@@ -81,30 +85,32 @@ def find_leaders(ink: GrayImage, glyph_px: float = 0.0) -> GrayImage:
     x, y, w, h, area = (stats[1:, i].astype(np.float64) for i in range(5))
     cx, cy = centroids[1:, 0], centroids[1:, 1]
     biggest = MAX_DOT_GLYPHS * glyph_px if glyph_px > 0 else MAX_DOT_PAGE * min(ink.shape)
-    dot = ((w <= biggest) & (h <= biggest) & (w >= MIN_DOT_PX) & (h >= MIN_DOT_PX)
-           & (w <= MAX_DOT_ASPECT * h) & (h <= MAX_DOT_ASPECT * w) & (area >= MIN_DOT_FILL * w * h))
+    dot = ((h <= biggest) & (w <= MAX_PIECE_ASPECT * biggest) & (w >= MIN_DOT_PX) & (h >= MIN_DOT_PX)
+           & (w <= MAX_PIECE_ASPECT * h) & (h <= MAX_DOT_ASPECT * w) & (area >= MIN_DOT_FILL * w * h))
     dots = np.flatnonzero(dot)
     if dots.size < MIN_DOTS:
         return out
-    size = np.maximum(w, h)
-    others = np.flatnonzero(~dot & (area > 1))
-    ox0, oy0, ox1, oy1 = x[others], y[others], x[others] + w[others], y[others] + h[others]
+    size = h
+    # ink that breaks a chain: anything but a dot, grain specks (a few pixels) aside
+    blocking = ~dot & (area > BLOCK_MIN_AREA)
     next_of: dict[int, int] = {}
     has_prev: set[int] = set()
     order = dots[np.argsort(cx[dots])]
     xs = cx[order]
     for i in order:
         lo = int(np.searchsorted(xs, cx[i] + MIN_GAP_DOTS * size[i]))
-        hi = int(np.searchsorted(xs, cx[i] + MAX_GAP_DOTS * size[i], side="right"))
-        near = [j for j in order[lo:hi] if abs(cy[j] - cy[i]) <= MAX_DY_DOTS * size[i] and j not in has_prev
+        hi = int(np.searchsorted(xs, x[i] + w[i] + MAX_GAP_DOTS * size[i], side="right"))
+        near = [j for j in order[lo:hi] if x[j] >= x[i] + w[i] and abs(cy[j] - cy[i]) <= MAX_DY_DOTS * size[i] and j not in has_prev
                 and max(size[i], size[j]) <= MAX_SIZE_RATIO * min(size[i], size[j])]
         if not near:
             continue
         j = min(near, key=lambda k: cx[k])
         # no other ink between the two dots (a digit of "1.2.3", a letter)
-        top, bottom = min(cy[i], cy[j]) - 2 * size[i], max(cy[i], cy[j]) + 2 * size[i]
-        between = (ox0 < x[j]) & (ox1 > x[i] + w[i]) & (oy0 < bottom) & (oy1 > top)
-        if between.any():
+        # (pixels, not boxes: the desk around a photographed sheet is one component spanning the page)
+        top, bottom = int(max(0, min(cy[i], cy[j]) - 2 * size[i])), int(max(cy[i], cy[j]) + 2 * size[i]) + 1
+        strip = labels[top:bottom, int(x[i] + w[i]) : int(x[j])]
+        touched = strip[strip > 0] - 1
+        if touched.size and blocking[touched].any():
             continue
         next_of[int(i)] = int(j)
         has_prev.add(int(j))
@@ -114,9 +120,6 @@ def find_leaders(ink: GrayImage, glyph_px: float = 0.0) -> GrayImage:
         while chain[-1] in next_of:
             chain.append(next_of[chain[-1]])
         if len(chain) < MIN_DOTS:
-            continue
-        gaps = np.diff(cx[chain])
-        if gaps.max() > MAX_GAP_RATIO * max(gaps.min(), 1e-6):
             continue
         keep += chain
     if keep:
