@@ -110,19 +110,28 @@ class _Writer:
         return float(box[2])
 
 
-def render_page(seed: int, *, dpi: int = 200, columns: int = 2) -> Page:
-    """A seeded exam page (A4) at ``dpi``, with its truth."""
-    rng = random.Random(seed)
+def _sheet(dpi: int) -> tuple[Image.Image, ImageDraw.ImageDraw, _Writer, float, float, tuple[int, int]]:
+    """A blank white A4 page at ``dpi``: image, its drawer and writer, pixels per point and per mm, size."""
     k = dpi / PT_PER_INCH
     mm = dpi / MM_PER_INCH
     w, h = round(A4_MM[0] * mm), round(A4_MM[1] * mm)
     img = Image.new("RGB", (w, h), (255, 255, 255))
     draw = ImageDraw.Draw(img)
-    out = _Writer(draw, k)
-    body_pt = rng.uniform(9.5, 12.0)
+    return img, draw, _Writer(draw, k), k, mm, (w, h)
+
+
+def _faces(out: _Writer, rng: random.Random, pt: float) -> tuple[int, ImageFont.FreeTypeFont, ImageFont.FreeTypeFont]:
+    """A random font family: its index, body and bold faces at ``pt``."""
     face = rng.randrange(len(HANGUL_FONTS))
-    body = out.font(HANGUL_FONTS[face], body_pt)
-    bold = out.font(HEAD_FONTS[face], body_pt)
+    return face, out.font(HANGUL_FONTS[face], pt), out.font(HEAD_FONTS[face], pt)
+
+
+def render_page(seed: int, *, dpi: int = 200, columns: int = 2) -> Page:
+    """A seeded exam page (A4) at ``dpi``, with its truth."""
+    rng = random.Random(seed)
+    img, draw, out, k, mm, (w, h) = _sheet(dpi)
+    body_pt = rng.uniform(9.5, 12.0)
+    face, body, bold = _faces(out, rng, body_pt)
     colour = COLOURS[rng.randrange(len(COLOURS))]
     margin = 16 * mm
     # white-on-colour band heading
@@ -188,16 +197,9 @@ def render_contents(seed: int, *, dpi: int = 200) -> Page:
     ``제1장 총칙 3``.
     """
     rng = random.Random(seed)
-    k = dpi / PT_PER_INCH
-    mm = dpi / MM_PER_INCH
-    w, h = round(A4_MM[0] * mm), round(A4_MM[1] * mm)
-    img = Image.new("RGB", (w, h), (255, 255, 255))
-    draw = ImageDraw.Draw(img)
-    out = _Writer(draw, k)
+    img, draw, out, k, mm, (w, h) = _sheet(dpi)
     body_pt = rng.uniform(10.0, 13.0)
-    face = rng.randrange(len(HANGUL_FONTS))
-    body = out.font(HANGUL_FONTS[face], body_pt)
-    bold = out.font(HEAD_FONTS[face], body_pt)
+    face, body, bold = _faces(out, rng, body_pt)
     margin = rng.uniform(18, 28) * mm
     out.text((margin, margin), rng.choice(("목 차", "차 례", "목차", "Contents")), out.font(HEAD_FONTS[face], body_pt * 1.6))
     y = margin + body_pt * k * 3.5
