@@ -184,13 +184,14 @@ CONTENTS_TITLES = ("총칙", "목적 및 범위", "용어의 정의", "시험 �
                    "부록 자료", "개인정보 보호", "System Overview", "Data Format", "참고 문헌", "학습 목표와 내용",
                    "실험 방법", "결과 및 고찰", "Appendix A", "연구의 필요성", "선행 연구 분석")
 #: leader styles: the character drawn, and its pitch in point sizes of the text.
-LEADER_STYLES = ((".", 0.45), (". ", 0.55), ("·", 0.5), ("…", 1.0))
+LEADER_STYLES = ((".", 0.45), (". ", 0.55), ("·", 0.5), ("…", 1.0), (".", 0.25))
 
 
 def render_contents(seed: int, *, dpi: int = 200) -> Page:
     """A seeded contents page (A4): heading, then entries ``제1장 총칙 ........ 3`` with dot leaders.
 
-    Leaders are ``.``, spaced ``. .``, middle dots ``·`` or ellipses ``…``,
+    Leaders are ``.`` (at two pitches: dense ones run together on a photo), spaced ``. .``,
+    middle dots ``·`` or ellipses ``…``,
     drawn one by one at an even pitch up to the page number at the right
     margin; sections are indented. The truth drops the leaders (as
     ``bench/_real_documents.drop_leaders`` does for real pages): an entry is

@@ -45,15 +45,16 @@ import numpy.typing as npt
 __all__ = ["find_leaders"]
 
 GrayImage = npt.NDArray[np.uint8]
+FloatArray = npt.NDArray[np.float64]
 
 #: a dot is at most this share of the text height wide and tall (a 10 pt ``.`` is ~0.15, ``·`` ~0.15, ``…``'s dots ~0.12);
 #: without a text height, at most this share of the page's shorter side.
 MAX_DOT_GLYPHS = 0.3
 MAX_DOT_PAGE = 0.02
 #: ... and at most this many times taller than wide, or :data:`MAX_PIECE_ASPECT` times wider than tall
-#: (dots that ran together on a photo: ``…`` thresholded as one dash), and filling this share of its box.
+#: (dots that ran together on a photo: dense ``.`` thresholded as a dotted dash), and filling this share of its box.
 MAX_DOT_ASPECT = 2.5
-MAX_PIECE_ASPECT = 5.0
+MAX_PIECE_ASPECT = 30.0
 MIN_DOT_FILL = 0.35
 #: spacing is measured in dot sizes (a dot's height), so that no text height is needed:
 #: consecutive dots' centres differ in height by at most this many dot sizes,
@@ -65,8 +66,18 @@ MAX_GAP_DOTS = 10.0
 MAX_SIZE_RATIO = 2.0
 #: a dot is at least this many pixels on each side (smaller specks are grain).
 MIN_DOT_PX = 2
-#: between two dots, ink of more pixels than this breaks the chain (fewer: grain).
+#: between two dots, ink of more pixels than this and taller than the dots by this factor breaks
+#: the chain (smaller or flatter: grain, which on a photo lies between every two dots).
 BLOCK_MIN_AREA = 4
+BLOCK_TALLER = 1.5
+#: a leader leads from text to text: the taller of its nearest neighbours on its row (the entry's
+#: last letter, the page number) is at least this many times the dots' height (a row of letters
+#: of one height, chained when the text height is not known yet, is not a leader) ...
+MIN_TEXT_OVER_DOT = 2.5
+#: ... and no further than this many dot heights away; ink taller than :data:`MAX_TEXT_OVER_DOT`
+#: dot heights (the desk around a photographed sheet, a frame) is no neighbour.
+MAX_NEIGHBOUR_DOTS = 30.0
+MAX_TEXT_OVER_DOT = 20.0
 #: fewer dots than this is not a leader (an ellipsis in a sentence has 3, ``....`` 4).
 MIN_DOTS = 6
 
@@ -91,8 +102,9 @@ def find_leaders(ink: GrayImage, glyph_px: float = 0.0) -> GrayImage:
     if dots.size < MIN_DOTS:
         return out
     size = h
-    # ink that breaks a chain: anything but a dot, grain specks (a few pixels) aside
-    blocking = ~dot & (area > BLOCK_MIN_AREA)
+    # ink that breaks a chain, or that a chain leads to: all but grain specks (a few pixels); a letter
+    # may pass as a "dot" while the text height is not known, so that is not asked
+    blocking = area > BLOCK_MIN_AREA
     next_of: dict[int, int] = {}
     has_prev: set[int] = set()
     order = dots[np.argsort(cx[dots])]
@@ -110,7 +122,7 @@ def find_leaders(ink: GrayImage, glyph_px: float = 0.0) -> GrayImage:
         top, bottom = int(max(0, min(cy[i], cy[j]) - 2 * size[i])), int(max(cy[i], cy[j]) + 2 * size[i]) + 1
         strip = labels[top:bottom, int(x[i] + w[i]) : int(x[j])]
         touched = strip[strip > 0] - 1
-        if touched.size and blocking[touched].any():
+        if touched.size and (blocking[touched] & (h[touched] > BLOCK_TALLER * max(size[i], size[j]))).any():
             continue
         next_of[int(i)] = int(j)
         has_prev.add(int(j))
@@ -119,7 +131,7 @@ def find_leaders(ink: GrayImage, glyph_px: float = 0.0) -> GrayImage:
         chain = [start]
         while chain[-1] in next_of:
             chain.append(next_of[chain[-1]])
-        if len(chain) < MIN_DOTS:
+        if len(chain) < MIN_DOTS or not _beside_text(chain, x, y, w, h, blocking):
             continue
         keep += chain
     if keep:
@@ -127,3 +139,22 @@ def find_leaders(ink: GrayImage, glyph_px: float = 0.0) -> GrayImage:
         # and their soft edges (the grey rim a threshold left out)
         out = np.asarray(cv2.dilate(out, np.ones((3, 3), np.uint8)), dtype=np.uint8)
     return out
+
+
+def _beside_text(chain: list[int], x: FloatArray, y: FloatArray, w: FloatArray, h: FloatArray,
+                 blocking: npt.NDArray[np.bool_]) -> bool:
+    """Whether the chain's nearest ink on its row, left or right, is text well taller than its dots."""
+    dot_h = float(np.median(h[chain]))
+    top = float(min(y[k] for k in chain)) - dot_h
+    bottom = float(max(y[k] + h[k] for k in chain)) + dot_h
+    start, end = x[chain[0]], x[chain[-1]] + w[chain[-1]]
+    row = blocking & (y < bottom) & (y + h > top) & (h <= MAX_TEXT_OVER_DOT * dot_h)
+    row[chain] = False
+    reach = MAX_NEIGHBOUR_DOTS * dot_h
+    tallest = 0.0
+    for side in (row & (x + w <= start) & (start - (x + w) <= reach), row & (x >= end) & (x - end <= reach)):
+        idx = np.flatnonzero(side)
+        if idx.size:
+            nearest = idx[np.argmin(np.abs(np.where(x[idx] >= end, x[idx] - end, start - (x[idx] + w[idx]))))]
+            tallest = max(tallest, float(h[nearest]))
+    return tallest >= MIN_TEXT_OVER_DOT * dot_h
