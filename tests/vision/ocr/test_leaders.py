@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -84,3 +85,16 @@ def test_contents_page_reads_without_leader_garbage() -> None:
 def test_repeated_syllables_flag_a_confident_read() -> None:
     assert repeated_share("제1장 총칙 3\n1.1 목적 및 범위 5 ... 000") == 0.0
     assert repeated_share("제1장 총칙 이해하라아아나아아아아마마아아 3") > 0.02
+
+
+def test_leaders_survive_blur_and_grain() -> None:
+    """Dense dots, blurred so that neighbours run together, with grain between them, are still found."""
+    page, _ = _contents(".", 9.0)
+    text_only = ink_mask(_contents(".", 9.0, dots=False)[0], local=False)
+    leader_ink = ink_mask(page, local=False) & (1 - text_only)
+    rng = np.random.default_rng(3)
+    noisy = cv2.GaussianBlur(page.astype(np.float64) * 0.8 + 30, (0, 0), 1.3) + rng.normal(0, 12, page.shape)
+    ink = ink_mask(np.clip(noisy, 0, 255).astype(np.uint8), local=True)
+    mask = find_leaders(ink)  # before the text height is known, as prepare_page calls it
+    assert np.count_nonzero(mask & leader_ink) >= 0.8 * np.count_nonzero(leader_ink)
+    assert np.count_nonzero(mask & text_only) <= 0.02 * np.count_nonzero(text_only)
