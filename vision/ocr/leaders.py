@@ -5,15 +5,20 @@ run of Hangul garbage (``이해하라아아나아아아아마마아아``): on th
 contents pages of set (c) that was 55-481 % CER per page. A leader is found
 on the ink, without Tesseract, as a chain of connected components that are
 
-* **small**: at most :data:`MAX_DOT_GLYPHS` of the text height on each side,
-  roughly square (aspect within :data:`MAX_DOT_ASPECT`);
+* **small**: at most :data:`MAX_DOT_GLYPHS` of the text height tall (of the
+  page's shorter side times :data:`MAX_DOT_PAGE` before the text height is
+  known), a dot or dots run together into a flat dash (up to
+  :data:`MAX_PIECE_ASPECT` times wider than tall);
 * **in a row**: each next dot of similar size, its centre within
   :data:`MAX_DY_DOTS` dot sizes of the previous one's height and
   :data:`MIN_GAP_DOTS`-:data:`MAX_GAP_DOTS` dot sizes to its right, with no
-  other ink between them (spacing in dot sizes: no text height is needed, so
+  ink taller than the dots between them but grain (spacing in dot sizes: no text height is needed, so
   leaders are dropped before the text height is estimated: their dots made
-  it look like 6 px text and the page was upscaled 3x);
-* **long**: at least :data:`MIN_DOTS` dots.
+  it look like 7 px text and the page was upscaled 3x);
+* **long**: at least :data:`MIN_DOTS` dots;
+* **leading to text**: the nearest ink beyond either end of the chain, on its
+  row, is at least :data:`MIN_TEXT_OVER_DOT` times as tall as the dots (the
+  entry, the page number): a row of letters of one height is not a leader.
 
 Even spacing is not required: an ellipsis leader alternates two gaps, and on
 a photo its dots run together into dashes (a white gap of 0-10 px); a
