@@ -12,7 +12,9 @@ layouts, as ``bench/omr_independent.py`` was for OMR. What differs on purpose:
   acronyms (``OSS``, ``BSP``, ``SDK``, ``USB``), numbers and short formulas;
 * **camera** (:func:`photograph`): the page on a desk, tilted and in
   perspective, uneven and low light, defocus blur, sensor grain of a chosen
-  grey-level sigma on blank paper (0-20), JPEG.
+  grey-level sigma on blank paper (0-20), JPEG;
+* **contents pages** (:func:`render_contents`): entries with dot leaders
+  (``.``, ``. .``, ``·``, ``…``) up to a right-aligned page number.
 
 The truth is the text in reading order (heading, then the left column top to
 bottom, then the right one; a table row by row), one line per printed line.
@@ -108,19 +110,28 @@ class _Writer:
         return float(box[2])
 
 
-def render_page(seed: int, *, dpi: int = 200, columns: int = 2) -> Page:
-    """A seeded exam page (A4) at ``dpi``, with its truth."""
-    rng = random.Random(seed)
+def _sheet(dpi: int) -> tuple[Image.Image, ImageDraw.ImageDraw, _Writer, float, float, tuple[int, int]]:
+    """A blank white A4 page at ``dpi``: image, its drawer and writer, pixels per point and per mm, size."""
     k = dpi / PT_PER_INCH
     mm = dpi / MM_PER_INCH
     w, h = round(A4_MM[0] * mm), round(A4_MM[1] * mm)
     img = Image.new("RGB", (w, h), (255, 255, 255))
     draw = ImageDraw.Draw(img)
-    out = _Writer(draw, k)
-    body_pt = rng.uniform(9.5, 12.0)
+    return img, draw, _Writer(draw, k), k, mm, (w, h)
+
+
+def _faces(out: _Writer, rng: random.Random, pt: float) -> tuple[int, ImageFont.FreeTypeFont, ImageFont.FreeTypeFont]:
+    """A random font family: its index, body and bold faces at ``pt``."""
     face = rng.randrange(len(HANGUL_FONTS))
-    body = out.font(HANGUL_FONTS[face], body_pt)
-    bold = out.font(HEAD_FONTS[face], body_pt)
+    return face, out.font(HANGUL_FONTS[face], pt), out.font(HEAD_FONTS[face], pt)
+
+
+def render_page(seed: int, *, dpi: int = 200, columns: int = 2) -> Page:
+    """A seeded exam page (A4) at ``dpi``, with its truth."""
+    rng = random.Random(seed)
+    img, draw, out, k, mm, (w, h) = _sheet(dpi)
+    body_pt = rng.uniform(9.5, 12.0)
+    face, body, bold = _faces(out, rng, body_pt)
     colour = COLOURS[rng.randrange(len(COLOURS))]
     margin = 16 * mm
     # white-on-colour band heading
@@ -165,6 +176,63 @@ def render_page(seed: int, *, dpi: int = 200, columns: int = 2) -> Page:
                 y += line_h
             y = _choices(out, rng, body, x0, y, col_w, line_h, mm, draw)
             y += line_h * 0.6
+    return Page(image=np.ascontiguousarray(np.asarray(img)[:, :, ::-1]), text="\n".join(out.truth), seed=seed)
+
+
+#: chapter and section titles of a contents page (own wording).
+CONTENTS_TITLES = ("총칙", "목적 및 범위", "용어의 정의", "시험 운영 계획", "평가 문항의 구성", "채점 기준과 절차", "결과 보고",
+                   "부록 자료", "개인정보 보호", "System Overview", "Data Format", "참고 문헌", "학습 목표와 내용",
+                   "실험 방법", "결과 및 고찰", "Appendix A", "연구의 필요성", "선행 연구 분석")
+#: leader styles: the character drawn, and its pitch in point sizes of the text.
+LEADER_STYLES = ((".", 0.45), (". ", 0.55), ("·", 0.5), ("…", 1.0), (".", 0.25))
+
+
+def render_contents(seed: int, *, dpi: int = 200) -> Page:
+    """A seeded contents page (A4): heading, then entries ``제1장 총칙 ........ 3`` with dot leaders.
+
+    Leaders are ``.`` (at two pitches: dense ones run together on a photo), spaced ``. .``,
+    middle dots ``·`` or ellipses ``…``,
+    drawn one by one at an even pitch up to the page number at the right
+    margin; sections are indented. The truth drops the leaders (as
+    ``bench/_real_documents.drop_leaders`` does for real pages): an entry is
+    ``제1장 총칙 3``.
+    """
+    rng = random.Random(seed)
+    img, draw, out, k, mm, (w, h) = _sheet(dpi)
+    body_pt = rng.uniform(10.0, 13.0)
+    face, body, bold = _faces(out, rng, body_pt)
+    margin = rng.uniform(18, 28) * mm
+    out.text((margin, margin), rng.choice(("목 차", "차 례", "목차", "Contents")), out.font(HEAD_FONTS[face], body_pt * 1.6))
+    y = margin + body_pt * k * 3.5
+    line_h = body_pt * k * rng.uniform(1.7, 2.3)
+    leader, pitch_em = LEADER_STYLES[rng.randrange(len(LEADER_STYLES))]
+    pitch = pitch_em * body_pt * k
+    right = w - margin
+    page_no, chapter = rng.randint(1, 5), 0
+    titles = list(CONTENTS_TITLES)
+    rng.shuffle(titles)
+    while y + line_h < h - margin and titles:
+        section = chapter > 0 and rng.random() < 0.6
+        if section:
+            label = f"{chapter}.{rng.randint(1, 6)}"
+            x0, font = margin + 8 * mm, body
+        else:
+            chapter += 1
+            label = f"제{chapter}장" if rng.random() < 0.7 else f"{chapter}."
+            x0, font = margin, bold
+        entry = f"{label} {titles.pop()}"
+        num = str(page_no)
+        page_no += rng.randint(1, 9)
+        xe = out.text((x0, y), entry, font, record=False)
+        num_w = draw.textlength(num, font=font)
+        out.text((right - num_w, y), num, font, record=False)
+        x = xe + 0.6 * body_pt * k
+        stop = right - num_w - 0.6 * body_pt * k
+        while x + draw.textlength(leader.strip(), font=body) <= stop:
+            draw.text((x, y), leader.strip(), font=body, fill=(0, 0, 0))
+            x += pitch
+        out.truth.append(f"{entry} {num}")
+        y += line_h
     return Page(image=np.ascontiguousarray(np.asarray(img)[:, :, ::-1]), text="\n".join(out.truth), seed=seed)
 
 
@@ -280,6 +348,9 @@ def main(argv: list[str] | None = None) -> None:
         cv2.imwrite(str(args.out / f"{page.seed}_clean.png"), page.image)
         cv2.imwrite(str(args.out / f"{page.seed}_photo.jpg"), photograph(page.image, page.seed, grain=args.grain))
         (args.out / f"{page.seed}.txt").write_text(page.text + "\n", encoding="utf-8")
+        contents = render_contents(args.seed + i)
+        cv2.imwrite(str(args.out / f"{contents.seed}_contents.png"), contents.image)
+        (args.out / f"{contents.seed}_contents.txt").write_text(contents.text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -43,7 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 from _ocr_cer import CERCounter  # noqa: E402
 from _ocr_errors import describe, page_errors  # noqa: E402
-from ocr_independent import photograph, render_page  # noqa: E402
+from _real_documents import drop_leaders  # noqa: E402
+from ocr_independent import photograph, render_contents, render_page  # noqa: E402
 
 from vision.ocr.pipeline import read_page  # noqa: E402
 
@@ -90,7 +91,30 @@ def real_set(kind: str, n: int, seed0: int) -> Iterator[tuple[np.ndarray, str]]:
         yield (photograph(image, seed0 + k) if kind == "photo" else image), truth
 
 
-SETS = {"a_synth": synth_set, "b_independent": independent_set, "c_real": real_set}
+def contents_set(kind: str, n: int, seed0: int) -> Iterator[tuple[np.ndarray, str]]:
+    """(b)'s contents pages with dot leaders (:func:`ocr_independent.render_contents`); truth without leaders."""
+    for k in range(n):
+        page = render_contents(seed0 + k)
+        yield (photograph(page.image, page.seed) if kind == "photo" else page.image), page.text
+
+
+def real_contents_set(kind: str, n: int, seed0: int) -> Iterator[tuple[np.ndarray, str]]:
+    """(c)'s pages with dot leaders in their text layer (held out: looked at, never tuned on)."""
+    from _real_documents import DPI, LEADER, MAX_PAGES, MAX_PIXELS, documents, usable_pages
+
+    from vision.ocr.textlayer import read_text_layers
+
+    pages = []
+    for doc in documents():
+        layers = read_text_layers(doc.pdf.read_bytes(), dpi=DPI, max_pages=MAX_PAGES, max_pixels=MAX_PIXELS)
+        pages += [p for p in usable_pages(doc) if LEADER.search(layers[p.index].page.text)]
+    for k, p in enumerate(pages[:n]):
+        image = p.image()
+        yield (photograph(image, seed0 + k) if kind == "photo" else image), p.truth
+
+
+SETS = {"a_synth": synth_set, "b_independent": independent_set, "b_contents": contents_set, "c_real": real_set,
+        "c_contents": real_contents_set}
 
 
 @dataclass
@@ -124,6 +148,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 c0 = cpu_s()
                 page = read_page(image)
                 t.cpu_s += cpu_s() - c0
+                page = replace(page, lines=tuple(replace(ln, text=drop_leaders(ln.text)) for ln in page.lines))
                 t.pages += 1
                 t.ours.add(truth, page.text)
                 if args.errors:
@@ -245,7 +270,8 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pages", type=int, default=4, help="pages per set and condition")
     p.add_argument("--seed", type=int, default=7100)
-    p.add_argument("--sets", nargs="+", choices=tuple(SETS), default=list(SETS))
+    p.add_argument("--sets", nargs="+", choices=tuple(SETS), default=["a_synth", "b_independent", "c_real"],
+                   help="b_contents: (b)'s contents pages with dot leaders; c_contents: (c)'s pages with leaders")
     p.add_argument("--no-plain", action="store_true", help="skip plain Tesseract")
     p.add_argument("--calibration", action="store_true",
                    help="print the CER per confidence decile as a Markdown table and check the status rules")

@@ -8,6 +8,8 @@ Steps (each module says why):
    erased from the image Tesseract sees;
 3. :func:`vision.ocr.preprocess.find_rules`: table borders, frames and
    underlines erased (Tesseract reads them as ``|``, ``[``, ``_``);
+   :func:`vision.ocr.leaders.find_leaders`: dot leaders of contents pages
+   erased (Tesseract reads them as runs of Hangul);
    :func:`vision.ocr.columns.find_columns`: reading regions (columns);
 4. the regions are stacked top to bottom in reading order on one canvas and
    read by **one** Tesseract call (each call pays ~0.1 s of model loading);
@@ -33,8 +35,9 @@ import numpy.typing as npt
 
 from vision.ocr.circled import Circled, erase, find_circled
 from vision.ocr.columns import find_columns
+from vision.ocr.leaders import find_leaders
 from vision.ocr.preprocess import Prepared, find_rules, prepare_page
-from vision.ocr.quality import low_quality_reason
+from vision.ocr.quality import low_quality_reason, repeated_share
 from vision.ocr.reread import reread_uncertain
 from vision.ocr.tesseract import TesseractConfig, make_line, read_region
 from vision.ocr.types import BoxXYWH, OCRLine, OCRPage, OCRWord
@@ -59,6 +62,7 @@ class PageOptions:
         columns: split columns before OCR.
         reread: read uncertain words again with one language at a time.
         rules: erase ruled lines (table borders, frames, underlines) before OCR.
+        leaders: erase dot leaders of contents pages before OCR (:mod:`vision.ocr.leaders`).
     """
 
     tesseract: TesseractConfig = TesseractConfig()
@@ -68,6 +72,7 @@ class PageOptions:
     columns: bool = True
     reread: bool = True
     rules: bool = True
+    leaders: bool = True
 
 
 def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -> OCRPage:
@@ -87,6 +92,10 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
         rules = find_rules(ink, prep.glyph_px)
         image = np.where(rules > 0, np.uint8(255), image).astype(np.uint8)
         ink = np.where(rules > 0, np.uint8(0), ink).astype(np.uint8)
+    if options.leaders:
+        dots = find_leaders(ink, prep.glyph_px)
+        image = np.where(dots > 0, np.uint8(255), image).astype(np.uint8)
+        ink = np.where(dots > 0, np.uint8(0), ink).astype(np.uint8)
     canvas, offsets = _stack(image, regions, gap_px=int(prep.glyph_px * STACK_GAP_GLYPHS))
     dpi = max(70, round(options.tesseract.dpi * prep.scale)) if options.tesseract.dpi else 0
     raw = read_region(canvas, replace(options.tesseract, dpi=dpi or options.tesseract.dpi))
@@ -100,7 +109,9 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
     chars = sum(len(line.text) for line in lines)
     confidence = sum(line.confidence * len(line.text) for line in lines) / chars if chars else None
     words = sum(len(line.words) for line in lines)
-    reason = low_quality_reason(prep.quality, confidence=confidence, words=words, ink_read=coverage) if chars else ""
+    repeats = repeated_share(" ".join(line.text for line in lines))
+    reason = (low_quality_reason(prep.quality, confidence=confidence, words=words, ink_read=coverage, repeats=repeats)
+              if chars else "")
     return OCRPage(width=pw, height=ph, lines=tuple(lines), reason=reason)
 
 

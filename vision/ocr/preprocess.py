@@ -44,6 +44,7 @@ from aicore.page.outline import find_sheet_quad
 from aicore.page.skew import rotation_matrix as _rotation_matrix
 from aicore.page.skew import shrink_to_width as _shrink
 from aicore.page.skew import skew_deg_from_ink as estimate_skew_deg
+from vision.ocr.leaders import find_leaders
 from vision.ocr.quality import DENOISE_SIGMA_PX, NOISY_SIGMA, PageQuality, denoise_sigma, measure
 from vision.ocr.reversed import lift_reversed_text
 from vision.ocr.types import BoxXYWH
@@ -277,7 +278,8 @@ def prepare_page(page: npt.NDArray[np.uint8], *, binarize: bool | None = None, d
     uneven = background_unevenness(probe) > UNEVEN_BACKGROUND
     local = (uneven or noisy) if binarize is None else binarize
     ink = ink_mask(probe, local=local)
-    glyph = estimate_glyph_height_px(ink)
+    # dot leaders of a contents page look like a page of tiny text lines
+    glyph = estimate_glyph_height_px(np.where(find_leaders(ink) > 0, np.uint8(0), ink).astype(np.uint8))
     quality = PageQuality(quality.noise_sigma, quality.blur_px, quality.contrast, glyph)
     sigma = denoise_sigma(quality) if noisy else 0.0
     if sigma:

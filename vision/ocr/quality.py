@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["PageQuality", "denoise_sigma", "low_quality_reason", "measure"]
+__all__ = ["PageQuality", "denoise_sigma", "low_quality_reason", "measure", "repeated_share"]
 
 GrayImage = npt.NDArray[np.uint8]
 
@@ -83,6 +83,41 @@ FAR_PAST = 2.0
 #: words read covering less than this share of the page's ink: most of the text was not read
 #: (a synth photo read as only its circled numbers, confidence 0.97, CER 98 %).
 MIN_INK_READ = 0.5
+
+
+#: letters in runs of this many identical letters or more are repeats (no Korean or English
+#: word has three identical syllables or letters in a row; Tesseract's garbage does: "아아아아").
+REPEAT_RUN = 3
+#: a read whose letters are more than this share repeats is garbage whatever its confidence
+#: (dot leaders read as "이해하라아아나아아아아마마아아"; a chosen bound, not fitted: a page of
+#: ordinary text has none).
+MAX_REPEATED_SHARE = 0.02
+
+
+def repeated_share(text: str) -> float:
+    """Share of the letters of ``text`` (spaces ignored) that stand in runs of :data:`REPEAT_RUN`+ identical letters.
+
+    Digits and punctuation never count (``000``, ``...``, ``---`` are ordinary).
+
+    Examples:
+        >>> repeated_share("제1장 총칙 3")
+        0.0
+        >>> round(repeated_share("이해하라아아나아아아아마마아아"), 2)
+        0.27
+    """
+    chars = [ch for ch in text if not ch.isspace()]
+    letters = sum(ch.isalpha() for ch in chars)
+    if not letters:
+        return 0.0
+    repeated, k = 0, 0
+    while k < len(chars):
+        j = k
+        while j < len(chars) and chars[j] == chars[k]:
+            j += 1
+        if chars[k].isalpha() and j - k >= REPEAT_RUN:
+            repeated += j - k
+        k = j
+    return repeated / letters
 
 
 @dataclass(frozen=True)
@@ -134,12 +169,15 @@ def denoise_sigma(quality: PageQuality) -> float:
     return round(min(hi, max(lo, DENOISE_SIGMA_PX * glyph / REFERENCE_GLYPH_PX)), 2)
 
 
-def low_quality_reason(quality: PageQuality, *, confidence: float | None, words: int, ink_read: float = 1.0) -> str:
+def low_quality_reason(quality: PageQuality, *, confidence: float | None, words: int, ink_read: float = 1.0,
+                       repeats: float = 0.0) -> str:
     """Why a read is probably garbage (``blurred``, ``noisy``, ``too_small``, ``no_text_lines``), or ``""``.
 
     The read is flagged when its confidence is under :data:`MIN_CONFIDENCE`,
     when it found under :data:`MIN_WORDS` words, when its words cover under
-    :data:`MIN_INK_READ` of the ink (``ink_read``), or when a measurement is
+    :data:`MIN_INK_READ` of the ink (``ink_read``), when more than
+    :data:`MAX_REPEATED_SHARE` of its letters are repeats (``repeats``, see
+    :func:`repeated_share`), or when a measurement is
     :data:`FAR_PAST` its limit; the reason named is the measurement furthest
     past (or nearest to) its limit, ``no_text_lines`` when none is past it
     and the words missed the ink.
@@ -158,6 +196,8 @@ def low_quality_reason(quality: PageQuality, *, confidence: float | None, words:
         'too_small'
         >>> low_quality_reason(q, confidence=0.97, words=40, ink_read=0.2)
         'no_text_lines'
+        >>> low_quality_reason(q, confidence=0.93, words=200, repeats=0.2)
+        'no_text_lines'
     """
     if words < MIN_WORDS or quality.glyph_px <= 0:
         return "no_text_lines" if confidence is None or confidence < MIN_CONFIDENCE or words < MIN_WORDS else ""
@@ -169,6 +209,6 @@ def low_quality_reason(quality: PageQuality, *, confidence: float | None, words:
     worst = max(scores, key=lambda k: scores[k])
     if scores[worst] > FAR_PAST or (confidence is not None and confidence < MIN_CONFIDENCE):
         return worst
-    if ink_read < MIN_INK_READ:
+    if ink_read < MIN_INK_READ or repeats > MAX_REPEATED_SHARE:
         return worst if scores[worst] > 1.0 else "no_text_lines"
     return ""
