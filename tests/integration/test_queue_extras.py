@@ -162,10 +162,20 @@ def deployment(venvs: dict[str, Path], llm_server: ScriptedServer,
         server.stop()
 
 
-def _ran_on(dep: Deployment, task: str, job_id: str) -> list[str]:
-    """The queues whose worker logged ``task`` for ``job_id``."""
-    return [q for q in dep.logs if any(f'"task":"{task}"' in line and f'"job_id":"{job_id}"' in line
-                                       for line in dep.log(q).splitlines())]
+def _ran_on(dep: Deployment, task: str, job_id: str, wait_s: float = 10.0) -> list[str]:
+    """The queues whose worker logged ``task`` for ``job_id``.
+
+    The last task of a job stores and delivers its result before it writes its
+    own log line (``ai_tasks/tasks/jobs.py`` ``finish``), so the line may land
+    just after the client has the result: wait for it a little.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        found = [q for q in dep.logs if any(f'"task":"{task}"' in line and f'"job_id":"{job_id}"' in line
+                                            for line in dep.log(q).splitlines())]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def test_llm_worker_serves_problem_generation(deployment: Deployment, llm_server: ScriptedServer) -> None:
