@@ -6,7 +6,7 @@ times, one sheet at a time from a client (median of ``runs``):
 
 * ``ai.omr.grade``: download + all four steps in one task;
 * the chain ``ai.omr.fetch -> warp -> identifier -> answers`` (artifact keys between steps);
-* ``ai.job`` (what the API calls): dispatcher + chain + finalize;
+* ``ai.job`` (what the API calls): dispatcher + chain (the last step stores and delivers the result);
 * the floor: a chain of four no-op steps against one no-op task, on the same
   worker and settings (``bench/_latency_tasks.py``): what Celery itself costs
   for the three extra hops, whatever the steps do;
