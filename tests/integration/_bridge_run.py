@@ -19,7 +19,6 @@ it accepted, and whether each says what the job should have ended as.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -124,18 +123,6 @@ class _Bridge:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.folder.glob("bridge-*.log")))
 
 
-def _kill_worker(workers: Workers, node: str) -> None:
-    """SIGKILL a worker's main process and its pool (a lost machine, an OOM kill of the container)."""
-    kids = workers.child_pids(node)
-    proc = workers.procs[node]
-    for pid in [proc.pid, *kids]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait()
-
-
 def run(jobs: int, folder: Path, *, app: str = "tests.integration.lease_app", timeout_s: float = 150.0,
         republish_after_s: float = 30.0, concurrency: int = 2,
         say: Callable[[str], None] = lambda _m: None) -> Report:
@@ -178,7 +165,7 @@ def run(jobs: int, folder: Path, *, app: str = "tests.integration.lease_app", ti
                 if schedule and posted >= schedule[0][0] * jobs:
                     _, what = schedule.pop(0)
                     if what == "kill_worker":
-                        _kill_worker(workers, node)
+                        workers.kill(node)
                         note(f"worker SIGKILLed after {posted} results")
                         node = workers.start("cpu-vision", concurrency=concurrency, tmp=folder, app=app)
                         note("new worker ready")

@@ -112,6 +112,21 @@ class Workers:
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True)
         return [int(p) for p in out.stdout.split()]
 
+    def kill(self, node: str, children: list[int] | None = None) -> None:
+        """SIGKILL the main process and its pool: the whole worker is gone (a lost machine, an OOM
+        kill of the container), nothing acked; waits for the main process.
+
+        ``children``: the pool's pids, read beforehand by a caller that must kill at once.
+        """
+        children = self.child_pids(node) if children is None else children
+        proc = self.procs[node]
+        for pid in [proc.pid, *children]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait(timeout=10)
+
     def stop(self) -> None:
         stop_processes(self.procs.values(), timeout_s=15)
 

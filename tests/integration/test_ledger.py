@@ -11,7 +11,6 @@ private redis-server; the shared one is not touched.
 from __future__ import annotations
 
 import os
-import signal
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -67,13 +66,7 @@ def kill_rounds(private: PrivateRedis, tmp: Path, rounds: int, submit: Callable[
                 children = workers.child_pids(node)
                 job = {"id": f"k-{i}", "type": "ocr", "payload": {}, "source_id": str(i)}
                 ids[job["id"]] = submit(client, job)
-                os.kill(workers.procs[node].pid, signal.SIGKILL)  # at once: the message may be in its socket
-                for pid in children:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                workers.procs[node].wait(timeout=10)
+                workers.kill(node, children)  # at once: the message may be in its socket
                 where[_where(redis.Redis.from_url(broker), ids[job["id"]])] += 1
             node = workers.start("cpu-vision", concurrency=2, name="survivor", tmp=tmp, app=APP)
             results: dict[str, Any] = {}

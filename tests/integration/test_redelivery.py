@@ -8,8 +8,6 @@ drops.
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 import uuid
 
@@ -29,18 +27,6 @@ def _wait_for(predicate, timeout_s: float) -> float:  # type: ignore[no-untyped-
     raise AssertionError(f"condition not met in {timeout_s} s")
 
 
-def _kill_worker(workers: Workers, node: str) -> None:
-    """SIGKILL the main process and its pool: the whole worker is gone, nothing acked."""
-    children = workers.child_pids(node)
-    os.kill(workers.procs[node].pid, signal.SIGKILL)
-    for pid in children:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    workers.procs[node].wait(timeout=10)
-
-
 @pytest.mark.timeout(400)
 def test_main_process_death_redelivers_within_twice_the_hard_limit(workers: Workers, probe: redis.Redis) -> None:
     hard_s = celeryconfig.task_time_limit  # the probe task's hard limit (the default)
@@ -50,7 +36,7 @@ def test_main_process_death_redelivers_within_twice_the_hard_limit(workers: Work
     _wait_for(lambda: probe.llen(f"{key}:pids") >= 1, 30)
     # another worker is already running, as in production
     workers.start("cpu-vision", name="heir", concurrency=1, tmp=workers.tmp)  # type: ignore[attr-defined]
-    _kill_worker(workers, victim)
+    workers.kill(victim)
     t_dead = time.monotonic()
     _wait_for(lambda: probe.llen(f"{key}:pids") >= 2, 2 * hard_s)
     delay_s = time.monotonic() - t_dead
