@@ -23,6 +23,7 @@ from ai_tasks.artifacts import (
     unpack_array,
 )
 from ai_tasks.errors import ArtifactMissingError, PermanentError, TransientError
+from tests._redis import require_redis
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -37,13 +38,7 @@ def local_store(tmp_path: Path) -> LocalArtifactStore:
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis at {REDIS_URL} is required when CI is set")
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    client = require_redis(REDIS_URL, socket_connect_timeout=1)
     yield client
     client.close()
 

@@ -17,6 +17,7 @@ from ai_tasks.broker import (
     guard_redis_restore,
     renew_leases,
 )
+from tests._redis import require_redis
 
 URL = "redis://127.0.0.1:6379/14"
 
@@ -24,10 +25,7 @@ URL = "redis://127.0.0.1:6379/14"
 @pytest.fixture
 def held() -> Iterator[tuple[Any, Any, str]]:
     """A Redis channel holding one delivered, unacked message; everything deleted after."""
-    try:
-        redis.Redis.from_url(URL).ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis not running on 127.0.0.1:6379")
+    require_redis(URL)
     name = f"t-broker-{uuid.uuid4().hex[:8]}"
     conn = Connection(URL)
     ch = conn.channel()
@@ -61,10 +59,7 @@ def test_renewal_never_swallows_a_message_popped_for_the_worker() -> None:
     next; a message is published (Redis pops it into the BRPOP's reply), then
     the lease is renewed. The message must reach the consumer.
     """
-    try:
-        redis.Redis.from_url(URL).ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis not running on 127.0.0.1:6379")
+    require_redis(URL)
     name = f"t-brpop-{uuid.uuid4().hex[:8]}"
     q = Queue(name, Exchange(name), name)
     got: list[str] = []

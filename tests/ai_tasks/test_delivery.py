@@ -19,6 +19,7 @@ from ai_tasks.errors import (
     JobPayloadError,
     PermanentError,
 )
+from tests._redis import require_redis
 from tests.ai_tasks import _http
 from tests.ai_tasks._http import LocalServer, serve
 
@@ -212,10 +213,7 @@ def test_delivered_marker_only_after_a_2xx_and_fails_open() -> None:
 
     from ai_tasks.delivery import DeliveredMarker
 
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/14").ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis not running")
+    require_redis("redis://127.0.0.1:6379/14")
     key = f"job-x:{uuid.uuid4().hex}"
     marker = DeliveredMarker("redis://127.0.0.1:6379/14", ttl_s=60)
     assert not marker.delivered(key)

@@ -12,18 +12,14 @@ import redis
 from ai_tasks.embed_cache import RedisEmbeddingCache
 from nlp.embed.cache import cache_key
 from nlp.embed.engine import embed_texts
+from tests._redis import require_redis
 
 URL = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture
 def db() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    client.flushdb()
+    client = require_redis(URL, flush=True)
     yield client
     client.flushdb()
 

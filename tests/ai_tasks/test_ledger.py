@@ -26,6 +26,7 @@ from ai_tasks.ledger import (
     sweep,
 )
 from ai_tasks.routing import build_queues
+from tests._redis import require_redis
 
 URL = "redis://127.0.0.1:6379/12"
 QUEUE = "cpu-vision"
@@ -39,12 +40,7 @@ def _after(deadlines: int) -> int:
 
 @pytest.fixture
 def app() -> Iterator[Celery]:
-    r = redis.Redis.from_url(URL)
-    try:
-        r.ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis not running on 127.0.0.1:6379")
-    r.flushdb()
+    r = require_redis(URL, flush=True)
     client = Celery("ledger_test", set_as_current=False, amqp=RedactingAMQP)
     client.config_from_object("celeryconfig")
     client.conf.update(broker_url=URL, result_backend=URL, task_queues=build_queues(amqp=False),

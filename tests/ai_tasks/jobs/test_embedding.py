@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import redis
 
 from ai_tasks.contracts import AIJob
 from ai_tasks.errors import JobPayloadError
@@ -16,6 +15,7 @@ from ai_tasks.inprocess import run_job
 from ai_tasks.jobs.base import JobRef
 from ai_tasks.jobs.embedding import EmbeddingState, prepare
 from ai_tasks.settings import get_settings
+from tests._redis import require_redis
 from tests.nlp.embed._embed_server import EmbedServer, embed_server, error, vectors
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -26,12 +26,7 @@ SEED_KEYS = {"backend", "vectors"}
 @pytest.fixture(autouse=True)
 def cache_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Results and the embedding cache in Redis database 13 (flushed, nothing else)."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    client.flushdb()
+    client = require_redis(REDIS_URL, flush=True)
     monkeypatch.setenv("CELERY_RESULT_BACKEND", REDIS_URL)
     get_settings.cache_clear()
     yield

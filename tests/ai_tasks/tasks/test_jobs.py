@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from ai_tasks.celery import app
+from tests._redis import require_redis
 from tests.ai_tasks._http import LocalServer, serve, status
 
 
@@ -54,10 +55,7 @@ def test_deliver_posts_once_per_submission_even_when_run_twice(monkeypatch: pyte
     from ai_tasks.delivery import RESULT_PATH, DeliveredMarker
     from ai_tasks.settings import Settings
 
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/14").ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis not running")
+    require_redis("redis://127.0.0.1:6379/14")
     app.loader.import_default_modules()
     with serve() as api:
         api.route(RESULT_PATH, status(200))
@@ -109,10 +107,7 @@ def test_deliver_does_not_post_while_another_run_holds_the_claim(monkeypatch: py
     from ai_tasks.delivery import RESULT_PATH, DeliveredMarker
     from ai_tasks.settings import Settings
 
-    try:
-        redis.Redis.from_url("redis://127.0.0.1:6379/14").ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis not running")
+    require_redis("redis://127.0.0.1:6379/14")
     app.loader.import_default_modules()
     with serve() as api:
         api.route(RESULT_PATH, status(200))
