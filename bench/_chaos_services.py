@@ -148,6 +148,15 @@ class RabbitServer:
         self.start()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client killed mid-download (the bench SIGKILLs workers) is expected: no traceback for it."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 @dataclass
 class FakeAPI:
     """The academy API's result endpoint and a file server for the photos; records every POST."""
@@ -196,7 +205,7 @@ class FakeAPI:
                 self.end_headers()
                 self.wfile.write(b"{}")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
