@@ -86,7 +86,7 @@ WARP_PARTS = {
     "_window_hypotheses": "marker search, windows",
     "_fiducial_hypotheses": "marker search, whole image",
     "_first_consistent": "markers re-located",
-    "_warp_once": "warpPerspective",
+    "_warp_once": "page warp (warpAffine when affine)",
     "verify_and_correct": "ring check (refine)",
 }
 """``omr.warp`` functions timed inside ``warp_page``, and their labels."""

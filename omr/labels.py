@@ -11,6 +11,8 @@ print).
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +21,7 @@ from omr.bubble_masks import BubbleMasks
 from omr.types import GrayImage
 
 F32 = npt.NDArray[np.float32]
+FloatT = TypeVar("FloatT", np.float32, np.float64)
 
 INK_LEVEL = 0.2
 """A pixel this much darker than the empty print is ink (``cover``, ``ink``)."""
@@ -50,15 +53,50 @@ def _group_medians(dark: F32, groups: Groups, *, unmarked: bool = False) -> F32:
         >>> _group_medians(dark, everyone)[0].tolist(), _group_medians(dark, everyone, unmarked=True)[0].tolist()
         ([0.550000011920929, 0.6000000238418579], [0.20000000298023224, 0.25])
     """
+    if not unmarked:
+        return group_medians(dark, groups)
     glyph = np.zeros_like(dark)
     for _g, sel in groups:
         members = dark[sel]
-        if unmarked:
-            means = members.mean(axis=1)
-            light = float(np.median(np.sort(means)[:max(1, (len(means) + 1) // 2)]))
-            members = members[means <= light + MARKED_MEAN]
+        means = members.mean(axis=1)
+        light = float(np.median(np.sort(means)[:max(1, (len(means) + 1) // 2)]))
+        members = members[means <= light + MARKED_MEAN]
         glyph[sel] = np.median(members, axis=0)
     return glyph
+
+
+def group_medians(values: npt.NDArray[FloatT], groups: Groups) -> npt.NDArray[FloatT]:
+    """Each row of ``values`` replaced by the median of its group's rows; 0 outside ``groups``.
+
+    The same numbers as ``np.median(values[sel], axis=0)`` per group, to the bit
+    (the same partition and the same mean of the two middle values), in one
+    ``np.median`` call per group size instead of one per group: a sheet's label
+    groups are usually all one size (5 groups of 20 answer bubbles, 10 of 8
+    ID bubbles), and the per-call overhead was most of the cost.
+
+    Args:
+        values: ``(n,)`` or ``(n, m)`` float array, one row per bubble.
+        groups: Disjoint ``(group, (n,) selection)`` pairs.
+
+    Returns:
+        An array shaped and typed like ``values``.
+
+    Examples:
+        >>> v = np.array([0.1, 0.5, 0.3, 0.9, 0.7, 2.0], np.float32)
+        >>> g = [(0, np.array([1, 1, 1, 0, 0, 0], bool)), (1, np.array([0, 0, 0, 1, 1, 0], bool))]
+        >>> [round(float(x), 6) for x in group_medians(v, g)]
+        [0.3, 0.3, 0.3, 0.8, 0.8, 0.0]
+    """
+    out = np.zeros_like(values)
+    by_size: dict[int, list[npt.NDArray[np.intp]]] = {}
+    for _g, sel in groups:
+        rows = np.flatnonzero(sel)
+        if rows.size:
+            by_size.setdefault(rows.size, []).append(rows)
+    for stacked in by_size.values():
+        idx = np.stack(stacked)  # (G, k): every group of this size at once
+        out[idx] = np.median(values[idx], axis=1, keepdims=True)
+    return out
 
 
 def _print_unpredicted(keep: npt.NDArray[np.bool_], glyph: F32, groups: Groups) -> bool:

@@ -145,7 +145,8 @@ def _same_options(a, b) -> bool:
 @pytest.mark.parametrize("capture", ["scan", "scan_turned", "photo"])
 def test_marker_windows_find_the_whole_image_hypotheses(meta10, sheet_factory, photo_factory, capture: str) -> None:
     """The fast path (markers searched in windows placed by the image bounds or the
-    paper outline) gives bitwise the hypotheses of the whole-image search."""
+    paper outline) gives bitwise the best hypothesis of the whole-image search, alone:
+    the hollow marker settles the orientation, so its half-turn twin is not correlated."""
     from omr.compiled import compile_sheet
     from omr.marker_windows import _window_hypotheses
     from omr.meta import as_sheet_meta
@@ -158,7 +159,9 @@ def test_marker_windows_find_the_whole_image_hypotheses(meta10, sheet_factory, p
     det = _detection_images(gray)
     fast = _window_hypotheses(det, compiled)
     assert fast, "the fast path should be conclusive on a clean capture"
-    assert _same_options(fast, _fiducial_hypotheses(det, compiled))
+    whole = _fiducial_hypotheses(det, compiled)
+    assert len(whole) == 2  # the twin correlates above MIN_CORR, lower
+    assert _same_options(fast, whole[:1])
 
 
 def test_marker_windows_not_conclusive_fall_back(meta10, sheet_factory, photo_factory) -> None:
@@ -176,3 +179,25 @@ def test_marker_windows_not_conclusive_fall_back(meta10, sheet_factory, photo_fa
     assert _window_hypotheses(_detection_images(page), compile_sheet(as_sheet_meta(meta10))) == []
     wp = warp_page(page, meta10, "scan")
     assert wp.alignment["markers_found"] == 5 and wp.alignment["fit_error_mm"] < 0.3
+
+
+@pytest.mark.parametrize("turn_deg", [0.0, 1.5, 178.0])
+def test_affine_warp_matches_the_perspective_warp(meta10, turn_deg: float) -> None:
+    """An affine map is warped by warpAffine (cheaper): the page it gives is the one the
+    perspective warp of the same 3x3 matrix gives (at most one grey level apart anywhere)."""
+    from omr.compiled import compile_sheet
+    from omr.meta import as_sheet_meta
+    from omr.warp import _warp_once
+
+    scan = render_sheet(meta10, dpi=200)
+    a = np.radians(turn_deg)
+    s = 25.4 / 200  # image px -> mm
+    h_img_to_mm = np.array([[s * np.cos(a), -s * np.sin(a), 3.0], [s * np.sin(a), s * np.cos(a), -2.0], [0, 0, 1]])
+    compiled = compile_sheet(as_sheet_meta(meta10), PX_PER_MM)
+    page = _warp_once(scan, h_img_to_mm, compiled)
+    m_out = np.diag([PX_PER_MM, PX_PER_MM, 1.0]) @ h_img_to_mm
+    ref = cv2.warpPerspective(scan, m_out, page.shape[::-1], flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    assert page.shape == ref.shape and page.dtype == np.uint8
+    diff = np.abs(page.astype(int) - ref)
+    assert diff.max() <= 1 and (diff > 0).mean() < 1e-3
