@@ -78,7 +78,7 @@ from vision.segment.lines import (
     _locally_leftmost,
     _margin,
 )
-from vision.segment.margin_writing import _margin_writing
+from vision.segment.margin_writing import _margin_writing, settle_doubtful
 from vision.segment.numbering import _drop_without_evidence, _number_questions
 from vision.segment.question_boxes import _boxes
 from vision.segment.rectify import deskew, estimate_skew_deg, find_page_quad, map_box_back, rectify
@@ -107,7 +107,9 @@ def _segment_flat(
     hr, vr, text = _rules(ink, text_px)
     top, bottom, furniture, dividers = _page_rules(hr, vr)
     text &= ~_near_dividers(text, dividers, text_px)
-    pen = _margin_writing(text, (top, bottom), text_px)
+    pen, doubtful = _margin_writing(text, (top, bottom), text_px)
+    if read_numbers:
+        pen |= settle_doubtful(gray, doubtful, text_px)
     text &= ~pen
     full = ink & ~furniture & ~pen
     columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10), dividers)
