@@ -28,7 +28,8 @@ How a page is read:
    the reads (:mod:`vision.segment.numbering`, :mod:`vision.segment.sequence`): misreads are corrected, an
    unread anchor set apart fills a gap, a continuation line misread as a
    number is left out. A page without exam evidence (circled choices, a
-   ``[a~b]`` instruction, two numbers read in sequence) keeps no questions,
+   ``[a~b]`` instruction, two numbers read in sequence, one number with its
+   choice labels read in sequence) keeps no questions,
    and a contents line (dot leader) is a heading (:mod:`vision.segment.evidence`;
    headings: :mod:`vision.segment.headings`).
 7. A question runs from its anchor (or its passage) to the line before the
@@ -153,7 +154,7 @@ def _segment_flat(
                 ln.anchor, ln.options = Anchor("heading", 0, 0), ()
     score_of = _number_questions(candidates, text_px)
     _heading_lines(lines, {id(ln) for ln in candidates}, text_px)
-    _drop_without_evidence(candidates, score_of, text, text_px)
+    _drop_without_evidence(candidates, score_of, text, text_px, gray, sorted(lines, key=lambda ln: (ln.column, ln.y0)))
 
     questions: list[QuestionBox] = []
     blocks: list[QuestionBox] = []
