@@ -28,7 +28,7 @@ Examples:
     >>> has_exam_evidence(read_questions=1, ranges=0, choice_marks=0, choice_labels=4), has_exam_evidence(read_questions=0, ranges=0, choice_marks=0, choice_labels=5)
     (True, False)
     >>> has_exam_evidence(read_questions=1, ranges=0, choice_marks=3), _choice_label("(3) 가을"), _choice_label("l) 봄"), _choice_label("이")
-    (True, 3, 1, None)
+    (False, 3, 1, None)
     >>> count_choice_marks(np.zeros((50, 50), bool), 10.0)
     0
 """
@@ -60,10 +60,9 @@ __all__ = [
 MIN_READ_QUESTIONS = 2
 #: Circled numbers that make a page an exam (one question's choices; a document may print a ``©`` or two).
 MIN_CHOICE_MARKS = 4
-#: With one question read, a page is an exam when it shows this many circled marks (a question of three
-#: choices ``①``-``③``) ...
-MIN_MARKS_WITH_QUESTION = 3
-#: ... or this many choice labels read in sequence from 1 after it (``(1) (2) (3) (4)``, ``1) 2) 3) 4)``).
+#: With one question read, a page is an exam when this many choice labels are read in sequence from 1
+#: after it (``(1) (2) (3) (4)``, ``1) 2) 3) 4)``). Three circled marks with one question were tried and
+#: dropped: rule documents mark their paragraphs ``①`` ``②`` ``③`` (c-held, 3 pages).
 MIN_CHOICE_LABELS = 4
 #: The lines after that question searched for its choices, and the items read at most.
 CHOICE_LINES = 12
@@ -89,7 +88,7 @@ def has_exam_evidence(*, read_questions: int, ranges: int, choice_marks: int, ch
     or a question read with its choice labels read in sequence (``choice_labels``: :func:`choice_label_run`)."""
     if choice_marks >= MIN_CHOICE_MARKS or ranges > 0 or read_questions >= MIN_READ_QUESTIONS:
         return True
-    return read_questions >= 1 and (choice_marks >= MIN_MARKS_WITH_QUESTION or choice_labels >= MIN_CHOICE_LABELS)
+    return read_questions >= 1 and choice_labels >= MIN_CHOICE_LABELS
 
 
 def choice_label_run(gray: npt.NDArray[np.uint8], text: Mask, lines: list[_Line], text_px: float) -> int:
