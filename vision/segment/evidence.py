@@ -25,22 +25,50 @@ Examples:
     False
     >>> has_exam_evidence(read_questions=2, ranges=0, choice_marks=0), has_exam_evidence(read_questions=0, ranges=1, choice_marks=0)
     (True, True)
+    >>> has_exam_evidence(read_questions=1, ranges=0, choice_marks=0, choice_labels=4), has_exam_evidence(read_questions=0, ranges=0, choice_marks=0, choice_labels=5)
+    (True, False)
+    >>> has_exam_evidence(read_questions=1, ranges=0, choice_marks=3), _choice_label("(3) 가을"), _choice_label("l) 봄"), _choice_label("이")
+    (False, 3, 1, None)
     >>> count_choice_marks(np.zeros((50, 50), bool), 10.0)
     0
 """
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MIN_CHOICE_MARKS", "MIN_READ_QUESTIONS", "count_choice_marks", "has_exam_evidence", "is_contents_line"]
+from vision.segment.anchor_reads import _anchor_crops
+from vision.segment.anchors import read_anchor_texts
+from vision.segment.ink import Mask, _runs
+from vision.segment.lines import _Line
+
+__all__ = [
+    "MIN_CHOICE_LABELS",
+    "MIN_CHOICE_MARKS",
+    "MIN_READ_QUESTIONS",
+    "choice_label_run",
+    "count_choice_marks",
+    "has_exam_evidence",
+    "is_contents_line",
+]
 
 #: Questions read exactly (in sequence) that make a page an exam without other evidence.
 MIN_READ_QUESTIONS = 2
 #: Circled numbers that make a page an exam (one question's choices; a document may print a ``©`` or two).
 MIN_CHOICE_MARKS = 4
+#: With one question read, a page is an exam when this many choice labels are read in sequence from 1
+#: after it (``(1) (2) (3) (4)``, ``1) 2) 3) 4)``). Three circled marks with one question were tried and
+#: dropped: rule documents mark their paragraphs ``①`` ``②`` ``③`` (c-held, 3 pages).
+MIN_CHOICE_LABELS = 4
+#: The lines after that question searched for its choices, and the items read at most.
+CHOICE_LINES = 12
+CHOICE_ITEMS = 30
+#: Choices in a row stand apart by at least this many text heights (a word gap is ~0.3).
+ITEM_GAP_TEXT = 1.0
 #: A choice mark's ring: its size in text heights, and how round and hollow it is.
 RING_MIN_TEXT, RING_MAX_TEXT = 0.6, 1.8
 RING_MAX_ASPECT = 1.35
@@ -55,9 +83,54 @@ LEADER_DOTS = 6
 DOT_STEP_TEXT = 1.2
 
 
-def has_exam_evidence(*, read_questions: int, ranges: int, choice_marks: int) -> bool:
-    """Whether a page is an exam: choice marks, a group instruction, or enough numbers read in sequence."""
-    return choice_marks >= MIN_CHOICE_MARKS or ranges > 0 or read_questions >= MIN_READ_QUESTIONS
+def has_exam_evidence(*, read_questions: int, ranges: int, choice_marks: int, choice_labels: int = 0) -> bool:
+    """Whether a page is an exam: choice marks, a group instruction, enough numbers read in sequence,
+    or a question read with its choice labels read in sequence (``choice_labels``: :func:`choice_label_run`)."""
+    if choice_marks >= MIN_CHOICE_MARKS or ranges > 0 or read_questions >= MIN_READ_QUESTIONS:
+        return True
+    return read_questions >= 1 and choice_labels >= MIN_CHOICE_LABELS
+
+
+def choice_label_run(gray: npt.NDArray[np.uint8], text: Mask, lines: list[_Line], text_px: float) -> int:
+    """The longest run of choice labels read in sequence from 1 at the starts of the items of ``lines``.
+
+    An item starts a line or follows a gap of :data:`ITEM_GAP_TEXT` text
+    heights (choices in a row); its first word is read (one Tesseract call
+    for all). A label is ``(n)``, ``n)``, ``[n]`` or a circled ``①``-``⑤``;
+    a label mid-sentence (``이 문서는 (1) 정의, (2) …``) starts no item. Tesseract's
+    ``kor`` model reads a circled digit as ``0``: those are counted as rings
+    (:func:`count_choice_marks`) instead.
+    """
+    items: list[_Line] = []
+    for ln in lines[:CHOICE_LINES]:
+        cols = np.asarray(text[ln.y0 : ln.y1, ln.x0 : ln.x1].any(axis=0))
+        starts = [0] + [b for a, b in _runs(~cols) if a > 0 and b < cols.size and b - a >= ITEM_GAP_TEXT * text_px]
+        items += [_Line(ln.y0, ln.y1, ln.x0 + s, ln.x1, ln.column) for s in starts]
+    items = items[:CHOICE_ITEMS]
+    if not items:
+        return 0
+    reads = read_anchor_texts([_anchor_crops(gray, text, it, text_px)[0] for it in items], text_px)
+    run = best = 0
+    for r in reads:
+        n = _choice_label(r)
+        if n is None:
+            continue
+        run = run + 1 if n == run + 1 else int(n == 1)
+        best = max(best, run)
+    return best
+
+
+_LABEL = re.compile(r"^\s*(?:[\[({|]\s*([1-5lI])\s*[\])}|]|([1-5lI])\s*[)\]]|([①②③④⑤]))")
+
+
+def _choice_label(read: str) -> int | None:
+    m = _LABEL.match(read)
+    if not m:
+        return None
+    if m.group(3):
+        return "①②③④⑤".index(m.group(3)) + 1
+    digit = (m.group(1) or m.group(2)).translate(str.maketrans("lI", "11"))
+    return int(digit)
 
 
 def count_choice_marks(text: npt.NDArray[np.bool_], text_px: float) -> int:

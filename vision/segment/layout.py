@@ -28,7 +28,8 @@ How a page is read:
    the reads (:mod:`vision.segment.numbering`, :mod:`vision.segment.sequence`): misreads are corrected, an
    unread anchor set apart fills a gap, a continuation line misread as a
    number is left out. A page without exam evidence (circled choices, a
-   ``[a~b]`` instruction, two numbers read in sequence) keeps no questions,
+   ``[a~b]`` instruction, two numbers read in sequence, one number with its
+   choice labels read in sequence) keeps no questions,
    and a contents line (dot leader) is a heading (:mod:`vision.segment.evidence`;
    headings: :mod:`vision.segment.headings`).
 7. A question runs from its anchor (or its passage) to the line before the
@@ -78,7 +79,7 @@ from vision.segment.lines import (
     _locally_leftmost,
     _margin,
 )
-from vision.segment.margin_writing import _margin_writing
+from vision.segment.margin_writing import _margin_writing, settle_doubtful
 from vision.segment.numbering import _drop_without_evidence, _number_questions
 from vision.segment.question_boxes import _boxes
 from vision.segment.rectify import deskew, estimate_skew_deg, find_page_quad, map_box_back, rectify
@@ -107,7 +108,9 @@ def _segment_flat(
     hr, vr, text = _rules(ink, text_px)
     top, bottom, furniture, dividers = _page_rules(hr, vr)
     text &= ~_near_dividers(text, dividers, text_px)
-    pen = _margin_writing(text, (top, bottom), text_px)
+    pen, doubtful = _margin_writing(text, (top, bottom), text_px)
+    if read_numbers:
+        pen |= settle_doubtful(gray, doubtful, text_px)
     text &= ~pen
     full = ink & ~furniture & ~pen
     columns = _columns(text, text_px, (top + (bottom - top) // 10, bottom - (bottom - top) // 10), dividers)
@@ -151,7 +154,7 @@ def _segment_flat(
                 ln.anchor, ln.options = Anchor("heading", 0, 0), ()
     score_of = _number_questions(candidates, text_px)
     _heading_lines(lines, {id(ln) for ln in candidates}, text_px)
-    _drop_without_evidence(candidates, score_of, text, text_px)
+    _drop_without_evidence(candidates, score_of, text, text_px, gray, sorted(lines, key=lambda ln: (ln.column, ln.y0)))
 
     questions: list[QuestionBox] = []
     blocks: list[QuestionBox] = []

@@ -31,6 +31,10 @@ MAX_LEAN = 0.06
 ROW_OVERLAP = 0.8
 #: Text rows separated by less than this many text heights belong to one line.
 LINE_JOIN_TEXT = 0.15
+#: A run of rows taller than this many text heights is split where its start parts into lines ...
+SPLIT_MIN_TEXT = 2.5
+#: ... looking this many text heights into it.
+SPLIT_WINDOW_TEXT = 4.0
 #: Neighbours of a line: lines within this many text heights above or below it ...
 NEIGHBOUR_TEXT = 4.0
 #: ... which an anchor leads by at least this many text heights (its stem's hanging indent).
@@ -68,13 +72,39 @@ def _lines_in(text: Mask, x0: int, x1: int, body: tuple[int, int], text_px: floa
         else:
             joined.append([a, b])
     lines: list[_Line] = []
-    for a, b in joined:
+    pieces = [piece for j0, j1 in joined for piece in _split_tall(band, j0, j1, text_px)]
+    for a, b in pieces:
         cols = np.flatnonzero(band[a:b].any(axis=0))
         if b - a < 0.3 * text_px and cols.size < text_px:
             continue  # a speck row
         gap = a + body[0] - lines[-1].y1 if lines else a
         lines.append(_Line(a + body[0], b + body[0], int(cols[0]) + x0, int(cols[-1]) + 1 + x0, column, gap_above=gap))
     return lines
+
+
+def _split_tall(band: Mask, a: int, b: int, text_px: float) -> list[tuple[int, int]]:
+    """Rows ``[a, b)`` of ``band`` as lines: a run too tall for one line is split where the rows at its
+    start (:data:`SPLIT_WINDOW_TEXT` text heights) part into lines of text.
+
+    A photo's residual tilt or keystone slopes the lines of a wide column, so
+    that across it the gap between two lines closes and both read as one tall
+    block (its anchor is then never read); near the line start they still part.
+    """
+    if b - a <= SPLIT_MIN_TEXT * text_px:
+        return [(a, b)]
+    cols = np.flatnonzero(band[a:b].any(axis=0))
+    window = band[a:b, cols[0] : cols[0] + int(SPLIT_WINDOW_TEXT * text_px)]
+    runs = _runs(np.asarray(window.any(axis=1), dtype=bool))
+    joined: list[list[int]] = []
+    for r0, r1 in runs:
+        if joined and r0 - joined[-1][1] < LINE_JOIN_TEXT * text_px:
+            joined[-1][1] = r1
+        else:
+            joined.append([r0, r1])
+    if len(joined) < 2 or not all(0.5 * text_px <= r1 - r0 <= 1.6 * text_px for r0, r1 in joined):
+        return [(a, b)]
+    cuts = [a] + [a + (p[1] + q[0]) // 2 for p, q in zip(joined[:-1], joined[1:], strict=True)] + [b]
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
 def _locally_leftmost(line: _Line, lines: list[_Line], text_px: float) -> bool:

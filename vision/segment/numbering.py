@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from vision.segment.anchor_reads import _OPENS_RANGE, RANGE_GAP_TEXT
 from vision.segment.anchors import Anchor
-from vision.segment.evidence import count_choice_marks, has_exam_evidence
-from vision.segment.ink import Mask
+from vision.segment.evidence import choice_label_run, count_choice_marks, has_exam_evidence
+from vision.segment.ink import GrayImage, Mask
 from vision.segment.lines import _Line
 from vision.segment.sequence import Candidate, assign_numbers
 
@@ -42,9 +42,15 @@ def _number_questions(candidates: list[_Line], text_px: float) -> dict[int, floa
     return scores
 
 
-def _drop_without_evidence(candidates: list[_Line], score_of: dict[int, float], text: Mask, text_px: float) -> None:
+def _drop_without_evidence(
+    candidates: list[_Line], score_of: dict[int, float], text: Mask, text_px: float, gray: GrayImage, lines: list[_Line]
+) -> None:
     """No questions on a page that shows no exam evidence (:mod:`vision.segment.evidence`): its
-    numbered lines are a document's chapters, goals and footnotes; its headings stay blocks."""
+    numbered lines are a document's chapters, goals and footnotes; its headings stay blocks.
+
+    A page with one question read is searched for that question's choice labels
+    in sequence (the lines after it, in reading order; one more Tesseract call).
+    """
     opened = [ln for ln in candidates if ln.anchor is not None and ln.anchor.kind == "question"]
     if not opened:
         return
@@ -52,8 +58,15 @@ def _drop_without_evidence(candidates: list[_Line], score_of: dict[int, float], 
     read = sum(score_of.get(id(ln)) == SCORE_READ for ln in opened)
     if has_exam_evidence(read_questions=read, ranges=ranges, choice_marks=0):
         return
-    if has_exam_evidence(read_questions=read, ranges=ranges, choice_marks=count_choice_marks(text, text_px)):
+    marks = count_choice_marks(text, text_px)
+    if has_exam_evidence(read_questions=read, ranges=ranges, choice_marks=marks):
         return
+    if read == 1:
+        (first,) = (ln for ln in opened if score_of.get(id(ln)) == SCORE_READ)
+        after = [ln for ln in lines if (ln.column, ln.y0) > (first.column, first.y0)]
+        labels = choice_label_run(gray, text, after, text_px)
+        if has_exam_evidence(read_questions=read, ranges=ranges, choice_marks=marks, choice_labels=labels):
+            return
     for ln in opened:
         ln.anchor = None
         score_of.pop(id(ln), None)

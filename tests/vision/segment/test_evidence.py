@@ -1,17 +1,24 @@
 """Documents that are not exams: choice marks, contents lines, and pages whose numbered lines are headings (issue 16.5).
 
 Pages are drawn here (200 dpi-like, Nanum Gothic): a specification page whose
-chapter opens with ``1) 소개``, a contents page ``1) 제 1 절 소개 ...... 3``, and an
-exam page with one question and its circled choices.
+chapter opens with ``1) 소개``, a contents page ``1) 제 1 절 소개 ...... 3``, and
+exam pages with one question and its choices: circled, or labelled
+``(1)``-``(5)`` / ``1)``-``5)`` in a row or one per line.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw
 
 from vision.segment.anchors import is_heading, parse_anchor
-from vision.segment.evidence import count_choice_marks, has_exam_evidence, is_contents_line
+from vision.segment.evidence import (
+    _choice_label,
+    count_choice_marks,
+    has_exam_evidence,
+    is_contents_line,
+)
 from vision.segment.layout import analyse_layout
 from vision.synth.fonts import load_font
 
@@ -85,3 +92,36 @@ def test_single_question_with_circled_choices_is_kept() -> None:
     lines = [(0, "1. 다음 중 옳은 것은?"), (0, PROSE), (40, "① 가"), (40, "② 나"), (40, "③ 다"), (40, "④ 라"), (40, "⑤ 마")]
     questions, _blocks = analyse_layout(_page(lines))
     assert [q.number for q in questions] == [1]
+
+
+@pytest.mark.parametrize(
+    ("number", "choices"),
+    [
+        (1, [(40, "(1) 봄      (2) 여름      (3) 가을      (4) 겨울      (5) 없음")]),
+        (3, [(40, f"({k}) {c}") for k, c in zip(range(1, 6), "가나다라마", strict=True)]),
+        (7, [(40, "1) 정부는 시장에 개입한다")] + [(40, f"{k}) {c}") for k, c in zip(range(2, 6), "나다라마", strict=True)]),
+    ],
+    ids=["paren-row", "paren-column", "bracket-column"],
+)
+def test_single_question_with_labelled_or_few_circled_choices_is_kept(number: int, choices: list[tuple[int, str]]) -> None:
+    # the known cost of the evidence rule before: no circled marks counted, one question read -> nothing returned
+    lines = [(0, f"{number}. 다음 중 옳은 것은?"), (0, PROSE), *choices]
+    questions, _blocks = analyse_layout(_page(lines))
+    assert [q.number for q in questions] == [number]
+
+
+def test_enumeration_inside_prose_is_not_choice_evidence() -> None:
+    # "(1) (2) (3) (4)" mid-sentence under a chapter heading: no item starts with them
+    lines = [(0, "1) 소개"), (0, PROSE), (0, "이 문서는 (1) 정의, (2) 요건, (3) 절차, (4) 부록으로 구성된다."), (0, PROSE)]
+    questions, _blocks = analyse_layout(_page(lines))
+    assert questions == ()
+
+
+def test_three_circled_choices_alone_are_not_evidence() -> None:
+    # known gap: rule documents mark paragraphs (1), (2), (3) with circled digits, so three rings are not enough
+    lines = [(0, "2. 다음 중 옳은 것은?"), (0, PROSE), (40, "① 가        ② 나        ③ 다")]
+    assert analyse_layout(_page(lines))[0] == ()
+
+
+def test_choice_labels_parse() -> None:
+    assert [_choice_label(t) for t in ("(1) 봄", "[2]", "3) 다", "l) 가", "④", "(6)", "이", "12.")] == [1, 2, 3, 1, 4, None, None, None]

@@ -8,7 +8,10 @@ Samples (grayscale PNG, 200 dpi, with their truth in JSON beside them), made wit
   student's pen arithmetic in the right margin beside Q10;
 * ``indep_16070``: one column, a heading ``Ⅲ. 자료 해석``, a group instruction
   ``[10~12]``, points ``[3점]``, a displayed formula, and pen arithmetic in
-  the right margin beside Q11.
+  the right margin beside Q11;
+* ``indep_16005``: one column, hanging numbers, a heading ``Ⅱ. 서술형``, and
+  pen arithmetic ``54×7=378`` in the LEFT margin on the rows of Q3's stem,
+  ending 6 mm before its number (issue 16 point 5: Q3 was lost).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def _of(truth: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [r for r in truth if r["kind"] == kind]
 
 
-@pytest.mark.parametrize("seed", [16062, 16070])
+@pytest.mark.parametrize("seed", [16062, 16070, 16005])
 def test_every_question_found_with_its_number(seed: int) -> None:
     questions, _ = _analyse(seed)
     truth = _of(_load(seed)[1], "question")
@@ -94,7 +97,17 @@ def test_margin_writing_is_not_merged_into_a_question(seed: int, number: int) ->
     assert len(questions) == len(_of(_load(seed)[1], "question"))  # never numbered
 
 
-@pytest.mark.parametrize("seed", [16062, 16070])
+def test_pen_in_the_left_margin_on_a_stem_row_is_left_out_and_never_numbered() -> None:
+    questions, blocks = _analyse(16005)
+    truth = next(r for r in _of(_load(16005)[1], "question") if r["number"] == 3)
+    q3 = next(q for q in questions if q.number == 3)
+    x = truth["box"][0]
+    assert q3.box_xywh[0] >= x - 3  # the pen (x 11-105) sits left of the question
+    assert _iou(q3.box_xywh, tuple(truth["box"])) >= 0.9
+    assert all(b.box_xywh[0] >= x - 3 for b in (*questions, *blocks))
+
+
+@pytest.mark.parametrize("seed", [16062, 16070, 16005])
 def test_heading_is_a_heading_not_a_question(seed: int) -> None:
     questions, blocks = _analyse(seed)
     head = tuple(_of(_load(seed)[1], "heading")[0]["box"])
