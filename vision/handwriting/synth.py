@@ -4,7 +4,8 @@ For the bench and the tests: pencil and pen strokes drawn onto a page the
 way a student writes: cursive-like random-walk lines (words, sentences),
 digit-and-operator runs (calculations) and loose scribbles, with a width that
 changes along the stroke (pressure), a tool colour (grey pencil, blue, red
-or black pen) and pencil grain. Strokes go where the page is blank (answer
+or black pen; a black felt-tip marker, larger and three times as wide, only
+when asked for) and pencil grain. Strokes go where the page is blank (answer
 areas, margins), as on real worksheets. The mask of every drawn pixel gives
 the true written-ink fraction.
 

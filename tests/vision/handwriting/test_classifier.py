@@ -69,7 +69,8 @@ def test_committed_independent_photos(name: str, truth: float | None) -> None:
         assert res.writing_score <= 0.05, res.to_dict()
         return
     # black ballpoint the size of print digits is the hard case without a blank: measured
-    # 31 % of the true ink found (both before and after the classifier); never more than there is
+    # 31 % of the true ink found with the first classifier, 48 % since markers are in its
+    # training; never more than there is
     meta = json.loads((ASSETS / "worksheet_ballpoint.json").read_text(encoding="utf-8"))
     assert 0.25 * meta["ink_fraction"] <= res.ink_fraction <= 1.5 * meta["ink_fraction"], (res.ink_fraction, meta)
     assert res.writing_score > 0.1
