@@ -51,8 +51,10 @@ import numpy.typing as npt  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._hand_draw import capture, written_page  # noqa: E402
-from vision.handwriting import analyze_handwriting  # noqa: E402
+from vision.handwriting import analyze_handwriting, features  # noqa: E402
+from vision.handwriting.classifier import StrokeModel  # noqa: E402
 from vision.handwriting.synth import add_handwriting  # noqa: E402
+from vision.handwriting.types import HandwritingResult  # noqa: E402
 from vision.synth.exam import render_exam_page  # noqa: E402
 from vision.synth.photo import to_photo  # noqa: E402
 
@@ -118,7 +120,7 @@ def make_page(seed: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], 
     return blank, written.image, written.ink_fraction, written.tool, written.calc_fraction
 
 
-def _report(name: str, rows: list[tuple[float, float, str]]) -> tuple[float, float]:
+def _report(name: str, rows: list[tuple[float, float, str]]) -> tuple[float, float, float]:
     pos = [s for s, t, _ in rows if t > 0]
     neg = [s for s, t, _ in rows if t == 0]
     rho = spearman([s for s, t, _ in rows if t > 0], [t for s, t, _ in rows if t > 0])
@@ -129,10 +131,24 @@ def _report(name: str, rows: list[tuple[float, float, str]]) -> tuple[float, flo
     )
     print(f"  {name:<22} AUROC {auroc(pos, neg):.3f}  Spearman {rho:.3f}  printed-only max {worst:.3f}"
           f"  (written pages' lowest score: {per_tool})")
-    return auroc(pos, neg), rho
+    return auroc(pos, neg), rho, worst
 
 
-def run_set(which: str, pages: int, seed: int, conds: list[str], verbose: bool) -> dict[str, tuple[float, float]]:
+def _analyze(img: npt.NDArray[np.uint8], blank: npt.NDArray[np.uint8] | None,
+             model: StrokeModel | None) -> HandwritingResult:
+    """``analyze_handwriting`` with the stroke classifier swapped for ``model`` (``None``: the shipped one)."""
+    if model is None:
+        return analyze_handwriting(img, blank)
+    shipped = features._model
+    features._model = lambda: model  # type: ignore[assignment]
+    try:
+        return analyze_handwriting(img, blank)
+    finally:
+        features._model = shipped
+
+
+def run_set(which: str, pages: int, seed: int, conds: list[str], verbose: bool,
+            before: StrokeModel | None = None) -> dict[str, tuple[float, float, float]]:
     """Score ``pages`` pages of set ``which`` under every condition; print its block; return (AUROC, Spearman) per condition."""
     rows: dict[str, list[tuple[float, float, str]]] = {c: [] for c in conds}
     secs: dict[str, list[float]] = {c: [] for c in conds}
@@ -148,7 +164,8 @@ def run_set(which: str, pages: int, seed: int, conds: list[str], verbose: bool) 
             if method == "legacy":
                 score = legacy_score(img)
             else:
-                res = analyze_handwriting(img, blank if method == "reference" else None)
+                res = _analyze(img, blank if method == "reference" else None,
+                               before if method == "features before" else None)
                 score = res.writing_score
                 if truth > 0 and not np.isnan(calc_truth):
                     calc[cond].append((res.calculation_score, calc_truth))
@@ -159,7 +176,7 @@ def run_set(which: str, pages: int, seed: int, conds: list[str], verbose: bool) 
                   + "  ".join(f"{c} {rows[c][-1][0]:.3f}" for c in conds), flush=True)
     n_written = sum(1 for _, t, _ in rows[conds[0]] if t > 0)
     print(f"set ({which}): {pages} pages ({n_written} written, {pages - n_written} printed-only), seed {seed}")
-    out: dict[str, tuple[float, float]] = {}
+    out: dict[str, tuple[float, float, float]] = {}
     for cond in conds:
         out[cond] = _report(cond, rows[cond])
         extra = ""
@@ -179,17 +196,26 @@ def main() -> int:
     parser.add_argument("--no-legacy", action="store_true", help="leave the legacy method out")
     parser.add_argument("--no-reference", action="store_true", help="leave the with-blank method out (quick tuning runs)")
     parser.add_argument("--verbose", action="store_true", help="one line per page")
+    parser.add_argument("--before-model", type=Path,
+                        help="also score without a blank with these classifier weights ('features before')")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     kinds = ["photo", "scan"] if args.scans else ["photo"]
-    methods = ([] if args.no_reference else ["reference"]) + ["features"] + ([] if args.no_legacy else ["legacy"])
+    before = None
+    if args.before_model:
+        import json
+
+        before = StrokeModel.from_dict(json.loads(args.before_model.read_text(encoding="utf-8")))
+    methods = (([] if args.no_reference else ["reference"]) + (["features before"] if before else []) + ["features"]
+               + ([] if args.no_legacy else ["legacy"]))
     conds = [f"{k}, {m}" for k in kinds for m in methods]
-    results = {which: run_set(which, args.pages, args.seed, conds, args.verbose) for which in args.set}
-    print(f"\nside by side ({args.pages} pages a set, seed {args.seed}): AUROC / Spearman; "
+    results = {which: run_set(which, args.pages, args.seed, conds, args.verbose, before) for which in args.set}
+    print(f"\nside by side ({args.pages} pages a set, seed {args.seed}): AUROC / Spearman / printed-only max; "
           "targets AUROC >= 0.99, Spearman >= 0.9")
-    print(f"  {'condition':<22}" + "".join(f"  ({w}) AUROC  Spearman" for w in args.set))
+    print(f"  {'condition':<24}" + "".join(f"  ({w}) AUROC  Spearman  printed max" for w in args.set))
     for cond in conds:
-        print(f"  {cond:<22}" + "".join(f"  {results[w][cond][0]:9.3f}  {results[w][cond][1]:8.3f}" for w in args.set))
+        print(f"  {cond:<24}" + "".join(f"  {results[w][cond][0]:9.3f}  {results[w][cond][1]:8.3f}  {results[w][cond][2]:11.3f}"
+                                        for w in args.set))
     return 0
 
 

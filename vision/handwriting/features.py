@@ -17,7 +17,7 @@ rarely has, once hand-written rules and now features among others:
   handwriting has few neighbours and wanders.
 
 Black-pen digits the size of print glyphs, sitting on a printed line, are the
-case this method finds only in part (about a third of the ink): give a blank reference for those
+case this method finds only in part (a third to a half of the ink): give a blank reference for those
 (:mod:`vision.handwriting.reference`).
 
 Frames:

@@ -4,7 +4,8 @@ For the bench and the tests: pencil and pen strokes drawn onto a page the
 way a student writes: cursive-like random-walk lines (words, sentences),
 digit-and-operator runs (calculations) and loose scribbles, with a width that
 changes along the stroke (pressure), a tool colour (grey pencil, blue, red
-or black pen) and pencil grain. Strokes go where the page is blank (answer
+or black pen; a black felt-tip marker, larger and three times as wide, only
+when asked for) and pencil grain. Strokes go where the page is blank (answer
 areas, margins), as on real worksheets. The mask of every drawn pixel gives
 the true written-ink fraction.
 
@@ -31,15 +32,21 @@ import numpy.typing as npt
 
 __all__ = ["TOOLS", "SyntheticWriting", "add_handwriting"]
 
-#: tool -> (BGR colour, alpha range, grain): pencil is grey, lighter than print and grainy.
+#: tool -> (BGR colour, alpha range, grain): pencil is grey, lighter than print and grainy; a
+#: felt-tip marker is as black as print (opaque ink).
 TOOLS: dict[str, tuple[tuple[int, int, int], tuple[float, float], float]] = {
     "pencil": ((110, 108, 105), (0.55, 0.85), 0.35),
     "blue_pen": ((150, 60, 25), (0.85, 1.0), 0.0),
     "red_pen": ((40, 35, 190), (0.85, 1.0), 0.0),
     "black_pen": ((35, 35, 40), (0.85, 1.0), 0.0),
+    "black_marker": ((20, 20, 22), (0.95, 1.0), 0.0),
 }
-#: how often each tool is drawn when none is asked for (pencil dominates homework).
+#: how often each tool is drawn when none is asked for (pencil dominates homework). The
+#: marker is drawn only when asked for (classifier training), so the bench's pages stay as they were.
 TOOL_WEIGHTS = {"pencil": 0.5, "blue_pen": 0.25, "red_pen": 0.1, "black_pen": 0.15}
+#: tool -> (writing size, stroke width) relative to a pen's: with a felt-tip marker a student writes
+#: larger (digits ~1.5x) with lines three times as wide (0.6-1.3 mm), where a ballpoint's are as thin as print.
+TOOL_SCALE = {"black_marker": (1.6, 2.0)}
 #: reference resolution of the stroke sizes below; pages at other sizes scale them.
 REF_LONG_SIDE_PX = 2339
 #: calculation glyphs: what a student writes in working areas.
@@ -81,13 +88,14 @@ def _free_spot(ink: npt.NDArray[np.bool_], rng: np.random.Generator, box_wh: tup
     return best
 
 
-def _cursive(layer: npt.NDArray[np.float32], rng: np.random.Generator, origin: tuple[int, int], s: float) -> None:
+def _cursive(layer: npt.NDArray[np.float32], rng: np.random.Generator, origin: tuple[int, int], s: float,
+             wide: float = 1.0) -> None:
     """A cursive-like line: a forward random walk with letter-height wiggles and varying pressure."""
     x, y = float(origin[0]), float(origin[1]) + 20 * s
     length = int(rng.integers(25, 90))
     amp = float(rng.uniform(6, 14)) * s
     freq = float(rng.uniform(0.5, 1.1))
-    width = float(rng.uniform(1.6, 3.2)) * s
+    width = float(rng.uniform(1.6, 3.2)) * s * wide
     pts = []
     for i in range(length):
         x += float(rng.uniform(1.5, 4.5)) * s
@@ -99,11 +107,12 @@ def _cursive(layer: npt.NDArray[np.float32], rng: np.random.Generator, origin: t
     _polyline(layer, pts, width, rng)
 
 
-def _scribble(layer: npt.NDArray[np.float32], rng: np.random.Generator, origin: tuple[int, int], s: float) -> None:
+def _scribble(layer: npt.NDArray[np.float32], rng: np.random.Generator, origin: tuple[int, int], s: float,
+              wide: float = 1.0) -> None:
     """A loose drawing stroke: a smooth random walk in any direction."""
     x, y = float(origin[0]) + 40 * s, float(origin[1]) + 40 * s
     angle = float(rng.uniform(0, 2 * np.pi))
-    width = float(rng.uniform(1.6, 3.5)) * s
+    width = float(rng.uniform(1.6, 3.5)) * s * wide
     pts = []
     for _ in range(int(rng.integers(20, 70))):
         angle += float(rng.normal(0, 0.45))
@@ -126,11 +135,12 @@ def _polyline(layer: npt.NDArray[np.float32], pts: list[tuple[float, float]], wi
         cv2.line(layer, p0, p1, pressure, t, cv2.LINE_AA)
 
 
-def _calculation(layer: npt.NDArray[np.float32], rng: np.random.Generator, origin: tuple[int, int], s: float) -> None:
+def _calculation(layer: npt.NDArray[np.float32], rng: np.random.Generator, origin: tuple[int, int], s: float,
+                 wide: float = 1.0) -> None:
     """A run of digits and operators (``12+35=47``), sheared like a hand."""
     text = "".join(rng.choice(list(CALC_CHARS)) for _ in range(int(rng.integers(3, 9))))
     scale = float(rng.uniform(0.7, 1.2)) * s
-    thick = max(1, int(round(float(rng.uniform(1.5, 3.0)) * s)))
+    thick = max(1, int(round(float(rng.uniform(1.5, 3.0)) * s * wide)))
     font = int(rng.choice([cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN]))
     if font == cv2.FONT_HERSHEY_PLAIN:
         scale *= 1.8
@@ -177,18 +187,19 @@ def add_handwriting(
     if units <= 0:
         return SyntheticWriting(page.copy(), np.zeros(page.shape[:2], bool), 0.0, "", 0.0)
     h, w = page.shape[:2]
-    s = max(h, w) / REF_LONG_SIDE_PX
+    size, wide = TOOL_SCALE.get(tool, (1.0, 1.0))
+    s = max(h, w) / REF_LONG_SIDE_PX * size
     print_ink = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY) < 160
     layer = np.zeros((h, w), np.float32)
     calc_layer = np.zeros((h, w), np.float32)
     for _ in range(units):
         r = rng.random()
         if r < calc_share:
-            _calculation(calc_layer, rng, _free_spot(print_ink, rng, (int(260 * s), int(60 * s))), s)
+            _calculation(calc_layer, rng, _free_spot(print_ink, rng, (int(260 * s), int(60 * s))), s, wide)
         elif r < calc_share + (1 - calc_share) * 0.7:
-            _cursive(layer, rng, _free_spot(print_ink, rng, (int(320 * s), int(60 * s))), s)
+            _cursive(layer, rng, _free_spot(print_ink, rng, (int(320 * s), int(60 * s))), s, wide)
         else:
-            _scribble(layer, rng, _free_spot(print_ink, rng, (int(160 * s), int(160 * s))), s)
+            _scribble(layer, rng, _free_spot(print_ink, rng, (int(160 * s), int(160 * s))), s, wide)
     np.maximum(layer, calc_layer, out=layer)
     colour, (a_lo, a_hi), grain = TOOLS[tool]
     alpha = np.clip(layer, 0, 1) * float(rng.uniform(a_lo, a_hi))

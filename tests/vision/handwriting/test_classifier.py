@@ -69,7 +69,32 @@ def test_committed_independent_photos(name: str, truth: float | None) -> None:
         assert res.writing_score <= 0.05, res.to_dict()
         return
     # black ballpoint the size of print digits is the hard case without a blank: measured
-    # 31 % of the true ink found (both before and after the classifier); never more than there is
+    # 31 % of the true ink found with the first classifier, 48 % since markers are in its
+    # training; never more than there is
     meta = json.loads((ASSETS / "worksheet_ballpoint.json").read_text(encoding="utf-8"))
     assert 0.25 * meta["ink_fraction"] <= res.ink_fraction <= 1.5 * meta["ink_fraction"], (res.ink_fraction, meta)
     assert res.writing_score > 0.1
+
+
+def test_thick_black_felt_tip_is_found_on_a_scan() -> None:
+    # a crop of a set (b) scan written in black felt tip (assets/README.md): strokes two to
+    # three times as wide as print, darker than it, neither coloured nor grey. Before the
+    # classifier saw markers in training it took them for bold print (0.0006 of the page found,
+    # truth 0.019); now about half of it (the crop is analysed at full size, where the
+    # strokes are wider than on a whole page), and never more than there is
+    image = cv2.imread(str(ASSETS / "worksheet_felt_scan.jpg"), cv2.IMREAD_COLOR)
+    assert image is not None
+    meta = json.loads((ASSETS / "worksheet_felt_scan.json").read_text(encoding="utf-8"))
+    res = analyze_handwriting(np.asarray(image, np.uint8))
+    assert 0.3 * meta["ink_fraction"] <= res.ink_fraction <= 1.2 * meta["ink_fraction"], (res.ink_fraction, meta)
+
+
+def test_black_marker_is_found_and_bold_print_is_not() -> None:
+    # set (a)'s own marker (the training generator) on the test page, scan and photo: found
+    # without a blank; the printed page alone (bold 2 px print, rules, a table) stays at 0
+    blank = printed_page(2)
+    written = add_handwriting(blank, seed=11, units=8, tool="black_marker")
+    for image in (written.image, photo_of(written.image, 5)):
+        res = analyze_handwriting(image)
+        assert res.ink_fraction >= 0.5 * written.ink_fraction, (res.ink_fraction, written.ink_fraction)
+    assert analyze_handwriting(blank).writing_score <= 0.05
