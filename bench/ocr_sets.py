@@ -193,6 +193,7 @@ def warm_up() -> None:
     A worker process pays this once (~3 s CPU), not per page; left in, it
     added ~0.75 s to each page of a 4-page run.
     """
+    from vision.ocr.jamo import classify_jamo
     from vision.ocr.tesseract import TesseractConfig, read_region
     from vision.synth.exam import render_exam_page
 
@@ -200,6 +201,7 @@ def warm_up() -> None:
     read_page(page)
     for lang in ("kor", "eng"):  # the second look's models
         read_region(page, TesseractConfig(lang=lang))
+    classify_jamo(np.ones((10, 10), np.uint8))  # the jamo templates (0.37 s)
 
 
 def print_calibration(points: list[tuple[float, float, str, str]]) -> None:

@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from vision.ocr.types import BoxXYWH
 
-__all__ = ["CIRCLED_DIGITS", "Circled", "erase", "find_circled", "render_circled"]
+__all__ = ["CIRCLED_DIGITS", "Circled", "erase", "find_circled", "normalise_glyph", "render_circled"]
 
 GrayImage = npt.NDArray[np.uint8]
 
@@ -212,7 +212,9 @@ def _inner_ink(ink: GrayImage, labels: npt.NDArray[np.int32], ring: int) -> Gray
     return np.asarray(other & inside, dtype=np.uint8)
 
 
-def _normalise(digit: GrayImage) -> npt.NDArray[np.float32]:
+def normalise_glyph(digit: GrayImage) -> npt.NDArray[np.float32]:
+    """A glyph's ink (1 = ink) as a unit vector for normalised correlation: cropped, scaled into
+    :data:`TEMPLATE_PX` squared keeping its aspect, blurred, mean removed (also :mod:`vision.ocr.jamo`'s)."""
     ys, xs = np.nonzero(digit)
     crop = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32)
     h, w = crop.shape
@@ -230,7 +232,7 @@ def _normalise(digit: GrayImage) -> npt.NDArray[np.float32]:
 
 def _classify(inner: GrayImage, templates: tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]) -> tuple[int, float]:
     vectors, digits = templates
-    scores = vectors @ _normalise(inner).ravel()
+    scores = vectors @ normalise_glyph(inner).ravel()
     scores = scores + np.where(digits < 5, CHOICE_PRIOR, 0.0)  # CIRCLED_CHARS[:5] is ①-⑤
     best = int(np.argmax(scores))
     return int(digits[best]), float(scores[best])
@@ -270,7 +272,7 @@ def _templates() -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
                 inner = _inner_ink(ink[y : y + h, x : x + w], labels[y : y + h, x : x + w], ring)
                 if inner is None:
                     continue
-                vectors.append(_normalise(inner).ravel())
+                vectors.append(normalise_glyph(inner).ravel())
                 digits.append(d)
     if not vectors:
         return np.zeros((0, TEMPLATE_PX * TEMPLATE_PX), np.float32), np.zeros(0, np.int64)

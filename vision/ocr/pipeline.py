@@ -35,6 +35,7 @@ import numpy.typing as npt
 
 from vision.ocr.circled import Circled, erase, find_circled
 from vision.ocr.columns import find_columns
+from vision.ocr.jamo import fix_jamo_items
 from vision.ocr.leaders import find_leaders
 from vision.ocr.preprocess import Prepared, find_rules, prepare_page
 from vision.ocr.quality import low_quality_reason, repeated_share
@@ -63,6 +64,7 @@ class PageOptions:
         reread: read uncertain words again with one language at a time.
         rules: erase ruled lines (table borders, frames, underlines) before OCR.
         leaders: erase dot leaders of contents pages before OCR (:mod:`vision.ocr.leaders`).
+        jamo: read choice items that are lists of jamo (``① ㄱ, ㄴ``) from the ink (:mod:`vision.ocr.jamo`).
     """
 
     tesseract: TesseractConfig = TesseractConfig()
@@ -73,6 +75,7 @@ class PageOptions:
     reread: bool = True
     rules: bool = True
     leaders: bool = True
+    jamo: bool = True
 
 
 def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -> OCRPage:
@@ -104,6 +107,8 @@ def read_page(page: npt.NDArray[np.uint8], options: PageOptions | None = None) -
         per_region = _reread(image, per_region, prep.glyph_px, options.tesseract)
     per_region = [[_times_as_x(line) for line in lines] for lines in per_region]
     per_region = _with_circled(per_region, regions, circles)
+    if options.jamo and circles:
+        per_region = [fix_jamo_items(lines, ink) for lines in per_region]
     coverage = _ink_coverage(ink, [w for lines in per_region for line in lines for w in line.words], prep.glyph_px)
     lines = [_to_page(line, prep) for region_lines in per_region for line in region_lines]
     chars = sum(len(line.text) for line in lines)

@@ -4,7 +4,10 @@
 * ``scan.pdf``: the same page as an image only (no text layer);
 * ``hidden_garbage.pdf``: that image with an invisible text layer of garbage,
   as a poor scanner OCR leaves it;
-* ``grainy.jpg`` / ``grainy.txt``: a phone-photo-like crop, grain sigma 14 on the paper, and its text.
+* ``grainy.jpg`` / ``grainy.txt``: a phone-photo-like crop, grain sigma 14 on the paper, and its text;
+* ``jamo_choices.png`` / ``jamo_choices.txt``: choice lines of jamo lists (``① ㄱ, ㄴ``) and one of
+  real letters and digits (``① 7 ② L ③ c``), NanumSquareRound (not a template font of
+  :mod:`vision.ocr.jamo`), 11 pt at 200 dpi, and their text.
 
 Usage: ``python tests/vision/ocr/assets/make_assets.py``
 """
@@ -12,6 +15,7 @@ Usage: ``python tests/vision/ocr/assets/make_assets.py``
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import cv2
@@ -85,9 +89,31 @@ def grainy() -> np.ndarray:
     return np.asarray(jpeg)
 
 
+JAMO_LINES = (
+    "① ㄱ ② ㄴ ③ ㄱ, ㄴ ④ ㄴ, ㄷ ⑤ ㄱ, ㄴ, ㄷ",
+    "① ㄱ, ㄷ ② ㄴ, ㄹ ③ ㄷ, ㄹ ④ ㄱ, ㄴ, ㄹ ⑤ ㄴ, ㄷ, ㄹ",
+    "① 7 ② L ③ c ④ a, c ⑤ 12",
+)
+
+
+def jamo_choices(size_px: int = 31) -> bytes:
+    """The choice lines, items on a fixed pitch as exams print them, as a gray PNG."""
+    img = Image.new("L", (1500, 60 + 70 * len(JAMO_LINES)), 255)
+    draw = ImageDraw.Draw(img)
+    face = ImageFont.truetype("/usr/share/fonts/truetype/nanum/NanumSquareRoundR.ttf", size_px)
+    for i, line in enumerate(JAMO_LINES):
+        for k, item in enumerate(re.split(r" (?=[①-⑤])", line)):
+            draw.text((30 + 290 * k, 30 + 70 * i), item, font=face, fill=0)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 if __name__ == "__main__":
     (HERE / "text_layer.pdf").write_bytes(text_layer_pdf())
     (HERE / "scan.pdf").write_bytes(image_pdf(None))
     (HERE / "hidden_garbage.pdf").write_bytes(image_pdf("l1I| 사과S 0O0 ~~ ;;\n빨S갛 다2C+ ##\nxX 하늘a 8B8 ..\n물w 섭S씨 ||"))
     (HERE / "grainy.jpg").write_bytes(grainy().tobytes())
     (HERE / "grainy.txt").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    (HERE / "jamo_choices.png").write_bytes(jamo_choices())
+    (HERE / "jamo_choices.txt").write_text("\n".join(JAMO_LINES) + "\n", encoding="utf-8")
