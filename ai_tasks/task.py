@@ -41,6 +41,7 @@ __all__ = [
     "AITask",
     "EXPECTED_ERRORS",
     "HAND_OVER_RETRY_POLICY",
+    "hand_over",
     "JobStepTask",
     "RedactingRequest",
     "delivery_counter",
@@ -173,6 +174,29 @@ def delivery_counter() -> Any:
     return _counter or None
 
 
+def hand_over(sig: Any, args: tuple[Any, ...] | None = None, **options: Any) -> None:
+    """Publish a job's next message (a step, a chain) or requeue the running task's own message.
+
+    The publish is retried for about 25 s (:data:`HAND_OVER_RETRY_POLICY`);
+    whatever it still raises then (the broker away, or kombu's own errors
+    while its connection is torn down by a broker restart, such as an
+    ``AttributeError`` on a closed channel: seen in the issue-18 chaos run)
+    becomes ``Reject(requeue=True)``: the task that hands over runs again
+    once the broker is back, and the job is never answered FAILED
+    ``internal_error`` for the broker's sake. A message whose requeue cannot
+    reach the broker either is restored from the unacked set (Redis) or
+    redelivered (RabbitMQ), and the ledger's sweep covers the rest.
+
+    Raises:
+        Reject: ``requeue=True``, when the message could not be published.
+    """
+    try:
+        sig.apply_async(args, retry=True, retry_policy=HAND_OVER_RETRY_POLICY, **options)
+    except Exception as exc:
+        name = getattr(sig, "task", None) or " -> ".join(t.task for t in getattr(sig, "tasks", ()))
+        raise Reject(f"could not hand over to {name} ({type(exc).__name__}): requeued", requeue=True) from None
+
+
 class AITask(Task):
     """Base task: retryable errors retried with backoff+jitter, the rest fail at once.
 
@@ -228,13 +252,7 @@ class AITask(Task):
         from celery import signature
 
         nxt = signature(chain[-1], app=self.app)
-        try:
-            nxt.apply_async(
-                (retval,), chain=chain[:-1], parent_id=req.id, root_id=req.root_id,
-                retry=True, retry_policy=HAND_OVER_RETRY_POLICY,
-            )
-        except Exception as exc:
-            raise Reject(f"could not hand over to {nxt.task} ({type(exc).__name__}): requeued", requeue=True) from None
+        hand_over(nxt, (retval,), chain=chain[:-1], parent_id=req.id, root_id=req.root_id)
         req.chain = None  # published: Celery must not publish it again
 
     def _guard_poison(self) -> None:

@@ -42,7 +42,7 @@ from ai_tasks.jobs.runner import build_signature, run_all, run_step, start_job, 
 from ai_tasks.ledger import progress, settle
 from ai_tasks.routing import CPU_VISION, TASK_QUEUES
 from ai_tasks.settings import get_settings
-from ai_tasks.task import AITask, delivery_redis_url, is_retryable
+from ai_tasks.task import AITask, delivery_redis_url, hand_over, is_retryable
 
 __all__ = ["DispatchTask", "conclude", "deliver", "dispatch", "failed", "finalize", "finish", "redeliver_stored", "stored_result"]
 
@@ -68,10 +68,26 @@ def conclude(result: dict[str, Any], job: dict[str, Any], result_id: str | None)
 
 
 def redeliver_stored(result: Any, job: dict[str, Any], result_id: str) -> bool:
-    """For the ledger's sweep: True when a stored result needs no (more) delivery, else enqueue it again."""
+    """For the ledger's sweep: True when a stored result needs no (more) delivery, else enqueue it again.
+
+    A stored bare task failure (an exception, not an AIResult) is first
+    answered as a FAILED ``internal_error`` AIResult under ``result_id``, so
+    the API gets a callback for every job it submitted.
+    """
     from ai_tasks.delivery import idempotency_key
 
-    if not _delivering() or not isinstance(result, dict):
+    if not isinstance(result, dict):
+        # A bare Celery failure (an exception escaped the task: a bug) is no answer the API can read,
+        # and nothing delivered it: answer the job FAILED internal_error, stored and delivered.
+        result = AIResult.failed(str(job.get("id")), "internal_error",
+                                 f"the job's task failed without an answer ({type(result).__name__})").to_dict()
+        app.backend.store_result(result_id, result, states.SUCCESS)
+        log.error("job %s had only a bare task failure: answered internal_error", job.get("id"))
+        if not _delivering():
+            return True
+        _enqueue_delivery(result, job, result_id)
+        return False
+    if not _delivering():
         return True
     marker = _delivered_marker()
     if marker is None:
@@ -172,7 +188,7 @@ def dispatch(self: Any, job: dict[str, Any]) -> dict[str, Any]:
     tasks = getattr(sig, "tasks", None)
     (tasks[-1] if tasks else sig).set(ignore_result=True)
     sig.link_error(failed.s(job=job_info, result_id=result_id))
-    sig.apply_async()
+    hand_over(sig)  # or requeue this message: a broker restart is never a FAILED job
     # ai.job is acked now: the ledger's deadline runs from this hand-over, and its sweep
     # follows the job in its steps' messages (ai_tasks/ledger.py).
     progress(app, result_id, spec.type)

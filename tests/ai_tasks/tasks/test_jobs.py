@@ -309,3 +309,74 @@ def test_deliver_fails_closed_when_the_marker_is_unreadable(monkeypatch: pytest.
     monkeypatch.setattr(jobs_module, "_enqueue_delivery", lambda out, job, rid: enqueued.append(rid))
     assert jobs_module.redeliver_stored(result, {"id": "j-4"}, result_id) is False
     assert enqueued == [result_id]
+
+
+def test_a_hand_over_kombu_cannot_publish_requeues_the_job_and_never_answers_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18 chaos (Redis, 10,000 jobs): a broker restart tore kombu's channel down under the publish.
+
+    ``sig.apply_async()`` raised ``AttributeError: 'NoneType' object has no
+    attribute 'client'`` from kombu's Redis transport; the dispatcher let it
+    escape, Celery stored a bare failure and the API never got a callback.
+    Now the hand-over is retried and then the job's own message requeued.
+    """
+    from celery.canvas import Signature
+    from celery.exceptions import Reject
+
+    import ai_tasks.task as task_module
+    import ai_tasks.tasks.jobs as jobs_module
+
+    app.loader.import_default_modules()
+    monkeypatch.setattr(task_module, "_counter", False)  # no poison counter: this test touches no Redis
+    monkeypatch.setattr(task_module, "HAND_OVER_RETRY_POLICY", {"max_retries": 0})
+    tries: list[dict] = []  # type: ignore[type-arg]
+
+    def torn_down(self: Signature, args: object = None, kwargs: object = None, **options: object) -> None:
+        tries.append(dict(options))
+        raise AttributeError("'NoneType' object has no attribute 'client'")
+
+    monkeypatch.setattr(Signature, "apply_async", torn_down)
+    concluded: list[object] = []
+    monkeypatch.setattr(jobs_module, "conclude", lambda *a: concluded.append(a))
+    monkeypatch.setattr(jobs_module, "progress", lambda *a: concluded.append(a))
+    task = app.tasks["ai.job"]
+    job = {"id": "h-1", "type": "embedding", "payload": {"texts": ["삼각형의 넓이", "triangle"]}, "source_id": "1"}
+    task.push_request(id="rid-h-1", retries=0, args=[job], kwargs={}, is_eager=False, called_directly=False,
+                      delivery_info={"redelivered": False, "routing_key": "cpu-vision"})
+    try:
+        with pytest.raises(Reject) as err:
+            task(job)
+    finally:
+        task.pop_request()
+    assert err.value.requeue is True and "AttributeError" in str(err.value.reason)
+    assert tries and tries[0]["retry"] is True  # published with kombu's retry first
+    assert concluded == []  # no FAILED answer, no delivery, no ledger progress: the job runs again
+
+
+def test_the_sweep_answers_a_bare_task_failure_as_internal_error_and_delivers_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A job whose task stored only a Celery failure (an escaped exception) still gets its callback."""
+    from celery import states
+    from celery.backends.cache import CacheBackend
+
+    import ai_tasks.tasks.jobs as jobs_module
+
+    backend = CacheBackend(app=app, backend="memory")
+    monkeypatch.setattr(type(app), "backend", property(lambda self: backend))
+    backend.store_result("rid-b-1", AttributeError("'NoneType' object has no attribute 'client'"), states.FAILURE)
+    bare = backend.get_task_meta("rid-b-1")["result"]
+    enqueued: list[tuple[dict, str | None]] = []  # type: ignore[type-arg]
+    monkeypatch.setattr(jobs_module, "_enqueue_delivery", lambda out, job, rid: enqueued.append((out, rid)))
+    job = {"id": "b-1", "type": "problem_generation", "source_id": "7"}
+
+    monkeypatch.setattr(jobs_module, "_delivering", lambda: True)
+    assert jobs_module.redeliver_stored(bare, job, "rid-b-1") is False  # delivery enqueued: wait one more deadline
+    stored = backend.get_task_meta("rid-b-1")
+    assert stored["status"] == states.SUCCESS
+    assert stored["result"]["status"] == "FAILED" and stored["result"]["error"]["reason_code"] == "internal_error"
+    assert enqueued == [(stored["result"], "rid-b-1")]
+
+    monkeypatch.setattr(jobs_module, "_delivering", lambda: False)  # nothing delivers: stored, then settled
+    assert jobs_module.redeliver_stored(bare, job, "rid-b-1") is True
