@@ -61,6 +61,25 @@ def test_periods_and_numbers_are_not_leaders() -> None:
     assert not find_leaders(ink, glyph_px=30.0).any()
 
 
+def test_rows_of_dots_chain_along_their_own_row() -> None:
+    # two leaders one above the other, dots at the same x: each is a chain of its row (not a zigzag across
+    # rows); a third row of dots twice too big beside small ones is not joined to them
+    ink = np.zeros((120, 420), np.uint8)
+    for top in (20, 60):
+        ink[top - 14 : top + 4, 10:28] = 1                      # the entry's last letter
+        for x in range(40, 340, 10):
+            ink[top : top + 3, x : x + 3] = 1
+        ink[top - 14 : top + 4, 360:378] = 1                    # the page number
+    for k, x in enumerate(range(40, 340, 10)):
+        side = 3 if k % 2 else 8                                # sizes alternate past the ratio: no chain
+        ink[100 : 100 + side, x : x + side] = 1
+    mask = find_leaders(ink, glyph_px=20.0)
+    dots = np.zeros_like(ink)
+    dots[:90, 35:345] = ink[:90, 35:345]
+    assert ((mask & dots) == dots).all()
+    assert not mask[95:115].any() and not mask[:, :30].any() and not mask[:, 355:].any()
+
+
 def test_leaders_do_not_shrink_the_text_height() -> None:
     page, _ = _contents(".", 14.0)
     ink = ink_mask(page, local=False)
