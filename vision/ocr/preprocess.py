@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -143,13 +144,18 @@ class Prepared:
         """Map an ``(x, y, w, h)`` box of :attr:`image` to the input page's pixels."""
         x, y, w, h = box
         corners = np.array([[[x, y], [x + w, y], [x, y + h], [x + w, y + h]]], dtype=np.float64)
-        corners = cv2.perspectiveTransform(corners, np.linalg.inv(self.matrix))[0]
+        xs, ys = cv2.perspectiveTransform(corners, self._inverse)[0].T.tolist()
         pw, ph = self.page_wh
-        x0 = int(np.clip(math.floor(corners[:, 0].min()), 0, pw))
-        y0 = int(np.clip(math.floor(corners[:, 1].min()), 0, ph))
-        x1 = int(np.clip(math.ceil(corners[:, 0].max()), 0, pw))
-        y1 = int(np.clip(math.ceil(corners[:, 1].max()), 0, ph))
+        x0 = min(max(math.floor(min(xs)), 0), pw)
+        y0 = min(max(math.floor(min(ys)), 0), ph)
+        x1 = min(max(math.ceil(max(xs)), 0), pw)
+        y1 = min(max(math.ceil(max(ys)), 0), ph)
         return (x0, y0, x1 - x0, y1 - y0)
+
+    @cached_property
+    def _inverse(self) -> npt.NDArray[np.float64]:
+        """:attr:`matrix` inverted once (every word's box is mapped back)."""
+        return np.asarray(np.linalg.inv(self.matrix), dtype=np.float64)
 
 
 def to_gray(image: npt.NDArray[np.uint8]) -> GrayImage:

@@ -45,6 +45,14 @@ def test_small_text_is_upscaled_and_boxes_map_back() -> None:
     assert all(abs(a - b) <= 2 for a, b in zip(back, (x, y, w, h), strict=True))
 
 
+def test_boxes_map_back_clipped_to_the_page() -> None:
+    page = cv2.resize(_page(), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    prep = prepare_page(page, deskew=False)
+    h, w = prep.image.shape
+    assert prep.to_page_box((-50, -50, w + 100, h + 100)) == (0, 0, page.shape[1], page.shape[0])
+    assert prep.to_page_box((0, 0, 0, 0)) == (0, 0, 0, 0)
+
+
 def test_sheet_on_a_desk_is_flattened() -> None:
     page = _page()
     desk = np.full((1000, 1400), 60, np.uint8)
