@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from vision.ocr.types import BoxXYWH
 
-__all__ = ["find_columns"]
+__all__ = ["find_columns", "gutter_crossings"]
 
 GrayImage = npt.NDArray[np.uint8]
 
@@ -96,6 +96,27 @@ def find_columns(ink: GrayImage, *, glyph_px: float) -> list[BoxXYWH]:
     plateau = xs[crossings == crossings.min()]
     gutter = int(plateau[len(plateau) // 2])
     return _segments(text, inked, near[:, gutter], good[:, gutter - lo], gutter, slab)
+
+
+def gutter_crossings(ink: GrayImage, gutter: int, *, glyph_px: float) -> int:
+    """How many text slabs (vertical rules removed) have ink within half a gutter of column ``gutter``.
+
+    Compares two splits of one page: a text line crossing the gutter is cut in two.
+
+    Examples:
+        >>> ink = np.zeros((400, 600), np.uint8)
+        >>> for y in range(40, 360, 30): ink[y:y + 14, 40:270:6] = 1; ink[y:y + 14, 330:560:6] = 1
+        >>> gutter_crossings(ink, 299, glyph_px=14), gutter_crossings(ink, 200, glyph_px=14) > 0
+        (0, True)
+    """
+    h, w = ink.shape
+    slab = max(2, int(glyph_px * SLAB_GLYPHS))
+    half = max(2, int(glyph_px * MIN_GUTTER_GLYPHS / 2))
+    n = h // slab
+    if n < 1 or not 0 <= gutter < w:
+        return 0
+    band = _without_vertical_rules(ink, glyph_px)[: n * slab, max(0, gutter - half) : gutter + half + 1]
+    return int(np.count_nonzero(band.reshape(n, slab, -1).any(axis=(1, 2))))
 
 
 def _without_vertical_rules(ink: GrayImage, glyph_px: float) -> GrayImage:

@@ -7,7 +7,10 @@
 * ``grainy.jpg`` / ``grainy.txt``: a phone-photo-like crop, grain sigma 14 on the paper, and its text;
 * ``jamo_choices.png`` / ``jamo_choices.txt``: choice lines of jamo lists (``① ㄱ, ㄴ``) and one of
   real letters and digits (``① 7 ② L ③ c``), NanumSquareRound (not a template font of
-  :mod:`vision.ocr.jamo`), 11 pt at 200 dpi, and their text.
+  :mod:`vision.ocr.jamo`), 11 pt at 200 dpi, and their text;
+* ``gray_columns.jpg`` / ``gray_columns.txt``: rows 1040-1500 of synth photo seed 7103
+  (``vision.synth``, two columns, English) as :func:`vision.ocr.preprocess.prepare_page`
+  leaves it: flattened, gray (not thresholded), paper ~200, ink ~105; and the lines in it.
 
 Usage: ``python tests/vision/ocr/assets/make_assets.py``
 """
@@ -109,6 +112,41 @@ def jamo_choices(size_px: int = 31) -> bytes:
     return buf.getvalue()
 
 
+GRAY_COLUMNS_ROWS = (1040, 1500)
+GRAY_COLUMNS_LINES = (
+    "new cooling systems. However, young trees",
+    "need water and care for several years. City",
+    "planners must therefore choose species that suit",
+    "the local climate.",
+    "9. Choose the word that best fits the blank. Assume",
+    "that all lengths are measured in centimeters. Read",
+    "each statement carefully before you answer.",
+    "3/5 + 1/2 = ?",
+    "① apple",
+    "that all lengths are measured in centimeters.",
+    "① 1 ② 3 ③ 5 ④ 7 ⑤ 9",
+    "13. What does the underlined phrase mean? Assume",
+    "that all lengths are measured in centimeters.",
+    "3/5 + 1/2 = ?",
+    "① The graph of a linear function is a line.",
+    "② The sum of two even numbers is even.",
+)
+
+
+def gray_columns() -> bytes:
+    """The two-column crop of a dim gray photo page (see the module's list), JPEG quality 85."""
+    from vision.ocr.preprocess import prepare_page
+    from vision.synth.exam import render_exam_page
+    from vision.synth.photo import to_photo
+
+    page = render_exam_page(7103, columns=2, lang="en", dpi=200)
+    prep = prepare_page(to_photo(page.image, 7103)[0])
+    y0, y1 = GRAY_COLUMNS_ROWS
+    ok, jpg = cv2.imencode(".jpg", prep.image[y0:y1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+    assert ok
+    return bytes(jpg.tobytes())
+
+
 if __name__ == "__main__":
     (HERE / "text_layer.pdf").write_bytes(text_layer_pdf())
     (HERE / "scan.pdf").write_bytes(image_pdf(None))
@@ -117,3 +155,5 @@ if __name__ == "__main__":
     (HERE / "grainy.txt").write_text("\n".join(LINES) + "\n", encoding="utf-8")
     (HERE / "jamo_choices.png").write_bytes(jamo_choices())
     (HERE / "jamo_choices.txt").write_text("\n".join(JAMO_LINES) + "\n", encoding="utf-8")
+    (HERE / "gray_columns.jpg").write_bytes(gray_columns())
+    (HERE / "gray_columns.txt").write_text("\n".join(GRAY_COLUMNS_LINES) + "\n", encoding="utf-8")
