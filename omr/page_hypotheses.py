@@ -46,11 +46,11 @@ GOOD_CORR = 0.5
 """A hypothesis correlating better than this with ``GOOD_SUPPORT`` markers ends the search."""
 GOOD_SUPPORT = 5
 ORIENT_MARGIN = 0.05
+"""Markers of other shapes, symmetric under a half turn: the better twin must correlate this much better."""
 SHAPED_KEEP = 24
 """Marker hypotheses examined for markers of other shapes (4 markers fit many blob quads exactly)."""
 MAX_SCALE_RATIO = 1.8
 """Largest over smallest px/mm across the markers of a plausible photo (a steeper tilt is not read)."""
-"""Markers of other shapes, symmetric under a half turn: the better twin must correlate this much better."""
 MIN_OUTLINE_AREA = 0.15
 """The paper outline must cover this fraction of the detection image."""
 OUTLINE_EPS = (0.01, 0.02, 0.03, 0.05)
