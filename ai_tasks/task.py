@@ -193,7 +193,7 @@ def hand_over(sig: Any, args: tuple[Any, ...] | None = None, **options: Any) -> 
     try:
         sig.apply_async(args, retry=True, retry_policy=HAND_OVER_RETRY_POLICY, **options)
     except Exception as exc:
-        name = getattr(sig, "task", None) or " -> ".join(t.task for t in getattr(sig, "tasks", ()))
+        name = " -> ".join(t.task for t in getattr(sig, "tasks", ())) or sig.task  # a chain: its steps
         raise Reject(f"could not hand over to {name} ({type(exc).__name__}): requeued", requeue=True) from None
 
 

@@ -329,7 +329,6 @@ def test_a_hand_over_kombu_cannot_publish_requeues_the_job_and_never_answers_it(
 
     app.loader.import_default_modules()
     monkeypatch.setattr(task_module, "_counter", False)  # no poison counter: this test touches no Redis
-    monkeypatch.setattr(task_module, "HAND_OVER_RETRY_POLICY", {"max_retries": 0})
     tries: list[dict] = []  # type: ignore[type-arg]
 
     def torn_down(self: Signature, args: object = None, kwargs: object = None, **options: object) -> None:
