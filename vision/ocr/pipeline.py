@@ -145,7 +145,7 @@ def _columns(ink: npt.NDArray[np.uint8], without_circles: npt.NDArray[np.uint8],
     if len(plain) > 1 and len(with_circles) > 1:
         gutters = [min((x for x, _, _, _ in found if x > 0), default=0) for found in (plain, with_circles)]
         if gutters[0] and gutters[1] and gutters[0] != gutters[1]:
-            crossed = [gutter_crossings(ink, g, glyph_px=glyph_px) for g in gutters]
+            crossed = gutter_crossings(ink, gutters, glyph_px=glyph_px)
             if crossed[0] != crossed[1]:
                 return plain if crossed[0] < crossed[1] else with_circles
     return with_circles if len(with_circles) > len(plain) else plain
